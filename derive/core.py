@@ -1,0 +1,333 @@
+"""Derivations as values: steps generated from expressions, each one checked by SymPy.
+
+A :class:`Derivation` holds the quantity, the variables it is differentiated with respect to,
+the closed-form gradients and, for each variable, the list of :class:`Step` that leads there.
+Steps are made by :class:`StepBuilder`, which proves every new expression equal to the previous
+one (or, failing a proof, checks it at many random points and says so) and raises
+:class:`StepCheckError` when they differ.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping
+
+import sympy as sp
+
+from .functions import to_elementary
+
+PROVED = "proved"
+NUMERIC = "numeric"
+DEFINITION = "definition"
+
+
+class StepCheckError(AssertionError):
+    """A step of a derivation is not equal to the step before it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: ``lhs = expr``, obtained from the line before by ``rule``."""
+
+    rule: str
+    expr: sp.Expr
+    lhs: sp.Expr | None = None
+    check: str = PROVED  # PROVED, NUMERIC (with ``note``) or DEFINITION
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A named derivation: quantity, variables, closed-form gradients and checked steps."""
+
+    name: str
+    group: str
+    title: str
+    expr: sp.Expr  # the quantity differentiated (a loss, an activation, ...)
+    wrt: tuple[sp.Symbol, ...]
+    gradients: Mapping[sp.Symbol, sp.Expr]
+    steps: Mapping[sp.Symbol, tuple[Step, ...]]
+    symbols: Mapping[str, str] = field(default_factory=dict)  # symbol name -> meaning
+    options: Mapping[str, object] = field(default_factory=dict)  # option -> default
+    quantity: sp.Expr | None = None  # how the quantity is written on the left (L, a, ...)
+    stable: Mapping[str, sp.Expr] = field(default_factory=dict)  # kernel forms, proved equal
+
+    def __post_init__(self):
+        for name in ("gradients", "steps", "symbols", "options", "stable"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def variable(self, wrt: str | sp.Symbol | None = None) -> sp.Symbol:
+        """The variable named ``wrt`` (the first one when None); ValueError names the valid ones."""
+        if wrt is None:
+            return self.wrt[0]
+        for v in self.wrt:
+            if str(v) == str(wrt):
+                return v
+        valid = ", ".join(str(v) for v in self.wrt)
+        raise ValueError(f"wrt={str(wrt)!r} is not a variable of {self.name!r}; valid: {valid}")
+
+    def gradient(self, wrt=None) -> sp.Expr:
+        return self.gradients[self.variable(wrt)]
+
+    def steps_for(self, wrt=None) -> tuple[Step, ...]:
+        return self.steps[self.variable(wrt)]
+
+    def _repr_latex_(self):
+        from .render import render_latex_fragment
+
+        return render_latex_fragment(self)
+
+    def _repr_markdown_(self):
+        from .render import render
+
+        return render(self, fmt="markdown")
+
+    def __str__(self):
+        from .render import render
+
+        return render(self, fmt="text")
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where random check points are drawn: an interval per symbol, integers per index."""
+
+    intervals: Mapping[sp.Symbol, tuple[float, float]] = field(default_factory=dict)
+    integers: Mapping[sp.Symbol, tuple[int, int]] = field(default_factory=dict)
+    default: tuple[float, float] = (-3.0, 3.0)
+
+    def interval(self, s: sp.Symbol) -> tuple[float, float]:
+        if s in self.intervals:
+            return self.intervals[s]
+        if s.is_positive:
+            return (0.05, 3.0)
+        return self.default
+
+
+def _values(exprs, domain: Domain, rng: random.Random) -> tuple[dict, dict]:
+    """Random integers for the indices first (sums get concrete bounds), then random reals."""
+    ints = {s: rng.randint(*domain.integers[s]) for s in domain.integers
+            if any(e.has(s) for e in exprs)}
+    reals = {}
+    for e in exprs:
+        concrete = e.subs(ints).doit()
+        for atom in concrete.free_symbols | concrete.atoms(sp.Indexed):
+            if atom in reals or atom in ints or isinstance(atom, sp.IndexedBase):
+                continue
+            if isinstance(atom, sp.Symbol) and atom in domain.integers:
+                continue
+            base = atom.base.label if isinstance(atom, sp.Indexed) else atom
+            reals[atom] = rng.uniform(*domain.interval(base))
+    return ints, reals
+
+
+def _numerically_equal(a, b, domain: Domain, points: int, seed: int) -> tuple[bool, dict | None]:
+    rng = random.Random(seed)
+    a, b = sp.sympify(a), sp.sympify(b)
+    for _ in range(points):
+        ints, reals = _values((a, b), domain, rng)
+        va = a.subs(ints).doit().subs(reals).doit().evalf(30)
+        vb = b.subs(ints).doit().subs(reals).doit().evalf(30)
+        if va.has(sp.nan, sp.zoo) and vb.has(sp.nan, sp.zoo):
+            continue
+        try:
+            fa, fb = complex(va), complex(vb)
+        except TypeError:
+            return False, {**ints, **reals}
+        if abs(fa - fb) > 1e-9 * max(1.0, abs(fa), abs(fb)):
+            return False, {**ints, **reals}
+    return True, None
+
+
+def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
+    diff = to_elementary(sp.sympify(a - b).doit())
+    if diff == 0:
+        return True
+    for attempt in (sp.expand, sp.cancel, sp.simplify):
+        try:
+            if attempt(diff) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError, RecursionError):
+            continue
+    return False
+
+
+def check_equal(a: sp.Expr, b: sp.Expr, domain: Domain, *, points: int = 40, seed: int = 0):
+    """Return (PROVED | NUMERIC, note) when ``a`` equals ``b``; raise StepCheckError otherwise."""
+    ok, where = _numerically_equal(a, b, domain, points=min(points, 8), seed=seed)
+    if not ok:
+        raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
+    if _proved_equal(a, b):
+        return PROVED, ""
+    ok, where = _numerically_equal(a, b, domain, points=points, seed=seed + 1)
+    if not ok:
+        raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
+    return NUMERIC, f"no symbolic proof found; agrees at {points} random points"
+
+
+class StepBuilder:
+    """Collects the steps of one derivation, checking each against the one before.
+
+    ``equal_under`` substitutions (e.g. ŷ → σ(z)) are applied to both sides before a check,
+    so a step may introduce names for sub-expressions.
+    """
+
+    def __init__(self, lhs: sp.Expr, definition: sp.Expr, domain: Domain | None = None,
+                 rule: str = "definition", equal_under: Mapping | None = None):
+        self.domain = domain or Domain()
+        self.equal_under = list(dict(equal_under or {}).items())
+        self.lhs = lhs
+        self.steps: list[Step] = [Step(rule, definition, lhs, DEFINITION)]
+
+    @property
+    def current(self) -> sp.Expr:
+        return self.steps[-1].expr
+
+    def _resolved(self, e: sp.Expr) -> sp.Expr:
+        e = sp.sympify(e)
+        for old, new in self.equal_under:  # in order: names may refer to later ones
+            e = e.subs(old, new)
+        return e
+
+    def then(self, rule: str, expr: sp.Expr, *, lhs: sp.Expr | None = None) -> "StepBuilder":
+        """Add ``lhs = expr`` by ``rule``; it must equal the current expression."""
+        check, note = check_equal(self._resolved(self.current), self._resolved(expr), self.domain,
+                                  seed=len(self.steps))
+        self.steps.append(Step(rule, expr, lhs if lhs is not None else self.steps[-1].lhs,
+                               check, note))
+        return self
+
+    def restate(self, rule: str, expr: sp.Expr, lhs: sp.Expr) -> "StepBuilder":
+        """Start a new equation (e.g. differentiate both sides); true by definition."""
+        self.steps.append(Step(rule, expr, lhs, DEFINITION))
+        return self
+
+    def differentiate(self, expr: sp.Expr, x: sp.Symbol, *, lhs: sp.Expr | None = None):
+        """Steps of d(expr)/dx, rule by rule, from the unevaluated derivative to its value."""
+        lhs = lhs if lhs is not None else sp.Derivative(self.lhs, x, evaluate=False)
+        self.restate(f"differentiate with respect to {x}", _D(expr, x), lhs)
+        for rule, e in derivative_rules(expr, x):
+            self.then(rule, e, lhs=lhs)
+        return self
+
+    def simplify(self, rule: str = "simplification", target: sp.Expr | None = None):
+        """Add a simplified form (``target`` when given, else the shortest SymPy finds)."""
+        new = target if target is not None else tidy(self.current)
+        if new != self.current:
+            self.then(rule, new)
+        return self
+
+    def build(self) -> tuple[Step, ...]:
+        return tuple(self.steps)
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """The shortest of a few standard simplifications, keeping custom functions intact."""
+    candidates = [expr]
+    for f in (sp.cancel, sp.factor, sp.simplify, lambda e: sp.factor_terms(sp.expand(e))):
+        try:
+            candidates.append(f(expr))
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            pass
+    return min(candidates, key=lambda e: (sp.count_ops(e), len(sp.srepr(e))))
+
+
+# --------------------------------------------------------------------------- rule engine
+
+
+def _D(u: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    return sp.Integer(1) if u == x else sp.Derivative(u, x, evaluate=False)
+
+
+def _chain(rule: str, outer: sp.Expr, inner: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr]:
+    if inner == x:
+        return rule, outer
+    return f"{rule}, chain rule", outer * _D(inner, x)
+
+
+def _function_name(f) -> str:
+    name = getattr(f, "pretty_name", "") or type(f).__name__
+    return {"Abs": "|·|"}.get(type(f).__name__, name)
+
+
+def apply_rule(u: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr]:
+    """One differentiation rule for d(u)/dx, leaving derivatives of the parts unevaluated."""
+    if not u.has(x):
+        return "constant rule", sp.Integer(0)
+    if u == x:
+        return "d/dx x = 1", sp.Integer(1)
+    if isinstance(u, sp.Add):
+        return "sum rule", sp.Add(*[_D(t, x) for t in u.args])
+    if isinstance(u, sp.Mul):
+        coeff, rest = u.as_independent(x, as_Add=False)
+        if coeff != 1:
+            return "constant factor rule", coeff * _D(rest, x)
+        num, den = sp.fraction(u)
+        if den.has(x) and num != 1:
+            return "quotient rule", (_D(num, x) * den - num * _D(den, x)) / den**2
+        factors = u.args
+        terms = [sp.Mul(*factors[:k], _D(f, x), *factors[k + 1:]) for k, f in enumerate(factors)]
+        return "product rule", sp.Add(*terms)
+    if isinstance(u, sp.Pow):
+        base, e = u.args
+        if not e.has(x):
+            return _chain("power rule", e * base ** (e - 1), base, x)
+        if not base.has(x):
+            return _chain("exponential rule", u * sp.log(base), e, x)
+        return "logarithmic differentiation", u * (_D(e, x) * sp.log(base) + e * _D(base, x) / base)
+    if isinstance(u, sp.exp):
+        return _chain("derivative of exp", u, u.args[0], x)
+    if isinstance(u, sp.log):
+        return _chain("derivative of log", 1 / u.args[0], u.args[0], x)
+    if isinstance(u, sp.Abs):
+        return _chain("derivative of |·| (sign, 0 at 0)", sp.sign(u.args[0]), u.args[0], x)
+    if isinstance(u, sp.Piecewise):
+        return "derivative of each piece", sp.Piecewise(*[(_D(e, x), c) for e, c in u.args])
+    if isinstance(u, sp.Function):
+        dependent = [k for k, a in enumerate(u.args) if a.has(x)]
+        if len(dependent) == 1:
+            k = dependent[0]
+            return _chain(f"derivative of {_function_name(u)}", u.fdiff(k + 1), u.args[k], x)
+    return "differentiation (SymPy)", sp.diff(u, x)
+
+
+def derivative_rules(expr: sp.Expr, x: sp.Symbol) -> Iterable[tuple[str, sp.Expr]]:
+    """Yield (rule, expression) from d(expr)/dx unevaluated to the evaluated derivative.
+
+    Each yield applies one rule to every pending derivative; the rules used are named.
+    """
+    current = _D(expr, x)
+    for _ in range(100):
+        pending = [d for d in current.atoms(sp.Derivative) if not isinstance(d.expr, sp.Derivative)]
+        if not pending:
+            return
+        rules, replacement = [], {}
+        for d in pending:
+            rule, new = apply_rule(d.expr, x)
+            rules.append(rule)
+            replacement[d] = new
+        current = current.xreplace(replacement)
+        names = list(dict.fromkeys(rules))
+        yield "; ".join(names), current
+    raise RuntimeError(f"differentiating {expr} did not finish in 100 rule applications")
+
+
+def derivation_of(name: str, group: str, title: str, expr: sp.Expr,
+                  wrt: Iterable[sp.Symbol], *, domain: Domain | None = None,
+                  quantity: sp.Expr | None = None, **fields) -> Derivation:
+    """The plain derivation of ``expr`` w.r.t. each variable by the rule engine, simplified."""
+    quantity = quantity if quantity is not None else sp.Symbol("L")
+    steps, grads = {}, {}
+    for v in wrt:
+        b = StepBuilder(quantity, expr, domain)
+        b.differentiate(expr, v, lhs=sp.Derivative(quantity, v, evaluate=False)).simplify()
+        steps[v], grads[v] = b.build(), b.current
+    return Derivation(name, group, title, expr, tuple(wrt), grads, steps, quantity=quantity, **fields)
+
+
+#: Factories registered by name; built (and checked) only when asked for.
+Factory = Callable[[], Derivation]

@@ -1,0 +1,89 @@
+"""Names and aliases of every derivation, built lazily (and checked) only when asked for."""
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .core import Derivation
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    group: str  # "loss", "activation", "layer", "optimizer", "information"
+    summary: str  # one line for `derivecli list`
+    factory: str  # "module:function" inside derive/
+
+
+# One line per derivation. Each helper module adds its own entries here.
+ENTRIES: tuple[Entry, ...] = (
+    Entry("softmax_ce", "loss", "softmax cross-entropy: ∂L/∂z = softmax(z) − onehot(c)", "losses:softmax_ce"),
+    Entry("bce", "loss", "binary cross-entropy: (ŷ − y)/(ŷ(1 − ŷ)); through σ: σ(z) − y", "losses:bce"),
+    Entry("bce_logits", "loss", "BCE on logits: σ(z)(p_w y + 1 − y) − p_w y, stable softplus form", "losses:bce_logits"),
+    Entry("mse", "loss", "squared error: 2(ŷ − y)", "losses:mse"),
+    Entry("mae", "loss", "absolute error: sign(ŷ − y), 0 at 0", "losses:mae"),
+    Entry("smooth_l1", "loss", "SmoothL1 with beta: r/β inside, sign(r) outside", "losses:smooth_l1"),
+    Entry("huber", "loss", "Huber with delta: r inside, δ·sign(r) outside", "losses:huber"),
+)
+
+ALIASES = {
+    "ce": "softmax_ce",
+    "cross_entropy": "softmax_ce",
+    "crossentropy": "softmax_ce",
+    "softmax_cross_entropy": "softmax_ce",
+    "binary_cross_entropy": "bce",
+    "bce_with_logits": "bce_logits",
+    "binary_cross_entropy_with_logits": "bce_logits",
+    "l2": "mse",
+    "l1": "mae",
+    "smoothl1": "smooth_l1",
+    "leakyrelu": "leaky_relu",
+}
+
+
+class UnknownNameError(KeyError):
+    """A derivation name that is not registered; the message lists the closest names."""
+
+    def __init__(self, name: str, suggestions: list[str]):
+        self.name, self.suggestions = name, suggestions
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown derivation {name!r}{hint} (see `derivecli list`)")
+
+    def __str__(self):
+        return self.args[0]
+
+
+def _by_name() -> dict[str, Entry]:
+    return {e.name: e for e in ENTRIES}
+
+
+def names(group: str | None = None) -> list[str]:
+    return [e.name for e in ENTRIES if group is None or e.group == group]
+
+
+def entry(name: str) -> Entry:
+    return _by_name()[canonical(name)]
+
+
+def canonical(name: str) -> str:
+    """The canonical name for ``name``: case, hyphens and aliases are accepted."""
+    key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    key = ALIASES.get(key, key)
+    if key in _by_name():
+        return key
+    known = list(_by_name()) + list(ALIASES)
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+    raise UnknownNameError(str(name), list(dict.fromkeys(ALIASES.get(c, c) for c in close)))
+
+
+@lru_cache(maxsize=None)
+def _build(name: str) -> Derivation:
+    module, function = _by_name()[name].factory.split(":")
+    return getattr(importlib.import_module(f"derive.{module}"), function)()
+
+
+def get(name: str) -> Derivation:
+    """The derivation called ``name`` (or an alias), built and checked on first use."""
+    return _build(canonical(name))

@@ -1,0 +1,1 @@
+"""The `derivecli` command line: the top of the stack (derive → codegen → runtime)."""

@@ -1,0 +1,1 @@
+"""runtime: runs the generated kernels (losses, activations, optimizers, training)."""
