@@ -18,7 +18,8 @@ class _NamedFunction(sp.Function):
     latex_name: str = ""
 
     def _pretty(self, printer):
-        return printer._print_Function(self, func_name=self.pretty_name or type(self).__name__)
+        name = self.pretty_name if printer._use_unicode else ""  # ASCII output stays ASCII
+        return printer._print_Function(self, func_name=name or type(self).__name__)
 
     def _eval_evalf(self, prec):
         elementary = to_elementary(self)
@@ -100,6 +101,7 @@ class leaky_relu(_NamedFunction):
     """leaky_relu(x, a) = x for x > 0, a·x otherwise; derivative 1 or a (a at 0, as PyTorch)."""
 
     nargs = 2
+    latex_name = r"\operatorname{leaky\_relu}"  # a bare _ would subscript in LaTeX
 
     def fdiff(self, argindex=1):
         x, a = self.args
