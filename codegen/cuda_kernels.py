@@ -1,0 +1,592 @@
+"""CUDA kernels printed from derive's stable forms, and the CuPy modules that load them.
+
+One template per kernel family, each in ``float`` (``_f32``) and ``double`` (``_f64``):
+
+- elementwise losses: ``<loss>_loss_grad_<t>`` — grid-stride loop, each input read once, the
+  gradient written and the loss summed in the same kernel (per-thread double sum, warp shuffles,
+  one ``atomicAdd`` per block on a double accumulator), or written per element (``none``);
+- ``softmax_ce``: ``softmax_ce_warp_<t>`` (one warp per row) and ``softmax_ce_block_<t>`` (one
+  block per wide row); online max and sum of exponentials, shuffle reductions, the gradient
+  written in the same kernel, with ``weight``, ``ignore_index``, ``label_smoothing`` and
+  probability targets; ``softmax_ce_check_labels_<t>`` validates labels on the device;
+- activations: ``<act>_forward_<t>``, ``<act>_backward_<t>`` (δ = upstream ⊙ f'(z)) and
+  ``<act>_backward_output_<t>`` (the same from the saved output a, where derive gives that form);
+- optimizers: one fused in-place kernel per update rule over a flat buffer.
+
+Every piece of math is a ``__host__ __device__`` function printed by :mod:`codegen.cuda_printer`;
+the loops around it are ``__host__ __device__`` too (a span of a grid-stride loop, one pass of a
+row), so the whole source except the ``__global__`` wrappers compiles with a host C++ compiler
+and the tests run the same text on the CPU. ``python -m codegen.cuda_kernels --update`` rewrites
+the committed modules in ``runtime/generated/``; ``--check`` reports drift.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import sympy as sp
+
+from derive import registry
+from derive.symbols import beta, delta, negative_slope, pos_weight, y, yhat, z
+
+from .cuda_printer import HELPERS, CudaPrintError, device_function
+
+GENERATOR_VERSION = 1
+DTYPES = ("float", "double")
+TAG = {"float": "f32", "double": "f64"}  # kernel-name suffix
+FSUF = {"float": "f", "double": ""}  # C math / helper suffix
+
+#: Loss option name (PyTorch's) -> the symbol derive uses for it.
+OPTION_SYMBOLS = {"beta": beta, "delta": delta, "pos_weight": pos_weight,
+                  "negative_slope": negative_slope}
+
+ELEMENTWISE_LOSSES = ("bce", "bce_logits", "mse", "mae", "smooth_l1", "huber")
+FAMILIES = {
+    "losses": ("softmax_ce",) + ELEMENTWISE_LOSSES,
+    "activations": ("sigmoid", "tanh", "relu", "leaky_relu"),
+    "optim": (),  # filled from derive/optim.py when it exists (see optimizer_names)
+}
+ROOT = Path(__file__).resolve().parent.parent
+GENERATED = {family: ROOT / "runtime" / "generated" / f"cupy_{family}.py" for family in FAMILIES}
+
+PLATFORM = r"""
+// The same text compiles with NVRTC (device) and with a host C++ compiler (the CPU checks):
+// only the __global__ kernels below are device-only.
+#if defined(__CUDACC__)
+#define DC_INFF __int_as_float(0x7f800000)
+#define DC_INF __longlong_as_double(0x7ff0000000000000LL)
+#else
+#include <math.h>
+#define __host__
+#define __device__
+#define DC_INFF HUGE_VALF
+#define DC_INF HUGE_VAL
+#endif
+"""
+
+DEVICE_COMMON = r"""
+#if defined(__CUDACC__)
+#define DC_FULL_MASK 0xffffffffu
+__device__ inline double dc_warp_sum(double x) {
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(DC_FULL_MASK, x, o);
+    return x;
+}
+// Block-wide sum, then one atomicAdd per block. Every thread of the block must call it;
+// blockDim.x is a multiple of 32.
+__device__ inline void dc_block_sum_atomic(double x, double* acc) {
+    __shared__ double partial[32];
+    __syncthreads();  // partial may still be read by a previous call
+    x = dc_warp_sum(x);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) partial[warp] = x;
+    __syncthreads();
+    if (warp == 0) {
+        x = lane < (int)(blockDim.x >> 5) ? partial[lane] : 0.0;
+        x = dc_warp_sum(x);
+        if (lane == 0) atomicAdd(acc, x);
+    }
+}
+#endif
+"""
+
+FINALIZE = Template(r"""
+#if defined(__CUDACC__)
+// The reduced loss: acc / divisor (divisor from the device when given, e.g. Σ weights).
+extern "C" __global__ void dc_finalize_${tn}(const double* acc, const double* divisor_ptr,
+                                             double divisor, ${T}* out) {
+    if (blockIdx.x == 0 && threadIdx.x == 0)
+        out[0] = (${T})(acc[0] / (divisor_ptr ? divisor_ptr[0] : divisor));
+}
+#endif
+""")
+
+
+# --------------------------------------------------------------------------- specs
+
+@dataclass(frozen=True)
+class ElementwiseLoss:
+    """What the elementwise-loss template needs from one derivation."""
+
+    name: str
+    pred: sp.Symbol  # yhat or z
+    options: tuple[tuple[str, sp.Symbol, float], ...]  # (option name, symbol, default)
+    loss: sp.Expr
+    grad: sp.Expr
+    closed_form: str  # the textbook gradient, for the comment above the kernel
+
+
+def _forms(d) -> dict:
+    """The derivation's stable kernel forms; its textbook forms when it has no rewrite."""
+    return dict(d.stable)
+
+
+def elementwise_loss(name: str) -> ElementwiseLoss:
+    d = registry.get(name)
+    forms = _forms(d)
+    pred = next(v for v in (yhat, z) if v in d.wrt and
+                (not forms or v in sp.sympify(forms.get("grad", 0)).free_symbols))
+    loss = forms.get("loss", d.expr)
+    grad = forms.get("grad", d.gradients[pred])
+    options = tuple((opt, OPTION_SYMBOLS[opt], float(default))
+                    for opt, default in d.options.items())
+    return ElementwiseLoss(name, pred, options, loss, grad,
+                           f"L = {sp.sstr(d.expr)};  dL/d{pred} = {sp.sstr(d.gradients[pred])}")
+
+
+# --------------------------------------------------------------------------- elementwise losses
+
+ELEMENTWISE_LOSS = Template(r"""
+// Grid-stride span [start, n) in steps of stride: writes grad (times grad_scale) and either the
+// loss per element (loss_none) or returns the span's loss sum in double.
+__host__ __device__ inline double dc_${name}_span_${tn}(
+        const ${T}* __restrict__ pred, const ${T}* __restrict__ target, long long n,
+        long long start, long long stride${opt_params}, ${T} grad_scale,
+        ${T}* __restrict__ grad, ${T}* __restrict__ loss_none) {
+    double acc = 0.0;
+    for (long long i = start; i < n; i += stride) {
+        ${T} l, g;
+        dc_${name}_${tn}(pred[i], target[i]${opt_args}, &l, &g);
+        grad[i] = g * grad_scale;
+        if (loss_none) loss_none[i] = l; else acc += (double)l;
+    }
+    return acc;
+}
+#if defined(__CUDACC__)
+extern "C" __global__ void ${name}_loss_grad_${tn}(
+        const ${T}* __restrict__ pred, const ${T}* __restrict__ target, long long n${opt_params},
+        ${T} grad_scale, ${T}* __restrict__ grad, ${T}* __restrict__ loss_none,
+        double* __restrict__ loss_acc) {
+    const long long start = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    const double acc = dc_${name}_span_${tn}(pred, target, n, start, stride${opt_args},
+                                             grad_scale, grad, loss_none);
+    if (loss_acc) dc_block_sum_atomic(acc, loss_acc);
+}
+#endif
+""")
+
+
+def elementwise_loss_source(spec: ElementwiseLoss, dtype: str) -> str:
+    tn, T = TAG[dtype], dtype
+    params = [spec.pred, y] + [sym for _, sym, _ in spec.options]
+    fn = device_function(f"dc_{spec.name}_{tn}", params, {"loss": spec.loss, "grad": spec.grad},
+                         dtype, doc=f"{spec.name}: {spec.closed_form}\n"
+                                    f"stable form: loss = {sp.sstr(spec.loss)}; "
+                                    f"grad = {sp.sstr(spec.grad)}")
+    opt_params = "".join(f", {T} {sym}" for _, sym, _ in spec.options)
+    opt_args = "".join(f", {sym}" for _, sym, _ in spec.options)
+    return fn + ELEMENTWISE_LOSS.substitute(name=spec.name, tn=tn, T=T, opt_params=opt_params,
+                                            opt_args=opt_args)
+
+
+def elementwise_loss_kernels(name: str) -> list[str]:
+    return [f"{name}_loss_grad_{TAG[dt]}" for dt in DTYPES]
+
+
+# --------------------------------------------------------------------------- softmax_ce
+
+SOFTMAX_CE = Template(r"""
+// Online (max, sum of exponentials) state of part of a row, and its weighted target mass
+// wq = Σ_j w_j q_j.
+struct dc_ce_state_${tn} { ${T} m; ${T} s; ${T} wq; };
+
+// Add x to (m, s) = (max, Σ exp(z − m)): rescale s when the max grows.
+__host__ __device__ inline void dc_softmax_ce_push_${tn}(${T}& m, ${T}& s, ${T} x) {
+    ${T} e;
+    if (x > m) { dc_softmax_ce_shifted_exp_${tn}(m, x, &e); s = s * e + (${T})1; m = x; }
+    else if (x == m) { s += (${T})1; }  // also −inf == −inf, where exp(x − m) would be NaN
+    else { dc_softmax_ce_shifted_exp_${tn}(x, m, &e); s += e; }  // NaN x makes s NaN
+}
+
+// Merge two partial states (associative; the empty state is {−inf, 0, 0}).
+__host__ __device__ inline dc_ce_state_${tn} dc_softmax_ce_combine_${tn}(dc_ce_state_${tn} a,
+                                                                       dc_ce_state_${tn} b) {
+    dc_ce_state_${tn} r;
+    r.m = dc_max${fs}(a.m, b.m);
+    r.wq = a.wq + b.wq;
+    if (r.m == -DC_INF${fs_upper}) { r.s = a.s + b.s; return r; }
+    ${T} ea, eb;
+    dc_softmax_ce_shifted_exp_${tn}(a.m, r.m, &ea);
+    dc_softmax_ce_shifted_exp_${tn}(b.m, r.m, &eb);
+    r.s = a.s * ea + b.s * eb;
+    return r;
+}
+
+// Target probability of class j: the label-smoothed one-hot, or the smoothed given q_j.
+__host__ __device__ inline ${T} dc_softmax_ce_target_${tn}(const ${T}* __restrict__ q,
+        long long label, long long j, ${T} eps, ${T} C) {
+    const ${T} t = q ? q[j] : (j == label ? (${T})1 : (${T})0);
+    ${T} out;
+    dc_softmax_ce_smoothed_target_${tn}(t, eps, C, &out);
+    return out;
+}
+
+// Pass 1 over the columns lane, lane + width, ... of one row: (max, sum exp) and wq; the
+// logits are kept in cache (when given) so that pass 2 does not read them again.
+__host__ __device__ inline dc_ce_state_${tn} dc_softmax_ce_pass1_${tn}(
+        const ${T}* __restrict__ z, const ${T}* __restrict__ q, long long label,
+        const ${T}* __restrict__ w, ${T} eps, long long C, long long lane, long long width,
+        ${T}* __restrict__ cache) {
+    dc_ce_state_${tn} st = {-DC_INF${fs_upper}, (${T})0, (${T})0};
+    for (long long j = lane; j < C; j += width) {
+        const ${T} x = z[j];
+        if (cache) cache[j] = x;
+        dc_softmax_ce_push_${tn}(st.m, st.s, x);
+        st.wq += (w ? w[j] : (${T})1) * dc_softmax_ce_target_${tn}(q, label, j, eps, (${T})C);
+    }
+    return st;
+}
+
+// Pass 2, given the whole row's state: grad_j = (p_j·wq − w_j q_j)·scale, and the span's
+// loss Σ_j w_j q_j (lse − z_j) (terms with w_j q_j = 0 skipped: a −inf logit of another class
+// must not turn 0·inf into NaN).
+__host__ __device__ inline double dc_softmax_ce_pass2_${tn}(
+        const ${T}* __restrict__ z, const ${T}* __restrict__ q, long long label,
+        const ${T}* __restrict__ w, ${T} eps, long long C, long long lane, long long width,
+        const ${T}* __restrict__ cache, dc_ce_state_${tn} st, ${T} scale,
+        ${T}* __restrict__ grad) {
+    double loss = 0.0;
+    for (long long j = lane; j < C; j += width) {
+        const ${T} x = cache ? cache[j] : z[j];
+        const ${T} wj = w ? w[j] : (${T})1;
+        const ${T} qj = dc_softmax_ce_target_${tn}(q, label, j, eps, (${T})C);
+        ${T} nll, g;
+        dc_softmax_ce_terms_${tn}(x, st.m, st.s, st.wq, wj, qj, &nll, &g);
+        grad[j] = g * scale;
+        const ${T} wqj = wj * qj;
+        if (wqj != (${T})0) loss += (double)wqj * (double)nll;
+    }
+    return loss;
+}
+
+#if defined(__CUDACC__)
+__device__ inline dc_ce_state_${tn} dc_softmax_ce_warp_combine_${tn}(dc_ce_state_${tn} st) {
+    for (int o = 16; o > 0; o >>= 1) {
+        dc_ce_state_${tn} other;
+        other.m = __shfl_xor_sync(DC_FULL_MASK, st.m, o);
+        other.s = __shfl_xor_sync(DC_FULL_MASK, st.s, o);
+        other.wq = __shfl_xor_sync(DC_FULL_MASK, st.wq, o);
+        st = dc_softmax_ce_combine_${tn}(st, other);
+    }
+    // Lane 0's result for every lane: contracted multiply-adds may round lanes differently.
+    st.m = __shfl_sync(DC_FULL_MASK, st.m, 0);
+    st.s = __shfl_sync(DC_FULL_MASK, st.s, 0);
+    st.wq = __shfl_sync(DC_FULL_MASK, st.wq, 0);
+    return st;
+}
+
+// One warp per row; blockDim.x = 32 · rows per block; with use_cache, dynamic shared memory
+// holds rows-per-block · C logits.
+extern "C" __global__ void softmax_ce_warp_${tn}(
+        const ${T}* __restrict__ z, long long N, long long C,
+        const long long* __restrict__ labels, const ${T}* __restrict__ probs,
+        const ${T}* __restrict__ weight, long long ignore_index, ${T} eps,
+        const double* __restrict__ divisor, ${T} grad_scale, int use_cache,
+        ${T}* __restrict__ grad, ${T}* __restrict__ loss_none, double* __restrict__ loss_acc) {
+    extern __shared__ unsigned char dc_smem[];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    ${T}* cache = use_cache ? reinterpret_cast<${T}*>(dc_smem) + (long long)warp * C : nullptr;
+    const ${T} scale = divisor ? (${T})(1.0 / divisor[0]) : grad_scale;
+    double acc = 0.0;
+    for (long long row = (long long)blockIdx.x * warps + warp; row < N;
+         row += (long long)gridDim.x * warps) {
+        const ${T}* zr = z + row * C;
+        ${T}* gr = grad + row * C;
+        const long long label = labels ? labels[row] : -1;
+        const ${T}* qr = probs ? probs + row * C : nullptr;
+        if (labels && label == ignore_index) {
+            for (long long j = lane; j < C; j += 32) gr[j] = (${T})0;
+            if (loss_none && lane == 0) loss_none[row] = (${T})0;
+            continue;
+        }
+        dc_ce_state_${tn} st = dc_softmax_ce_pass1_${tn}(zr, qr, label, weight, eps, C, lane, 32, cache);
+        st = dc_softmax_ce_warp_combine_${tn}(st);
+        double l = dc_softmax_ce_pass2_${tn}(zr, qr, label, weight, eps, C, lane, 32, cache, st,
+                                             scale, gr);
+        l = dc_warp_sum(l);
+        if (lane == 0) {
+            if (loss_none) loss_none[row] = (${T})l;
+            acc += l;
+        }
+    }
+    if (loss_acc) dc_block_sum_atomic(acc, loss_acc);
+}
+
+// One block per row (wide rows); with use_cache, dynamic shared memory holds the C logits.
+extern "C" __global__ void softmax_ce_block_${tn}(
+        const ${T}* __restrict__ z, long long N, long long C,
+        const long long* __restrict__ labels, const ${T}* __restrict__ probs,
+        const ${T}* __restrict__ weight, long long ignore_index, ${T} eps,
+        const double* __restrict__ divisor, ${T} grad_scale, int use_cache,
+        ${T}* __restrict__ grad, ${T}* __restrict__ loss_none, double* __restrict__ loss_acc) {
+    extern __shared__ unsigned char dc_smem[];
+    __shared__ dc_ce_state_${tn} red[32];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    ${T}* cache = use_cache ? reinterpret_cast<${T}*>(dc_smem) : nullptr;
+    const ${T} scale = divisor ? (${T})(1.0 / divisor[0]) : grad_scale;
+    double acc = 0.0;
+    for (long long row = blockIdx.x; row < N; row += gridDim.x) {
+        const ${T}* zr = z + row * C;
+        ${T}* gr = grad + row * C;
+        const long long label = labels ? labels[row] : -1;
+        const ${T}* qr = probs ? probs + row * C : nullptr;
+        if (labels && label == ignore_index) {
+            for (long long j = threadIdx.x; j < C; j += blockDim.x) gr[j] = (${T})0;
+            if (loss_none && threadIdx.x == 0) loss_none[row] = (${T})0;
+            continue;
+        }
+        dc_ce_state_${tn} st = dc_softmax_ce_pass1_${tn}(zr, qr, label, weight, eps, C,
+                                                         threadIdx.x, blockDim.x, cache);
+        st = dc_softmax_ce_warp_combine_${tn}(st);
+        __syncthreads();  // red is free again
+        if (lane == 0) red[warp] = st;
+        __syncthreads();
+        st = red[0];  // every thread merges in the same order: the same state everywhere
+        for (int k = 1; k < warps; ++k) st = dc_softmax_ce_combine_${tn}(st, red[k]);
+        double l = dc_softmax_ce_pass2_${tn}(zr, qr, label, weight, eps, C, threadIdx.x,
+                                             blockDim.x, cache, st, scale, gr);
+        l = dc_warp_sum(l);
+        __shared__ double lred[32];
+        if (lane == 0) lred[warp] = l;
+        __syncthreads();
+        if (threadIdx.x == 0) {
+            l = 0.0;
+            for (int k = 0; k < warps; ++k) l += lred[k];
+            if (loss_none) loss_none[row] = (${T})l;
+            acc += l;
+        }
+    }
+    if (loss_acc) dc_block_sum_atomic(acc, loss_acc);
+}
+
+// Labels outside [0, C) (other than ignore_index): the first bad position goes to first_bad
+// (initialised to N); divisor += Σ w[label] over the kept rows (the 'mean' denominator).
+extern "C" __global__ void softmax_ce_check_labels_${tn}(
+        const long long* __restrict__ labels, long long N, long long C, long long ignore_index,
+        const ${T}* __restrict__ weight, unsigned long long* first_bad, double* divisor) {
+    double kept = 0.0;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < N;
+         i += (long long)gridDim.x * blockDim.x) {
+        const long long c = labels[i];
+        if (c == ignore_index) continue;
+        if (c < 0 || c >= C) atomicMin(first_bad, (unsigned long long)i);
+        else kept += weight ? (double)weight[c] : 1.0;
+    }
+    dc_block_sum_atomic(kept, divisor);
+}
+#endif
+""")
+
+
+def softmax_ce_source(dtype: str) -> str:
+    from derive import losses as L  # the index-form symbols of softmax_ce's kernel forms
+
+    d = registry.get("softmax_ce")
+    f = d.stable
+    tn = TAG[dtype]
+    exp_fn = device_function(f"dc_softmax_ce_shifted_exp_{tn}", [L.zj, L.m],
+                             {"e": f["shifted_exp"]}, dtype,
+                             doc="softmax_ce: e^(z_j − m), the max-shifted exponential")
+    tgt_fn = device_function(f"dc_softmax_ce_smoothed_target_{tn}", [L.onehot_j, L.eps, L.C],
+                             {"q": f["smoothed_target"]}, dtype,
+                             doc="label smoothing: q_j = (1 − ε)·onehot_j + ε/C")
+    terms_fn = device_function(
+        f"dc_softmax_ce_terms_{tn}", [L.zj, L.m, L.s, L.wq, L.wj, L.qj],
+        {"nll": f["nll_term"], "grad": f["weighted_grad"]}, dtype,
+        doc=f"softmax_ce: {sp.sstr(d.expr)};  dL/dz_i = {sp.sstr(next(iter(d.gradients.values())))}\n"
+            "stable: -log softmax(z)_j = m + log(s) - z_j, s = Σ_k exp(z_k - m);\n"
+            "weighted: dL/dz_j = softmax(z)_j·Σ_k w_k q_k − w_j q_j")
+    body = SOFTMAX_CE.substitute(tn=tn, T=dtype, fs=FSUF[dtype],
+                                 fs_upper="F" if dtype == "float" else "")
+    return exp_fn + tgt_fn + terms_fn + body
+
+
+def softmax_ce_kernels() -> list[str]:
+    return [f"softmax_ce_{kind}_{TAG[dt]}" for dt in DTYPES
+            for kind in ("warp", "block", "check_labels")]
+
+
+# --------------------------------------------------------------------------- sources and modules
+
+def family_of(name: str) -> str:
+    for family, members in FAMILIES.items():
+        if name in members:
+            return family
+    raise NotImplementedError(f"cuda backend: no kernel template for {name!r} "
+                              f"(families: {', '.join(f'{k}: {v}' for k, v in FAMILIES.items())})")
+
+
+def _kernel_source(name: str, dtype: str) -> str:
+    family = family_of(name)
+    if name == "softmax_ce":
+        return softmax_ce_source(dtype)
+    if family == "losses":
+        return elementwise_loss_source(elementwise_loss(name), dtype)
+    raise NotImplementedError(f"cuda backend: the {family} template is not written yet ({name})")
+
+
+def kernel_names(name: str) -> list[str]:
+    if name == "softmax_ce":
+        return softmax_ce_kernels()
+    if family_of(name) == "losses":
+        return elementwise_loss_kernels(name)
+    raise NotImplementedError(f"cuda backend: no kernels for {name!r} yet")
+
+
+def canonical_names(names) -> list[str]:
+    out = [registry.canonical(n) for n in names]
+    for n in out:
+        family_of(n)
+    return list(dict.fromkeys(out))
+
+
+def cuda_source(names) -> str:
+    """The CUDA C source of every kernel of ``names`` (float and double)."""
+    names = canonical_names(names)
+    parts = [PLATFORM, HELPERS, DEVICE_COMMON]
+    for dtype in DTYPES:
+        parts.append(FINALIZE.substitute(tn=TAG[dtype], T=dtype))
+    for name in names:
+        for dtype in DTYPES:
+            parts.append(f"\n// ======================================== {name} ({dtype})\n")
+            parts.append(_kernel_source(name, dtype))
+    return "".join(parts).lstrip("\n")
+
+
+def all_kernel_names(names) -> list[str]:
+    out = [f"dc_finalize_{TAG[dt]}" for dt in DTYPES]
+    for n in canonical_names(names):
+        out += kernel_names(n)
+    return out
+
+
+def expression_hash(names) -> str:
+    """sha256 of the expressions printed (srepr of each derivation's kernel forms)."""
+    h = hashlib.sha256()
+    for n in canonical_names(names):
+        d = registry.get(n)
+        forms = _forms(d) or {"expr": d.expr, **{str(k): v for k, v in d.gradients.items()}}
+        for key in sorted(forms):
+            h.update(f"{n}:{key}:{sp.srepr(forms[key])}\n".encode())
+    return h.hexdigest()[:16]
+
+
+MODULE = Template('''\
+"""CuPy CUDA kernels for ${names_text} (float and double) — generated, do not edit.
+
+Generated by derivecli's CUDA backend (codegen.cuda_kernels, generator version ${version})
+from the derivations: ${names_text}.
+Expression hash: ${hash} (sha256 of the printed kernel forms).
+Regenerate: ${command}
+
+SOURCE is compiled with cupy.RawModule on first use (CuPy caches the binary on disk);
+kernel(name) looks a kernel up by name (KERNELS lists them).
+"""
+GENERATOR_VERSION = ${version}
+EXPRESSION_HASH = "${hash}"
+DERIVATIONS = ${names_tuple}
+KERNELS = ${kernels_tuple}
+
+SOURCE = r"""
+${source}"""
+
+_module = None
+
+
+def module():
+    """The compiled cupy.RawModule (imports CuPy; compiles for the current device)."""
+    global _module
+    if _module is None:
+        import cupy
+
+        _module = cupy.RawModule(code=SOURCE, options=("--std=c++14",))
+    return _module
+
+
+def kernel(name):
+    """The kernel called ``name`` (see KERNELS)."""
+    if name not in KERNELS:
+        raise KeyError(f"no kernel {name!r} in this module; known: {', '.join(KERNELS)}")
+    return module().get_function(name)
+''')
+
+
+def _tuple_text(items) -> str:
+    items = list(items)
+    if not items:
+        return "()"
+    return "(\n" + "".join(f"    {x!r},\n" for x in items) + ")"
+
+
+def generate_module(names=None, command: str | None = None) -> str:
+    """A standalone Python module holding the CUDA source of ``names`` (default: every loss)."""
+    names = canonical_names(names or FAMILIES["losses"])
+    source = cuda_source(names)
+    if '"""' in source:
+        raise CudaPrintError(sp.Symbol("SOURCE"), 'CUDA source contains """')
+    return MODULE.substitute(
+        names_text=", ".join(names), version=GENERATOR_VERSION, hash=expression_hash(names),
+        command=command or f"derivecli gen --backend cupy {' '.join(names)} -o FILE.py",
+        names_tuple=_tuple_text(names), kernels_tuple=_tuple_text(all_kernel_names(names)),
+        source=source)
+
+
+def family_module(family: str) -> str:
+    """The committed module of one family (``runtime/generated/cupy_<family>.py``)."""
+    return generate_module(FAMILIES[family],
+                           command="python -m codegen.cuda_kernels --update")
+
+
+def available_families() -> list[str]:
+    out = []
+    for family, members in FAMILIES.items():
+        try:
+            if members and all(kernel_names(n) for n in members):
+                out.append(family)
+        except (NotImplementedError, KeyError, registry.UnknownNameError):
+            continue
+    return out
+
+
+def drift(family: str) -> str:
+    """A unified diff between the committed module and a fresh generation ('' when equal)."""
+    path = GENERATED[family]
+    fresh = family_module(family)
+    old = path.read_text() if path.exists() else ""
+    return "".join(difflib.unified_diff(old.splitlines(True), fresh.splitlines(True),
+                                        f"{path} (committed)", f"{path} (regenerated)"))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m codegen.cuda_kernels",
+                                 description="Regenerate or check the committed CuPy modules.")
+    ap.add_argument("--update", action="store_true", help="rewrite runtime/generated/cupy_*.py")
+    ap.add_argument("--check", action="store_true", help="exit 1 and print a diff on drift")
+    ap.add_argument("families", nargs="*", help=f"default: {', '.join(FAMILIES)} (those available)")
+    args = ap.parse_args(argv)
+    families = args.families or available_families()
+    status = 0
+    for family in families:
+        if args.update:
+            path = GENERATED[family]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".py.tmp")
+            tmp.write_text(family_module(family))
+            tmp.replace(path)
+            print(f"wrote {path}")
+        else:
+            diff = drift(family)
+            if diff:
+                status = 1
+                sys.stdout.write(diff)
+            print(f"{family}: {'drift' if diff else 'up to date'}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
