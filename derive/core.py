@@ -52,9 +52,10 @@ class Derivation:
     options: Mapping[str, object] = field(default_factory=dict)  # option -> default
     quantity: sp.Expr | None = None  # how the quantity is written on the left (L, a, ...)
     stable: Mapping[str, sp.Expr] = field(default_factory=dict)  # kernel forms, proved equal
+    result_lhs: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)  # v -> lhs of a result that is not ∂quantity/∂v (optimizer updates)
 
     def __post_init__(self):
-        for name in ("gradients", "steps", "symbols", "options", "stable"):
+        for name in ("gradients", "steps", "symbols", "options", "stable", "result_lhs"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
     def variable(self, wrt: str | sp.Symbol | None = None) -> sp.Symbol:

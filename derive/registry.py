@@ -26,6 +26,14 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("mae", "loss", "absolute error: sign(ŷ − y), 0 at 0", "losses:mae"),
     Entry("smooth_l1", "loss", "SmoothL1 with beta: r/β inside, sign(r) outside", "losses:smooth_l1"),
     Entry("huber", "loss", "Huber with delta: r inside, δ·sign(r) outside", "losses:huber"),
+    Entry("sgd", "optimizer", "SGD: b = μb + (1 − τ)g (b₁ = g), θ −= lr·b; Nesterov, weight decay", "optim:sgd"),
+    Entry("momentum", "optimizer", "seed 001's momentum v = μv + g, θ −= εv, unrolled", "optim:momentum"),
+    Entry("adagrad", "optimizer", "Adagrad: s += g², θ −= lr_t·g/(√s + ε)", "optim:adagrad"),
+    Entry("rmsprop", "optimizer", "RMSprop: v = αv + (1 − α)g², θ −= lr·g/(√v + ε); centered, momentum", "optim:rmsprop"),
+    Entry("adam", "optimizer", "Adam: bias-corrected m̂/(√v̂ + ε), amsgrad, weight decay", "optim:adam"),
+    Entry("adamw", "optimizer", "AdamW: θ ← θ(1 − lr·λ), then the Adam step", "optim:adamw"),
+    Entry("clip_grad_value", "optimizer", "clip by value: clamp(g, −c, c)", "optim:clip_grad_value"),
+    Entry("clip_grad_norm", "optimizer", "clip by global norm: g·min(1, c/(‖g‖ + 1e−6))", "optim:clip_grad_norm"),
 )
 
 ALIASES = {
@@ -40,6 +48,11 @@ ALIASES = {
     "l1": "mae",
     "smoothl1": "smooth_l1",
     "leakyrelu": "leaky_relu",
+    "heavy_ball": "momentum",
+    "adam_w": "adamw",
+    "rms_prop": "rmsprop",
+    "clip_value": "clip_grad_value",
+    "clip_norm": "clip_grad_norm",
 }
 
 

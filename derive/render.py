@@ -90,6 +90,8 @@ def _quantity(d: Derivation) -> sp.Expr:
 
 
 def _grad_lhs(d: Derivation, v: sp.Symbol) -> sp.Expr:
+    if v in d.result_lhs:  # an update rule: the result is the new value, not a derivative
+        return d.result_lhs[v]
     return sp.Derivative(_quantity(d), v, evaluate=False)
 
 
