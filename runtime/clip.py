@@ -1,0 +1,112 @@
+"""Gradient clipping in place, as ``torch.nn.utils.clip_grad_value_`` and ``clip_grad_norm_``.
+
+The functions take the gradients themselves (a float32/float64 array or a list of them,
+C-contiguous and writeable) rather than parameters with ``.grad``. The rules are in
+derive/optim.py (``clip_value_rule``, ``clip_scale_rule``, ``norm_rules``); the kernels in
+runtime/generated/numba_optim.py.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .generated import numba_optim as _gen
+from .optim import FLOAT_DTYPES, _parallel
+
+__all__ = ["clip_grad_value_", "clip_grad_norm_", "get_total_norm"]
+
+
+def _grads(grads, name: str = "grads") -> list[np.ndarray]:
+    arrays = [grads] if isinstance(grads, np.ndarray) else list(grads)
+    for k, g in enumerate(arrays):
+        where = f"{name}[{k}]" if not isinstance(grads, np.ndarray) else name
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"{where} is a {type(g).__name__}; expected a NumPy array")
+        if g.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{where} has dtype {g.dtype}; expected float32 or float64")
+        if not g.flags.c_contiguous or not g.flags.writeable:
+            raise ValueError(f"{where} must be C-contiguous and writeable: it is clipped in place")
+    return arrays
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r} must be a real number")
+    return float(value)
+
+
+def clip_grad_value_(grads, clip_value) -> None:
+    """Clamp every gradient element into [−clip_value, clip_value], in place (NaN stays NaN)."""
+    c = _number("clip_value", clip_value)
+    if not c >= 0:
+        raise ValueError(f"clip_value={clip_value!r} is invalid: it must be >= 0")
+    rule = _gen.RULES["clip_grad_value"]
+    for g in _grads(grads):
+        flat = g.reshape(-1)
+        (scalar,) = rule["scalars"](1, c)
+        rule["kernels"][(g.dtype.name, _parallel(flat.size))](flat, g.dtype.type(scalar))
+
+
+def _norm_kernel(norm_type: float):
+    if norm_type == math.inf:
+        return _gen.NORMS["norm_max_abs"], ()
+    if norm_type == 2.0:
+        return _gen.NORMS["norm_sum_sq"], ()
+    if norm_type == 1.0:
+        return _gen.NORMS["norm_sum_abs"], ()
+    if norm_type > 0 and math.isfinite(norm_type):
+        return _gen.NORMS["norm_sum_pow"], (norm_type,)
+    raise NotImplementedError(f"norm_type={norm_type!r}: only finite norm types > 0 and inf "
+                              f"are implemented")
+
+
+def get_total_norm(grads, norm_type=2.0):
+    """The norm of all gradients as one vector (torch.nn.utils.get_total_norm).
+
+    Accumulated in float64; returned as a scalar of the gradients' dtype (float64 if mixed).
+    """
+    if isinstance(norm_type, str):  # torch accepts "inf"
+        norm_type = float(norm_type)
+    norm_type = _number("norm_type", norm_type)
+    arrays = _grads(grads)
+    if not arrays:
+        return np.float64(0.0)
+    spec, extra = _norm_kernel(norm_type)
+    parts = [spec["kernels"][_parallel(g.size)](g.reshape(-1), *extra) for g in arrays]
+    if spec["p"] == "inf":
+        reduced = max(parts, key=lambda x: (math.isnan(x), x))  # a NaN anywhere wins
+    else:
+        reduced = math.fsum(parts) if all(map(math.isfinite, parts)) else sum(parts)
+    total = spec["finish"](reduced, *extra)
+    dtypes = {g.dtype for g in arrays}
+    return (dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float64)).type(total)
+
+
+def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients by min(1, max_norm/(total_norm + 1e-6)), in place.
+
+    Returns the total norm before clipping (as torch.nn.utils.clip_grad_norm_ does), a scalar
+    of the gradients' dtype; the coefficient is computed in that dtype, as torch does.
+    """
+    max_norm = _number("max_norm", max_norm)
+    if not max_norm >= 0:
+        raise ValueError(f"max_norm={max_norm!r} is invalid: it must be >= 0")
+    arrays = _grads(grads)
+    total = get_total_norm(arrays, norm_type)
+    if not arrays:
+        return total
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
+                           f"so it cannot be clipped. To disable this error and scale the "
+                           f"gradients by the non-finite norm anyway, set error_if_nonfinite=False")
+    rule = _gen.RULES["clip_grad_scale"]
+    (kappa,) = rule["scalars"](1, max_norm, total)
+    kappa = total.dtype.type(kappa)
+    if kappa == 1:  # ×1 is exact: skip the pass (torch multiplies anyway)
+        return total
+    for g in arrays:
+        flat = g.reshape(-1)
+        rule["kernels"][(g.dtype.name, _parallel(flat.size))](flat, g.dtype.type(kappa))
+    return total

@@ -1,0 +1,456 @@
+"""Optimizers constructed like ``torch.optim``, stepping NumPy arrays with fused generated kernels.
+
+``SGD``, ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW`` take the same keyword names and
+defaults as ``torch.optim`` and follow its update rules step for step (derive/optim.py holds the
+rules; runtime/generated/numba_optim.py the kernels printed from them)::
+
+    opt = runtime.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
+    opt.step(grads)  # updates every array of params in place
+
+``params`` is a float32/float64 array, a list of them (C-contiguous and writeable: each is
+updated in place through a flat view), or a list of param-group dicts as in torch
+(``{"params": [...], "lr": ...}``). ``grads`` has the same structure as the flattened params
+(one array per parameter, same shape and dtype; ``None`` skips a parameter, as a missing
+``.grad`` does in torch). There is no ``zero_grad``: gradients are passed in, not accumulated.
+
+One kernel call per parameter reads the parameter, its gradient and its state once and writes
+them once. When the parameters of a group are consecutive views of one flat buffer, and the
+gradients too, the whole group is one kernel call (the state of a group is allocated as one
+flat buffer per dtype, in parameter order). Arrays of at least ``PARALLEL_MIN`` elements use
+the parallel kernel (Numba threads), smaller ones the serial kernel.
+
+``state_dict()`` returns copies, in torch's layout (``{"state": {index: {"step": int,
+"exp_avg": array, ...}}, "param_groups": [{..., "params": [indices]}]}``, with torch's state
+keys); ``load_state_dict`` also accepts a torch optimizer's state dict (tensors are converted).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numba
+import numpy as np
+
+from .generated import numba_optim as _gen
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "PARALLEL_MIN"]
+
+#: Arrays at least this long are updated by the parallel kernel (below: no thread wake-up cost).
+PARALLEL_MIN = 1 << 16
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# torch.optim keywords accepted for drop-in use: the kernels are always fused, so foreach/fused
+# change nothing; the others would change the rule and are not implemented.
+_IGNORED = ("foreach", "fused")
+_UNSUPPORTED = ("maximize", "capturable", "differentiable")
+
+
+def _parallel(n: int) -> bool:
+    return n >= PARALLEL_MIN and numba.get_num_threads() > 1
+
+
+def _check_number(name: str, value, lo=0.0, hi=None, hi_open=True) -> None:
+    """ValueError naming ``name`` unless lo <= value (< or <= hi); NaN always fails."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r} must be a real number")
+    ok = value >= lo and (hi is None or (value < hi if hi_open else value <= hi))
+    if not ok:
+        bound = f"in [{lo}, {hi})" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be {bound}")
+
+
+def _as_param(p, where: str) -> np.ndarray:
+    if not isinstance(p, np.ndarray):
+        raise TypeError(f"{where} is a {type(p).__name__}; expected a NumPy float32/float64 array")
+    if p.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{where} has dtype {p.dtype}; expected float32 or float64")
+    if not p.flags.c_contiguous:
+        raise ValueError(f"{where} is not C-contiguous: it is updated in place through a flat "
+                         f"view (pass np.ascontiguousarray(p) and keep that array)")
+    if not p.flags.writeable:
+        raise ValueError(f"{where} is read-only; the optimizer updates it in place")
+    return p
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _span(arrays) -> np.ndarray | None:
+    """One flat view covering ``arrays`` when they lie back to back in one buffer, else None."""
+    if not arrays:
+        return None
+    dt, root = arrays[0].dtype, _root(arrays[0])
+    if not root.flags.c_contiguous or root.dtype != dt:
+        return None
+    start = arrays[0].ctypes.data
+    pos = start
+    for a in arrays:
+        if a.dtype != dt or not a.flags.c_contiguous or _root(a) is not root or a.ctypes.data != pos:
+            return None
+        pos += a.nbytes
+    offset = (start - root.ctypes.data) // dt.itemsize
+    return root.reshape(-1)[offset:offset + (pos - start) // dt.itemsize]
+
+
+class Optimizer:
+    """Base class: param groups, state, kernel dispatch, state_dict (see the module docstring)."""
+
+    family = ""  # the rule family in the generated module ("sgd", "adam", ...)
+
+    def __init__(self, params, defaults: dict, extra: dict):
+        for key in _UNSUPPORTED:
+            if extra.get(key):
+                raise NotImplementedError(f"{type(self).__name__}({key}=True) is not supported "
+                                          f"by the fused kernels")
+        unknown = set(extra) - set(_IGNORED) - set(_UNSUPPORTED)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
+                            f"{', '.join(sorted(unknown))}")
+        self.defaults = dict(defaults)
+        self._validate(self.defaults, "")
+        self._single = isinstance(params, np.ndarray)
+        if self._single:
+            params = [params]
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(params[0], dict):
+            params = [{"params": params}]
+        self.param_groups: list[dict] = []
+        self._params: list[np.ndarray] = []
+        for gi, group in enumerate(params):
+            self._add_group(group, gi)
+        self.state: dict[int, dict] = {}
+
+    # ------------------------------------------------------------------ groups and checks
+
+    def _add_group(self, group: dict, gi: int) -> None:
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"param group {gi} must be a dict with a 'params' entry")
+        unknown = set(group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise ValueError(f"param group {gi} has unknown option(s) {sorted(unknown)}; "
+                             f"valid: {', '.join(self.defaults)}")
+        ps = group["params"]
+        ps = [ps] if isinstance(ps, np.ndarray) else list(ps)
+        full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
+        self._validate(full, f"param group {gi}: ")
+        indices = []
+        for p in ps:
+            where = f"params[{len(self._params)}]"
+            _as_param(p, where)
+            if any(p is q for q in self._params):
+                raise ValueError(f"{where}: some parameters appear in more than one parameter group")
+            indices.append(len(self._params))
+            self._params.append(p)
+        full["params"] = indices
+        self.param_groups.append(full)
+
+    def _validate(self, h: dict, where: str) -> None:
+        _check_number(where + "lr", h["lr"])
+        _check_number(where + "weight_decay", h["weight_decay"])
+
+    def _options(self, group: dict) -> dict:
+        """The compile-time switches of the rule this group runs."""
+        raise NotImplementedError
+
+    def _hyper(self, group: dict) -> dict:
+        """The rule's hyper-parameters by keyword (betas become beta1, beta2)."""
+        h = {k: v for k, v in group.items() if k != "params"}
+        if "betas" in h:
+            h["beta1"], h["beta2"] = h.pop("betas")
+        return h
+
+    def _rule(self, group: dict) -> dict:
+        return _RULES[(self.family, tuple(sorted(self._options(group).items())))]
+
+    # ------------------------------------------------------------------ state
+
+    def _init_state(self, group: dict, rule: dict) -> None:
+        """Allocate the group's state: one flat buffer per key and dtype, a view per parameter."""
+        h = self._hyper(group)
+        fills = rule["init"](**{k: h[k] for k in rule["hyper"]})
+        missing = [i for i in group["params"] if i not in self.state]
+        for dt in dict.fromkeys(self._params[i].dtype for i in missing):
+            idx = [i for i in missing if self._params[i].dtype == dt]
+            total = sum(self._params[i].size for i in idx)
+            buffers = {key: np.full(total, fill, dtype=dt) for key, fill in zip(rule["state"], fills)}
+            pos = 0
+            for i in idx:
+                n = self._params[i].size
+                self.state[i] = {"step": 0, **{k: b[pos:pos + n] for k, b in buffers.items()}}
+                pos += n
+
+    def _ensure_keys(self, i: int, rule: dict, fills) -> None:
+        """A state key the rule needs but the parameter lacks (e.g. momentum switched on)."""
+        for key, fill in zip(rule["state"], fills):
+            if key not in self.state[i]:
+                self.state[i][key] = np.full(self._params[i].size, fill, dtype=self._params[i].dtype)
+                self.state[i].setdefault("_fresh", set()).add(key)
+
+    def _kernel_step(self, i: int, h: dict) -> int:
+        """The step count the scalars are computed for (after incrementing)."""
+        return self.state[i]["step"]
+
+    # ------------------------------------------------------------------ stepping
+
+    def step(self, grads) -> None:
+        """One update of every parameter with a gradient, in place."""
+        if self._single and isinstance(grads, np.ndarray):
+            grads = [grads]
+        grads = list(grads)
+        if len(grads) != len(self._params):
+            raise ValueError(f"got {len(grads)} gradients for {len(self._params)} parameters")
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            p = self._params[i]
+            if not isinstance(g, np.ndarray):
+                raise TypeError(f"grads[{i}] is a {type(g).__name__}; expected a NumPy array")
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
+            if g.dtype != p.dtype:
+                raise TypeError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
+        for group in self.param_groups:
+            self._step_group(group, grads)
+
+    def _step_group(self, group: dict, grads) -> None:
+        rule = self._rule(group)
+        h = self._hyper(group)
+        hyper = {k: h[k] for k in rule["hyper"]}
+        live = [i for i in group["params"] if grads[i] is not None]
+        if not live:
+            return
+        if any(i not in self.state for i in live):
+            self._init_state(group, rule)
+        fills = rule["init"](**hyper)
+        for i in live:
+            self._ensure_keys(i, rule, fills)
+            self.state[i]["step"] += 1
+        # One call for the whole group when parameters, gradients and state are each one span.
+        steps = {self._kernel_step(i, h) for i in live}
+        if len(live) > 1 and len(steps) == 1:
+            spans = [_span([self._params[i] for i in live]), _span([grads[i] for i in live])]
+            spans += [_span([self.state[i][k] for i in live]) for k in rule["state"]]
+            if all(s is not None for s in spans):
+                self._call(rule, spans, steps.pop(), hyper)
+                return
+        for i in live:
+            arrays = [self._params[i].reshape(-1), np.ascontiguousarray(grads[i]).reshape(-1)]
+            arrays += [self.state[i][k] for k in rule["state"]]
+            self._call(rule, arrays, self._kernel_step(i, h), hyper)
+
+    def _call(self, rule: dict, arrays, t: int, hyper: dict) -> None:
+        dt = arrays[0].dtype
+        scalars = [dt.type(x) for x in rule["scalars"](t, **hyper)]
+        n = arrays[0].shape[0]
+        rule["kernels"][(dt.name, _parallel(n))](*arrays, *scalars)
+
+    # ------------------------------------------------------------------ state dicts
+
+    def state_dict(self) -> dict:
+        """Copies of the state, and the groups' options with parameter indices (torch's layout)."""
+        state = {}
+        for i, s in sorted(self.state.items()):
+            state[i] = {k: (v.reshape(self._params[i].shape).copy() if isinstance(v, np.ndarray) else v)
+                        for k, v in s.items() if not k.startswith("_")}
+        groups = [{k: (list(v) if k == "params" else v) for k, v in g.items()} for g in self.param_groups]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load options and state saved by ``state_dict`` (ours, or a torch optimizer's)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(groups)} parameter groups, "
+                             f"the optimizer has {len(self.param_groups)}")
+        for gi, (saved, mine) in enumerate(zip(groups, self.param_groups)):
+            if len(saved["params"]) != len(mine["params"]):
+                raise ValueError(f"loaded parameter group {gi} has {len(saved['params'])} "
+                                 f"parameters, the optimizer's has {len(mine['params'])}")
+        new_groups = []
+        for saved, mine in zip(groups, self.param_groups):
+            group = dict(mine)
+            group.update({k: (tuple(v) if k == "betas" else v) for k, v in saved.items()
+                          if k in self.defaults})
+            self._validate(group, "loaded state dict: ")
+            new_groups.append(group)
+        saved_state = state_dict["state"]
+        self.param_groups = new_groups
+        self.state = {}
+        for saved, group in zip(groups, self.param_groups):
+            pairs = [(old, new) for old, new in zip(saved["params"], group["params"])
+                     if saved_state.get(old)]
+            if not pairs:
+                continue
+            self._init_state(group, self._rule(group))
+            for old, new in pairs:
+                self._load_entry(new, saved_state[old])
+            loaded = {new for _, new in pairs}
+            for i in group["params"]:  # no saved state: the parameter starts fresh
+                if i not in loaded:
+                    self.state.pop(i, None)
+
+    def _load_entry(self, i: int, entry: dict) -> None:
+        p = self._params[i]
+        mine = self.state[i]
+        for key, value in entry.items():
+            if key == "step":
+                mine["step"] = int(float(np.asarray(value)))
+                continue
+            if value is None:
+                continue
+            arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            if arr.shape != p.shape and arr.size != p.size:
+                raise ValueError(f"state {key!r} of parameter {i} has shape {arr.shape}, "
+                                 f"the parameter has shape {p.shape}")
+            if key in mine:
+                mine[key][...] = arr.reshape(-1)
+            else:
+                mine[key] = np.ascontiguousarray(arr.reshape(-1), dtype=p.dtype)
+        self._after_load(i, entry)
+
+    def _after_load(self, i: int, entry: dict) -> None:
+        pass
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for gi, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {gi}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+#: (family, sorted switches) -> the generated rule that implements them.
+_RULES = {(r["optimizer"], tuple(sorted(r["options"].items()))): r for r in _gen.RULES.values()}
+
+
+# --------------------------------------------------------------------------- optimizers
+
+
+class SGD(Optimizer):
+    """torch.optim.SGD: momentum (buffer = g on its first step), dampening, Nesterov, weight decay."""
+
+    family = "sgd"
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 **kwargs):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov), kwargs)
+
+    def _validate(self, h, where):
+        super()._validate(h, where)
+        _check_number(where + "momentum", h["momentum"])
+        if not isinstance(h["dampening"], numbers.Real) or math.isnan(h["dampening"]):
+            raise ValueError(f"{where}dampening={h['dampening']!r} must be a real number")
+        if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+            raise ValueError(f"{where}nesterov=True requires momentum > 0 and dampening = 0 "
+                             f"(got momentum={h['momentum']!r}, dampening={h['dampening']!r})")
+
+    def _options(self, group):
+        return {"momentum": group["momentum"] != 0, "nesterov": bool(group["nesterov"]),
+                "weight_decay": group["weight_decay"] != 0}
+
+    def _kernel_step(self, i, h):
+        # The rule's c is 1 on the buffer's first step (b = g, as torch's clone), 1 − τ after.
+        s = self.state[i]
+        return 1 if "momentum_buffer" in s.get("_fresh", ()) else max(s["step"], 1)
+
+    def _step_group(self, group, grads):
+        super()._step_group(group, grads)
+        for i in group["params"]:  # buffers used once are no longer fresh
+            if grads[i] is not None and i in self.state:
+                self.state[i].pop("_fresh", None)
+
+    def _init_state(self, group, rule):
+        super()._init_state(group, rule)
+        for i in group["params"]:
+            if "momentum_buffer" in self.state[i] and self.state[i]["step"] == 0:
+                self.state[i]["_fresh"] = {"momentum_buffer"}
+
+    def _after_load(self, i, entry):
+        s = self.state[i]
+        s.pop("_fresh", None)
+        if "momentum_buffer" in s and entry.get("momentum_buffer") is None:
+            s["_fresh"] = {"momentum_buffer"}  # torch saves None before the first momentum step
+        s["step"] = max(s["step"], 1) if entry.get("momentum_buffer") is not None else s["step"]
+
+
+class Adagrad(Optimizer):
+    """torch.optim.Adagrad: lr_decay, weight decay, initial_accumulator_value, eps."""
+
+    family = "adagrad"
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+                 eps=1e-10, **kwargs):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps), kwargs)
+
+    def _validate(self, h, where):
+        super()._validate(h, where)
+        _check_number(where + "lr_decay", h["lr_decay"])
+        _check_number(where + "initial_accumulator_value", h["initial_accumulator_value"])
+        _check_number(where + "eps", h["eps"])
+
+    def _options(self, group):
+        return {"weight_decay": group["weight_decay"] != 0}
+
+
+class RMSprop(Optimizer):
+    """torch.optim.RMSprop: alpha, eps, weight decay, momentum, centered."""
+
+    family = "rmsprop"
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+                 centered=False, **kwargs):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered), kwargs)
+
+    def _validate(self, h, where):
+        super()._validate(h, where)
+        _check_number(where + "alpha", h["alpha"])
+        _check_number(where + "eps", h["eps"])
+        _check_number(where + "momentum", h["momentum"])
+
+    def _options(self, group):
+        return {"centered": bool(group["centered"]), "momentum": group["momentum"] > 0,
+                "weight_decay": group["weight_decay"] != 0}
+
+
+class Adam(Optimizer):
+    """torch.optim.Adam: bias correction, amsgrad, weight decay (coupled; decoupled = AdamW)."""
+
+    family = "adam"
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, decoupled_weight_decay=False, **kwargs):
+        if decoupled_weight_decay:
+            self.family = "adamw"
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad), kwargs)
+
+    def _validate(self, h, where):
+        super()._validate(h, where)
+        _check_number(where + "eps", h["eps"])
+        betas = h["betas"]
+        if len(betas) != 2:
+            raise ValueError(f"{where}betas={betas!r} must be a pair (beta1, beta2)")
+        for k, beta in enumerate(betas):
+            _check_number(f"{where}betas[{k}]", beta, 0.0, 1.0)
+
+    def _options(self, group):
+        if self.family == "adamw":
+            return {"amsgrad": bool(group["amsgrad"])}
+        return {"amsgrad": bool(group["amsgrad"]), "weight_decay": group["weight_decay"] != 0}
+
+
+class AdamW(Adam):
+    """torch.optim.AdamW: θ ← θ(1 − lr·weight_decay), then the Adam step (weight_decay=1e-2)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
+                 amsgrad=False, **kwargs):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad, decoupled_weight_decay=True, **kwargs)
