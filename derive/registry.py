@@ -34,6 +34,8 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("adamw", "optimizer", "AdamW: θ ← θ(1 − lr·λ), then the Adam step", "optim:adamw"),
     Entry("clip_grad_value", "optimizer", "clip by value: clamp(g, −c, c)", "optim:clip_grad_value"),
     Entry("clip_grad_norm", "optimizer", "clip by global norm: g·min(1, c/(‖g‖ + 1e−6))", "optim:clip_grad_norm"),
+    Entry("batchnorm", "layer", "batch norm: γ/(N√(σ²+ε))(N g_k − Σg − x̂_k Σ g x̂), Σ g x̂, Σ g", "batchnorm:batchnorm"),
+    Entry("dropout", "layer", "inverted dropout: ∂L/∂x = g·m/(1 − p)", "batchnorm:dropout"),
 )
 
 ALIASES = {
@@ -48,6 +50,8 @@ ALIASES = {
     "l1": "mae",
     "smoothl1": "smooth_l1",
     "leakyrelu": "leaky_relu",
+    "batch_norm": "batchnorm",
+    "bn": "batchnorm",
     "heavy_ball": "momentum",
     "adam_w": "adamw",
     "rms_prop": "rmsprop",
