@@ -109,30 +109,57 @@ class Domain:
         return self.default
 
 
-def _values(exprs, domain: Domain, rng: random.Random) -> tuple[dict, dict]:
-    """Random integers for the indices first (sums get concrete bounds), then random reals."""
-    ints = {s: rng.randint(*domain.integers[s]) for s in domain.integers
-            if any(e.has(s) for e in exprs)}
-    reals = {}
-    for e in exprs:
-        concrete = e.subs(ints).doit()
-        for atom in concrete.free_symbols | concrete.atoms(sp.Indexed):
-            if atom in reals or atom in ints or isinstance(atom, sp.IndexedBase):
-                continue
-            if isinstance(atom, sp.Symbol) and atom in domain.integers:
-                continue
-            base = atom.base.label if isinstance(atom, sp.Indexed) else atom
-            reals[atom] = rng.uniform(*domain.interval(base))
-    return ints, reals
+def _expand_sums(e: sp.Expr) -> sp.Expr:
+    """Sums with integer bounds written out term by term (far faster than Sum.doit)."""
+    def concrete(x):
+        return isinstance(x, sp.Sum) and all(lo.is_Integer and hi.is_Integer
+                                             for _, lo, hi in x.limits)
+
+    def written_out(x):
+        terms = [x.function]
+        for var, lo, hi in x.limits:
+            terms = [t.xreplace({var: n}) for t in terms for n in range(int(lo), int(hi) + 1)]
+        return sp.Add(*terms)
+
+    return e.replace(concrete, written_out)
+
+
+def _concrete(e: sp.Expr, ints: dict) -> sp.Expr:
+    """``e`` at the given integers (also in ∂/∂z[i]), with its sums written out and evaluated."""
+    e = e.subs(ints)
+    if ints:  # subs leaves differentiation variables alone
+        e = e.replace(
+            lambda d: isinstance(d, sp.Derivative) and any(v.has(*ints) for v, _ in d.variable_count),
+            lambda d: sp.Derivative(d.expr, *[(v.xreplace(ints), n) for v, n in d.variable_count]))
+    return _expand_sums(_expand_sums(e).doit())
+
+
+def _atoms(concrete: sp.Expr, domain: Domain) -> list:
+    """The symbols and vector entries z[0], z[1], ... that get random real values."""
+    labels = {b.label for b in concrete.atoms(sp.IndexedBase)}  # the name z of z[k], not a value
+    atoms = (concrete.free_symbols - labels) | concrete.atoms(sp.Indexed)
+    return sorted((a for a in atoms if a not in domain.integers), key=sp.default_sort_key)
 
 
 def _numerically_equal(a, b, domain: Domain, points: int, seed: int) -> tuple[bool, dict | None]:
+    """Compare at random points: integers first (sums get concrete bounds), then random reals."""
     rng = random.Random(seed)
     a, b = sp.sympify(a), sp.sympify(b)
-    for _ in range(points):
-        ints, reals = _values((a, b), domain, rng)
-        va = a.subs(ints).doit().subs(reals).doit().evalf(30)
-        vb = b.subs(ints).doit().subs(reals).doit().evalf(30)
+    indices = [s for s in domain.integers if a.has(s) or b.has(s)]
+    # Writing out sums is the slow part: a few integer draws, many real points for each.
+    draws = [{s: rng.randint(*domain.integers[s]) for s in indices} for _ in range(min(points, 6))]
+    cache = {}
+    for n in range(points):
+        ints = draws[n % len(draws)]
+        key = tuple(ints.values())
+        if key not in cache:
+            ca, cb = _concrete(a, ints), _concrete(b, ints)
+            cache[key] = ca, cb, list(dict.fromkeys(_atoms(ca, domain) + _atoms(cb, domain)))
+        ca, cb, atoms = cache[key]
+        reals = {x: rng.uniform(*domain.interval(x.base.label if isinstance(x, sp.Indexed) else x))
+                 for x in atoms}
+        va = ca.xreplace(reals).doit().evalf(30)
+        vb = cb.xreplace(reals).doit().evalf(30)
         if va.has(sp.nan, sp.zoo) and vb.has(sp.nan, sp.zoo):
             continue
         try:
@@ -148,11 +175,13 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
     diff = to_elementary(sp.sympify(a - b).doit())
     if diff == 0:
         return True
-    for attempt in (sp.expand, sp.cancel, sp.simplify):
+    # sp.simplify on symbolic Sums is slow and rarely succeeds: those steps are checked by value.
+    attempts = (sp.expand, sp.cancel) if diff.has(sp.Sum) else (sp.expand, sp.cancel, sp.simplify)
+    for attempt in attempts:
         try:
             if attempt(diff) == 0:
                 return True
-        except (TypeError, ValueError, NotImplementedError, RecursionError):
+        except (TypeError, ValueError, NotImplementedError, RecursionError, StopIteration):
             continue
     return False
 
@@ -191,7 +220,8 @@ class StepBuilder:
     def _resolved(self, e: sp.Expr) -> sp.Expr:
         e = sp.sympify(e)
         for old, new in self.equal_under:  # in order: names may refer to later ones
-            e = e.subs(old, new)
+            # A pattern with Wilds (e.g. q[n_]) also reaches bound indices inside Sums.
+            e = e.replace(old, new) if old.has(sp.Wild) else e.subs(old, new)
         return e
 
     def then(self, rule: str, expr: sp.Expr, *, lhs: sp.Expr | None = None) -> "StepBuilder":

@@ -157,3 +157,216 @@ def bce_logits() -> Derivation:
         expr, (z,), {z: grad}, {z: b.build() + rewrite_steps}, quantity=L,
         options={"pos_weight": 1.0}, stable=stable,
         symbols={"z": "logit", "y": "target in [0, 1]", "p_w": "pos_weight"})
+
+
+# --------------------------------------------------------------------------- softmax cross-entropy
+#
+# Index form: logits z[0..C−1], class index c, a target distribution y (one-hot δ_jc) or q.
+# Steps are checked with concrete sizes: the Domain draws C, c and i as integers first.
+
+def _exp_sum(vec, n):
+    """Σ_k e^(z_k), written out when the number of classes is concrete."""
+    if n.is_Integer:
+        return sp.Add(*[sp.exp(vec[q]) for q in range(int(n))])
+    k = sp.Dummy("k", integer=True)
+    return sp.Sum(sp.exp(vec[k]), (k, 0, n - 1))
+
+
+class _IndexedFunction(sp.Function):
+    """A function of a whole vector z (an IndexedBase) that expands to Sums on ``doit``."""
+
+    latex_name = ""
+
+    def doit(self, **hints):
+        expanded = self._expanded()
+        return expanded.doit(**hints) if hints.get("deep", True) else expanded
+
+    def _eval_is_real(self):
+        return True
+
+
+class softmax(_IndexedFunction):
+    """softmax(z)_i = e^(z_i) / Σ_k e^(z_k) over C classes: ``softmax(z, i, C)``."""
+
+    nargs = 3
+
+    def _expanded(self):
+        vec, idx, n = self.args
+        return sp.exp(vec[idx]) / _exp_sum(vec, n)
+
+    def _eval_is_positive(self):
+        return True
+
+    def _pretty(self, printer):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        vec, idx, _ = self.args
+        return prettyForm(f"softmax({printer.doprint(vec)})[{printer.doprint(idx)}]")
+
+    def _latex(self, printer, exp=None):
+        vec, idx, _ = self.args
+        tex = r"\operatorname{softmax}\left(%s\right)_{%s}" % (printer._print(vec), printer._print(idx))
+        return r"%s^{%s}" % (tex, exp) if exp is not None else tex
+
+
+class logsumexp(_IndexedFunction):
+    """logsumexp(z) = log Σ_k e^(z_k) over C classes: ``logsumexp(z, C)``; ∂/∂z_i = softmax(z)_i."""
+
+    nargs = 2
+
+    def _expanded(self):
+        vec, n = self.args
+        return sp.log(_exp_sum(vec, n))
+
+    def _pretty(self, printer):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        return prettyForm(f"logsumexp({printer.doprint(self.args[0])})")
+
+    def _latex(self, printer, exp=None):
+        tex = r"\operatorname{logsumexp}\left(%s\right)" % printer._print(self.args[0])
+        return r"%s^{%s}" % (tex, exp) if exp is not None else tex
+
+
+# Index-form symbols.
+Z = sp.IndexedBase("z", real=True)  # logits
+Y = sp.IndexedBase("y", real=True)  # one-hot target y_j = δ_jc
+Q = sp.IndexedBase("q", real=True)  # target distribution (probabilities, or label-smoothed)
+W = sp.IndexedBase("w", positive=True)  # class weights
+_U = sp.IndexedBase("u", positive=True)  # unnormalised target: q_j = u_j / Σ u (for the checks)
+i, j, k = sp.symbols("i j k", integer=True, nonnegative=True)
+c = sp.Symbol("c", integer=True, nonnegative=True)  # the true class
+_t = sp.Symbol("t", integer=True, nonnegative=True)
+_n = sp.Wild("n")
+
+# Scalar symbols of the kernel forms (codegen prints ``softmax_ce().stable`` with these).
+C = sp.Symbol("C", integer=True, positive=True)  # number of classes
+zj = sp.Symbol("z_j", real=True)  # logit of class j
+m = sp.Symbol("m", real=True)  # row max, max_k z_k
+s = sp.Symbol("s", positive=True)  # Σ_k exp(z_k − m)
+qj = sp.Symbol("q_j", real=True)  # target probability of class j
+onehot_j = sp.Symbol("onehot_j", real=True)  # 1 if j is the true class, else 0
+eps = sp.Symbol("epsilon", nonnegative=True)  # label_smoothing
+wj = sp.Symbol("w_j", positive=True)  # weight of class j
+wq = sp.Symbol("wq", positive=True)  # Σ_k w_k q_k (the weighted target mass of one row)
+
+CE_DOMAIN = Domain(intervals={eps: (0.0, 1.0), m: (-3.0, 3.0)},
+                   integers={C: (3, 5), c: (0, 2), i: (0, 2), j: (0, 2)})
+
+
+def _sum(expr, idx=j):
+    return sp.Sum(expr, (idx, 0, C - 1))
+
+
+def softmax_ce_loss(target=Y, weight=None) -> sp.Expr:
+    """−Σ_j w_j q_j log softmax(z)_j; a one-hot target gives −log softmax(z)_c."""
+    term = target[j] * sp.log(softmax(Z, j, C))
+    return -_sum(term if weight is None else weight[j] * term)
+
+
+def smoothed_target(onehot=Y[j]) -> sp.Expr:
+    """PyTorch's label smoothing: q_j = (1 − ε)·onehot_j + ε/C."""
+    return (1 - eps) * onehot + eps / C
+
+
+def _dz(expr):
+    return sp.Derivative(expr, Z[i], evaluate=False)
+
+
+def softmax_ce() -> Derivation:
+    """−log softmax(z)_c: ∂L/∂z_i = softmax(z)_i − y_i, with label smoothing and class weights."""
+    p_i = softmax(Z, i, C)
+    lse = logsumexp(Z, C)
+    onehot = {Y[_n]: sp.KroneckerDelta(_n, c)}
+    dLi = sp.Derivative(L, Z[i], evaluate=False)
+
+    # One-hot target: the true class's log-probability, written as a sum over a one-hot y.
+    b = StepBuilder(L, -sp.log(softmax(Z, c, C)), CE_DOMAIN, equal_under=onehot)
+    b.then("one-hot target y_j = δ_jc: the sum picks j = c", softmax_ce_loss(Y))
+    b.then("definition of softmax",
+           -_sum(Y[j] * sp.log(sp.exp(Z[j]) / _sum(sp.exp(Z[k]), k))))
+    b.then("log of a quotient", -_sum(Y[j] * (Z[j] - sp.log(_sum(sp.exp(Z[k]), k)))))
+    b.then("split the sum; logsumexp(z) = log Σ_k e^(z_k)", -_sum(Y[j] * Z[j]) + _sum(Y[j]) * lse)
+    b.then("one-hot targets sum to one: Σ_j y_j = 1", -_sum(Y[j] * Z[j]) + lse)
+    b.restate(f"differentiate with respect to {Z[i]}",
+              -_sum(Y[j] * sp.Derivative(Z[j], Z[i], evaluate=False)) + _dz(lse), dLi)
+    b.then("∂z_j/∂z_i = δ_ij; derivative of logsumexp: ∂logsumexp(z)/∂z_i = softmax(z)_i",
+           -_sum(Y[j] * sp.KroneckerDelta(i, j)) + p_i)
+    b.then("the Kronecker delta picks j = i", p_i - Y[i])
+    grad = b.current
+    # The restatement compares with nothing before it: check the result against SymPy's diff.
+    StepBuilder(dLi, sp.diff(-sp.log(softmax(Z, c, C)._expanded()), Z[i]), CE_DOMAIN,
+                equal_under=onehot).then("closed form", grad)
+    onehot_steps = b.build()
+
+    # A probability target q (any q_j ≥ 0 summing to one), and label smoothing, which is one.
+    prob = {Q[_n]: _U[_n] / _sum(_U[_t], _t)}
+    g = StepBuilder(L, softmax_ce_loss(Q), CE_DOMAIN, equal_under=prob,
+                    rule="probability target q (Σ_j q_j = 1)")
+    g.then("definition of softmax; log of a quotient; split the sum",
+           -_sum(Q[j] * Z[j]) + _sum(Q[j]) * lse)
+    g.restate(f"differentiate with respect to {Z[i]}", _dz(g.current), dLi)
+    g.then("∂z_j/∂z_i = δ_ij; derivative of logsumexp", -Q[i] + _sum(Q[j]) * p_i)
+    g.then("targets sum to one: Σ_j q_j = 1", p_i - Q[i])
+    prob_steps = g.build()
+
+    smooth = {Q[_n]: smoothed_target(sp.KroneckerDelta(_n, c)), **onehot}
+    h = StepBuilder(L, softmax_ce_loss(Q), CE_DOMAIN, equal_under=smooth,
+                    rule="label smoothing ε (PyTorch): q_j = (1 − ε) y_j + ε/C")
+    h.restate(f"differentiate with respect to {Z[i]}", _dz(h.current), dLi)
+    h.then("as for a probability target", -Q[i] + _sum(Q[j]) * p_i)
+    h.then("smoothed targets sum to one: Σ_j q_j = (1 − ε)·1 + C·ε/C = 1", p_i - Q[i])
+    h.then("substitute q_i", p_i - smoothed_target(Y[i]), )
+    smooth_steps = h.build()
+
+    # Class weights (PyTorch's per-sample weighted loss; 'mean' divides by Σ_n w_(c_n)).
+    wt = StepBuilder(L, softmax_ce_loss(Q, W), CE_DOMAIN, equal_under=prob,
+                     rule="class weights w: L = −Σ_j w_j q_j log softmax(z)_j")
+    wt.then("log of a quotient; split the sum", -_sum(W[j] * Q[j] * Z[j]) + _sum(W[j] * Q[j]) * lse)
+    wt.restate(f"differentiate with respect to {Z[i]}", _dz(wt.current), dLi)
+    wt.then("∂z_j/∂z_i = δ_ij; derivative of logsumexp", p_i * _sum(W[j] * Q[j]) - W[i] * Q[i])
+    weight_steps = wt.build()
+    one = StepBuilder(dLi, wt.current, CE_DOMAIN,
+                      equal_under={Q[_n]: sp.KroneckerDelta(_n, c), **onehot},
+                      rule="one-hot target q = y (no smoothing)")
+    one.then("Σ_j w_j δ_jc = w_c", p_i * W[c] - W[i] * Y[i])
+    one.then("w_i y_i = w_c y_i", W[c] * (p_i - Y[i]))
+    weight_steps += one.build()
+
+    stable_steps = _softmax_ce_stable_steps()
+    stable = {
+        "shifted_exp": sp.exp(zj - m),
+        "lse": m + sp.log(s),
+        "nll_term": m + sp.log(s) - zj,
+        "prob": sp.exp(zj - m) / s,
+        "grad": sp.exp(zj - m) / s - qj,
+        "smoothed_target": smoothed_target(onehot_j),
+        "weighted_grad": sp.exp(zj - m) / s * wq - wj * qj,
+    }
+    zi = Z[i]
+    return Derivation(
+        "softmax_ce", "loss", "Softmax cross-entropy: −log softmax(z)_c, ∂L/∂z = softmax(z) − y",
+        -sp.log(softmax(Z, c, C)), (zi,), {zi: grad},
+        {zi: onehot_steps + prob_steps + smooth_steps + weight_steps + stable_steps},
+        quantity=L, options={"label_smoothing": 0.0, "weight": None, "reduction": "mean"},
+        stable=stable,
+        symbols={"z": "logits z_0 … z_(C−1)", "c": "true class index", "C": "number of classes",
+                 "y": "one-hot target y_j = δ_jc", "q": "target probabilities (Σ_j q_j = 1)",
+                 "epsilon": "label_smoothing ε", "w": "class weights", "m": "row max max_k z_k",
+                 "s": "Σ_k exp(z_k − m)"})
+
+
+def _softmax_ce_stable_steps():
+    """The kernel form: −log softmax(z)_j = m + log Σ_k e^(z_k − m) − z_j for the row max m."""
+    names = {s: _sum(sp.exp(Z[k] - m), k), zj: Z[j]}
+    nll = sp.Symbol("ℓ_j")
+    b = StepBuilder(nll, -sp.log(softmax(Z, j, C)), CE_DOMAIN, equal_under=names,
+                    rule="stable rewrite: ℓ_j = −log softmax(z)_j")
+    b.then("log of a quotient", logsumexp(Z, C) - Z[j])
+    b.then("subtract the row max m = max_k z_k (any m is exact; the max keeps e^(z_k − m) ≤ 1)",
+           m + sp.log(_sum(sp.exp(Z[k] - m), k)) - Z[j])
+    b.then("name s = Σ_k e^(z_k − m)", m + sp.log(s) - zj)
+    p = StepBuilder(sp.Symbol("p_j"), softmax(Z, j, C), CE_DOMAIN, equal_under=names,
+                    rule="stable softmax")
+    p.then("divide numerator and denominator by e^m", sp.exp(zj - m) / s)
+    return b.build() + p.build()
