@@ -150,6 +150,35 @@ class _Pretty(PrettyPrinter):
     def _print_Min(self, e):
         return self._print_Function(e, func_name="min")
 
+    def _print_Mul(self, product):
+        # SymPy's _print_Mul imports sympy.physics.units (~0.5 s, a third of the CLI's budget)
+        # only to put unit Quantities last; none can exist unless that module is loaded.
+        if "sympy.physics.units" in sys.modules:
+            return super()._print_Mul(product)
+        args = product.args
+        if args[0] is sp.S.One or any(isinstance(a, sp.Number) for a in args[1:]):
+            # An unevaluated Mul: print every factor as given (as SymPy does).
+            forms = [self._print(a) for a in args]
+            negone = forms[0] == "-1"
+            if negone:
+                forms[0] = prettyForm("1", 0, 0)
+            obj = prettyForm.__mul__(*forms)
+            return prettyForm("-" + obj.s, obj.baseline, obj.binding) if negone else obj
+        num, den = [], []
+        factors = product.as_ordered_factors() if self.order not in ("old", "none") else args
+        for f in factors:
+            if f.is_commutative and f.is_Pow and f.exp.is_Rational and f.exp.is_negative:
+                den.append(sp.Pow(f.base, -f.exp, evaluate=f.exp == -1))
+            elif f.is_Rational and f is not sp.S.Infinity:
+                num += [sp.Rational(f.p)] if f.p != 1 else []
+                den += [sp.Rational(f.q)] if f.q != 1 else []
+            else:
+                num.append(f)
+        num = [self._print(f) for f in num] or [self._print(sp.S.One)]
+        if not den:
+            return prettyForm.__mul__(*num)
+        return prettyForm.__mul__(*num) / prettyForm.__mul__(*[self._print(f) for f in den])
+
     def _print_Derivative(self, e):
         if _is_partial(e):  # ∂L/∂ŷ on one line, not d/dŷ(L) on three
             d = "∂" if self._use_unicode else "d"
