@@ -1,0 +1,510 @@
+"""Dense networks trained by back-propagation on the generated kernels.
+
+Arrays are batch-major: a batch ``X`` has shape (N, features). A dense layer stores its weight
+as (out, in), as ``torch.nn.Linear`` does, so the seeds' per-sample rules read row-wise:
+
+    z = a Wᵀ + b                  (seed 002: z = W a + b per sample)
+    δ = ∂L/∂z                     from the head's fused loss kernel, or from the layer above
+    ∂L/∂W = δᵀ a,  ∂L/∂b = Σ δ    (seed 000: ∂L/∂W_l = δ_l a_{l−1}ᵀ, summed over the batch)
+    ∂L/∂a = δ W                   (seed 000: W_{l+1}ᵀ δ_{l+1}), then ⊙ f'(z) by the activation
+
+The products go through NumPy's BLAS; the elementwise parts are generated kernels:
+``runtime.activation`` / ``runtime.activation_grad`` for f and its δ rule, ``runtime.loss_and_grad``
+for the loss and ∂L/∂output at the head. Batch normalisation (after the dense layer, before the
+activation) runs the backward rule derived in derive/batchnorm.py, dropout is inverted.
+
+Parameters live in one flat buffer per dtype (a model has one dtype), gradients in another of
+the same layout; each layer holds views. ``model.parameters()`` and ``model.gradients()`` list
+the views in buffer order, so ``runtime.optim`` steps the whole model with one fused kernel call::
+
+    model = MLP([784, 256, 256, 10], "relu", loss="softmax_ce", seed=0)
+    opt = runtime.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss = model.loss_and_backward(X, labels)   # forward (training mode) and backward
+    opt.step(model.gradients())
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import init as _init
+from .init import as_rng
+
+__all__ = ["Layer", "Dense", "Activation", "BatchNorm", "Dropout", "Sequential", "MLP",
+           "ACTIVATIONS", "HEADS"]
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+#: Heads: the loss, how the last layer's output is read, and the prediction it gives.
+HEADS = ("softmax_ce", "bce", "mse", "mae", "smooth_l1", "huber")
+FLOAT = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _activations():
+    # Imported on first use: the activation kernels compile lazily.
+    from . import activations
+
+    return activations
+
+
+def _loss_and_grad(name, pred, target, **kw):
+    from .losses import loss_and_grad
+
+    return loss_and_grad(name, pred, target, **kw)
+
+
+def _buffer(cache: dict, key, shape, dtype) -> np.ndarray:
+    """A reusable work array (fresh pages on every step cost more than the arithmetic)."""
+    a = cache.get(key)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = cache[key] = np.empty(shape, dtype=dtype)
+    return a
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class Layer:
+    """A step of the network: ``forward(x, training)`` and ``backward(upstream) -> ∂L/∂x``.
+
+    Layers with parameters list them in ``param_specs`` (name, shape); the model binds views
+    of its flat buffers to ``self.params[name]`` and ``self.grads[name]``.
+    """
+
+    param_specs: tuple = ()
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._work: dict = {}
+
+    def init_params(self, rng) -> None:
+        pass
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, upstream: np.ndarray, need_input_grad: bool = True):
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class Dense(Layer):
+    """z = a Wᵀ + b with W of shape (out_features, in_features)."""
+
+    def __init__(self, in_features: int, out_features: int, *, bias: bool = True,
+                 init: str = "xavier_uniform", gain_for: str = "linear",
+                 negative_slope: float = 0.01):
+        super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.bias, self.init, self.gain_for = bool(bias), init, gain_for
+        self.negative_slope = negative_slope
+        specs = [("weight", (self.out_features, self.in_features))]
+        if self.bias:
+            specs.append(("bias", (self.out_features,)))
+        self.param_specs = tuple(specs)
+        self._input = None
+
+    def init_params(self, rng):
+        _init.initialize_(self.params["weight"], self.init, self.gain_for, seed=rng,
+                          negative_slope=self.negative_slope)
+        if self.bias:
+            self.params["bias"][...] = 0
+
+    def forward(self, x, training):
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
+                             f"{x.shape}; expected (batch, {self.in_features})")
+        self._input = x
+        z = _buffer(self._work, "z", (x.shape[0], self.out_features), x.dtype)
+        np.matmul(x, self.params["weight"].T, out=z)
+        if self.bias:
+            z += self.params["bias"]
+        return z
+
+    def backward(self, delta, need_input_grad=True):
+        # ∂L/∂W = δᵀ a, ∂L/∂b = Σ_batch δ, ∂L/∂a = δ W
+        np.matmul(delta.T, self._input, out=self.grads["weight"])
+        if self.bias:
+            np.sum(delta, axis=0, out=self.grads["bias"])
+        if not need_input_grad:
+            return None
+        da = _buffer(self._work, "da", self._input.shape, delta.dtype)
+        return np.matmul(delta, self.params["weight"], out=da)
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}, bias={self.bias}, init={self.init!r}"
+
+
+class Activation(Layer):
+    """a = f(z) elementwise; backward δ = f'(z) ⊙ upstream by the generated δ kernel."""
+
+    def __init__(self, name: str, **options):
+        super().__init__()
+        if name not in ACTIVATIONS:
+            raise ValueError(f"activation={name!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
+        self.name, self.options = name, dict(options)
+        self._z = self._a = None
+
+    def forward(self, x, training):
+        self._z = x
+        self._a = _activations().activation(self.name, x, **self.options)
+        return self._a
+
+    def backward(self, upstream, need_input_grad=True):
+        return _activations().activation_grad(self.name, self._z, upstream, output=self._a,
+                                              **self.options)
+
+    def extra_repr(self):
+        opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
+        return f"{self.name!r}{opts}"
+
+
+class BatchNorm(Layer):
+    """Batch normalisation over the batch axis, per feature (torch.nn.BatchNorm1d semantics).
+
+    Training: normalise by the batch mean and biased variance, update the running statistics
+    with ``momentum`` (the running variance uses the unbiased estimate, as torch). Evaluation:
+    normalise by the running statistics. Backward (training mode) is derive.batchnorm's rule
+    ∂L/∂x = γ/√(σ²+ε) (g − mean(g) − x̂ mean(g x̂)); in evaluation mode the layer is affine.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
+        super().__init__()
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
+                or num_features < 1:
+            raise ValueError(f"num_features must be a positive int, got {num_features!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be positive, got {eps!r}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
+        self.param_specs = (("weight", (self.num_features,)), ("bias", (self.num_features,)))
+        self.running_mean = self.running_var = None
+        self._xhat = self._inv_std = None
+        self._training = True
+
+    def init_params(self, rng):
+        self.params["weight"][...] = 1
+        self.params["bias"][...] = 0
+        dt = self.params["weight"].dtype
+        self.running_mean = np.zeros(self.num_features, dtype=dt)
+        self.running_var = np.ones(self.num_features, dtype=dt)
+
+    def forward(self, x, training):
+        n = x.shape[0]
+        self._training = training
+        if training:
+            if n < 2:
+                raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
+                                 f"got input of shape {x.shape}")
+            mean = x.mean(axis=0)
+            centred = x - mean
+            var = np.einsum("ij,ij->j", centred, centred) / n  # biased: normalisation uses 1/N
+            m = self.momentum
+            self.running_mean *= 1 - m
+            self.running_mean += m * mean
+            self.running_var *= 1 - m
+            self.running_var += m * var * (n / (n - 1))
+        else:
+            centred = x - self.running_mean
+            var = self.running_var
+        self._inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+        self._xhat = centred
+        self._xhat *= self._inv_std
+        return self._xhat * self.params["weight"] + self.params["bias"]
+
+    def backward(self, g, need_input_grad=True):
+        xhat, gamma = self._xhat, self.params["weight"]
+        np.einsum("ij,ij->j", g, xhat, out=self.grads["weight"])  # Σ g x̂
+        np.sum(g, axis=0, out=self.grads["bias"])  # Σ g
+        if not need_input_grad:
+            return None
+        scale = gamma * self._inv_std
+        if not self._training:
+            return g * scale
+        n = g.shape[0]
+        mean_g = self.grads["bias"] / n
+        mean_gxhat = self.grads["weight"] / n
+        return (g - mean_g - xhat * mean_gxhat) * scale
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero each input with probability p, scale the rest by 1/(1 − p).
+
+    The mask comes from a NumPy Generator seeded by ``seed``; a new mask each training forward.
+    ``reseed(seed)`` restarts the sequence (used to make a forward pass repeatable).
+    """
+
+    def __init__(self, p: float = 0.5, seed=None):
+        super().__init__()
+        if not (isinstance(p, (int, float)) and 0 <= p < 1):
+            raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.reseed(seed)
+        self._scale = None
+
+    def reseed(self, seed):
+        self.seed = seed
+        self.rng = as_rng(seed)
+
+    def forward(self, x, training):
+        if not training or self.p == 0:
+            self._scale = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
+        # m/(1 − p): the kept inputs' scale (derive.batchnorm.dropout's y = m x/(1 − p))
+        self._scale = (keep >= self.p).astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
+        return x * self._scale
+
+    def backward(self, upstream, need_input_grad=True):
+        return upstream if self._scale is None else upstream * self._scale
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Sequential:
+    """Layers in order, their parameters in one flat buffer, and a loss head.
+
+    ``loss`` names the head: ``softmax_ce`` (the last layer gives logits; labels are class
+    indices), ``bce`` (logits through σ; BCE computed on the logits by the stable fused kernel,
+    whose δ is σ(z) − y as seed 000 derives), or a regression loss (``mse``, ``mae``,
+    ``smooth_l1``, ``huber``) on the output. ``output_activation`` (regression heads only) puts
+    an activation after the last layer, e.g. seed 000's sigmoid output with MSE.
+    """
+
+    def __init__(self, layers, *, loss: str = "softmax_ce", output_activation: str | None = None,
+                 dtype=np.float32, seed=None, loss_options: dict | None = None):
+        self.layers = list(layers)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in FLOAT:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        loss = {"ce": "softmax_ce", "cross_entropy": "softmax_ce", "bce_logits": "bce",
+                "l2": "mse", "l1": "mae"}.get(loss, loss)
+        if loss not in HEADS:
+            raise ValueError(f"loss={loss!r} is not a supported head; valid: {', '.join(HEADS)}")
+        if output_activation is not None:
+            if loss in ("softmax_ce", "bce"):
+                raise ValueError(f"output_activation={output_activation!r} is not allowed with "
+                                 f"loss={loss!r}: the loss applies its own softmax/sigmoid")
+            self.layers.append(Activation(output_activation))
+        self.loss_name, self.loss_options = loss, dict(loss_options or {})
+        self.training = True
+        self._bind(as_rng(seed))
+
+    # ---------------------------------------------------------------- parameters
+
+    def _bind(self, rng):
+        specs = [(layer, name, shape) for layer in self.layers for name, shape in layer.param_specs]
+        total = sum(int(np.prod(shape)) for _, _, shape in specs)
+        self.flat_params = np.zeros(total, dtype=self.dtype)
+        self.flat_grads = np.zeros(total, dtype=self.dtype)
+        self._names = []
+        pos = 0
+        for k, layer in enumerate(self.layers):
+            for name, shape in layer.param_specs:
+                n = int(np.prod(shape))
+                layer.params[name] = self.flat_params[pos:pos + n].reshape(shape)
+                layer.grads[name] = self.flat_grads[pos:pos + n].reshape(shape)
+                self._names.append(f"{k}.{name}")
+                pos += n
+        for layer in self.layers:
+            layer.init_params(rng)
+
+    def parameters(self) -> list[np.ndarray]:
+        """Views of the flat parameter buffer, one per parameter, in buffer order."""
+        return [layer.params[name] for layer in self.layers for name, _ in layer.param_specs]
+
+    def gradients(self) -> list[np.ndarray]:
+        """Views of the flat gradient buffer, matching ``parameters()``."""
+        return [layer.grads[name] for layer in self.layers for name, _ in layer.param_specs]
+
+    def named_parameters(self):
+        return list(zip(self._names, self.parameters()))
+
+    def state_dict(self) -> dict:
+        state = {name: p.copy() for name, p in self.named_parameters()}
+        for k, layer in enumerate(self.layers):
+            if isinstance(layer, BatchNorm):
+                state[f"{k}.running_mean"] = layer.running_mean.copy()
+                state[f"{k}.running_var"] = layer.running_var.copy()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        mine = dict(self.named_parameters())
+        for k, layer in enumerate(self.layers):
+            if isinstance(layer, BatchNorm):
+                mine[f"{k}.running_mean"] = layer.running_mean
+                mine[f"{k}.running_var"] = layer.running_var
+        missing = sorted(set(mine) - set(state))
+        if missing:
+            raise KeyError(f"state dict is missing {missing}")
+        for name, target in mine.items():
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(f"state[{name!r}] has shape {value.shape}, expected {target.shape}")
+            target[...] = value
+
+    # ---------------------------------------------------------------- modes
+
+    def train(self, mode: bool = True):
+        self.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # ---------------------------------------------------------------- passes
+
+    def _input(self, X):
+        X = np.asarray(X)
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        if X.ndim == 1:
+            X = X[:, None]
+        return X
+
+    def _forward(self, X, training: bool) -> np.ndarray:
+        # The result may be a layer's work buffer, overwritten by the next pass.
+        a = self._input(X)
+        for layer in self.layers:
+            a = layer.forward(a, training)
+        return a
+
+    def forward(self, X, training: bool | None = None) -> np.ndarray:
+        """The last layer's output (logits for softmax_ce and bce heads), a fresh array."""
+        training = self.training if training is None else training
+        return self._forward(X, training).copy()
+
+    __call__ = forward
+
+    def _target(self, y, out):
+        if self.loss_name == "softmax_ce":
+            return np.asarray(y)
+        y = np.asarray(y, dtype=self.dtype)
+        if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
+            y = y[:, None]
+        return y
+
+    def loss(self, X, y) -> float:
+        """The loss on (X, y) in evaluation mode (no gradients kept)."""
+        out = self._forward(X, training=False)
+        loss, _ = self._head(out, y)
+        return loss
+
+    def _head(self, out, y):
+        target = self._target(y, out)
+        name = "bce_logits" if self.loss_name == "bce" else self.loss_name
+        return _loss_and_grad(name, out, target, **self.loss_options)
+
+    def loss_and_backward(self, X, y) -> float:
+        """Forward in training mode, the head's fused loss kernel, and backward into the grads."""
+        out = self._forward(X, training=True)
+        loss, delta = self._head(out, y)
+        self.backward(delta)
+        return loss
+
+    def backward(self, grad_output: np.ndarray) -> None:
+        """Back-propagate ∂L/∂output through every layer into ``gradients()``."""
+        g = grad_output
+        last = len(self.layers) - 1
+        for k, layer in enumerate(reversed(self.layers)):
+            g = layer.backward(g, need_input_grad=k < last)  # no ∂L/∂X for the input
+
+    def predict_proba(self, X) -> np.ndarray:
+        out = self._forward(X, training=False)
+        if self.loss_name == "softmax_ce":
+            e = np.exp(out - out.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        if self.loss_name == "bce":
+            return _activations().activation("sigmoid", out)
+        raise ValueError(f"predict_proba needs a classification head, the loss is {self.loss_name!r}")
+
+    def predict(self, X) -> np.ndarray:
+        """Class indices (softmax_ce), 0/1 labels (bce) or the regression output."""
+        out = self._forward(X, training=False)
+        if self.loss_name == "softmax_ce":
+            return out.argmax(axis=1)
+        if self.loss_name == "bce":
+            labels = (out > 0).astype(np.int64)  # σ(z) > 1/2 ⇔ z > 0
+            return labels[:, 0] if labels.shape[1] == 1 else labels
+        return out.copy()
+
+    def accuracy(self, X, y) -> float:
+        """The fraction of correct predictions (classification heads)."""
+        if self.loss_name not in ("softmax_ce", "bce"):
+            raise ValueError(f"accuracy needs a classification head, the loss is {self.loss_name!r}")
+        pred, y = self.predict(X), np.asarray(y)
+        if pred.shape != y.shape:
+            y = y.reshape(pred.shape)
+        return float(np.mean(pred == y))
+
+    def __repr__(self):
+        inner = "\n".join(f"  ({k}): {layer!r}" for k, layer in enumerate(self.layers))
+        return (f"{type(self).__name__}(\n{inner}\n  loss={self.loss_name!r}, dtype={self.dtype}, "
+                f"parameters={self.flat_params.size}\n)")
+
+
+def _per_layer(value, n, name):
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{name} has {len(value)} entries for {n} hidden layers")
+        return list(value)
+    return [value] * n
+
+
+def _default_init(act):
+    # Seed 001: Xavier for tanh/sigmoid, He (Kaiming) for ReLU-like activations.
+    return "kaiming_uniform" if act in ("relu", "leaky_relu") else "xavier_uniform"
+
+
+class MLP(Sequential):
+    """A multi-layer perceptron: [Dense → (BatchNorm) → activation → (Dropout)] × hidden, Dense.
+
+    ``MLP([n, m, p], "relu")`` is seed 001's f = W2 max(0, W1 x + b1) + b2. ``activation`` (and
+    ``init``) may be one value or one per hidden layer. ``init=None`` picks Kaiming uniform for
+    ReLU-like layers and Xavier uniform otherwise; the output layer gets Xavier uniform.
+    """
+
+    def __init__(self, sizes, activation="relu", *, loss: str = "softmax_ce",
+                 output_activation: str | None = None, batchnorm: bool = False,
+                 dropout: float = 0.0, init=None, negative_slope: float = 0.01,
+                 dtype=np.float32, seed=None, loss_options: dict | None = None):
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+        hidden = len(sizes) - 2
+        acts = _per_layer(activation, hidden, "activation")
+        inits = _per_layer(init, hidden, "init")
+        rng = as_rng(seed)
+        layers = []
+        for k in range(hidden):
+            act = acts[k]
+            if act not in ACTIVATIONS:
+                raise ValueError(f"activation={act!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
+            layers.append(Dense(sizes[k], sizes[k + 1], init=inits[k] or _default_init(act),
+                                gain_for=act, negative_slope=negative_slope,
+                                bias=not batchnorm))  # BN's β makes the bias redundant
+            if batchnorm:
+                layers.append(BatchNorm(sizes[k + 1]))
+            opts = {"negative_slope": negative_slope} if act == "leaky_relu" else {}
+            layers.append(Activation(act, **opts))
+            if dropout:
+                layers.append(Dropout(dropout, seed=int(rng.integers(2**31))))
+        layers.append(Dense(sizes[-2], sizes[-1], init="xavier_uniform"))
+        self.sizes = sizes
+        super().__init__(layers, loss=loss, output_activation=output_activation, dtype=dtype,
+                         seed=rng, loss_options=loss_options)
