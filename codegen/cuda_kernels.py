@@ -143,49 +143,69 @@ def elementwise_loss(name: str) -> ElementwiseLoss:
 ELEMENTWISE_LOSS = Template(r"""
 // Grid-stride span [start, n) in steps of stride: writes grad (times grad_scale) and either the
 // loss per element (loss_none) or returns the span's loss sum in double.
-__host__ __device__ inline double dc_${name}_span_${tn}(
+__host__ __device__ inline double dc_${kname}_span_${tn}(
         const ${T}* __restrict__ pred, const ${T}* __restrict__ target, long long n,
         long long start, long long stride${opt_params}, ${T} grad_scale,
         ${T}* __restrict__ grad, ${T}* __restrict__ loss_none) {
     double acc = 0.0;
     for (long long i = start; i < n; i += stride) {
         ${T} l, g;
-        dc_${name}_${tn}(pred[i], target[i]${opt_args}, &l, &g);
+        dc_${name}_${tn}(pred[i], target[i]${elem_args}, &l, &g);
         grad[i] = g * grad_scale;
         if (loss_none) loss_none[i] = l; else acc += (double)l;
     }
     return acc;
 }
 #if defined(__CUDACC__)
-extern "C" __global__ void ${name}_loss_grad_${tn}(
+extern "C" __global__ void ${kname}_loss_grad_${tn}(
         const ${T}* __restrict__ pred, const ${T}* __restrict__ target, long long n${opt_params},
         ${T} grad_scale, ${T}* __restrict__ grad, ${T}* __restrict__ loss_none,
         double* __restrict__ loss_acc) {
     const long long start = blockIdx.x * (long long)blockDim.x + threadIdx.x;
     const long long stride = (long long)gridDim.x * blockDim.x;
-    const double acc = dc_${name}_span_${tn}(pred, target, n, start, stride${opt_args},
-                                             grad_scale, grad, loss_none);
+    const double acc = dc_${kname}_span_${tn}(pred, target, n, start, stride${opt_args},
+                                              grad_scale, grad, loss_none);
     if (loss_acc) dc_block_sum_atomic(acc, loss_acc);
 }
 #endif
 """)
 
+#: Options that may also be given per element (an array broadcast to pred's shape, as PyTorch
+#: broadcasts pos_weight): the loss then has a second kernel ``<name>_<tag>_loss_grad_<t>``.
+ARRAY_OPTIONS = {"bce_logits": ("pos_weight", "pwarray")}
+
+
+def _variants(spec: ElementwiseLoss) -> list[tuple[str, str | None]]:
+    """(kernel base name, the option read from an array or None)."""
+    out = [(spec.name, None)]
+    if spec.name in ARRAY_OPTIONS:
+        opt, tag = ARRAY_OPTIONS[spec.name]
+        out.append((f"{spec.name}_{tag}", opt))
+    return out
+
 
 def elementwise_loss_source(spec: ElementwiseLoss, dtype: str) -> str:
     tn, T = TAG[dtype], dtype
     params = [spec.pred, y] + [sym for _, sym, _ in spec.options]
-    fn = device_function(f"dc_{spec.name}_{tn}", params, {"loss": spec.loss, "grad": spec.grad},
-                         dtype, doc=f"{spec.name}: {spec.closed_form}\n"
-                                    f"stable form: loss = {sp.sstr(spec.loss)}; "
-                                    f"grad = {sp.sstr(spec.grad)}")
-    opt_params = "".join(f", {T} {sym}" for _, sym, _ in spec.options)
-    opt_args = "".join(f", {sym}" for _, sym, _ in spec.options)
-    return fn + ELEMENTWISE_LOSS.substitute(name=spec.name, tn=tn, T=T, opt_params=opt_params,
-                                            opt_args=opt_args)
+    out = device_function(f"dc_{spec.name}_{tn}", params, {"loss": spec.loss, "grad": spec.grad},
+                          dtype, doc=f"{spec.name}: {spec.closed_form}\n"
+                                     f"stable form: loss = {sp.sstr(spec.loss)}; "
+                                     f"grad = {sp.sstr(spec.grad)}")
+    for kname, array_opt in _variants(spec):
+        opt_params = "".join(f", const {T}* __restrict__ {sym}" if opt == array_opt
+                             else f", {T} {sym}" for opt, sym, _ in spec.options)
+        elem_args = "".join(f", {sym}[i]" if opt == array_opt else f", {sym}"
+                            for opt, sym, _ in spec.options)
+        opt_args = "".join(f", {sym}" for _, sym, _ in spec.options)
+        out += ELEMENTWISE_LOSS.substitute(name=spec.name, kname=kname, tn=tn, T=T,
+                                           opt_params=opt_params, opt_args=opt_args,
+                                           elem_args=elem_args)
+    return out
 
 
 def elementwise_loss_kernels(name: str) -> list[str]:
-    return [f"{name}_loss_grad_{TAG[dt]}" for dt in DTYPES]
+    return [f"{kname}_loss_grad_{TAG[dt]}" for dt in DTYPES
+            for kname, _ in _variants(elementwise_loss(name))]
 
 
 # --------------------------------------------------------------------------- softmax_ce
@@ -262,6 +282,22 @@ __host__ __device__ inline double dc_softmax_ce_pass2_${tn}(
         if (wqj != (${T})0) loss += (double)wqj * (double)nll;
     }
     return loss;
+}
+
+// Label check over a grid-stride span: the first position (from start) whose label is outside
+// [0, C) and not ignore_index goes to *first_bad (left alone when there is none); returns
+// Σ weight[label] (or the count) over the kept labels.
+__host__ __device__ inline double dc_softmax_ce_check_span_${tn}(
+        const long long* __restrict__ labels, long long N, long long C, long long ignore_index,
+        const ${T}* __restrict__ weight, long long start, long long stride, long long* first_bad) {
+    double kept = 0.0;
+    for (long long i = start; i < N; i += stride) {
+        const long long c = labels[i];
+        if (c == ignore_index) continue;
+        if (c < 0 || c >= C) { if (i < *first_bad) *first_bad = i; }
+        else kept += weight ? (double)weight[c] : 1.0;
+    }
+    return kept;
 }
 
 #if defined(__CUDACC__)
@@ -369,14 +405,11 @@ extern "C" __global__ void softmax_ce_block_${tn}(
 extern "C" __global__ void softmax_ce_check_labels_${tn}(
         const long long* __restrict__ labels, long long N, long long C, long long ignore_index,
         const ${T}* __restrict__ weight, unsigned long long* first_bad, double* divisor) {
-    double kept = 0.0;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < N;
-         i += (long long)gridDim.x * blockDim.x) {
-        const long long c = labels[i];
-        if (c == ignore_index) continue;
-        if (c < 0 || c >= C) atomicMin(first_bad, (unsigned long long)i);
-        else kept += weight ? (double)weight[c] : 1.0;
-    }
+    long long bad = N;
+    const double kept = dc_softmax_ce_check_span_${tn}(
+        labels, N, C, ignore_index, weight, blockIdx.x * (long long)blockDim.x + threadIdx.x,
+        (long long)gridDim.x * blockDim.x, &bad);
+    if (bad < N) atomicMin(first_bad, (unsigned long long)bad);
     dc_block_sum_atomic(kept, divisor);
 }
 #endif

@@ -1,0 +1,257 @@
+"""The runtime's CuPy path: the generated CUDA kernels on CuPy arrays, results left on the device.
+
+``runtime.loss_and_grad`` (and ``activation``/``activation_grad``) hand CuPy arrays here. The
+semantics are the NumPy path's (see ``runtime.losses``), with two differences that keep
+everything on the device: a ``mean``/``sum`` loss is a 0-d CuPy array of the prediction's dtype
+(``float(loss)`` copies it to the host), and class labels are checked by a kernel that returns
+only the first bad position (one scalar read back; the message is built only on that path).
+
+Kernels come from ``runtime/generated/cupy_<family>.py`` (CUDA source compiled by
+``cupy.RawModule`` on first use). Launches go through :class:`Launcher`, so the tests can run
+this module's logic on the host with the same kernel semantics.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+
+from . import validate
+
+BLOCK = 256  # threads per block of the elementwise kernels (a multiple of 32)
+WARP_MAX_C = 1024  # softmax_ce: up to this many classes one warp per row, else a block per row
+SMEM_DEFAULT = 48 * 1024  # dynamic shared memory available without opting in
+TAG = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+SCALAR = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
+
+
+class Launcher:
+    """Launches generated kernels with CuPy (a test substitutes a host emulation)."""
+
+    def __init__(self):
+        import cupy
+
+        self.xp = cupy
+        self._sms = None
+
+    def launch(self, family: str, name: str, grid: int, block: int, args: tuple,
+               shared_mem: int = 0) -> None:
+        module = importlib.import_module(f"runtime.generated.cupy_{family}")
+        module.kernel(name)((int(grid),), (int(block),), args, shared_mem=int(shared_mem))
+
+    def multiprocessors(self) -> int:
+        if self._sms is None:
+            dev = self.xp.cuda.Device()
+            self._sms = int(dev.attributes["MultiProcessorCount"])
+        return self._sms
+
+    def opt_in_shared(self, family: str, name: str, nbytes: int) -> bool:
+        """Allow ``nbytes`` of dynamic shared memory for a kernel, if the device has it."""
+        dev = self.xp.cuda.Device()
+        limit = int(dev.attributes.get("MaxSharedMemoryPerBlockOptin", SMEM_DEFAULT))
+        if nbytes > limit - 1024:  # leave room for the kernel's static shared memory
+            return False
+        module = importlib.import_module(f"runtime.generated.cupy_{family}")
+        module.kernel(name).max_dynamic_shared_size_bytes = int(nbytes)
+        return True
+
+
+_launcher: Launcher | None = None
+
+
+def launcher() -> Launcher:
+    global _launcher
+    if _launcher is None:
+        _launcher = Launcher()
+    return _launcher
+
+
+def set_launcher(new: Launcher | None) -> Launcher | None:
+    """Replace the launcher (tests); returns the previous one."""
+    global _launcher
+    old, _launcher = _launcher, new
+    return old
+
+
+def _grid(n: int, per_block: int = BLOCK) -> int:
+    """Blocks for a grid-stride loop: enough to fill the device, never more than the work."""
+    return max(1, min(-(-n // per_block), launcher().multiprocessors() * 8))
+
+
+def _finalize(acc, divisor_ptr, divisor: float, dtype):
+    L = launcher()
+    loss = L.xp.empty((), dtype=dtype)
+    L.launch("losses", f"dc_finalize_{TAG[np.dtype(dtype)]}", 1, 32,
+             (acc, divisor_ptr, np.float64(divisor), loss))
+    return loss
+
+
+# --------------------------------------------------------------------------- losses
+
+ELEMENTWISE = {"bce": (), "bce_logits": ("pos_weight",), "mse": (), "mae": (),
+               "smooth_l1": ("beta",), "huber": ("delta",)}
+
+
+def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
+    """(loss, ∂loss/∂pred) on the device; see ``runtime.losses.loss_and_grad``."""
+    from .losses import _options, canonical
+
+    name = canonical(name)
+    reduction = validate.reduction(reduction)
+    opts = _options(name, options)
+    xp = launcher().xp
+    if name == "softmax_ce":
+        return _softmax_ce(xp, pred, target, reduction, out, **opts)
+    return _elementwise(xp, name, pred, target, reduction, out, opts)
+
+
+def _gradient_out(out, p):
+    if out is None:
+        return launcher().xp.empty_like(p)
+    return validate.gradient_buffer(out, p.shape, p.dtype)
+
+
+def _elementwise(xp, name, pred, target, reduction, out, opts):
+    p = validate.float_input(pred, "pred", xp)
+    t = validate.like_input(target, "target", p, xp)
+    validate.same_shape(p, t, "pred", "target")
+    T = SCALAR[p.dtype]
+    kname, scalars = name, []
+    if name == "smooth_l1":
+        scalars.append(T(validate.option_range("beta", opts["beta"], ge=0.0)))
+    elif name == "huber":
+        scalars.append(T(validate.option_range("delta", opts["delta"], gt=0.0)))
+    elif name == "bce_logits":
+        pw = opts["pos_weight"]
+        if pw is None or np.ndim(pw) == 0:
+            scalars.append(T(1.0 if pw is None else validate.option_range("pos_weight", pw)))
+        else:
+            pw = validate.like_input(pw, "pos_weight", p, xp)
+            try:
+                shape = np.broadcast_shapes(tuple(pw.shape), tuple(p.shape))
+            except ValueError:
+                shape = None
+            if shape != tuple(p.shape):
+                raise ValueError(f"pos_weight has shape {tuple(pw.shape)}, not broadcastable "
+                                 f"to pred's shape {tuple(p.shape)}")
+            scalars.append(xp.ascontiguousarray(xp.broadcast_to(pw, p.shape)).reshape(-1))
+            kname = "bce_logits_pwarray"
+    grad = _gradient_out(out, p)
+    n = int(p.size)
+    if reduction == "none":
+        loss_none, acc = xp.empty_like(p), None
+        grad_scale = T(1)
+    else:
+        loss_none, acc = None, xp.zeros(1, dtype=np.float64)
+        grad_scale = T(1.0 / n) if (reduction == "mean" and n) else T(1)
+    if n:
+        launcher().launch("losses", f"{kname}_loss_grad_{TAG[p.dtype]}", _grid(n), BLOCK,
+                          (p.reshape(-1), t.reshape(-1), np.int64(n), *scalars, grad_scale,
+                           grad.reshape(-1), None if loss_none is None else loss_none.reshape(-1),
+                           acc))
+    if reduction == "none":
+        loss = loss_none
+    else:
+        loss = _finalize(acc, None, (n if reduction == "mean" else 1), p.dtype)
+    if name == "bce":
+        _check_probabilities(xp, p, loss)
+    return loss, grad
+
+
+def _check_probabilities(xp, p, loss) -> None:
+    # As the NumPy path: only when the loss came out NaN (one scalar read back).
+    if not bool(xp.isnan(loss).any()):
+        return
+    bad = (p < 0) | (p > 1)
+    if bool(bad.any()):
+        flat = int(xp.argmax(bad.ravel()))
+        pos = tuple(int(i) for i in np.unravel_index(flat, p.shape))
+        raise ValueError(f"pred has {float(p.ravel()[flat])!r} at position {pos}; bce takes "
+                         f"probabilities in [0, 1] (use bce_logits for logits)")
+
+
+def _softmax_ce(xp, logits, target, reduction, out, *, weight=None, ignore_index=-100,
+                label_smoothing=0.0):
+    z = validate.float_input(logits, "logits", xp)
+    eps = validate.option_range("label_smoothing", label_smoothing, ge=0.0, le=1.0)
+    ignore_index = validate.integer_option("ignore_index", ignore_index)
+    squeeze = z.ndim == 1  # one sample of C logits, as PyTorch's unbatched input
+    if squeeze:
+        z = z.reshape(1, -1)
+    if z.ndim != 2:
+        raise ValueError(f"logits has shape {tuple(logits.shape)}; expected (N, C) or (C,)")
+    N, C = (int(s) for s in z.shape)
+    T, tn = SCALAR[z.dtype], TAG[z.dtype]
+    t = xp.asarray(target)
+    probs = t.dtype.kind == "f" and tuple(t.shape) == tuple(logits.shape)
+    w = None
+    if weight is not None:
+        w = validate.like_input(weight, "weight", z, xp)
+        if tuple(w.shape) != (C,):
+            raise ValueError(f"weight has shape {tuple(w.shape)}; expected ({C},), one per class")
+    L = launcher()
+    divisor_dev, divisor = None, 1.0
+    if probs:
+        q = validate.like_input(t, "target", z, xp).reshape(N, C)
+        labels = None
+        if reduction == "mean":
+            divisor = float(N)
+    else:
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"target has dtype {t.dtype}; class labels must be an integer "
+                            f"array (or pass probabilities with the logits' shape "
+                            f"{tuple(logits.shape)})")
+        expect = () if squeeze else (N,)
+        if tuple(t.shape) != expect:
+            raise ValueError(f"target has shape {tuple(t.shape)}; class labels for logits of "
+                             f"shape {tuple(logits.shape)} need shape {expect}")
+        labels = xp.ascontiguousarray(t, dtype=np.int64).reshape(N)
+        q = None
+        first_bad = xp.full(1, N, dtype=np.uint64)
+        kept = xp.zeros(1, dtype=np.float64)
+        if N:
+            L.launch("losses", f"softmax_ce_check_labels_{tn}", _grid(N), BLOCK,
+                     (labels, np.int64(N), np.int64(C), np.int64(ignore_index), w, first_bad,
+                      kept))
+        if int(first_bad[0]) != N:  # the one scalar read back; the message comes from validate
+            validate.labels(labels.reshape(t.shape), C, ignore_index, "target", xp)
+            raise AssertionError("label check kernel and validate.labels disagree")
+        if reduction == "mean":
+            divisor_dev = kept
+    grad = _gradient_out(out, z.reshape(logits.shape)).reshape(N, C)
+    loss_none = xp.empty(N, dtype=z.dtype) if reduction == "none" else None
+    acc = None if reduction == "none" else xp.zeros(1, dtype=np.float64)
+    grad_scale = T(1.0 / divisor) if divisor_dev is None else T(1)
+    if N and C:
+        kind, grid, block, smem, cache = _softmax_plan(N, C, z.dtype.itemsize, tn)
+        L.launch("losses", f"softmax_ce_{kind}_{tn}", grid, block,
+                 (z, np.int64(N), np.int64(C), labels, q, w, np.int64(ignore_index), T(eps),
+                  divisor_dev, grad_scale, np.int32(cache), grad, loss_none, acc),
+                 shared_mem=smem)
+    elif N:
+        grad.fill(0)
+    if reduction == "none":
+        loss = loss_none.reshape(()) if squeeze else loss_none
+    else:
+        loss = _finalize(acc, divisor_dev, divisor, z.dtype)
+    return loss, grad.reshape(logits.shape)
+
+
+def _softmax_plan(N: int, C: int, itemsize: int, tn: str):
+    """(kernel kind, grid, block, dynamic shared bytes, cache flag) for N rows of C classes."""
+    L = launcher()
+    if C <= WARP_MAX_C:
+        rows = max(1, min(8, SMEM_DEFAULT // (C * itemsize)))
+        grid = max(1, min(-(-N // rows), L.multiprocessors() * 16))
+        return "warp", grid, 32 * rows, rows * C * itemsize, 1
+    block = 512 if C >= 8192 else 256
+    grid = max(1, min(N, L.multiprocessors() * 8))
+    nbytes = C * itemsize
+    if nbytes <= SMEM_DEFAULT or L.opt_in_shared("losses", f"softmax_ce_block_{tn}", nbytes):
+        return "block", grid, block, nbytes, 1
+    return "block", grid, block, 0, 0  # the second pass reads the row again (from L2)
+
+
+def _check_divisor(divisor: float) -> float:
+    return divisor if divisor else math.nan

@@ -1,0 +1,344 @@
+"""The math of the generated CUDA kernels, run on the CPU (no GPU needed).
+
+The committed module's CUDA source is compiled for the host (``tests/cuda_host.py``): the printed
+``__host__ __device__`` functions, the grid-stride spans and the softmax row passes are the same
+text NVRTC compiles. ``runtime.cuda_dispatch`` then runs on NumPy arrays with a host launcher,
+so argument order, scaling, reductions and validation are checked too. Oracles: NumPy written
+from the textbook formulas (float64), PyTorch's losses and autograd, and the Numba kernels.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cuda_host  # noqa: E402  (tests/ is on sys.path: pytest's rootdir-relative import)
+
+if cuda_host.CXX is None:
+    pytest.skip("no host C++ compiler (g++/c++/clang++) to compile the CUDA source for the CPU",
+                allow_module_level=True)
+
+from runtime import cuda_dispatch  # noqa: E402
+from runtime.generated import cupy_losses  # noqa: E402
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+@pytest.fixture(scope="module")
+def lib():
+    return cuda_host.loss_library(cupy_losses.SOURCE)
+
+
+@pytest.fixture()
+def host(lib):
+    launcher = cuda_host.HostLauncher(lib)
+    old = cuda_dispatch.set_launcher(launcher)
+    yield launcher
+    cuda_dispatch.set_launcher(old)
+
+
+# --------------------------------------------------------------------------- references
+
+def reference(name, p, t, **o):
+    """(per-element loss, dL/dpred) from the textbook formulas, in float64, NumPy's NaN rules."""
+    p, t = p.astype(np.float64), t.astype(np.float64)
+    r = p - t
+    with np.errstate(all="ignore"):
+        if name == "mse":
+            return r * r, 2 * r
+        if name == "mae":
+            return np.abs(r), np.sign(r)
+        if name == "smooth_l1":
+            b = o.get("beta", 1.0)
+            small = np.abs(r) < b
+            return (np.where(small, 0.5 * r * r / b, np.abs(r) - 0.5 * b),
+                    np.where(small, r / b, np.sign(r)))
+        if name == "huber":
+            d = o.get("delta", 1.0)
+            small = np.abs(r) < d
+            return (np.where(small, 0.5 * r * r, d * (np.abs(r) - 0.5 * d)),
+                    np.where(small, r, d * np.sign(r)))
+        if name == "bce":  # PyTorch clamps the logs at -100 and p(1 - p) at 1e-12
+            loss = -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))
+            return loss, (p - t) / np.maximum(p * (1 - p), 1e-12)
+        if name == "bce_logits":
+            pw = np.broadcast_to(np.asarray(o.get("pos_weight", 1.0), dtype=np.float64), p.shape)
+            log_sig, log_1m = -np.logaddexp(0, -p), -np.logaddexp(0, p)  # log σ(z), log(1 − σ(z))
+            sig = np.exp(log_sig)
+            loss = -(pw * t * log_sig + (1 - t) * log_1m)
+            return loss, -pw * t * (1 - sig) + (1 - t) * sig
+    raise KeyError(name)
+
+
+def data(name, dtype, n=257, seed=0):
+    rng = np.random.default_rng(seed)
+    if name == "bce":
+        p = rng.uniform(0.001, 0.999, n)
+        t = rng.uniform(0, 1, n)
+    elif name == "bce_logits":
+        p = rng.normal(0, 4, n)
+        t = rng.uniform(0, 1, n)
+    else:
+        p = rng.normal(0, 2, n)
+        t = rng.normal(0, 2, n)
+    return p.astype(dtype), t.astype(dtype)
+
+
+def extremes(name, dtype):
+    """Values at the edges: ±1e4 logits, probabilities 0 and 1, kinks, NaN, inf."""
+    nan, inf = np.nan, np.inf
+    if name == "bce":
+        p = [0.0, 1.0, 0.0, 1.0, 1e-30, 1 - 1e-7, 0.5, nan, 0.3]
+        t = [0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.5, 0.5, nan]
+    elif name == "bce_logits":
+        p = [1e4, -1e4, 1e4, -1e4, 100.0, -100.0, 0.0, 88.0, -88.0, nan, 0.5, inf, -inf]
+        t = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.5, 0.0, 1.0, 1.0, nan, 0.0, 1.0]
+    else:
+        p = [0.0, 1.0, -1.0, 1e4, -1e4, 1e-30, 0.5, 2.0, nan, 1.0, inf, 3e38]
+        t = [0.0, 0.0, 0.0, -1e4, 1e4, 0.0, 0.0, 1.0, 0.0, nan, 0.0, -3e38]
+    return np.array(p, dtype=dtype), np.array(t, dtype=dtype)
+
+
+def assert_close(got, want, dtype, what):
+    got = np.asarray(got, dtype=np.float64)
+    want = np.asarray(want, dtype=np.float64)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{what}: NaN positions")
+    ok = ~np.isnan(want)
+    np.testing.assert_allclose(got[ok], want[ok], err_msg=what, **TOL[dtype])
+
+
+OPTIONS = {"smooth_l1": [{"beta": 1.0}, {"beta": 0.25}], "huber": [{"delta": 1.0}, {"delta": 2.5}],
+           "bce_logits": [{}, {"pos_weight": 3.0}]}
+CASES = [(n, o) for n in cuda_host.LOSS_OPTIONS for o in OPTIONS.get(n, [{}])]
+
+
+# --------------------------------------------------------------------------- elementwise
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name,opts", CASES, ids=[f"{n}{o or ''}" for n, o in CASES])
+def test_elementwise_matches_textbook(host, name, opts, dtype):
+    p, t = data(name, dtype)
+    want_l, want_g = reference(name, p, t, **opts)
+    loss, grad = cuda_dispatch.loss_and_grad(name, p, t, reduction="none", **opts)
+    assert loss.dtype == dtype and grad.dtype == dtype and grad.shape == p.shape
+    assert_close(loss, want_l, dtype, f"{name} loss")
+    assert_close(grad, want_g, dtype, f"{name} grad")
+    for reduction, scale in (("sum", 1.0), ("mean", 1.0 / p.size)):
+        loss, grad = cuda_dispatch.loss_and_grad(name, p, t, reduction=reduction, **opts)
+        assert loss.shape == () and loss.dtype == dtype
+        assert_close(loss, want_l.sum() * scale, dtype, f"{name} {reduction} loss")
+        assert_close(grad, want_g * scale, dtype, f"{name} {reduction} grad")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name,opts", CASES, ids=[f"{n}{o or ''}" for n, o in CASES])
+def test_elementwise_extremes(host, name, opts, dtype):
+    p, t = extremes(name, dtype)
+    want_l, want_g = reference(name, p, t, **opts)
+    want_l, want_g = want_l.astype(dtype), want_g.astype(dtype)  # what the dtype can hold
+    loss, grad = cuda_dispatch.loss_and_grad(name, p, t, reduction="none", **opts)
+    assert_close(loss, want_l, dtype, f"{name} loss at {p} / {t}")
+    assert_close(grad, want_g, dtype, f"{name} grad at {p} / {t}")
+    finite_in = np.isfinite(p) & np.isfinite(t)
+    if name in ("bce", "bce_logits"):  # clamped / stable: finite wherever the inputs are
+        assert np.isfinite(loss[finite_in]).all() and np.isfinite(grad[finite_in]).all()
+
+
+def test_pos_weight_array_and_2d(host):
+    rng = np.random.default_rng(3)
+    z = rng.normal(0, 3, (6, 5)).astype(np.float32)
+    y = (rng.uniform(size=(6, 5)) > 0.5).astype(np.float32)
+    pw = np.array([0.5, 1.0, 2.0, 3.0, 4.0], dtype=np.float32)
+    want_l, want_g = reference("bce_logits", z, y, pos_weight=pw)
+    loss, grad = cuda_dispatch.loss_and_grad("bce_logits", z, y, reduction="mean", pos_weight=pw)
+    assert grad.shape == (6, 5)
+    assert_close(loss, want_l.mean(), np.float32, "loss")
+    assert_close(grad, want_g / z.size, np.float32, "grad")
+    assert any(name.startswith("bce_logits_pwarray") for name, *_ in host.launches)
+
+
+def test_empty_batch(host):
+    e = np.zeros(0, dtype=np.float32)
+    loss, grad = cuda_dispatch.loss_and_grad("mse", e, e, reduction="mean")
+    assert np.isnan(loss) and grad.shape == (0,)  # PyTorch: mean of nothing is nan
+    loss, _ = cuda_dispatch.loss_and_grad("mse", e, e, reduction="sum")
+    assert loss == 0
+
+
+def test_bad_inputs(host):
+    p = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"target has shape \(3,\) but pred has shape \(4,\)"):
+        cuda_dispatch.loss_and_grad("mse", p, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"beta=-1.0 must be >= 0"):
+        cuda_dispatch.loss_and_grad("smooth_l1", p, p, beta=-1.0)
+    with pytest.raises(TypeError, match="integer dtype int64"):
+        cuda_dispatch.loss_and_grad("mse", np.zeros(4, np.int64), p)
+    with pytest.raises(ValueError, match=r"pred has 1.5 at position \(2,\)"):
+        cuda_dispatch.loss_and_grad("bce", np.array([0.5, 0.5, 1.5, 0.5], np.float32), p)
+    with pytest.raises(ValueError, match="reduction='avg'"):
+        cuda_dispatch.loss_and_grad("mse", p, p, reduction="avg")
+
+
+def test_matches_numba_kernels(host):
+    try:
+        from runtime.losses import loss_and_grad as numba_loss_and_grad
+        numba_loss_and_grad("mse", np.zeros(2), np.zeros(2))
+    except (ImportError, AttributeError, KeyError) as err:
+        pytest.skip(f"the Numba kernels are not available yet ({err!r})")
+    for name, opts in CASES:
+        for dtype in DTYPES:
+            for p, t in (data(name, dtype, seed=5), extremes(name, dtype)):
+                want_l, want_g = numba_loss_and_grad(name, p, t, reduction="none", **opts)
+                got_l, got_g = cuda_dispatch.loss_and_grad(name, p, t, reduction="none", **opts)
+                assert_close(got_l, want_l, dtype, f"{name} {opts} loss vs Numba")
+                assert_close(got_g, want_g, dtype, f"{name} {opts} grad vs Numba")
+
+
+# --------------------------------------------------------------------------- softmax_ce
+
+def ce_reference(z, target, *, weight=None, ignore_index=-100, label_smoothing=0.0,
+                 reduction="mean"):
+    """PyTorch's cross_entropy from the textbook formula, float64: (loss, dL/dz)."""
+    z = z.astype(np.float64)
+    N, C = z.shape
+    w = np.ones(C) if weight is None else np.asarray(weight, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        m = z.max(axis=1, keepdims=True)
+        logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+        p = np.exp(logp)
+        if target.dtype.kind == "f":
+            q = target.astype(np.float64)
+            keep = np.ones(N, bool)
+        else:
+            keep = target != ignore_index
+            q = np.zeros((N, C))
+            q[np.arange(N)[keep], target[keep]] = 1.0
+        q = (1 - label_smoothing) * q + label_smoothing / C
+        wq = w * q
+        terms = np.where(wq != 0, -wq * logp, 0.0)  # PyTorch: 0 · (−inf) terms do not count
+        rows = np.where(keep, terms.sum(axis=1), 0.0)
+        grad = np.where(keep[:, None], wq.sum(axis=1, keepdims=True) * p - wq, 0.0)
+        if reduction == "none":
+            return rows, grad
+        if reduction == "sum":
+            return rows.sum(), grad
+        div = N if target.dtype.kind == "f" else w[target[keep]].sum()
+        return rows.sum() / div, grad / div
+
+
+CE_CASES = {
+    "plain": {},
+    "weight": {"weight": [0.5, 2.0, 1.0, 3.0, 0.25, 1.5, 1.0]},
+    "ignore": {"ignore_index": 2},
+    "smoothing": {"label_smoothing": 0.1},
+    "all": {"weight": [0.5, 2.0, 1.0, 3.0, 0.25, 1.5, 1.0], "ignore_index": 1,
+            "label_smoothing": 0.3},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", list(CE_CASES))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_softmax_ce_class_targets(host, case, reduction, dtype):
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 3, (37, 7)).astype(dtype)
+    z[3] = [1e4, -1e4, 0, 5, -5, 1e4, 1]  # extreme logits
+    z[4, :3] = -np.inf  # masked classes
+    labels = rng.integers(0, 7, 37)
+    labels[4] = 5
+    opts = CE_CASES[case]
+    want_l, want_g = ce_reference(z, labels, reduction=reduction, **opts)
+    loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z, labels, reduction=reduction, **opts)
+    assert grad.dtype == dtype and grad.shape == z.shape
+    if case != "smoothing" and case != "all":  # smoothing over −inf logits is +inf, as PyTorch
+        assert np.isfinite(loss).all() and np.isfinite(grad).all()
+    assert_close(loss, want_l, dtype, f"softmax_ce {case} {reduction} loss")
+    assert_close(grad, want_g, dtype, f"softmax_ce {case} {reduction} grad")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_softmax_ce_probability_targets(host, smoothing, dtype):
+    rng = np.random.default_rng(2)
+    z = rng.normal(0, 3, (9, 6)).astype(dtype)
+    q = rng.dirichlet(np.ones(6), 9).astype(dtype)
+    w = rng.uniform(0.5, 2, 6)
+    for opts in ({}, {"weight": w}):
+        want_l, want_g = ce_reference(z, q, label_smoothing=smoothing, **opts)
+        loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z, q, label_smoothing=smoothing,
+                                                 **opts)
+        assert_close(loss, want_l, dtype, f"prob targets {opts} loss")
+        assert_close(grad, want_g, dtype, f"prob targets {opts} grad")
+
+
+@pytest.mark.parametrize("C,opt_in", [(1500, False), (13000, False), (13000, True)])
+def test_softmax_ce_wide_rows_block_kernel(lib, C, opt_in):
+    launcher = cuda_host.HostLauncher(lib, opt_in=opt_in)
+    old = cuda_dispatch.set_launcher(launcher)
+    try:
+        rng = np.random.default_rng(4)
+        z = rng.normal(0, 5, (3, C)).astype(np.float32)
+        labels = np.array([0, C - 1, 7])
+        want_l, want_g = ce_reference(z, labels, label_smoothing=0.05)
+        loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z, labels, label_smoothing=0.05)
+    finally:
+        cuda_dispatch.set_launcher(old)
+    kernel, grid, block, smem = launcher.launches[-2]  # the last one is the finalize kernel
+    assert kernel == "softmax_ce_block_f32"
+    assert smem == (C * 4 if (C * 4 <= cuda_dispatch.SMEM_DEFAULT or opt_in) else 0)
+    assert_close(loss, want_l, np.float32, "wide-row loss")
+    assert_close(grad, want_g, np.float32, "wide-row grad")
+
+
+def test_softmax_ce_nan_row_and_unbatched(host):
+    z = np.array([[0.0, np.nan, 1.0], [1.0, 2.0, 3.0]])
+    loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z, np.array([0, 2]), reduction="none")
+    assert np.isnan(loss[0]) and np.isnan(grad[0]).all()
+    assert_close(loss[1], ce_reference(z[1:], np.array([2]), reduction="none")[0][0],
+                 np.float64, "finite row")
+    loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z[1], np.array(2))
+    assert loss.shape == () and grad.shape == (3,)
+    assert_close(grad, ce_reference(z[1:], np.array([2]))[1][0], np.float64, "unbatched grad")
+
+
+def test_softmax_ce_all_ignored_and_empty(host):
+    z = np.ones((3, 4), np.float32)
+    loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z, np.full(3, -100))
+    assert np.isnan(loss) and (grad == 0).all()  # PyTorch: 0/0 for the mean
+    loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", np.zeros((0, 4), np.float32),
+                                             np.zeros(0, np.int64), reduction="sum")
+    assert loss == 0 and grad.shape == (0, 4)
+
+
+def test_softmax_ce_bad_labels(host):
+    z = np.zeros((5, 4), np.float32)
+    with pytest.raises(ValueError, match=r"label 4 at position \(3,\), outside \[0, 4\)"):
+        cuda_dispatch.loss_and_grad("softmax_ce", z, np.array([0, 1, -100, 4, 9]))
+    with pytest.raises(ValueError, match=r"label -1 at position \(0,\)"):
+        cuda_dispatch.loss_and_grad("softmax_ce", z, np.array([-1, 1, 2, 3, 0]), ignore_index=-2)
+    with pytest.raises(TypeError, match="class labels must be an integer array"):
+        cuda_dispatch.loss_and_grad("softmax_ce", z, np.zeros(5, np.float32))
+    with pytest.raises(ValueError, match=r"weight has shape \(3,\)"):
+        cuda_dispatch.loss_and_grad("softmax_ce", z, np.zeros(5, np.int64), weight=np.ones(3))
+    with pytest.raises(ValueError, match="label_smoothing=1.5 must be <= 1"):
+        cuda_dispatch.loss_and_grad("softmax_ce", z, np.zeros(5, np.int64), label_smoothing=1.5)
+
+
+def test_softmax_ce_against_torch(host):
+    torch = pytest.importorskip("torch", reason="PyTorch is the autograd oracle")
+    F = torch.nn.functional
+    rng = np.random.default_rng(7)
+    z = rng.normal(0, 4, (23, 11))
+    labels = rng.integers(0, 11, 23)
+    labels[[2, 9]] = 3
+    w = rng.uniform(0.2, 3, 11)
+    for opts in ({}, {"weight": w, "ignore_index": 3, "label_smoothing": 0.15}):
+        for reduction in ("mean", "sum"):
+            zt = torch.tensor(z, requires_grad=True)
+            topts = {**opts, "weight": torch.tensor(w)} if "weight" in opts else opts
+            ref = F.cross_entropy(zt, torch.tensor(labels), reduction=reduction, **topts)
+            ref.backward()
+            loss, grad = cuda_dispatch.loss_and_grad("softmax_ce", z, labels, reduction=reduction,
+                                                     **opts)
+            assert_close(loss, ref.item(), np.float64, f"torch loss {opts} {reduction}")
+            assert_close(grad, zt.grad.numpy(), np.float64, f"torch grad {opts} {reduction}")
