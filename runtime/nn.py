@@ -410,12 +410,16 @@ class Sequential:
         name = "bce_logits" if self.loss_name == "bce" else self.loss_name
         return _loss_and_grad(name, out, target, **self.loss_options)
 
-    def loss_and_backward(self, X, y) -> float:
-        """Forward in training mode, the head's fused loss kernel, and backward into the grads."""
+    def loss_and_backward(self, X, y, return_output: bool = False):
+        """Forward in training mode, the head's fused loss kernel, and backward into the grads.
+
+        Returns the loss, or (loss, output) with ``return_output`` (the output is a work
+        buffer, valid until the next pass).
+        """
         out = self._forward(X, training=True)
         loss, delta = self._head(out, y)
         self.backward(delta)
-        return loss
+        return (loss, out) if return_output else loss
 
     def backward(self, grad_output: np.ndarray) -> None:
         """Back-propagate ∂L/∂output through every layer into ``gradients()``."""

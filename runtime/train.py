@@ -1,0 +1,233 @@
+"""The training loop: mini-batches, optimizer steps, clipping, history, a progress bar, plots.
+
+    history = fit(model, X, y, optimizer, epochs=20, batch_size=64, shuffle=True, seed=0,
+                  validation=(X_val, y_val))
+    history.plot("loss.png")          # needs matplotlib (the `plot` extra)
+
+``fit`` works with any model that has ``loss_and_backward(X, y, return_output=...)``,
+``parameters()``/``gradients()`` (runtime.nn models do). The progress bar is a small built-in
+one, shown only when stderr is a terminal (``progress=True``/``False`` overrides).
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .data import DataLoader
+from . import threads as _threads
+
+__all__ = ["History", "fit", "evaluate", "ProgressBar", "pyplot", "save_figure"]
+
+
+@dataclass
+class History:
+    """Per-epoch means (loss, accuracy, validation) and the loss of every update."""
+
+    epoch: list = field(default_factory=list)
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)  # one per update
+    grad_norm: list = field(default_factory=list)  # before clipping, when clip_norm is used
+    seconds: float = 0.0
+
+    @property
+    def updates(self) -> int:
+        return len(self.step_loss)
+
+    def as_dict(self) -> dict:
+        return {k: list(v) for k, v in self.__dict__.items() if isinstance(v, list)}
+
+    def summary(self) -> str:
+        parts = [f"epochs {len(self.epoch)}", f"updates {self.updates}",
+                 f"loss {self.loss[-1]:.4f}" if self.loss else "loss -"]
+        if self.accuracy:
+            parts.append(f"accuracy {self.accuracy[-1]:.4f}")
+        if self.val_loss:
+            parts.append(f"val_loss {self.val_loss[-1]:.4f}")
+        if self.val_accuracy:
+            parts.append(f"val_accuracy {self.val_accuracy[-1]:.4f}")
+        parts.append(f"{self.seconds:.2f} s")
+        return ", ".join(parts)
+
+    def plot(self, path, title: str = "training"):
+        """Save loss (and accuracy) curves as a PNG; returns the path, or None without matplotlib."""
+        plt = pyplot()
+        if plt is None:
+            return None
+        panels = 2 if self.accuracy or self.val_accuracy else 1
+        fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), squeeze=False)
+        ax = axes[0][0]
+        if self.step_loss:
+            per_epoch = self.updates / max(1, len(self.epoch))
+            ax.plot(np.arange(1, self.updates + 1) / per_epoch, self.step_loss, lw=0.6,
+                    alpha=0.4, label="per update")
+        ax.plot(self.epoch, self.loss, marker=".", label="train (epoch mean)")
+        if self.val_loss:
+            ax.plot(self.epoch, self.val_loss, marker=".", label="validation")
+        ax.set(xlabel="epoch", ylabel="loss", title=title)
+        ax.legend()
+        if panels == 2:
+            ax = axes[0][1]
+            if self.accuracy:
+                ax.plot(self.epoch, self.accuracy, marker=".", label="train")
+            if self.val_accuracy:
+                ax.plot(self.epoch, self.val_accuracy, marker=".", label="validation")
+            ax.set(xlabel="epoch", ylabel="accuracy")
+            ax.legend()
+        return save_figure(fig, path)
+
+
+# --------------------------------------------------------------------------- plotting
+
+
+def pyplot():
+    """matplotlib.pyplot with the file-only Agg backend, or None when matplotlib is missing."""
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+    return str(path)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class ProgressBar:
+    """``epoch 3/10 [#######-----] 45/100 loss 0.1234 acc 0.9100`` on one refreshed line."""
+
+    def __init__(self, total: int, epoch: int, epochs: int, stream=None, width: int = 24):
+        self.total, self.epoch, self.epochs = total, epoch, epochs
+        self.stream, self.width = stream or sys.stderr, width
+        self._last = 0.0
+
+    def update(self, done: int, loss: float, acc: float | None, force: bool = False):
+        now = time.perf_counter()
+        if not force and now - self._last < 0.1:
+            return
+        self._last = now
+        filled = int(self.width * done / max(1, self.total))
+        bar = "#" * filled + "-" * (self.width - filled)
+        text = f"\repoch {self.epoch}/{self.epochs} [{bar}] {done}/{self.total} loss {loss:.4f}"
+        if acc is not None:
+            text += f" acc {acc:.4f}"
+        self.stream.write(text)
+        self.stream.flush()
+
+    def close(self, extra: str = ""):
+        self.stream.write(extra + "\n")
+        self.stream.flush()
+
+
+# --------------------------------------------------------------------------- loop
+
+
+def _classification(model) -> bool:
+    return getattr(model, "loss_name", None) in ("softmax_ce", "bce")
+
+
+def _correct(model, out, y) -> int:
+    if model.loss_name == "softmax_ce":
+        return int(np.count_nonzero(out.argmax(axis=1) == y))
+    pred = out > 0  # σ(z) > 1/2
+    return int(np.count_nonzero(pred == np.asarray(y).reshape(pred.shape) > 0.5))
+
+
+def evaluate(model, X, y) -> dict:
+    """Loss (and accuracy for classifiers) in evaluation mode."""
+    result = {"loss": float(model.loss(X, y))}
+    if _classification(model):
+        result["accuracy"] = float(model.accuracy(X, y))
+    return result
+
+
+def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = None,
+        shuffle: bool = True, seed=None, drop_last: bool = False, validation=None,
+        clip_value: float | None = None, clip_norm: float | None = None,
+        progress: bool | None = None, threads="auto", verbose: bool = False,
+        callback=None) -> History:
+    """Train ``model`` on (X, y) with ``optimizer``; returns the :class:`History`.
+
+    ``batch_size=None`` is full-batch descent, 1 single-sample, otherwise mini-batch (seed
+    003's three modes). ``clip_value`` / ``clip_norm`` clip the gradients before each step
+    (runtime.clip). ``threads="auto"`` applies :func:`runtime.threads.plan` for this network
+    and batch size; a :class:`~runtime.threads.ThreadPlan` is used as given; None leaves the
+    thread settings alone. ``callback(epoch, history)`` runs after each epoch; returning True
+    stops training.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
+                        drop_last=drop_last)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    classify = _classification(model)
+    if threads == "auto":
+        _threads.passive_wait()
+        threads = _threads.plan(loader.batch_size or loader.n, getattr(model, "sizes", ()))
+    context = _threads.using(threads) if threads is not None else contextlib.nullcontext()
+    params_grads = model.gradients
+    history = History()
+    start = time.perf_counter()
+    with context:
+        for epoch in range(1, epochs + 1):
+            bar = ProgressBar(len(loader), epoch, epochs) if progress else None
+            total_loss, seen, correct = 0.0, 0, 0
+            for k, (xb, yb) in enumerate(loader, 1):
+                loss, out = model.loss_and_backward(xb, yb, return_output=True)
+                grads = params_grads()
+                if clip_value is not None:
+                    from .clip import clip_grad_value_
+
+                    clip_grad_value_(grads, clip_value)
+                if clip_norm is not None:
+                    from .clip import clip_grad_norm_
+
+                    history.grad_norm.append(float(clip_grad_norm_(grads, clip_norm)))
+                optimizer.step(grads)
+                n = len(xb)
+                history.step_loss.append(float(loss))
+                total_loss += float(loss) * n
+                seen += n
+                if classify:
+                    correct += _correct(model, out, yb)
+                if bar is not None:
+                    bar.update(k, total_loss / seen, correct / seen if classify else None,
+                               force=k == len(loader))
+            history.epoch.append(epoch)
+            history.loss.append(total_loss / seen if seen else math.nan)
+            if classify:
+                history.accuracy.append(correct / seen if seen else math.nan)
+            extra = ""
+            if validation is not None:
+                scores = evaluate(model, *validation)
+                history.val_loss.append(scores["loss"])
+                extra = f" val_loss {scores['loss']:.4f}"
+                if "accuracy" in scores:
+                    history.val_accuracy.append(scores["accuracy"])
+                    extra += f" val_acc {scores['accuracy']:.4f}"
+            if bar is not None:
+                bar.close(extra)
+            elif verbose:
+                acc = f" acc {history.accuracy[-1]:.4f}" if classify else ""
+                print(f"epoch {epoch}/{epochs} loss {history.loss[-1]:.4f}{acc}{extra}", flush=True)
+            if callback is not None and callback(epoch, history):
+                break
+    history.seconds = time.perf_counter() - start
+    return history

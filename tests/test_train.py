@@ -1,0 +1,161 @@
+"""The training loop against a PyTorch loop over the same batches; history, progress, plots,
+clipping and thread plans."""
+import io
+
+import numba
+import numpy as np
+import pytest
+
+from runtime import threads
+from runtime.data import DataLoader
+from runtime.nn import MLP
+from runtime.optim import SGD, Adam
+from runtime.train import History, ProgressBar, fit
+
+
+def _regression(n=100, seed=0):
+    rng = np.random.RandomState(seed)
+    x = 2 * rng.rand(n, 1)
+    return x, 3 + 2 * x + rng.randn(n, 1) * 0.5
+
+
+def _blobs(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    centres = np.array([[0, 3], [3, 0], [-3, -3]])
+    return centres[y] + rng.normal(size=(n, 2)), y
+
+
+@pytest.mark.parametrize("batch,updates", [(None, 50), (1, 5000), (20, 250)])
+def test_update_counts_of_seed_003(batch, updates):
+    x, y = _regression()
+    model = MLP([1, 1], loss="mse", dtype=np.float64, seed=0)
+    hist = fit(model, x, y, SGD(model.parameters(), lr=0.01), epochs=50, batch_size=batch,
+               seed=0, progress=False)
+    assert hist.updates == updates and hist.epoch == list(range(1, 51))
+
+
+def test_matches_a_torch_loop_over_the_same_batches():
+    torch = pytest.importorskip("torch", reason="a PyTorch training loop is the oracle")
+    x, y = _regression()
+    model = MLP([1, 1], loss="mse", dtype=np.float64, seed=3)
+    (w0,), (b0,) = model.parameters()[0][0].copy(), model.parameters()[1].copy()
+    hist = fit(model, x, y, SGD(model.parameters(), lr=0.05, momentum=0.5), epochs=7,
+               batch_size=20, shuffle=True, seed=11, progress=False)
+    # The same shuffled order: a loader with the same seed over the sample indices.
+    order = DataLoader(np.arange(100), batch_size=20, shuffle=True, seed=11)
+    w = torch.tensor([[w0]], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor([b0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=0.05, momentum=0.5)
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    losses = []
+    for _ in range(7):
+        for idx in order:
+            idx = torch.from_numpy(idx)
+            opt.zero_grad()
+            loss = torch.mean((X[idx] @ w.T + b - Y[idx]) ** 2)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    np.testing.assert_allclose(hist.step_loss, losses, rtol=1e-10)
+    np.testing.assert_allclose(model.parameters()[0], w.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(model.parameters()[1], b.detach().numpy(), rtol=1e-10)
+    # Epoch losses are sample-weighted means of the batch losses.
+    np.testing.assert_allclose(hist.loss, np.mean(np.reshape(losses, (7, 5)), axis=1), rtol=1e-12)
+
+
+def test_classification_history_validation_and_progress():
+    X, y = _blobs()
+    model = MLP([2, 16, 3], "relu", dtype=np.float64, seed=0)
+    stream = io.StringIO()
+    import runtime.train as train
+
+    original = train.ProgressBar
+    train.ProgressBar = lambda total, epoch, epochs: original(total, epoch, epochs, stream=stream)
+    try:
+        hist = fit(model, X, y, Adam(model.parameters(), lr=0.05), epochs=5, batch_size=16,
+                   seed=0, validation=(X, y), progress=True)
+    finally:
+        train.ProgressBar = original
+    text = stream.getvalue()
+    assert "epoch 1/5 [" in text and "epoch 5/5 [########################] 8/8" in text
+    assert " acc " in text and "val_acc" in text
+    assert len(hist.accuracy) == len(hist.val_loss) == len(hist.val_accuracy) == 5
+    assert hist.val_accuracy[-1] == model.accuracy(X, y) and hist.val_accuracy[-1] > 0.95
+    assert hist.loss[-1] < hist.loss[0]
+    assert "updates 40" in hist.summary()
+
+
+def test_training_accuracy_counts_the_batches():
+    X, y = _blobs(40)
+    model = MLP([2, 3], dtype=np.float64, seed=0)
+    before = model.predict(X)
+    hist = fit(model, X, y, SGD(model.parameters(), lr=0.0), epochs=1, batch_size=None,
+               progress=False)  # lr 0: the weights stay, so the batch accuracy is exact
+    assert hist.accuracy[0] == np.mean(before == y)
+
+
+def test_clip_norm_records_the_norm_before_clipping():
+    x, y = _regression()
+    model = MLP([1, 1], loss="mse", dtype=np.float64, seed=0)
+    model.loss_and_backward(x, y)
+    expected = np.sqrt(sum(np.sum(g**2) for g in model.gradients()))
+    params = [p.copy() for p in model.parameters()]
+    hist = fit(model, x, y, SGD(model.parameters(), lr=1.0), epochs=1, batch_size=None,
+               clip_norm=0.01, shuffle=False, progress=False)
+    assert hist.grad_norm[0] == pytest.approx(expected, rel=1e-12)
+    step = np.sqrt(sum(np.sum((p - q) ** 2) for p, q in zip(model.parameters(), params)))
+    assert step == pytest.approx(0.01, rel=1e-4)  # lr 1 × clipped norm
+
+
+def test_callback_stops_and_progress_off_by_default_in_tests(capsys):
+    x, y = _regression()
+    model = MLP([1, 1], loss="mse", dtype=np.float64, seed=0)
+    hist = fit(model, x, y, SGD(model.parameters(), lr=0.1), epochs=10, batch_size=20,
+               callback=lambda epoch, h: epoch == 3)
+    assert hist.epoch == [1, 2, 3]
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here
+
+
+def test_loss_curve_png(tmp_path):
+    pytest.importorskip("matplotlib", reason="plots need the optional matplotlib (plot extra)")
+    hist = History(epoch=[1, 2], loss=[1.0, 0.5], accuracy=[0.5, 0.8], step_loss=[1.2, 0.8, 0.6, 0.4])
+    path = hist.plot(tmp_path / "curve.png")
+    assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_progress_bar_format():
+    s = io.StringIO()
+    bar = ProgressBar(10, 2, 3, stream=s, width=10)
+    bar.update(5, 0.25, 0.5, force=True)
+    bar.close(" done")
+    assert s.getvalue() == "\repoch 2/3 [#####-----] 5/10 loss 0.2500 acc 0.5000 done\n"
+
+
+def test_bad_epochs():
+    model = MLP([1, 1], loss="mse", seed=0)
+    with pytest.raises(ValueError, match="epochs must be a non-negative int, got 2.5"):
+        fit(model, np.ones((2, 1)), np.ones((2, 1)), SGD(model.parameters(), lr=0.1), epochs=2.5)
+
+
+# --------------------------------------------------------------------------- thread plans
+
+
+def test_plans():
+    small = threads.plan(64, [784, 256, 256, 10], n_cores=2)
+    assert (small.blas, small.kernels) == (1, 1)
+    big = threads.plan(1024, [784, 256, 256, 10], n_cores=2)
+    assert big.blas == 2 and big.kernels == 1  # never both pools multi-threaded
+    wide = threads.plan(4096, [8, 1024, 8], n_cores=2, blas_min_flops=10**12)
+    assert wide.blas == 1 and wide.kernels == min(2, numba.config.NUMBA_NUM_THREADS)
+
+
+def test_using_applies_and_restores():
+    before_k, before_b = numba.get_num_threads(), threads.blas_threads()
+    if before_b is None:
+        pytest.skip("this NumPy's BLAS exposes no thread control")
+    with threads.using(threads.ThreadPlan(blas=1, kernels=1)):
+        assert numba.get_num_threads() == 1 and threads.blas_threads() == 1
+    assert numba.get_num_threads() == before_k and threads.blas_threads() == before_b
+    with pytest.raises(ValueError, match="got 0"):
+        threads.set_blas_threads(0)
