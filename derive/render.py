@@ -317,6 +317,11 @@ def _tex_char_math(ch: str) -> str | None:
     return None
 
 
+def _continues_math(s: str, i: int) -> bool:
+    rest = s[i:].lstrip(" ")
+    return bool(rest) and not rest[0].isascii() and _tex_char_math(rest[0]) is not None
+
+
 def _tex_text(s: str) -> str:
     """Prose for LaTeX text mode: specials escaped, unicode math as $...$, pure ASCII."""
     out, math = [], []
@@ -326,11 +331,13 @@ def _tex_text(s: str) -> str:
             out.append("$" + " ".join(math) + "$")
             math.clear()
 
-    for ch in s:
+    for i, ch in enumerate(s):
         m = None if ch.isascii() else _tex_char_math(ch)
         if m is not None:
             math.append(m)
             continue
+        if ch == " " and math and _continues_math(s, i):
+            continue  # "ŷ ∈ ℝ" is one formula, $\hat{y} \in \mathbb{R}$
         flush()
         if ch in _TEX_SPECIAL:
             out.append(_TEX_SPECIAL[ch])
