@@ -255,6 +255,8 @@ class Optimizer:
         """Copies of the state, and the groups' options with parameter indices (torch's layout)."""
         state = {}
         for i, s in sorted(self.state.items()):
+            if s["step"] == 0:  # allocated with its group, never stepped: nothing to save
+                continue
             state[i] = {k: (v.reshape(self._params[i].shape).copy() if isinstance(v, np.ndarray) else v)
                         for k, v in s.items() if not k.startswith("_")}
         groups = [{k: (list(v) if k == "params" else v) for k, v in g.items()} for g in self.param_groups]
