@@ -279,7 +279,7 @@ __host__ __device__ inline double dc_softmax_ce_pass2_${tn}(
         dc_softmax_ce_terms_${tn}(x, st.m, st.s, st.wq, wj, qj, &nll, &g);
         grad[j] = g * scale;
         const ${T} wqj = wj * qj;
-        if (wqj != (${T})0) loss += (double)wqj * (double)nll;
+        if (wqj != (${T})0) loss += (double)(wqj * nll);  // the product in ${T}, the sum in double
     }
     return loss;
 }

@@ -135,9 +135,9 @@ class CudaCodePrinter(C99CodePrinter):
     def _print_Piecewise(self, expr):
         if expr.args[-1].cond != True:  # noqa: E712  (SymPy's true)
             raise CudaPrintError(expr, "Piecewise without a default (True) branch")
-        text = self._print(expr.args[-1].expr)
+        text = f"({self._print(expr.args[-1].expr)})"
         for e, c in reversed(expr.args[:-1]):
-            text = f"(({self._print(c)}) ? ({self._print(e)}) : ({text}))"
+            text = f"(({self._print(c)}) ? ({self._print(e)}) : {text})"
         return text
 
     def _helper(self, name, args):

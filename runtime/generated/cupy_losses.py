@@ -196,7 +196,7 @@ __host__ __device__ inline double dc_softmax_ce_pass2_f32(
         dc_softmax_ce_terms_f32(x, st.m, st.s, st.wq, wj, qj, &nll, &g);
         grad[j] = g * scale;
         const float wqj = wj * qj;
-        if (wqj != (float)0) loss += (double)wqj * (double)nll;
+        if (wqj != (float)0) loss += (double)(wqj * nll);  // the product in float, the sum in double
     }
     return loss;
 }
@@ -417,7 +417,7 @@ __host__ __device__ inline double dc_softmax_ce_pass2_f64(
         dc_softmax_ce_terms_f64(x, st.m, st.s, st.wq, wj, qj, &nll, &g);
         grad[j] = g * scale;
         const double wqj = wj * qj;
-        if (wqj != (double)0) loss += (double)wqj * (double)nll;
+        if (wqj != (double)0) loss += (double)(wqj * nll);  // the product in double, the sum in double
     }
     return loss;
 }
