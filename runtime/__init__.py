@@ -1,1 +1,9 @@
-"""runtime: runs the generated kernels (losses, activations, optimizers, training)."""
+"""runtime: runs the generated kernels (losses, activations, optimizers, training).
+
+``from runtime import loss_and_grad, activation, activation_grad``: fused, generated Numba
+kernels (see runtime.losses and runtime.activations for the contract). Importing runtime does
+not import the generated modules; each kernel compiles on its first call (then cached on disk).
+"""
+from .losses import loss_and_grad
+
+__all__ = ["loss_and_grad"]

@@ -1,0 +1,218 @@
+"""Generate kernel modules from derive/'s derivations, and keep the committed ones up to date.
+
+- ``generate_module(backend, names) -> str``: the source of one standalone module (it imports
+  only numpy, numba and math) with kernels for the given derivation names (all when empty).
+- ``write_module(path, text)``: write atomically (temporary file in the same directory, then
+  ``os.replace``), so a reader never sees half a module.
+- ``regenerate_all(root=None, write=True)``: the project's committed modules
+  (:data:`COMMITTED`), regenerated; written when ``write``. Returns {relative path: text}.
+
+Command line: ``python -m codegen.generate --update`` rewrites the committed modules;
+``--check`` exits 1 (with a diff) when one has drifted.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+
+GENERATOR_VERSION = "1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class NumbaConfig:
+    """Per-backend generator settings (a value: a changed setting is a new config)."""
+
+    block: int = 2048  # elements per parallel block of an elementwise kernel
+    lanes: int = 16  # independent accumulators inside a block (vectorizable)
+    fastmath: tuple[str, ...] = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
+    mathlib: bool | None = None  # None: the vectorizable mathlib when codegen.numba_mathlib exists
+    dtypes: tuple[str, ...] = ("float32", "float64")
+
+
+BACKENDS = {"numba": NumbaConfig()}
+
+
+def _group_names(names) -> tuple[list[str], list[str]]:
+    from derive import registry
+
+    losses, activations = [], []
+    wanted = [registry.canonical(n) for n in names] if names else registry.names()
+    for name in dict.fromkeys(wanted):
+        group = registry.entry(name).group
+        if group == "loss":
+            losses.append(name)
+        elif group == "activation":
+            activations.append(name)
+        elif names:  # asked for explicitly: say so rather than skip it
+            raise NotImplementedError(
+                f"the numba generator has no kernel template for {name!r} (group {group!r}); "
+                f"it generates losses and activations")
+    return losses, activations
+
+
+def source_hash(items) -> str:
+    """sha256 (first 16 hex digits) of the SymPy expressions kernels are printed from."""
+    h = hashlib.sha256(f"generator {GENERATOR_VERSION}\n".encode())
+    for name, key, expr in items:
+        h.update(f"{name}:{key}:{sp.srepr(expr)}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | None = None) -> str:
+    """Source text of a standalone kernel module for ``names`` (every derivation when empty)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r}: available backends: {', '.join(BACKENDS)}")
+    from derive import registry
+
+    from . import numba_losses
+    from .numba_printer import NumbaPrinter, constant_lines
+
+    config = config or BACKENDS[backend]
+    losses, activations = _group_names(list(names))
+    printers = {dt: NumbaPrinter(dt, mathlib=config.mathlib) for dt in config.dtypes}
+    kernels, hashed = [], []  # kernels: (key, function name, source)
+    for name in losses:
+        d = registry.get(name)
+        if name in numba_losses.ELEMENTWISE:
+            hashed += [(name, k, e) for k, e in numba_losses.source_expressions(d)]
+            for dt in config.dtypes:
+                kernels += numba_losses.elementwise_kernels(d, dt, printers[dt])
+        elif name == "softmax_ce":
+            hashed += [(name, k, e) for k, e in numba_losses.softmax_ce_source_expressions(d)]
+            for dt in config.dtypes:
+                kernels += numba_losses.softmax_ce_kernels(d, dt, printers[dt])
+        else:
+            raise NotImplementedError(f"no numba kernel template for the loss {name!r}")
+    for name in activations:
+        from . import numba_activations
+
+        d = registry.get(name)
+        hashed += [(name, k, e) for k, e in numba_activations.source_expressions(d)]
+        for dt in config.dtypes:
+            kernels += numba_activations.activation_kernels(d, dt, printers[dt])
+
+    all_names = losses + activations
+    mathlib = any(p.mathlib_used for p in printers.values())
+    head = [
+        "# generated, do not edit: regenerate with `python -m codegen.generate --update`",
+        "# (or `derivecli gen --backend numba NAMES... -o FILE.py` for a module of your own).",
+        f"# Generator: codegen numba backend, version {GENERATOR_VERSION}",
+        f"# Derivations: {', '.join(all_names)}",
+        f"# Source hash: sha256:{source_hash(hashed)} (of the SymPy expressions printed below)",
+        '"""Numba kernels generated from derive/ (see each kernel\'s docstring for its formula).',
+        "",
+        "Standalone: imports numpy, numba and math only. Kernels compile on first call",
+        "(lazily, no signatures at import) and are cached on disk (cache=True).",
+        "KERNELS maps (name, variant, kind, dtype) to the kernel function.",
+        '"""',
+        "import math",
+        "",
+        "import numba",
+        "import numpy as np",
+        "",
+        f"FASTMATH = {{{', '.join(repr(f) for f in config.fastmath)}}}  # keeps NaN/Inf semantics",
+        f"BLOCK = {config.block}",
+        f"LANES = {config.lanes}",
+        "",
+    ]
+    parts = ["\n".join(head)]
+    if mathlib:
+        from .numba_mathlib import MATHLIB_SOURCE
+
+        # Numba-IR inlining ("always") re-types the callee at every call site: 2-3x the
+        # compile time of a kernel, for the same machine code (LLVM inlines and vectorizes
+        # these small functions anyway; measured in bench/RESULTS.md).
+        parts.append(MATHLIB_SOURCE.replace('inline="always", ', "").strip("\n") + "\n")
+    consts = constant_lines(*printers.values())
+    if consts:
+        parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"
+                     + "\n".join(consts) + "\n")
+    parts += [src for _, _, src in kernels]
+    table = ["KERNELS = {"] + [f"    {key!r}: {fname}," for key, fname, _ in kernels] + ["}"]
+    parts.append("\n".join(table) + "\n")
+    return "\n\n".join(parts)
+
+
+def write_module(path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file in the same directory + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give it a normal file's mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _committed() -> dict[str, tuple[str, tuple[str, ...]]]:
+    from derive import registry
+
+    return {
+        "runtime/generated/numba_losses.py": ("numba", tuple(registry.names("loss"))),
+        "runtime/generated/numba_activations.py": ("numba", tuple(registry.names("activation"))),
+    }
+
+
+def regenerate_all(root=None, write: bool = True) -> dict[str, str]:
+    """Regenerate the committed modules; {relative path: text}; written when ``write``."""
+    root = Path(root or ROOT)
+    texts = {}
+    for rel, (backend, names) in _committed().items():
+        if not names:
+            continue
+        texts[rel] = generate_module(backend, names)
+        if write:
+            write_module(root / rel, texts[rel])
+    return texts
+
+
+def drift(root=None) -> dict[str, str]:
+    """{relative path: unified diff} for every committed module that differs from its source."""
+    root = Path(root or ROOT)
+    diffs = {}
+    for rel, text in regenerate_all(root, write=False).items():
+        path = root / rel
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if old != text:
+            diffs[rel] = "".join(difflib.unified_diff(
+                old.splitlines(True), text.splitlines(True), f"{rel} (committed)",
+                f"{rel} (regenerated)"))
+    return diffs
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m codegen.generate", description=__doc__.split("\n")[0])
+    ap.add_argument("--update", action="store_true", help="rewrite the committed modules")
+    ap.add_argument("--check", action="store_true", help="exit 1 with a diff when one drifted")
+    args = ap.parse_args(argv)
+    if args.update:
+        for rel in regenerate_all():
+            print(f"wrote {rel}")
+        return 0
+    diffs = drift()
+    for rel, diff in diffs.items():
+        sys.stdout.write(diff)
+    if not diffs:
+        print("generated modules are up to date")
+    return 1 if diffs and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,477 @@
+"""Numba kernel templates for the losses: fused loss value + gradient in one pass.
+
+The per-element math is printed from ``derive.get(name).stable`` (falling back to the
+derivation's own expression and gradient when it has no separate stable form, as for the
+polynomial losses); this module only supplies the loop structure around it.
+
+Calling convention of the generated elementwise kernels (``runtime/losses.py`` relies on it);
+every array is 1-D and C-contiguous, all of one float dtype, and ``n = pred.size``:
+
+- ``<name>_mean_<f32|f64>(pred, target, grad, *options) -> float``: the mean loss (float64
+  accumulation across blocks), grad = ∂mean/∂pred written into ``grad``.
+- ``<name>_sum_<dt>(pred, target, grad, *options) -> float``: the summed loss, its gradient.
+- ``<name>_none_<dt>(pred, target, loss, grad, *options)``: per-element losses into ``loss``,
+  grad = ∂(sum)/∂pred.
+- ``bce_logits_pwarray_<red>_<dt>``: the same with a per-element ``pos_weight`` array (after
+  ``target``) instead of a scalar option.
+
+Options are scalars in the order of ``ElementwiseLoss.options``; the kernel converts them to its
+dtype once. Loops run over blocks of ``BLOCK`` elements in parallel (``prange``); inside a block
+the loss accumulates in ``LANES`` independent float lanes of the array's dtype (a plain scalar
+accumulator is a loop-carried dependency that stops vectorization without the ``reassoc``
+fast-math flag, which we never use), and across blocks in float64.
+
+The softmax cross-entropy kernels are row-wise; see :func:`softmax_ce_kernels`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .numba_printer import NumbaPrinter, print_cse_block
+
+REDUCTIONS = ("mean", "sum", "none")
+SUFFIX = {"float32": "f32", "float64": "f64"}
+
+
+@dataclass(frozen=True)
+class ElementwiseLoss:
+    """How one elementwise derivation maps onto a kernel: which symbol is read from which array."""
+
+    name: str
+    pred: str  # symbol name of the prediction in derive (yhat or z)
+    options: tuple[tuple[str, str], ...] = ()  # (kernel argument, derive symbol name)
+    array_option: str | None = None  # an option that also has a per-element-array variant
+
+
+ELEMENTWISE: dict[str, ElementwiseLoss] = {
+    "bce": ElementwiseLoss("bce", "yhat"),
+    "bce_logits": ElementwiseLoss("bce_logits", "z", (("pos_weight", "p_w"),), "pos_weight"),
+    "mse": ElementwiseLoss("mse", "yhat"),
+    "mae": ElementwiseLoss("mae", "yhat"),
+    "smooth_l1": ElementwiseLoss("smooth_l1", "yhat", (("beta", "beta"),)),
+    "huber": ElementwiseLoss("huber", "yhat", (("delta", "delta"),)),
+}
+
+
+def kernel_forms(derivation) -> dict[str, sp.Expr]:
+    """{"loss", "grad"} as printed: the stable forms, else the derivation's own (already stable)."""
+    stable = dict(derivation.stable)
+    pred = next(s for s in derivation.wrt if str(s) == ELEMENTWISE[derivation.name].pred)
+    return {"loss": stable.get("loss", derivation.expr),
+            "grad": stable.get("grad", derivation.gradient(pred))}
+
+
+def source_expressions(derivation) -> list[tuple[str, sp.Expr]]:
+    """What the kernels are printed from (hashed into the module header)."""
+    return sorted(kernel_forms(derivation).items())
+
+
+# --------------------------------------------------------------------------- annotations
+
+
+def stable_note(expr: sp.Expr) -> str | None:
+    """A comment for a kernel line that is (part of) a stable rewrite, else None."""
+    notes = []
+    if expr.has(sp.exp) and any(isinstance(e.args[0], sp.Mul) and e.args[0].has(sp.Abs)
+                                for e in expr.atoms(sp.exp)):
+        notes.append("stable: e^(-|z|) <= 1 never overflows")
+    for f in expr.atoms(sp.Function):
+        if type(f).__name__ != "log1p":
+            continue
+        if f.args[0].has(sp.exp):
+            notes.append("stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))")
+        else:
+            notes.append("stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0")
+    for mx in expr.atoms(sp.Max):
+        nums = [a for a in mx.args if a.is_number]
+        if nums and nums[0] == -100:
+            notes.append("PyTorch clamp: log >= -100")
+        elif nums and 0 < float(nums[0]) < 1e-6:
+            notes.append(f"PyTorch clamp: denominator >= {float(nums[0]):g}")
+    return "; ".join(dict.fromkeys(notes)) or None
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _docstring(derivation, spec: ElementwiseLoss, reduction: str, dtype: str, variant: str) -> str:
+    pred = derivation.variable(spec.pred)
+    what = {"mean": "mean over all elements; grad = d(mean)/d(pred)",
+            "sum": "sum over all elements; grad = d(sum)/d(pred)",
+            "none": "per-element losses into `loss`; grad = d(sum)/d(pred)"}[reduction]
+    forms = kernel_forms(derivation)
+    lines = [
+        f"{derivation.title}: loss and gradient in one pass ({reduction}, {dtype}){variant}.",
+        "",
+        f"Derivation {derivation.name!r} (derivecli show-grad {derivation.name}):",
+        f"    L = {sp.sstr(derivation.expr)}",
+        f"    dL/d{pred} = {sp.sstr(derivation.gradient(pred))}",
+        "Kernel forms (stable rewrite, proved equal in derive):",
+        f"    loss = {sp.sstr(forms['loss'])}",
+        f"    grad = {sp.sstr(forms['grad'])}",
+        f"Reduction: {what}.",
+    ]
+    return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
+
+
+def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPrinter,
+                       array_option: bool = False) -> tuple[str, str]:
+    """(function name, source) of one fused elementwise loss kernel."""
+    spec = ELEMENTWISE[derivation.name]
+    sfx = SUFFIX[dtype]
+    variant = f"_{spec.array_option.replace('_', '')}array" if array_option else ""
+    fname = f"{spec.name}{variant}_{reduction}_{sfx}"
+    scalar_opts = [(arg, sym) for arg, sym in spec.options
+                   if not (array_option and arg == spec.array_option)]
+    array_opts = [(arg, sym) for arg, sym in spec.options if array_option and arg == spec.array_option]
+
+    # Symbols print as the per-element local names; scalar options as their dtype-cast copies.
+    saved = dict(printer.symbol_names)
+    printer.symbol_names.update({spec.pred: "pred_k", "y": "target_k"})
+    printer.symbol_names.update({sym: f"{arg}_" for arg, sym in scalar_opts})
+    printer.symbol_names.update({sym: f"{arg}_k" for arg, sym in array_opts})
+    try:
+        body, _ = print_cse_block({"loss_k": kernel_forms(derivation)["loss"],
+                                   "grad_k": kernel_forms(derivation)["grad"]},
+                                  dtype, indent="", printer=printer, annotate=stable_note)
+    finally:
+        printer.symbol_names.clear()
+        printer.symbol_names.update(saved)
+
+    arrays = ["pred", "target"] + [arg for arg, _ in array_opts]
+    params = arrays + (["loss"] if reduction == "none" else []) + ["grad"] + [a for a, _ in scalar_opts]
+    doc = _docstring(derivation, spec, reduction, dtype,
+                     f", per-element {spec.array_option}" if array_option else "")
+    zero = printer.constant(0)
+    out = [f"@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+           f"def {fname}({', '.join(params)}):",
+           f'    """{doc}\n    """',
+           "    n = pred.size"]
+    out += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in scalar_opts]
+    if reduction == "mean":
+        out.append(f"    scale = np.{dtype}(1.0 / n) if n > 0 else {zero}")
+    out += ["    nblocks = (n + BLOCK - 1) // BLOCK"]
+    if reduction != "none":
+        out.append("    partial = np.empty(nblocks, np.float64)")
+    out += ["    for b in numba.prange(nblocks):",
+            "        lo = b * BLOCK",
+            "        hi = min(lo + BLOCK, n)",
+            # Slices (indices from 0) let LLVM drop negative-index wraparound and vectorize.
+            *[f"        {a}_b = {a}[lo:hi]" for a in arrays + (["loss"] if reduction == "none" else []) + ["grad"]],
+            "        m = hi - lo"]
+
+    def element(indent: str, index: str, sl: str) -> list[str]:
+        lines = [f"{indent}pred_k = pred_{sl}[{index}]", f"{indent}target_k = target_{sl}[{index}]"]
+        lines += [f"{indent}{arg}_k = {arg}_{sl}[{index}]" for arg, _ in array_opts]
+        lines += [indent + ln for ln in body]
+        g = "grad_k * scale" if reduction == "mean" else "grad_k"
+        lines.append(f"{indent}grad_{sl}[{index}] = {g}")
+        if reduction == "none":
+            lines.append(f"{indent}loss_{sl}[{index}] = loss_k")
+        return lines
+
+    if reduction == "none":
+        out += ["        for k in range(m):", *element(" " * 12, "k", "b")]
+    else:
+        # Losses go to a block buffer (a plain store: the loop vectorizes), then are summed
+        # in LANES independent lanes (vectorizable without reassociation), then in float64.
+        out += [f"        buf = np.empty(m, np.{dtype})",
+                "        for k in range(m):",
+                *element(" " * 12, "k", "b"),
+                "            buf[k] = loss_k",
+                f"        acc = np.zeros(LANES, np.{dtype})",
+                "        full = m - m % LANES",
+                "        for j0 in range(0, full, LANES):",
+                "            chunk = buf[j0:j0 + LANES]",
+                "            for k in range(LANES):",
+                "                acc[k] += chunk[k]",
+                "        total = 0.0",
+                "        for k in range(full, m):",
+                "            total += buf[k]",
+                "        for k in range(LANES):",
+                "            total += acc[k]",
+                "        partial[b] = total"]
+    if reduction == "mean":
+        out.append("    return partial.sum() / n")
+    elif reduction == "sum":
+        out.append("    return partial.sum()")
+    return fname, "\n".join(out) + "\n"
+
+
+def elementwise_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:
+    """[(key, function name, source)] for every reduction (and array-option variant)."""
+    spec = ELEMENTWISE[derivation.name]
+    result = []
+    for array_option in ([False, True] if spec.array_option else [False]):
+        for reduction in REDUCTIONS:
+            fname, src = elementwise_kernel(derivation, reduction, dtype, printer, array_option)
+            variant = f"{spec.array_option}_array" if array_option else "default"
+            result.append(((spec.name, variant, reduction, dtype), fname, src))
+    return result
+
+
+# --------------------------------------------------------------------------- softmax cross-entropy
+#
+# Row-wise kernels. Per row: pass 1 reads the logits from memory once (row max, and the
+# weighted sums the loss needs), pass 2 stores e_j = exp(z_j − m) into the gradient row and
+# sums them, pass 3 turns the cached e_j into the gradient. The per-element and per-row
+# formulas are derive's stable forms; the sums over j use their linearity in z_j and q_j.
+
+CE_TARGETS = ("index", "prob")
+_CE = {}  # symbols of derive.losses' softmax_ce kernel forms, looked up once
+
+
+def _ce_symbols():
+    if not _CE:
+        from derive import losses as L
+
+        _CE.update(zj=L.zj, m=L.m, s=L.s, qj=L.qj, onehot=L.onehot_j, eps=L.eps, C=L.C,
+                   wj=L.wj, wq=L.wq)
+    return _CE
+
+
+def softmax_ce_source_expressions(derivation) -> list[tuple[str, sp.Expr]]:
+    return sorted(dict(derivation.stable).items())
+
+
+def _ce_forms(derivation) -> dict[str, sp.Expr]:
+    """The kernel's scalar formulas, all from derivation.stable, in kernel-local symbols."""
+    S = _ce_symbols()
+    st = dict(derivation.stable)
+    E, zc, Sa, Saz, wc, qk, wk = sp.symbols("e_k z_c sum_a sum_az w_c q_k w_k", real=True)
+    q = st["smoothed_target"]
+    q_rest = q.subs(S["onehot"], 0)  # every class's smoothed target mass (ε/C)
+    q_true = q.subs(S["onehot"], 1)  # the true class's ((1 − ε) + ε/C)
+    nll = st["nll_term"]
+    # Σ_j a_j ℓ_j for ℓ_j = α + β z_j (linear in z_j): α Σ a_j + β Σ a_j z_j.
+    alpha, beta_ = nll.subs(S["zj"], 0), sp.diff(nll, S["zj"])
+    wgrad = st["weighted_grad"].subs(st["shifted_exp"], E)
+    if wgrad.has(S["zj"]):
+        raise NotImplementedError("softmax_ce: weighted_grad is not a function of exp(z_j − m)")
+    return {
+        "E": E, "zc": zc, "Sa": Sa, "Saz": Saz, "wc": wc, "qk": qk, "wk": wk,
+        "shifted_exp": st["shifted_exp"], "lse": st["lse"],
+        "nll_c": nll.subs(S["zj"], zc),
+        "sum_nll": alpha * Sa + beta_ * Saz,
+        "q_rest": q_rest, "q_true": q_true, "q_prob": q.subs(S["onehot"], qk),
+        # index target: Σ_j w_j q_j = w_c q_true + q_rest Σ_{j≠c} w_j = w_c (q_true − q_rest) + q_rest W
+        "wq_index": wc * (q_true - q_rest) + q_rest * Sa,
+        "grad_rest": wgrad.subs({S["qj"]: q_rest, S["wj"]: wk}),
+        "grad_rest_nosmooth": wgrad.subs({S["qj"]: q_rest, S["wj"]: wk}).subs(S["eps"], 0),
+        "grad_true": wgrad.subs({S["qj"]: q_true, S["wj"]: wc}),
+        "grad_prob": wgrad.subs({S["qj"]: q.subs(S["onehot"], qk), S["wj"]: wk}),
+    }
+
+
+def _ce_doc(derivation, target: str, reduction: str, dtype: str) -> str:
+    st = dict(derivation.stable)
+    zi = derivation.wrt[0]
+    what = {
+        ("index", "mean"): "sum of per-sample losses / Σ_n weight[target_n] over non-ignored "
+                           "samples (PyTorch); grad of that",
+        ("prob", "mean"): "sum of per-sample losses / N (PyTorch, probability targets); grad of that",
+    }.get((target, reduction), {"sum": "sum of per-sample losses; its gradient",
+                                "none": "per-sample losses into `loss`; grad of their sum"}.get(reduction))
+    tgt = ("class indices `labels` (int64), ignore_index rows give 0" if target == "index"
+           else "probabilities `target` (N, C)")
+    lines = [
+        f"Softmax cross-entropy, row by row: loss and gradient in one read ({target} targets, "
+        f"{reduction}, {dtype}).",
+        "",
+        f"Derivation 'softmax_ce' (derivecli show-grad softmax_ce):",
+        f"    L = {sp.sstr(derivation.expr)}",
+        f"    dL/d{zi} = {sp.sstr(derivation.gradient(zi))}",
+        "Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):",
+        *[f"    {k} = {sp.sstr(v)}" for k, v in sorted(st.items())],
+        f"Targets: {tgt}; weight (C,), label_smoothing epsilon as PyTorch.",
+        f"Reduction: {what}.",
+    ]
+    return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
+
+
+def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
+                      printer: NumbaPrinter) -> tuple[str, str]:
+    S = _ce_symbols()
+    F = _ce_forms(derivation)
+    sfx = SUFFIX[dtype]
+    fname = f"softmax_ce_{target}_{reduction}_{sfx}"
+    saved = dict(printer.symbol_names)
+    printer.symbol_names.update({
+        str(S["zj"]): "zk", str(S["m"]): "mx", str(S["s"]): "s", str(S["eps"]): "eps",
+        str(S["C"]): "n_classes", str(S["wq"]): "wq", "e_k": "ek", "z_c": "zc", "sum_a": "sum_a",
+        "sum_az": "sum_az", "w_c": "wc", "q_k": "qk", "w_k": "wk"})
+    P = printer.doprint
+    try:
+        one, zero, ninf = printer.constant(1), printer.constant(0), printer.constant(float("-inf"))
+        shifted = P(F["shifted_exp"])
+        row_forms = {"lse": F["lse"]}
+        if target == "index":
+            row_forms["nll_c"] = F["nll_c"]
+        scal, _ = print_cse_block(row_forms, dtype, "", printer=printer, temp_prefix="r")
+        sum_nll = P(F["sum_nll"].subs(F["lse"], sp.Symbol("lse", real=True)))
+        q_prob = P(F["q_prob"])
+        wq_index = P(F["wq_index"])
+        g_rest, g_rest0, g_true, g_prob = (P(F[k]) for k in (
+            "grad_rest", "grad_rest_nosmooth", "grad_true", "grad_prob"))
+        q_diff, q_rest = P(F["q_true"] - F["q_rest"]), P(F["q_rest"])
+    finally:
+        printer.symbol_names.clear()
+        printer.symbol_names.update(saved)
+
+    scaled = reduction != "none"
+    sc = (lambda e: f"scale * ({e})") if scaled else (lambda e: e)
+    if target == "index":
+        params = "logits, labels, weight, ignore_index, label_smoothing"
+    else:
+        params = "logits, target, weight, label_smoothing"
+    params += ", loss, grad" if reduction == "none" else ", grad"
+    o = [f"@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+         f"def {fname}({params}):",
+         f'    """{_ce_doc(derivation, target, reduction, dtype)}\n    """',
+         "    N, C = logits.shape",
+         f"    n_classes = np.{dtype}(C)",
+         f"    eps = np.{dtype}(label_smoothing)",
+         "    smoothing = label_smoothing > 0.0"]
+    if reduction == "mean" and target == "index":
+        o += ["    denom = 0.0  # PyTorch: the weights of the non-ignored targets",
+              "    for i in range(N):",
+              "        if labels[i] != ignore_index:",
+              "            denom += weight[labels[i]]"]
+    elif reduction == "mean":
+        o += ["    denom = float(N)"]
+    if scaled:
+        o.append(f"    scale = np.{dtype}(1.0 / denom) if denom != 0.0 else {zero}"
+                 if reduction == "mean" else f"    scale = {one}")
+    o += ["    rows = max(1, BLOCK // max(C, 1))",
+          "    nblocks = (N + rows - 1) // rows",
+          "    partial = np.zeros(nblocks, np.float64)",
+          "    full = C - C % LANES",
+          "    for b in numba.prange(nblocks):",
+          f"        lane_m = np.empty(LANES, np.{dtype})",
+          f"        lane_a = np.empty(LANES, np.{dtype})",
+          f"        lane_b = np.empty(LANES, np.{dtype})",
+          "        total = 0.0",
+          "        for i in range(b * rows, min(b * rows + rows, N)):",
+          "            row = logits[i]",
+          "            g = grad[i]"]
+    ind = " " * 12
+    if target == "index":
+        o += [f"{ind}c = labels[i]",
+              f"{ind}if c == ignore_index:",
+              f"{ind}    for k in range(C):",
+              f"{ind}        g[k] = {zero}"]
+        if reduction == "none":
+            o.append(f"{ind}    loss[i] = {zero}")
+        o += [f"{ind}    continue",
+              f"{ind}zc = row[c]  # read before g (which may be row) is written",
+              f"{ind}wc = weight[c]"]
+    else:
+        o += [f"{ind}trow = target[i]"]
+    # pass 1: row max in lanes; sum_a / sum_az = Σ a_j, Σ a_j z_j for the loss's linear sum.
+    a_k = "wk" if target == "index" else f"wk * ({q_prob})"
+    o += [f"{ind}# pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j",
+          f"{ind}for k in range(LANES):",
+          f"{ind}    lane_m[k] = {ninf}",
+          f"{ind}    lane_a[k] = {zero}",
+          f"{ind}    lane_b[k] = {zero}",
+          f"{ind}for j0 in range(0, full, LANES):",
+          f"{ind}    zr = row[j0:j0 + LANES]",
+          f"{ind}    wr = weight[j0:j0 + LANES]"]
+    if target == "prob":
+        o.append(f"{ind}    tr = trow[j0:j0 + LANES]")
+    o += [f"{ind}    for k in range(LANES):",
+          f"{ind}        zk = zr[k]",
+          f"{ind}        wk = wr[k]"]
+    if target == "prob":
+        o.append(f"{ind}        qk = tr[k]")
+    o += [f"{ind}        ak = {a_k}",
+          f"{ind}        lane_m[k] = zk if zk > lane_m[k] else lane_m[k]",
+          f"{ind}        lane_a[k] += ak",
+          f"{ind}        lane_b[k] += ak * zk",
+          f"{ind}mx = {ninf}",
+          f"{ind}sum_a = {zero}",
+          f"{ind}sum_az = {zero}",
+          f"{ind}for k in range(full, C):",
+          f"{ind}    zk = row[k]",
+          f"{ind}    wk = weight[k]"]
+    if target == "prob":
+        o.append(f"{ind}    qk = trow[k]")
+    o += [f"{ind}    ak = {a_k}",
+          f"{ind}    mx = zk if zk > mx else mx",
+          f"{ind}    sum_a += ak",
+          f"{ind}    sum_az += ak * zk",
+          f"{ind}for k in range(LANES):",
+          f"{ind}    mx = lane_m[k] if lane_m[k] > mx else mx",
+          f"{ind}    sum_a += lane_a[k]",
+          f"{ind}    sum_az += lane_b[k]",
+          f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g",
+          f"{ind}for k in range(LANES):",
+          f"{ind}    lane_a[k] = {zero}",
+          f"{ind}for j0 in range(0, full, LANES):",
+          f"{ind}    zr = row[j0:j0 + LANES]",
+          f"{ind}    gr = g[j0:j0 + LANES]",
+          f"{ind}    for k in range(LANES):",
+          f"{ind}        zk = zr[k]",
+          f"{ind}        ek = {shifted}",
+          f"{ind}        gr[k] = ek",
+          f"{ind}        lane_a[k] += ek",
+          f"{ind}s = {zero}",
+          f"{ind}for k in range(full, C):",
+          f"{ind}    zk = row[k]",
+          f"{ind}    ek = {shifted}",
+          f"{ind}    g[k] = ek",
+          f"{ind}    s += ek",
+          f"{ind}for k in range(LANES):",
+          f"{ind}    s += lane_a[k]",
+          f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)"]
+    o += [ind + ln for ln in scal]
+    if target == "index":
+        # With class indices, a_j = w_j: sum_a = Σ w_j and sum_az = Σ w_j z_j.
+        o += [f"{ind}loss_i = wc * ({q_diff}) * nll_c",
+              f"{ind}if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)",
+              f"{ind}    loss_i += ({q_rest}) * ({sum_nll})",
+              f"{ind}wq = {wq_index}",
+              f"{ind}ec = g[c]",
+              f"{ind}# pass 3: gradient from the cached e_j (the true class fixed after)",
+              f"{ind}if smoothing:",
+              f"{ind}    for k in range(C):",
+              f"{ind}        ek = g[k]",
+              f"{ind}        wk = weight[k]",
+              f"{ind}        g[k] = {sc(g_rest)}",
+              f"{ind}else:",
+              f"{ind}    for k in range(C):",
+              f"{ind}        ek = g[k]",
+              f"{ind}        wk = weight[k]",
+              f"{ind}        g[k] = {sc(g_rest0)}",
+              f"{ind}ek = ec",
+              f"{ind}g[c] = {sc(g_true)}"]
+    else:
+        o += [f"{ind}loss_i = {sum_nll}",
+              f"{ind}wq = sum_a",
+              f"{ind}# pass 3: gradient from the cached e_j",
+              f"{ind}for k in range(C):",
+              f"{ind}    ek = g[k]",
+              f"{ind}    wk = weight[k]",
+              f"{ind}    qk = trow[k]",
+              f"{ind}    g[k] = {sc(g_prob)}"]
+    if reduction == "none":
+        o.append(f"{ind}loss[i] = loss_i")
+    else:
+        o.append(f"{ind}total += loss_i")
+    o.append("        partial[b] = total")
+    if reduction == "mean":
+        o.append("    return partial.sum() / denom")
+    elif reduction == "sum":
+        o.append("    return partial.sum()")
+    return fname, "\n".join(o) + "\n"
+
+
+def softmax_ce_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:
+    out = []
+    for target in CE_TARGETS:
+        for reduction in REDUCTIONS:
+            fname, src = softmax_ce_kernel(derivation, target, reduction, dtype, printer)
+            out.append((("softmax_ce", target, reduction, dtype), fname, src))
+    return out

@@ -1,0 +1,3547 @@
+# generated, do not edit: regenerate with `python -m codegen.generate --update`
+# (or `derivecli gen --backend numba NAMES... -o FILE.py` for a module of your own).
+# Generator: codegen numba backend, version 1
+# Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber
+# Source hash: sha256:54a48cbcba761cda (of the SymPy expressions printed below)
+"""Numba kernels generated from derive/ (see each kernel's docstring for its formula).
+
+Standalone: imports numpy, numba and math only. Kernels compile on first call
+(lazily, no signatures at import) and are cached on disk (cache=True).
+KERNELS maps (name, variant, kind, dtype) to the kernel function.
+"""
+import math
+
+import numba
+import numpy as np
+
+FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
+BLOCK = 2048
+LANES = 16
+
+
+# ---------------------------------------------------------------------------
+# Vectorizable, branch-free exp/log/log1p (from codegen/numba_mathlib.py).
+# Requires: import math, import numpy as np, import numba
+# ---------------------------------------------------------------------------
+FASTMATH = {"nsz", "arcp", "contract", "afn"}
+
+# float32 constants: every literal is an np.float32 global, so Numba freezes
+# it as a float constant and nothing is promoted to double.
+_ML_F32_ZERO = np.float32(0.0)
+_ML_F32_HALF = np.float32(0.5)
+_ML_F32_ONE = np.float32(1.0)
+_ML_F32_TWO = np.float32(2.0)
+_ML_F32_NEG_ONE = np.float32(-1.0)
+_ML_F32_INF = np.float32(np.inf)
+_ML_F32_NINF = np.float32(-np.inf)
+_ML_F32_NAN = np.float32(np.nan)
+_ML_F32_LN2_HI = np.float32(0.693145751953125)         # 16 significant bits
+_ML_F32_LN2_LO = np.float32(1.428606765330187e-06)     # ln2 - LN2_HI
+_ML_F32_LOG2E = np.float32(1.4426950216293335)
+_ML_F32_SHIFT = np.float32(12582912.0)                 # 1.5 * 2**23
+_ML_F32_SHIFT_BITS = 0x4B400000
+_ML_F32_EXP_HI = np.float32(90.0)                      # exp(90) overflows
+_ML_F32_EXP_LO = np.float32(-110.0)                    # exp(-110) -> 0
+# exp(r) ~ 1 + r + r^2 * Q(r), |r| <= ln2/2 (Chebyshev fit, mpmath)
+_ML_F32_EXP_C0 = np.float32(0.5)
+_ML_F32_EXP_C1 = np.float32(0.1666666716337204)
+_ML_F32_EXP_C2 = np.float32(0.04166644811630249)
+_ML_F32_EXP_C3 = np.float32(0.00833330862224102)
+_ML_F32_EXP_C4 = np.float32(0.0013935451861470938)
+_ML_F32_EXP_C5 = np.float32(0.00019892991986125708)
+_ML_F32_MIN_NORMAL = np.float32(1.1754943508222875e-38)
+_ML_F32_TWOSUB = np.float32(33554432.0)               # 2**25
+_ML_F32_SUBK = np.float32(25.0)
+_ML_F32_BIG = np.float32(1.8446744073709552e+19)       # 2**64
+_ML_F32_EXP_BIAS_KF = np.float32(8388735.0)            # 2**23 + 127
+# log(1+f) = f - hfsq + s*(hfsq + R(z)), s = f/(2+f), z = s*s,
+# R(z) = z * (C0 + z*C1 + z^2*C2)  (Chebyshev fit of (2atanh(s)-2s)/s^3)
+_ML_F32_LOG_C0 = np.float32(0.6666668653488159)
+_ML_F32_LOG_C1 = np.float32(0.3998831808567047)
+_ML_F32_LOG_C2 = np.float32(0.2960069179534912)
+_ML_F32_SMALL = np.float32(3.814697265625e-06)          # 2**-18
+_ML_F32_THIRD = np.float32(1.0 / 3.0)
+_ML_F32_LOG1P_TINY = np.float32(1.4901161193847656e-08)   # 2**-26
+
+# float64 constants
+_ML_F64_ZERO = np.float64(0.0)
+_ML_F64_HALF = np.float64(0.5)
+_ML_F64_ONE = np.float64(1.0)
+_ML_F64_TWO = np.float64(2.0)
+_ML_F64_NEG_ONE = np.float64(-1.0)
+_ML_F64_INF = np.float64(np.inf)
+_ML_F64_NINF = np.float64(-np.inf)
+_ML_F64_NAN = np.float64(np.nan)
+_ML_F64_LN2_HI = np.float64(0.6931471805592082)        # 40 significant bits
+_ML_F64_LN2_LO = np.float64(7.371002565167799e-13)     # ln2 - LN2_HI
+_ML_F64_LOG2E = np.float64(1.4426950408889634)
+_ML_F64_SHIFT = np.float64(6755399441055744.0)         # 1.5 * 2**52
+_ML_F64_SHIFT_BITS = 0x4338000000000000
+_ML_F64_EXP_HI = np.float64(720.0)                     # exp(720) overflows
+_ML_F64_EXP_LO = np.float64(-760.0)                    # exp(-760) -> 0
+_ML_F64_EXP_C0 = np.float64(0.5)
+_ML_F64_EXP_C1 = np.float64(0.1666666666666667)
+_ML_F64_EXP_C2 = np.float64(0.04166666666666667)
+_ML_F64_EXP_C3 = np.float64(0.008333333333324906)
+_ML_F64_EXP_C4 = np.float64(0.001388888888888287)
+_ML_F64_EXP_C5 = np.float64(0.00019841269879033045)
+_ML_F64_EXP_C6 = np.float64(2.4801587328555858e-05)
+_ML_F64_EXP_C7 = np.float64(2.755725016302918e-06)
+_ML_F64_EXP_C8 = np.float64(2.7557269903215795e-07)
+_ML_F64_EXP_C9 = np.float64(2.5107353767261877e-08)
+_ML_F64_EXP_C10 = np.float64(2.0916212837493853e-09)
+_ML_F64_MIN_NORMAL = np.float64(2.2250738585072014e-308)
+_ML_F64_TWOSUB = np.float64(18014398509481984.0)      # 2**54
+_ML_F64_SUBK = np.float64(54.0)
+_ML_F64_BIG = np.float64(1.157920892373162e+77)        # 2**256
+_ML_F64_EXP_BIAS_KF = np.float64(4503599627371519.0)   # 2**52 + 1023
+_ML_F64_LOG_C0 = np.float64(0.666666666666667)
+_ML_F64_LOG_C1 = np.float64(0.39999999999886615)
+_ML_F64_LOG_C2 = np.float64(0.28571428631764334)
+_ML_F64_LOG_C3 = np.float64(0.2222221019926421)
+_ML_F64_LOG_C4 = np.float64(0.18182956608063458)
+_ML_F64_LOG_C5 = np.float64(0.15329500754204178)
+_ML_F64_LOG_C6 = np.float64(0.14643628601909797)
+_ML_F64_SMALL = np.float64(3.814697265625e-06)          # 2**-18
+_ML_F64_THIRD = np.float64(1.0 / 3.0)
+_ML_F64_QUARTER = np.float64(0.25)
+_ML_F64_FIFTH = np.float64(0.2)
+_ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def exp_f32(x):
+    x = np.float32(x)
+    # Clamp (NaN -> HI, patched at the end) so k stays small; the clamped
+    # ends overflow to inf / underflow to 0 naturally.
+    xc = x if x < _ML_F32_EXP_HI else _ML_F32_EXP_HI
+    xc = xc if xc > _ML_F32_EXP_LO else _ML_F32_EXP_LO
+    # k = round(x / ln2): the shift trick leaves k in the low mantissa bits.
+    t = xc * _ML_F32_LOG2E + _ML_F32_SHIFT
+    kf = t - _ML_F32_SHIFT
+    k = np.float32(t).view(np.int32) - _ML_F32_SHIFT_BITS
+    # Cody-Waite: r = x - k*ln2 (k*LN2_HI is exact)
+    r = xc - kf * _ML_F32_LN2_HI
+    r = r - kf * _ML_F32_LN2_LO
+    q = _ML_F32_EXP_C4 + r * _ML_F32_EXP_C5
+    q = _ML_F32_EXP_C3 + r * q
+    q = _ML_F32_EXP_C2 + r * q
+    q = _ML_F32_EXP_C1 + r * q
+    q = _ML_F32_EXP_C0 + r * q
+    p = _ML_F32_ONE + (r + (r * r) * q)
+    # 2**k as two normal factors 2**k1 * 2**k2 (covers k in [-159, 130]);
+    # the first product is exact, the second rounds once (also subnormals).
+    k1 = k >> 1
+    k2 = k - k1
+    s1 = np.int32((k1 + 127) << 23).view(np.float32)
+    s2 = np.int32((k2 + 127) << 23).view(np.float32)
+    y = (p * s1) * s2
+    return y if x == x else x
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def exp_f64(x):
+    x = np.float64(x)
+    xc = x if x < _ML_F64_EXP_HI else _ML_F64_EXP_HI
+    xc = xc if xc > _ML_F64_EXP_LO else _ML_F64_EXP_LO
+    t = xc * _ML_F64_LOG2E + _ML_F64_SHIFT
+    kf = t - _ML_F64_SHIFT
+    r = xc - kf * _ML_F64_LN2_HI
+    r = r - kf * _ML_F64_LN2_LO
+    q = _ML_F64_EXP_C9 + r * _ML_F64_EXP_C10
+    q = _ML_F64_EXP_C8 + r * q
+    q = _ML_F64_EXP_C7 + r * q
+    q = _ML_F64_EXP_C6 + r * q
+    q = _ML_F64_EXP_C5 + r * q
+    q = _ML_F64_EXP_C4 + r * q
+    q = _ML_F64_EXP_C3 + r * q
+    q = _ML_F64_EXP_C2 + r * q
+    q = _ML_F64_EXP_C1 + r * q
+    q = _ML_F64_EXP_C0 + r * q
+    p = _ML_F64_ONE + (r + (r * r) * q)
+    # Split k = k1 + k2 with float rounding (no 64-bit arithmetic shift or
+    # float->int conversion needed, so this also vectorizes on plain AVX2).
+    t1 = kf * _ML_F64_HALF + _ML_F64_SHIFT
+    k1 = np.float64(t1).view(np.int64) - _ML_F64_SHIFT_BITS
+    k2 = np.float64(t).view(np.int64) - _ML_F64_SHIFT_BITS - k1
+    s1 = np.int64((k1 + 1023) << 52).view(np.float64)
+    s2 = np.int64((k2 + 1023) << 52).view(np.float64)
+    y = (p * s1) * s2
+    return y if x == x else x
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def _ml_log_reduce_f32(u):
+    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
+    as floats.  Pure integer bit manipulation, no float<->int conversion."""
+    ix = np.float32(u).view(np.int32) + (0x3F800000 - 0x3F3504F3)
+    e = (ix >> 23) & 0xFF
+    kf = np.int32(e | 0x4B000000).view(np.float32) - _ML_F32_EXP_BIAS_KF
+    m = np.int32((ix & 0x007FFFFF) + 0x3F3504F3).view(np.float32)
+    return kf, m - _ML_F32_ONE
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def _ml_log_tail_f32(kf, f, s, lo):
+    """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
+    z = s * s
+    rz = z * (_ML_F32_LOG_C0 + z * (_ML_F32_LOG_C1 + z * _ML_F32_LOG_C2))
+    hfsq = _ML_F32_HALF * f * f
+    lo = kf * _ML_F32_LN2_LO + lo
+    return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def log_f32(x):
+    x = np.float32(x)
+    sub = x < _ML_F32_MIN_NORMAL                 # subnormal: scale up first
+    xs = x * _ML_F32_TWOSUB if sub else x
+    kf, f = _ml_log_reduce_f32(xs)
+    kf = kf - _ML_F32_SUBK if sub else kf
+    s = f / (_ML_F32_TWO + f)
+    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO)
+    y = y if x < _ML_F32_INF else x              # +inf -> inf, NaN -> NaN
+    y = _ML_F32_NINF if x == _ML_F32_ZERO else y
+    y = _ML_F32_NAN if x < _ML_F32_ZERO else y
+    return y
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def log1p_f32(x):
+    x = np.float32(x)
+    u = _ML_F32_ONE + x      # >= 2**-24 for x > -1: never subnormal
+    # Fast2Sum: c = (1 + x) - u exactly; log1p(x) = log(u) + c/u.
+    c = (_ML_F32_ONE - u) + x if abs(x) <= _ML_F32_ONE else (x - u) + _ML_F32_ONE
+    kf, f = _ml_log_reduce_f32(u)
+    # One division for both s = f/(2+f) and c/u: inv = 1/((2+f)*u).  For
+    # huge u use m = 1+f instead of u (no overflow); c/u is negligible there.
+    big = u > _ML_F32_BIG
+    uu = f + _ML_F32_ONE if big else u
+    c = _ML_F32_ZERO if big else c
+    two_f = _ML_F32_TWO + f
+    inv = _ML_F32_ONE / (two_f * uu)
+    s = (f * uu) * inv
+    cu = (c * two_f) * inv
+    y = _ml_log_tail_f32(kf, f, s, cu)
+    # |x| < 2**-18: c/u would dominate the result; use the series instead.
+    ys = x + (x * x) * (x * _ML_F32_THIRD - _ML_F32_HALF)
+    y = ys if abs(x) < _ML_F32_SMALL else y
+    y = y if x < _ML_F32_INF else x
+    y = _ML_F32_NINF if x == _ML_F32_NEG_ONE else y
+    y = _ML_F32_NAN if x < _ML_F32_NEG_ONE else y
+    y = x if abs(x) < _ML_F32_LOG1P_TINY else y
+    return y
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def _ml_log_reduce_f64(u):
+    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
+    as floats.  Pure integer bit manipulation, no float<->int conversion."""
+    ix = np.float64(u).view(np.int64) + (0x3FF0000000000000 - 0x3FE6A09E667F3BCD)
+    e = (ix >> 52) & 0x7FF
+    kf = np.int64(e | 0x4330000000000000).view(np.float64) - _ML_F64_EXP_BIAS_KF
+    m = np.int64((ix & 0x000FFFFFFFFFFFFF) + 0x3FE6A09E667F3BCD).view(np.float64)
+    return kf, m - _ML_F64_ONE
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def _ml_log_tail_f64(kf, f, s, lo):
+    """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
+    z = s * s
+    q = _ML_F64_LOG_C5 + z * _ML_F64_LOG_C6
+    q = _ML_F64_LOG_C4 + z * q
+    q = _ML_F64_LOG_C3 + z * q
+    q = _ML_F64_LOG_C2 + z * q
+    q = _ML_F64_LOG_C1 + z * q
+    q = _ML_F64_LOG_C0 + z * q
+    rz = z * q
+    hfsq = _ML_F64_HALF * f * f
+    lo = kf * _ML_F64_LN2_LO + lo
+    return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def log_f64(x):
+    x = np.float64(x)
+    sub = x < _ML_F64_MIN_NORMAL                 # subnormal: scale up first
+    xs = x * _ML_F64_TWOSUB if sub else x
+    kf, f = _ml_log_reduce_f64(xs)
+    kf = kf - _ML_F64_SUBK if sub else kf
+    s = f / (_ML_F64_TWO + f)
+    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO)
+    y = y if x < _ML_F64_INF else x              # +inf -> inf, NaN -> NaN
+    y = _ML_F64_NINF if x == _ML_F64_ZERO else y
+    y = _ML_F64_NAN if x < _ML_F64_ZERO else y
+    return y
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH)
+def log1p_f64(x):
+    x = np.float64(x)
+    u = _ML_F64_ONE + x      # >= 2**-53 for x > -1: never subnormal
+    # Fast2Sum: c = (1 + x) - u exactly; log1p(x) = log(u) + c/u.
+    c = (_ML_F64_ONE - u) + x if abs(x) <= _ML_F64_ONE else (x - u) + _ML_F64_ONE
+    kf, f = _ml_log_reduce_f64(u)
+    # One division for both s = f/(2+f) and c/u: inv = 1/((2+f)*u).  For
+    # huge u use m = 1+f instead of u (no overflow); c/u is negligible there.
+    big = u > _ML_F64_BIG
+    uu = f + _ML_F64_ONE if big else u
+    c = _ML_F64_ZERO if big else c
+    two_f = _ML_F64_TWO + f
+    inv = _ML_F64_ONE / (two_f * uu)
+    s = (f * uu) * inv
+    cu = (c * two_f) * inv
+    y = _ml_log_tail_f64(kf, f, s, cu)
+    # |x| < 2**-18: c/u would dominate the result; use the series instead.
+    ys = x + (x * x) * (x * (_ML_F64_THIRD + x * (x * _ML_F64_FIFTH - _ML_F64_QUARTER)) - _ML_F64_HALF)
+    y = ys if abs(x) < _ML_F64_SMALL else y
+    y = y if x < _ML_F64_INF else x
+    y = _ML_F64_NINF if x == _ML_F64_NEG_ONE else y
+    y = _ML_F64_NAN if x < _ML_F64_NEG_ONE else y
+    y = x if abs(x) < _ML_F64_LOG1P_TINY else y
+    return y
+
+
+# float32 constants: typed globals, so no literal promotes a loop to float64
+_F32_0P0 = np.float32(0.0)
+_F32_0P5 = np.float32(0.5)
+_F32_1EM12 = np.float32(1e-12)
+_F32_1P0 = np.float32(1.0)
+_F32_2P0 = np.float32(2.0)
+_F32_M100P0 = np.float32(-100.0)
+_F32_M1P0 = np.float32(-1.0)
+_F32_MINF = np.float32(-np.inf)
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, mean, float32).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses / Σ_n weight[target_n] over non-ignored samples (PyTorch); grad of that.
+    """
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
+    for i in range(N):
+        if labels[i] != ignore_index:
+            denom += weight[labels[i]]
+    scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float32)
+        lane_a = np.empty(LANES, np.float32)
+        lane_b = np.empty(LANES, np.float32)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            c = labels[i]
+            if c == ignore_index:
+                for k in range(C):
+                    g[k] = _F32_0P0
+                continue
+            zc = row[c]  # read before g (which may be row) is written
+            wc = weight[c]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = _F32_MINF
+                lane_a[k] = _F32_0P0
+                lane_b[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    ak = wk
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = _F32_MINF
+            sum_a = _F32_0P0
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                ak = wk
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            r0 = mx + log_f32(s)
+            lse = r0
+            nll_c = r0 - zc
+            loss_i = wc * (_F32_1P0 - eps) * nll_c
+            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+            wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+            ec = g[c]
+            # pass 3: gradient from the cached e_j (the true class fixed after)
+            if smoothing:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s)
+            ek = ec
+            g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum() / denom
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, sum, float32).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses; its gradient.
+    """
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    scale = _F32_1P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float32)
+        lane_a = np.empty(LANES, np.float32)
+        lane_b = np.empty(LANES, np.float32)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            c = labels[i]
+            if c == ignore_index:
+                for k in range(C):
+                    g[k] = _F32_0P0
+                continue
+            zc = row[c]  # read before g (which may be row) is written
+            wc = weight[c]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = _F32_MINF
+                lane_a[k] = _F32_0P0
+                lane_b[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    ak = wk
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = _F32_MINF
+            sum_a = _F32_0P0
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                ak = wk
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            r0 = mx + log_f32(s)
+            lse = r0
+            nll_c = r0 - zc
+            loss_i = wc * (_F32_1P0 - eps) * nll_c
+            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+            wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+            ec = g[c]
+            # pass 3: gradient from the cached e_j (the true class fixed after)
+            if smoothing:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s)
+            ek = ec
+            g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, none, float32).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: per-sample losses into `loss`; grad of their sum.
+    """
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float32)
+        lane_a = np.empty(LANES, np.float32)
+        lane_b = np.empty(LANES, np.float32)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            c = labels[i]
+            if c == ignore_index:
+                for k in range(C):
+                    g[k] = _F32_0P0
+                loss[i] = _F32_0P0
+                continue
+            zc = row[c]  # read before g (which may be row) is written
+            wc = weight[c]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = _F32_MINF
+                lane_a[k] = _F32_0P0
+                lane_b[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    ak = wk
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = _F32_MINF
+            sum_a = _F32_0P0
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                ak = wk
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            r0 = mx + log_f32(s)
+            lse = r0
+            nll_c = r0 - zc
+            loss_i = wc * (_F32_1P0 - eps) * nll_c
+            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+            wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+            ec = g[c]
+            # pass 3: gradient from the cached e_j (the true class fixed after)
+            if smoothing:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = ek*wq/s - wk*eps/n_classes
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = ek*wq/s
+            ek = ec
+            g[c] = ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes)
+            loss[i] = loss_i
+        partial[b] = total
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, mean, float32).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses / N (PyTorch, probability targets); grad of that.
+    """
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    denom = float(N)
+    scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float32)
+        lane_a = np.empty(LANES, np.float32)
+        lane_b = np.empty(LANES, np.float32)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            trow = target[i]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = _F32_MINF
+                lane_a[k] = _F32_0P0
+                lane_b[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = _F32_MINF
+            sum_a = _F32_0P0
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            lse = mx + log_f32(s)
+            loss_i = lse*sum_a - sum_az
+            wq = sum_a
+            # pass 3: gradient from the cached e_j
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum() / denom
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, sum, float32).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses; its gradient.
+    """
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    scale = _F32_1P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float32)
+        lane_a = np.empty(LANES, np.float32)
+        lane_b = np.empty(LANES, np.float32)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            trow = target[i]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = _F32_MINF
+                lane_a[k] = _F32_0P0
+                lane_b[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = _F32_MINF
+            sum_a = _F32_0P0
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            lse = mx + log_f32(s)
+            loss_i = lse*sum_a - sum_az
+            wq = sum_a
+            # pass 3: gradient from the cached e_j
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, none, float32).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: per-sample losses into `loss`; grad of their sum.
+    """
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float32)
+        lane_a = np.empty(LANES, np.float32)
+        lane_b = np.empty(LANES, np.float32)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            trow = target[i]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = _F32_MINF
+                lane_a[k] = _F32_0P0
+                lane_b[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = _F32_MINF
+            sum_a = _F32_0P0
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            lse = mx + log_f32(s)
+            loss_i = lse*sum_a - sum_az
+            wq = sum_a
+            # pass 3: gradient from the cached e_j
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes)
+            loss[i] = loss_i
+        partial[b] = total
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, mean, float64).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses / Σ_n weight[target_n] over non-ignored samples (PyTorch); grad of that.
+    """
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
+    for i in range(N):
+        if labels[i] != ignore_index:
+            denom += weight[labels[i]]
+    scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float64)
+        lane_a = np.empty(LANES, np.float64)
+        lane_b = np.empty(LANES, np.float64)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            c = labels[i]
+            if c == ignore_index:
+                for k in range(C):
+                    g[k] = 0.0
+                continue
+            zc = row[c]  # read before g (which may be row) is written
+            wc = weight[c]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = (-math.inf)
+                lane_a[k] = 0.0
+                lane_b[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    ak = wk
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = (-math.inf)
+            sum_a = 0.0
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                ak = wk
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            r0 = mx + log_f64(s)
+            lse = r0
+            nll_c = r0 - zc
+            loss_i = wc * (1.0 - eps) * nll_c
+            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+            wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+            ec = g[c]
+            # pass 3: gradient from the cached e_j (the true class fixed after)
+            if smoothing:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s)
+            ek = ec
+            g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum() / denom
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, sum, float64).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses; its gradient.
+    """
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    scale = 1.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float64)
+        lane_a = np.empty(LANES, np.float64)
+        lane_b = np.empty(LANES, np.float64)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            c = labels[i]
+            if c == ignore_index:
+                for k in range(C):
+                    g[k] = 0.0
+                continue
+            zc = row[c]  # read before g (which may be row) is written
+            wc = weight[c]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = (-math.inf)
+                lane_a[k] = 0.0
+                lane_b[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    ak = wk
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = (-math.inf)
+            sum_a = 0.0
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                ak = wk
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            r0 = mx + log_f64(s)
+            lse = r0
+            nll_c = r0 - zc
+            loss_i = wc * (1.0 - eps) * nll_c
+            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+            wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+            ec = g[c]
+            # pass 3: gradient from the cached e_j (the true class fixed after)
+            if smoothing:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = scale * (ek*wq/s)
+            ek = ec
+            g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, none, float64).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: per-sample losses into `loss`; grad of their sum.
+    """
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float64)
+        lane_a = np.empty(LANES, np.float64)
+        lane_b = np.empty(LANES, np.float64)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            c = labels[i]
+            if c == ignore_index:
+                for k in range(C):
+                    g[k] = 0.0
+                loss[i] = 0.0
+                continue
+            zc = row[c]  # read before g (which may be row) is written
+            wc = weight[c]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = (-math.inf)
+                lane_a[k] = 0.0
+                lane_b[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    ak = wk
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = (-math.inf)
+            sum_a = 0.0
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                ak = wk
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            r0 = mx + log_f64(s)
+            lse = r0
+            nll_c = r0 - zc
+            loss_i = wc * (1.0 - eps) * nll_c
+            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+            wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+            ec = g[c]
+            # pass 3: gradient from the cached e_j (the true class fixed after)
+            if smoothing:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = ek*wq/s - wk*eps/n_classes
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    g[k] = ek*wq/s
+            ek = ec
+            g[c] = ek*wq/s - wc*(-eps + 1.0 + eps/n_classes)
+            loss[i] = loss_i
+        partial[b] = total
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, mean, float64).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses / N (PyTorch, probability targets); grad of that.
+    """
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    denom = float(N)
+    scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float64)
+        lane_a = np.empty(LANES, np.float64)
+        lane_b = np.empty(LANES, np.float64)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            trow = target[i]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = (-math.inf)
+                lane_a[k] = 0.0
+                lane_b[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = (-math.inf)
+            sum_a = 0.0
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            lse = mx + log_f64(s)
+            loss_i = lse*sum_a - sum_az
+            wq = sum_a
+            # pass 3: gradient from the cached e_j
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum() / denom
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, sum, float64).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: sum of per-sample losses; its gradient.
+    """
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    scale = 1.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float64)
+        lane_a = np.empty(LANES, np.float64)
+        lane_b = np.empty(LANES, np.float64)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            trow = target[i]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = (-math.inf)
+                lane_a[k] = 0.0
+                lane_b[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = (-math.inf)
+            sum_a = 0.0
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            lse = mx + log_f64(s)
+            loss_i = lse*sum_a - sum_az
+            wq = sum_a
+            # pass 3: gradient from the cached e_j
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
+            total += loss_i
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad):
+    """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, none, float64).
+
+    Derivation 'softmax_ce' (derivecli show-grad softmax_ce):
+        L = -log(softmax(z, c, C))
+        dL/dz[i] = softmax(z, i, C) - y[i]
+    Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
+        grad = -q_j + exp(-m + z_j)/s
+        lse = m + log(s)
+        nll_term = m - z_j + log(s)
+        prob = exp(-m + z_j)/s
+        shifted_exp = exp(-m + z_j)
+        smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
+        weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+    Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
+    Reduction: per-sample losses into `loss`; grad of their sum.
+    """
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    full = C - C % LANES
+    for b in numba.prange(nblocks):
+        lane_m = np.empty(LANES, np.float64)
+        lane_a = np.empty(LANES, np.float64)
+        lane_b = np.empty(LANES, np.float64)
+        total = 0.0
+        for i in range(b * rows, min(b * rows + rows, N)):
+            row = logits[i]
+            g = grad[i]
+            trow = target[i]
+            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+            for k in range(LANES):
+                lane_m[k] = (-math.inf)
+                lane_a[k] = 0.0
+                lane_b[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                    lane_a[k] += ak
+                    lane_b[k] += ak * zk
+            mx = (-math.inf)
+            sum_a = 0.0
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                mx = zk if zk > mx else mx
+                sum_a += ak
+                sum_az += ak * zk
+            for k in range(LANES):
+                mx = lane_m[k] if lane_m[k] > mx else mx
+                sum_a += lane_a[k]
+                sum_az += lane_b[k]
+            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+            for k in range(LANES):
+                lane_a[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    gr[k] = ek
+                    lane_a[k] += ek
+            s = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                g[k] = ek
+                s += ek
+            for k in range(LANES):
+                s += lane_a[k]
+            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+            lse = mx + log_f64(s)
+            loss_i = lse*sum_a - sum_az
+            wq = sum_a
+            # pass 3: gradient from the cached e_j
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes)
+            loss[i] = loss_i
+        partial[b] = total
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_mean_f32(pred, target, grad):
+    """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (mean, float32).
+
+    Derivation 'bce' (derivecli show-grad bce):
+        L = -y*log(yhat) - (1 - y)*log(1 - yhat)
+        dL/dyhat = (-y + yhat)/(yhat*(1 - yhat))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = -y*Max(-100, log(yhat)) - (1 - y)*Max(-100, log1p(-yhat))
+        grad = (-y + yhat)/Max(1.0e-12, yhat*(1 - yhat))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -pred_k
+            loss_k = -target_k*(_F32_M100P0 if _F32_M100P0 > log_f32(pred_k) else log_f32(pred_k)) - (_F32_1P0 - target_k)*(_F32_M100P0 if _F32_M100P0 > log1p_f32(t0) else log1p_f32(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
+            grad_k = (-t0 - target_k)/(_F32_1EM12 if _F32_1EM12 > pred_k*(_F32_1P0 - pred_k) else pred_k*(_F32_1P0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_sum_f32(pred, target, grad):
+    """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (sum, float32).
+
+    Derivation 'bce' (derivecli show-grad bce):
+        L = -y*log(yhat) - (1 - y)*log(1 - yhat)
+        dL/dyhat = (-y + yhat)/(yhat*(1 - yhat))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = -y*Max(-100, log(yhat)) - (1 - y)*Max(-100, log1p(-yhat))
+        grad = (-y + yhat)/Max(1.0e-12, yhat*(1 - yhat))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -pred_k
+            loss_k = -target_k*(_F32_M100P0 if _F32_M100P0 > log_f32(pred_k) else log_f32(pred_k)) - (_F32_1P0 - target_k)*(_F32_M100P0 if _F32_M100P0 > log1p_f32(t0) else log1p_f32(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
+            grad_k = (-t0 - target_k)/(_F32_1EM12 if _F32_1EM12 > pred_k*(_F32_1P0 - pred_k) else pred_k*(_F32_1P0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_none_f32(pred, target, loss, grad):
+    """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (none, float32).
+
+    Derivation 'bce' (derivecli show-grad bce):
+        L = -y*log(yhat) - (1 - y)*log(1 - yhat)
+        dL/dyhat = (-y + yhat)/(yhat*(1 - yhat))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = -y*Max(-100, log(yhat)) - (1 - y)*Max(-100, log1p(-yhat))
+        grad = (-y + yhat)/Max(1.0e-12, yhat*(1 - yhat))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -pred_k
+            loss_k = -target_k*(_F32_M100P0 if _F32_M100P0 > log_f32(pred_k) else log_f32(pred_k)) - (_F32_1P0 - target_k)*(_F32_M100P0 if _F32_M100P0 > log1p_f32(t0) else log1p_f32(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
+            grad_k = (-t0 - target_k)/(_F32_1EM12 if _F32_1EM12 > pred_k*(_F32_1P0 - pred_k) else pred_k*(_F32_1P0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_mean_f64(pred, target, grad):
+    """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (mean, float64).
+
+    Derivation 'bce' (derivecli show-grad bce):
+        L = -y*log(yhat) - (1 - y)*log(1 - yhat)
+        dL/dyhat = (-y + yhat)/(yhat*(1 - yhat))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = -y*Max(-100, log(yhat)) - (1 - y)*Max(-100, log1p(-yhat))
+        grad = (-y + yhat)/Max(1.0e-12, yhat*(1 - yhat))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -pred_k
+            loss_k = -target_k*((-100.0) if (-100.0) > log_f64(pred_k) else log_f64(pred_k)) - (1.0 - target_k)*((-100.0) if (-100.0) > log1p_f64(t0) else log1p_f64(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
+            grad_k = (-t0 - target_k)/(1e-12 if 1e-12 > pred_k*(1.0 - pred_k) else pred_k*(1.0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_sum_f64(pred, target, grad):
+    """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (sum, float64).
+
+    Derivation 'bce' (derivecli show-grad bce):
+        L = -y*log(yhat) - (1 - y)*log(1 - yhat)
+        dL/dyhat = (-y + yhat)/(yhat*(1 - yhat))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = -y*Max(-100, log(yhat)) - (1 - y)*Max(-100, log1p(-yhat))
+        grad = (-y + yhat)/Max(1.0e-12, yhat*(1 - yhat))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -pred_k
+            loss_k = -target_k*((-100.0) if (-100.0) > log_f64(pred_k) else log_f64(pred_k)) - (1.0 - target_k)*((-100.0) if (-100.0) > log1p_f64(t0) else log1p_f64(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
+            grad_k = (-t0 - target_k)/(1e-12 if 1e-12 > pred_k*(1.0 - pred_k) else pred_k*(1.0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_none_f64(pred, target, loss, grad):
+    """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (none, float64).
+
+    Derivation 'bce' (derivecli show-grad bce):
+        L = -y*log(yhat) - (1 - y)*log(1 - yhat)
+        dL/dyhat = (-y + yhat)/(yhat*(1 - yhat))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = -y*Max(-100, log(yhat)) - (1 - y)*Max(-100, log1p(-yhat))
+        grad = (-y + yhat)/Max(1.0e-12, yhat*(1 - yhat))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -pred_k
+            loss_k = -target_k*((-100.0) if (-100.0) > log_f64(pred_k) else log_f64(pred_k)) - (1.0 - target_k)*((-100.0) if (-100.0) > log1p_f64(t0) else log1p_f64(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
+            grad_k = (-t0 - target_k)/(1e-12 if 1e-12 > pred_k*(1.0 - pred_k) else pred_k*(1.0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_mean_f32(pred, target, grad, pos_weight):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float32).
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    pos_weight_ = np.float32(pos_weight)
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_
+            t3 = (_F32_1P0/(t0 + _F32_1P0))
+            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_sum_f32(pred, target, grad, pos_weight):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float32).
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    pos_weight_ = np.float32(pos_weight)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_
+            t3 = (_F32_1P0/(t0 + _F32_1P0))
+            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float32).
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    pos_weight_ = np.float32(pos_weight)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_
+            t3 = (_F32_1P0/(t0 + _F32_1P0))
+            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float32), per-element pos_weight.
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        pos_weight_b = pos_weight[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            pos_weight_k = pos_weight_b[k]
+            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_k
+            t3 = (_F32_1P0/(t0 + _F32_1P0))
+            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float32), per-element pos_weight.
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        pos_weight_b = pos_weight[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            pos_weight_k = pos_weight_b[k]
+            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_k
+            t3 = (_F32_1P0/(t0 + _F32_1P0))
+            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float32), per-element pos_weight.
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        pos_weight_b = pos_weight[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            pos_weight_k = pos_weight_b[k]
+            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_k
+            t3 = (_F32_1P0/(t0 + _F32_1P0))
+            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_mean_f64(pred, target, grad, pos_weight):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float64).
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    pos_weight_ = np.float64(pos_weight)
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_
+            t3 = (1.0/(t0 + 1.0))
+            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_sum_f64(pred, target, grad, pos_weight):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float64).
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    pos_weight_ = np.float64(pos_weight)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_
+            t3 = (1.0/(t0 + 1.0))
+            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float64).
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    pos_weight_ = np.float64(pos_weight)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_
+            t3 = (1.0/(t0 + 1.0))
+            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float64), per-element pos_weight.
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        pos_weight_b = pos_weight[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            pos_weight_k = pos_weight_b[k]
+            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_k
+            t3 = (1.0/(t0 + 1.0))
+            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float64), per-element pos_weight.
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        pos_weight_b = pos_weight[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            pos_weight_k = pos_weight_b[k]
+            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_k
+            t3 = (1.0/(t0 + 1.0))
+            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
+    """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float64), per-element pos_weight.
+
+    Derivation 'bce_logits' (derivecli show-grad bce_logits):
+        L = -p_w*y*log(sigmoid(z)) - (1 - y)*log(1 - sigmoid(z))
+        dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
+        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        pos_weight_b = pos_weight[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            pos_weight_k = pos_weight_b[k]
+            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t2 = target_k*pos_weight_k
+            t3 = (1.0/(t0 + 1.0))
+            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
+            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mse_mean_f32(pred, target, grad):
+    """Mean squared error (per element; mean over all elements): loss and gradient in one pass (mean, float32).
+
+    Derivation 'mse' (derivecli show-grad mse):
+        L = (-y + yhat)**2
+        dL/dyhat = 2*(-y + yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = (-y + yhat)**2
+        grad = 2*(-y + yhat)
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -target_k + pred_k
+            loss_k = (t0*t0)
+            grad_k = _F32_2P0*t0
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mse_sum_f32(pred, target, grad):
+    """Mean squared error (per element; mean over all elements): loss and gradient in one pass (sum, float32).
+
+    Derivation 'mse' (derivecli show-grad mse):
+        L = (-y + yhat)**2
+        dL/dyhat = 2*(-y + yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = (-y + yhat)**2
+        grad = 2*(-y + yhat)
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -target_k + pred_k
+            loss_k = (t0*t0)
+            grad_k = _F32_2P0*t0
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mse_none_f32(pred, target, loss, grad):
+    """Mean squared error (per element; mean over all elements): loss and gradient in one pass (none, float32).
+
+    Derivation 'mse' (derivecli show-grad mse):
+        L = (-y + yhat)**2
+        dL/dyhat = 2*(-y + yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = (-y + yhat)**2
+        grad = 2*(-y + yhat)
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -target_k + pred_k
+            loss_k = (t0*t0)
+            grad_k = _F32_2P0*t0
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mse_mean_f64(pred, target, grad):
+    """Mean squared error (per element; mean over all elements): loss and gradient in one pass (mean, float64).
+
+    Derivation 'mse' (derivecli show-grad mse):
+        L = (-y + yhat)**2
+        dL/dyhat = 2*(-y + yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = (-y + yhat)**2
+        grad = 2*(-y + yhat)
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -target_k + pred_k
+            loss_k = (t0*t0)
+            grad_k = 2.0*t0
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mse_sum_f64(pred, target, grad):
+    """Mean squared error (per element; mean over all elements): loss and gradient in one pass (sum, float64).
+
+    Derivation 'mse' (derivecli show-grad mse):
+        L = (-y + yhat)**2
+        dL/dyhat = 2*(-y + yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = (-y + yhat)**2
+        grad = 2*(-y + yhat)
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -target_k + pred_k
+            loss_k = (t0*t0)
+            grad_k = 2.0*t0
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mse_none_f64(pred, target, loss, grad):
+    """Mean squared error (per element; mean over all elements): loss and gradient in one pass (none, float64).
+
+    Derivation 'mse' (derivecli show-grad mse):
+        L = (-y + yhat)**2
+        dL/dyhat = 2*(-y + yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = (-y + yhat)**2
+        grad = 2*(-y + yhat)
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = -target_k + pred_k
+            loss_k = (t0*t0)
+            grad_k = 2.0*t0
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mae_mean_f32(pred, target, grad):
+    """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (mean, float32).
+
+    Derivation 'mae' (derivecli show-grad mae):
+        L = Abs(y - yhat)
+        dL/dyhat = -sign(y - yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Abs(y - yhat)
+        grad = -sign(y - yhat)
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            loss_k = abs(t0)
+            grad_k = -(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mae_sum_f32(pred, target, grad):
+    """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (sum, float32).
+
+    Derivation 'mae' (derivecli show-grad mae):
+        L = Abs(y - yhat)
+        dL/dyhat = -sign(y - yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Abs(y - yhat)
+        grad = -sign(y - yhat)
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            loss_k = abs(t0)
+            grad_k = -(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mae_none_f32(pred, target, loss, grad):
+    """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (none, float32).
+
+    Derivation 'mae' (derivecli show-grad mae):
+        L = Abs(y - yhat)
+        dL/dyhat = -sign(y - yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Abs(y - yhat)
+        grad = -sign(y - yhat)
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            loss_k = abs(t0)
+            grad_k = -(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mae_mean_f64(pred, target, grad):
+    """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (mean, float64).
+
+    Derivation 'mae' (derivecli show-grad mae):
+        L = Abs(y - yhat)
+        dL/dyhat = -sign(y - yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Abs(y - yhat)
+        grad = -sign(y - yhat)
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            loss_k = abs(t0)
+            grad_k = -(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mae_sum_f64(pred, target, grad):
+    """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (sum, float64).
+
+    Derivation 'mae' (derivecli show-grad mae):
+        L = Abs(y - yhat)
+        dL/dyhat = -sign(y - yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Abs(y - yhat)
+        grad = -sign(y - yhat)
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            loss_k = abs(t0)
+            grad_k = -(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def mae_none_f64(pred, target, loss, grad):
+    """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (none, float64).
+
+    Derivation 'mae' (derivecli show-grad mae):
+        L = Abs(y - yhat)
+        dL/dyhat = -sign(y - yhat)
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Abs(y - yhat)
+        grad = -sign(y - yhat)
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            loss_k = abs(t0)
+            grad_k = -(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def smooth_l1_mean_f32(pred, target, grad, beta):
+    """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (mean, float32).
+
+    Derivation 'smooth_l1' (derivecli show-grad smooth_l1):
+        L = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        dL/dyhat = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        grad = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    beta_ = np.float32(beta)
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = (_F32_1P0/beta_)
+            t1 = target_k - pred_k
+            t2 = -t1
+            t3 = abs(t1)
+            t4 = (beta_ > t3)
+            loss_k = (_F32_0P5*t0*(t2*t2) if t4 else -_F32_0P5*beta_ + t3)
+            grad_k = (t0*t2 if t4 else -(_F32_1P0 if t1 > _F32_0P0 else (_F32_M1P0 if t1 < _F32_0P0 else t1)))
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def smooth_l1_sum_f32(pred, target, grad, beta):
+    """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (sum, float32).
+
+    Derivation 'smooth_l1' (derivecli show-grad smooth_l1):
+        L = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        dL/dyhat = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        grad = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    beta_ = np.float32(beta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = (_F32_1P0/beta_)
+            t1 = target_k - pred_k
+            t2 = -t1
+            t3 = abs(t1)
+            t4 = (beta_ > t3)
+            loss_k = (_F32_0P5*t0*(t2*t2) if t4 else -_F32_0P5*beta_ + t3)
+            grad_k = (t0*t2 if t4 else -(_F32_1P0 if t1 > _F32_0P0 else (_F32_M1P0 if t1 < _F32_0P0 else t1)))
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def smooth_l1_none_f32(pred, target, loss, grad, beta):
+    """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (none, float32).
+
+    Derivation 'smooth_l1' (derivecli show-grad smooth_l1):
+        L = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        dL/dyhat = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        grad = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    beta_ = np.float32(beta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = (_F32_1P0/beta_)
+            t1 = target_k - pred_k
+            t2 = -t1
+            t3 = abs(t1)
+            t4 = (beta_ > t3)
+            loss_k = (_F32_0P5*t0*(t2*t2) if t4 else -_F32_0P5*beta_ + t3)
+            grad_k = (t0*t2 if t4 else -(_F32_1P0 if t1 > _F32_0P0 else (_F32_M1P0 if t1 < _F32_0P0 else t1)))
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def smooth_l1_mean_f64(pred, target, grad, beta):
+    """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (mean, float64).
+
+    Derivation 'smooth_l1' (derivecli show-grad smooth_l1):
+        L = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        dL/dyhat = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        grad = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    beta_ = np.float64(beta)
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = (1.0/beta_)
+            t1 = target_k - pred_k
+            t2 = -t1
+            t3 = abs(t1)
+            t4 = (beta_ > t3)
+            loss_k = (0.5*t0*(t2*t2) if t4 else -0.5*beta_ + t3)
+            grad_k = (t0*t2 if t4 else -(1.0 if t1 > 0.0 else ((-1.0) if t1 < 0.0 else t1)))
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def smooth_l1_sum_f64(pred, target, grad, beta):
+    """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (sum, float64).
+
+    Derivation 'smooth_l1' (derivecli show-grad smooth_l1):
+        L = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        dL/dyhat = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        grad = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    beta_ = np.float64(beta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = (1.0/beta_)
+            t1 = target_k - pred_k
+            t2 = -t1
+            t3 = abs(t1)
+            t4 = (beta_ > t3)
+            loss_k = (0.5*t0*(t2*t2) if t4 else -0.5*beta_ + t3)
+            grad_k = (t0*t2 if t4 else -(1.0 if t1 > 0.0 else ((-1.0) if t1 < 0.0 else t1)))
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def smooth_l1_none_f64(pred, target, loss, grad, beta):
+    """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (none, float64).
+
+    Derivation 'smooth_l1' (derivecli show-grad smooth_l1):
+        L = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        dL/dyhat = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/(2*beta), beta > Abs(y - yhat)), (-beta/2 + Abs(y - yhat), True))
+        grad = Piecewise(((-y + yhat)/beta, beta > Abs(y - yhat)), (-sign(y - yhat), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    beta_ = np.float64(beta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = (1.0/beta_)
+            t1 = target_k - pred_k
+            t2 = -t1
+            t3 = abs(t1)
+            t4 = (beta_ > t3)
+            loss_k = (0.5*t0*(t2*t2) if t4 else -0.5*beta_ + t3)
+            grad_k = (t0*t2 if t4 else -(1.0 if t1 > 0.0 else ((-1.0) if t1 < 0.0 else t1)))
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def huber_mean_f32(pred, target, grad, delta):
+    """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (mean, float32).
+
+    Derivation 'huber' (derivecli show-grad huber):
+        L = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        dL/dyhat = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        grad = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    delta_ = np.float32(delta)
+    scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            t1 = -t0
+            t2 = abs(t0)
+            t3 = (delta_ > t2)
+            loss_k = (_F32_0P5*(t1*t1) if t3 else delta_*(-_F32_0P5*delta_ + t2))
+            grad_k = (t1 if t3 else -(delta_*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))))
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def huber_sum_f32(pred, target, grad, delta):
+    """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (sum, float32).
+
+    Derivation 'huber' (derivecli show-grad huber):
+        L = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        dL/dyhat = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        grad = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    delta_ = np.float32(delta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float32)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            t1 = -t0
+            t2 = abs(t0)
+            t3 = (delta_ > t2)
+            loss_k = (_F32_0P5*(t1*t1) if t3 else delta_*(-_F32_0P5*delta_ + t2))
+            grad_k = (t1 if t3 else -(delta_*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))))
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float32)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def huber_none_f32(pred, target, loss, grad, delta):
+    """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (none, float32).
+
+    Derivation 'huber' (derivecli show-grad huber):
+        L = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        dL/dyhat = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        grad = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    delta_ = np.float32(delta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            t1 = -t0
+            t2 = abs(t0)
+            t3 = (delta_ > t2)
+            loss_k = (_F32_0P5*(t1*t1) if t3 else delta_*(-_F32_0P5*delta_ + t2))
+            grad_k = (t1 if t3 else -(delta_*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))))
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def huber_mean_f64(pred, target, grad, delta):
+    """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (mean, float64).
+
+    Derivation 'huber' (derivecli show-grad huber):
+        L = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        dL/dyhat = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        grad = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Reduction: mean over all elements; grad = d(mean)/d(pred).
+    """
+    n = pred.size
+    delta_ = np.float64(delta)
+    scale = np.float64(1.0 / n) if n > 0 else 0.0
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            t1 = -t0
+            t2 = abs(t0)
+            t3 = (delta_ > t2)
+            loss_k = (0.5*(t1*t1) if t3 else delta_*(-0.5*delta_ + t2))
+            grad_k = (t1 if t3 else -(delta_*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))))
+            grad_b[k] = grad_k * scale
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum() / n
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def huber_sum_f64(pred, target, grad, delta):
+    """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (sum, float64).
+
+    Derivation 'huber' (derivecli show-grad huber):
+        L = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        dL/dyhat = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        grad = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Reduction: sum over all elements; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    delta_ = np.float64(delta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    partial = np.empty(nblocks, np.float64)
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        buf = np.empty(m, np.float64)
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            t1 = -t0
+            t2 = abs(t0)
+            t3 = (delta_ > t2)
+            loss_k = (0.5*(t1*t1) if t3 else delta_*(-0.5*delta_ + t2))
+            grad_k = (t1 if t3 else -(delta_*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))))
+            grad_b[k] = grad_k
+            buf[k] = loss_k
+        acc = np.zeros(LANES, np.float64)
+        full = m - m % LANES
+        for j0 in range(0, full, LANES):
+            chunk = buf[j0:j0 + LANES]
+            for k in range(LANES):
+                acc[k] += chunk[k]
+        total = 0.0
+        for k in range(full, m):
+            total += buf[k]
+        for k in range(LANES):
+            total += acc[k]
+        partial[b] = total
+    return partial.sum()
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+def huber_none_f64(pred, target, loss, grad, delta):
+    """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (none, float64).
+
+    Derivation 'huber' (derivecli show-grad huber):
+        L = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        dL/dyhat = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Kernel forms (stable rewrite, proved equal in derive):
+        loss = Piecewise(((-y + yhat)**2/2, delta > Abs(y - yhat)), (delta*(-delta/2 + Abs(y - yhat)), True))
+        grad = Piecewise((-y + yhat, delta > Abs(y - yhat)), (-delta*sign(y - yhat), True))
+    Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
+    """
+    n = pred.size
+    delta_ = np.float64(delta)
+    nblocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(nblocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        pred_b = pred[lo:hi]
+        target_b = target[lo:hi]
+        loss_b = loss[lo:hi]
+        grad_b = grad[lo:hi]
+        m = hi - lo
+        for k in range(m):
+            pred_k = pred_b[k]
+            target_k = target_b[k]
+            t0 = target_k - pred_k
+            t1 = -t0
+            t2 = abs(t0)
+            t3 = (delta_ > t2)
+            loss_k = (0.5*(t1*t1) if t3 else delta_*(-0.5*delta_ + t2))
+            grad_k = (t1 if t3 else -(delta_*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))))
+            grad_b[k] = grad_k
+            loss_b[k] = loss_k
+
+
+KERNELS = {
+    ('softmax_ce', 'index', 'mean', 'float32'): softmax_ce_index_mean_f32,
+    ('softmax_ce', 'index', 'sum', 'float32'): softmax_ce_index_sum_f32,
+    ('softmax_ce', 'index', 'none', 'float32'): softmax_ce_index_none_f32,
+    ('softmax_ce', 'prob', 'mean', 'float32'): softmax_ce_prob_mean_f32,
+    ('softmax_ce', 'prob', 'sum', 'float32'): softmax_ce_prob_sum_f32,
+    ('softmax_ce', 'prob', 'none', 'float32'): softmax_ce_prob_none_f32,
+    ('softmax_ce', 'index', 'mean', 'float64'): softmax_ce_index_mean_f64,
+    ('softmax_ce', 'index', 'sum', 'float64'): softmax_ce_index_sum_f64,
+    ('softmax_ce', 'index', 'none', 'float64'): softmax_ce_index_none_f64,
+    ('softmax_ce', 'prob', 'mean', 'float64'): softmax_ce_prob_mean_f64,
+    ('softmax_ce', 'prob', 'sum', 'float64'): softmax_ce_prob_sum_f64,
+    ('softmax_ce', 'prob', 'none', 'float64'): softmax_ce_prob_none_f64,
+    ('bce', 'default', 'mean', 'float32'): bce_mean_f32,
+    ('bce', 'default', 'sum', 'float32'): bce_sum_f32,
+    ('bce', 'default', 'none', 'float32'): bce_none_f32,
+    ('bce', 'default', 'mean', 'float64'): bce_mean_f64,
+    ('bce', 'default', 'sum', 'float64'): bce_sum_f64,
+    ('bce', 'default', 'none', 'float64'): bce_none_f64,
+    ('bce_logits', 'default', 'mean', 'float32'): bce_logits_mean_f32,
+    ('bce_logits', 'default', 'sum', 'float32'): bce_logits_sum_f32,
+    ('bce_logits', 'default', 'none', 'float32'): bce_logits_none_f32,
+    ('bce_logits', 'pos_weight_array', 'mean', 'float32'): bce_logits_posweightarray_mean_f32,
+    ('bce_logits', 'pos_weight_array', 'sum', 'float32'): bce_logits_posweightarray_sum_f32,
+    ('bce_logits', 'pos_weight_array', 'none', 'float32'): bce_logits_posweightarray_none_f32,
+    ('bce_logits', 'default', 'mean', 'float64'): bce_logits_mean_f64,
+    ('bce_logits', 'default', 'sum', 'float64'): bce_logits_sum_f64,
+    ('bce_logits', 'default', 'none', 'float64'): bce_logits_none_f64,
+    ('bce_logits', 'pos_weight_array', 'mean', 'float64'): bce_logits_posweightarray_mean_f64,
+    ('bce_logits', 'pos_weight_array', 'sum', 'float64'): bce_logits_posweightarray_sum_f64,
+    ('bce_logits', 'pos_weight_array', 'none', 'float64'): bce_logits_posweightarray_none_f64,
+    ('mse', 'default', 'mean', 'float32'): mse_mean_f32,
+    ('mse', 'default', 'sum', 'float32'): mse_sum_f32,
+    ('mse', 'default', 'none', 'float32'): mse_none_f32,
+    ('mse', 'default', 'mean', 'float64'): mse_mean_f64,
+    ('mse', 'default', 'sum', 'float64'): mse_sum_f64,
+    ('mse', 'default', 'none', 'float64'): mse_none_f64,
+    ('mae', 'default', 'mean', 'float32'): mae_mean_f32,
+    ('mae', 'default', 'sum', 'float32'): mae_sum_f32,
+    ('mae', 'default', 'none', 'float32'): mae_none_f32,
+    ('mae', 'default', 'mean', 'float64'): mae_mean_f64,
+    ('mae', 'default', 'sum', 'float64'): mae_sum_f64,
+    ('mae', 'default', 'none', 'float64'): mae_none_f64,
+    ('smooth_l1', 'default', 'mean', 'float32'): smooth_l1_mean_f32,
+    ('smooth_l1', 'default', 'sum', 'float32'): smooth_l1_sum_f32,
+    ('smooth_l1', 'default', 'none', 'float32'): smooth_l1_none_f32,
+    ('smooth_l1', 'default', 'mean', 'float64'): smooth_l1_mean_f64,
+    ('smooth_l1', 'default', 'sum', 'float64'): smooth_l1_sum_f64,
+    ('smooth_l1', 'default', 'none', 'float64'): smooth_l1_none_f64,
+    ('huber', 'default', 'mean', 'float32'): huber_mean_f32,
+    ('huber', 'default', 'sum', 'float32'): huber_sum_f32,
+    ('huber', 'default', 'none', 'float32'): huber_none_f32,
+    ('huber', 'default', 'mean', 'float64'): huber_mean_f64,
+    ('huber', 'default', 'sum', 'float64'): huber_sum_f64,
+    ('huber', 'default', 'none', 'float64'): huber_none_f64,
+}
