@@ -12,7 +12,8 @@ from optim_reference import DEFAULTS, rel_err
 torch = pytest.importorskip("torch", reason="the trajectory tests compare with torch.optim")
 
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
-SHAPES = [(3, 4), (5,), (2, 3, 2), (optim.PARALLEL_MIN + 3,)]  # the last one runs in parallel
+SHAPES = [(3, 4), (5,), (2, 3, 2), (300,)]
+BIG = (optim.PARALLEL_MIN + 3,)  # runs the parallel kernels
 
 CASES = [
     ("SGD", {}),
@@ -78,6 +79,16 @@ def test_trajectory_matches_torch(case, dtype):
     rng = np.random.default_rng(1)
     params = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
     worst, _, _ = _trajectory(name, kw, dtype, params)
+    assert worst <= TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("case", [CASES[6], CASES[8], CASES[17], CASES[21], CASES[24]],
+                         ids=[_ids(c) for c in (CASES[6], CASES[8], CASES[17], CASES[21], CASES[24])])
+def test_parallel_trajectory_matches_torch(case, dtype):
+    name, kw = case
+    params = [np.random.default_rng(8).standard_normal(BIG).astype(dtype), np.ones(3, dtype)]
+    worst, _, _ = _trajectory(name, kw, dtype, params, steps=5)
     assert worst <= TOL[dtype]
 
 
@@ -272,9 +283,10 @@ def test_runtime_does_not_import_sympy():
 @pytest.mark.parametrize("max_norm", [0.5, 1e6])
 def test_clip_grad_norm_matches_torch(norm_type, max_norm, dtype):
     rng = np.random.default_rng(6)
-    grads = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    shapes = SHAPES + [BIG]
+    grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
     tparams = [torch.zeros(s, dtype=torch.float64 if dtype == np.float64 else torch.float32)
-               for s in SHAPES]
+               for s in shapes]
     for tp, g in zip(tparams, grads):
         tp.grad = torch.tensor(g.copy())
     total = clip.clip_grad_norm_(grads, max_norm, norm_type=norm_type)
