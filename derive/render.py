@@ -454,7 +454,9 @@ def _json_steps(d: Derivation, v: sp.Symbol) -> list[dict]:
 
 
 def _render_json(d: Derivation, variables, steps: bool, unicode: bool) -> str:
-    gradients = [{"wrt": str(v), "result": _both(d.gradients[v]),
+    gradients = [{"wrt": str(v), "result": {**_both(d.gradients[v]),
+                                            "lhs": sp.sstr(_grad_lhs(d, v)),
+                                            "lhs_latex": _latex(_grad_lhs(d, v))},
                   "steps": _json_steps(d, v) if steps else []} for v in variables]
     data = {
         "format_version": JSON_FORMAT_VERSION,

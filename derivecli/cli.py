@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import sys
 
 import click
 
@@ -96,7 +97,7 @@ def list_command(group, ascii_only):
 def _echo(text: str, ascii_only: bool):
     from derive.render import ascii_text, stream_supports_unicode
 
-    if ascii_only or not stream_supports_unicode(click.get_text_stream("stdout")):
+    if ascii_only or not stream_supports_unicode(sys.stdout):
         text = ascii_text(text)
     click.echo(text, nl=False)
 
@@ -141,16 +142,25 @@ def show_grad(name, expr_text, wrt, fmt, no_steps, ascii_only):
     else:
         derivation, wrt = _from_expression(expr_text, wrt)
     if wrt is not None:
-        try:
-            derivation.variable(wrt)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="'--wrt'") from None
+        wrt = _variable_name(derivation, wrt)
 
     from derive.render import render
 
     text = render(derivation, fmt=fmt, wrt=wrt, steps=not no_steps,
                   unicode=False if ascii_only else None)
     click.echo(text, nl=False)
+
+
+def _variable_name(derivation, wrt: str) -> str:
+    """The variable called ``wrt``; an indexed variable may be named by its base (z for z[i])."""
+    names = [str(v) for v in derivation.wrt]
+    if wrt in names:
+        return wrt
+    bases = [str(v) for v in derivation.wrt if str(getattr(v, "base", "")) == wrt]
+    if len(bases) == 1:
+        return bases[0]
+    raise click.BadParameter(f"{wrt!r} is not a variable of {derivation.name!r}; valid: "
+                             f"{', '.join(names)}", param_hint="'--wrt'")
 
 
 def _named(name: str):
