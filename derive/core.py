@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping
 
+import mpmath
 import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
 
 from .functions import to_elementary
 
@@ -141,42 +143,84 @@ def _atoms(concrete: sp.Expr, domain: Domain) -> list:
     return sorted((a for a in atoms if a not in domain.integers), key=sp.default_sort_key)
 
 
-def _numerically_equal(a, b, domain: Domain, points: int, seed: int) -> tuple[bool, dict | None]:
+def _compiled(expr: sp.Expr, atoms: list):
+    """``expr`` as an mpmath function of ``atoms`` (SymPy's evalf per point is far slower).
+
+    Printed directly rather than by ``lambdify``, whose set-up costs more than the points save.
+    """
+    names = sp.symbols(f"x0:{len(atoms)}")
+    printer = MpmathPrinter({"fully_qualified_modules": True, "inline": True})
+    try:
+        code = printer.doprint(expr.xreplace(dict(zip(atoms, names))))
+        if printer._not_supported:
+            return None
+        return eval(f"lambda {', '.join(map(str, names))}: ({code})", {"mpmath": mpmath})
+    except Exception:  # anything the printer cannot write is evaluated by SymPy instead
+        return None
+
+
+def _fast_value(f, reals: dict) -> complex | None:
+    if f is None:
+        return None
+    try:
+        with mpmath.workdps(30):
+            return complex(f(*reals.values()))
+    except Exception:  # unknown function, division by zero, ...: SymPy decides
+        return None
+
+
+def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
+                       cache: dict | None = None) -> tuple[bool, dict | None]:
     """Compare at random points: integers first (sums get concrete bounds), then random reals."""
     rng = random.Random(seed)
     a, b = sp.sympify(a), sp.sympify(b)
     indices = [s for s in domain.integers if a.has(s) or b.has(s)]
-    # Writing out sums is the slow part: a few integer draws, many real points for each.
-    draws = [{s: rng.randint(*domain.integers[s]) for s in indices} for _ in range(min(points, 6))]
-    cache = {}
+    # Writing out sums is the slow part: a few integer draws (the same ones in every pass, so
+    # ``cache`` reuses them), many real points for each.
+    ints_rng = random.Random(len(indices))
+    draws = [{s: ints_rng.randint(*domain.integers[s]) for s in indices}
+             for _ in range(2 if points <= 8 else 4)]
+    cache = {} if cache is None else cache
     for n in range(points):
         ints = draws[n % len(draws)]
         key = tuple(ints.values())
         if key not in cache:
             ca, cb = _concrete(a, ints), _concrete(b, ints)
-            cache[key] = ca, cb, list(dict.fromkeys(_atoms(ca, domain) + _atoms(cb, domain)))
-        ca, cb, atoms = cache[key]
+            atoms = list(dict.fromkeys(_atoms(ca, domain) + _atoms(cb, domain)))
+            # Plain symbols for z[0], z[1], ...: SymPy evaluates Indexed objects slowly.
+            plain = [sp.Dummy(str(x)) for x in atoms]
+            ca, cb = (to_elementary(e).xreplace(dict(zip(atoms, plain))) for e in (ca, cb))
+            cache[key] = ca, cb, atoms, plain, _compiled(ca, plain), _compiled(cb, plain)
+        ca, cb, atoms, plain, fast_a, fast_b = cache[key]
         reals = {x: rng.uniform(*domain.interval(x.base.label if isinstance(x, sp.Indexed) else x))
                  for x in atoms}
-        va = ca.xreplace(reals).doit().evalf(30)
-        vb = cb.xreplace(reals).doit().evalf(30)
-        if va.has(sp.nan, sp.zoo) and vb.has(sp.nan, sp.zoo):
-            continue
-        try:
-            fa, fb = complex(va), complex(vb)
-        except TypeError:
-            return False, {**ints, **reals}
+        fa, fb = _fast_value(fast_a, reals), _fast_value(fast_b, reals)
+        if fa is None or fb is None:  # no compiled form, or a pole: evaluate with SymPy
+            at = dict(zip(plain, reals.values()))
+            va = ca.xreplace(at).doit().evalf(30)
+            vb = cb.xreplace(at).doit().evalf(30)
+            if va.has(sp.nan, sp.zoo) and vb.has(sp.nan, sp.zoo):
+                continue
+            try:
+                fa, fb = complex(va), complex(vb)
+            except TypeError:
+                return False, {**ints, **reals}
         if abs(fa - fb) > 1e-9 * max(1.0, abs(fa), abs(fb)):
             return False, {**ints, **reals}
     return True, None
 
 
 def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
-    diff = to_elementary(sp.sympify(a - b).doit())
+    diff = sp.sympify(a - b)
+    if diff.has(sp.Sum):
+        # doit and simplify on symbolic sums are slow and rarely succeed: such steps are
+        # proved only when they expand to zero as written, else checked by value.
+        diff, attempts = to_elementary(diff), (sp.expand,)
+    else:
+        diff = to_elementary(diff.doit())
+        attempts = (sp.expand,) if diff.has(sp.Sum) else (sp.expand, sp.cancel, sp.simplify)
     if diff == 0:
         return True
-    # sp.simplify on symbolic Sums is slow and rarely succeeds: those steps are checked by value.
-    attempts = (sp.expand, sp.cancel) if diff.has(sp.Sum) else (sp.expand, sp.cancel, sp.simplify)
     for attempt in attempts:
         try:
             if attempt(diff) == 0:
@@ -188,12 +232,13 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
 
 def check_equal(a: sp.Expr, b: sp.Expr, domain: Domain, *, points: int = 40, seed: int = 0):
     """Return (PROVED | NUMERIC, note) when ``a`` equals ``b``; raise StepCheckError otherwise."""
-    ok, where = _numerically_equal(a, b, domain, points=min(points, 8), seed=seed)
+    cache = {}
+    ok, where = _numerically_equal(a, b, domain, points=min(points, 8), seed=seed, cache=cache)
     if not ok:
         raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
     if _proved_equal(a, b):
         return PROVED, ""
-    ok, where = _numerically_equal(a, b, domain, points=points, seed=seed + 1)
+    ok, where = _numerically_equal(a, b, domain, points=points, seed=seed + 1, cache=cache)
     if not ok:
         raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
     return NUMERIC, f"no symbolic proof found; agrees at {points} random points"
