@@ -193,3 +193,16 @@ def test_norm_rules_against_numpy(p):
     total = float(nr.finish.subs({optim.R: reduced, optim.p_norm: p if p != "inf" else 1}))
     expected = np.linalg.norm(g, np.inf if p == "inf" else p)
     assert total == pytest.approx(expected, rel=1e-12)
+
+
+def test_seed_momentum_example_script_runs(capsys):
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "seed_momentum.py"
+    mod = runpy.run_path(str(script), run_name="seed_momentum")
+    assert mod["main"](["--steps", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "(x, y) = (23/50, 0)" in out  # step 2, exact
+    assert "-0.308600" in out  # step 4: x has changed sign
+    assert "momentum 0.9487   plain 0.8000" in out
