@@ -344,19 +344,36 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     if scaled:
         o.append(f"    scale = np.{dtype}(1.0 / denom) if denom != 0.0 else {zero}"
                  if reduction == "mean" else f"    scale = {one}")
+    # The rows of one block run in a serial helper: the parallel driver only maps blocks
+    # (Numba's parfor reduction analysis trips over the row loop's control flow).
+    helper = f"_{fname}_rows"
+    hparams = ("lo, hi, logits, " + ("labels, weight, ignore_index" if target == "index" else
+                                      "target, weight") + ", eps, smoothing, n_classes"
+               + (", scale" if scaled else "") + (", loss, grad" if reduction == "none" else ", grad"))
     o += ["    rows = max(1, BLOCK // max(C, 1))",
           "    nblocks = (N + rows - 1) // rows",
           "    partial = np.zeros(nblocks, np.float64)",
-          "    full = C - C % LANES",
           "    for b in numba.prange(nblocks):",
-          f"        lane_m = np.empty(LANES, np.{dtype})",
-          f"        lane_a = np.empty(LANES, np.{dtype})",
-          f"        lane_b = np.empty(LANES, np.{dtype})",
-          "        total = 0.0",
-          "        for i in range(b * rows, min(b * rows + rows, N)):",
-          "            row = logits[i]",
-          "            g = grad[i]"]
-    ind = " " * 12
+          f"        partial[b] = {helper}(b * rows, min(b * rows + rows, N), "
+          + hparams.split(", ", 2)[2] + ")"]
+    if reduction == "mean":
+        o.append("    return partial.sum() / denom")
+    elif reduction == "sum":
+        o.append("    return partial.sum()")
+    driver = o
+    o = ["@numba.njit(error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+         f"def {helper}({hparams}):",
+         f'    """Rows lo..hi-1 of {fname}; returns the sum of their losses (float64)."""',
+         "    C = logits.shape[1]",
+         "    full = C - C % LANES",
+         f"    lane_m = np.empty(LANES, np.{dtype})",
+         f"    lane_a = np.empty(LANES, np.{dtype})",
+         f"    lane_b = np.empty(LANES, np.{dtype})",
+         "    total = 0.0",
+         "    for i in range(lo, hi):",
+         "        row = logits[i]",
+         "        g = grad[i]"]
+    ind = " " * 8
     if target == "index":
         o += [f"{ind}c = labels[i]",
               f"{ind}if c == ignore_index:",
@@ -460,12 +477,8 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
         o.append(f"{ind}loss[i] = loss_i")
     else:
         o.append(f"{ind}total += loss_i")
-    o.append("        partial[b] = total")
-    if reduction == "mean":
-        o.append("    return partial.sum() / denom")
-    elif reduction == "sum":
-        o.append("    return partial.sum()")
-    return fname, "\n".join(o) + "\n"
+    o.append("    return total")
+    return fname, "\n".join(o) + "\n\n\n" + "\n".join(driver) + "\n"
 
 
 def softmax_ce_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:

@@ -313,6 +313,99 @@ _F32_M1P0 = np.float32(-1.0)
 _F32_MINF = np.float32(-np.inf)
 
 
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_index_mean_f32; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float32)
+    lane_a = np.empty(LANES, np.float32)
+    lane_b = np.empty(LANES, np.float32)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        c = labels[i]
+        if c == ignore_index:
+            for k in range(C):
+                g[k] = _F32_0P0
+            continue
+        zc = row[c]  # read before g (which may be row) is written
+        wc = weight[c]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = _F32_MINF
+            lane_a[k] = _F32_0P0
+            lane_b[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                ak = wk
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = _F32_MINF
+        sum_a = _F32_0P0
+        sum_az = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            ak = wk
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f32(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f32(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        r0 = mx + log_f32(s)
+        lse = r0
+        nll_c = r0 - zc
+        loss_i = wc * (_F32_1P0 - eps) * nll_c
+        if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+        wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+        ec = g[c]
+        # pass 3: gradient from the cached e_j (the true class fixed after)
+        if smoothing:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+        else:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s)
+        ek = ec
+        g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
+        total += loss_i
+    return total
+
+
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
 def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, mean, float32).
@@ -343,95 +436,102 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float32)
-        lane_a = np.empty(LANES, np.float32)
-        lane_b = np.empty(LANES, np.float32)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            c = labels[i]
-            if c == ignore_index:
-                for k in range(C):
-                    g[k] = _F32_0P0
-                continue
-            zc = row[c]  # read before g (which may be row) is written
-            wc = weight[c]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = _F32_MINF
-                lane_a[k] = _F32_0P0
-                lane_b[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    ak = wk
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = _F32_MINF
-            sum_a = _F32_0P0
-            sum_az = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                ak = wk
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f32(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            r0 = mx + log_f32(s)
-            lse = r0
-            nll_c = r0 - zc
-            loss_i = wc * (_F32_1P0 - eps) * nll_c
-            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-            wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
-            ec = g[c]
-            # pass 3: gradient from the cached e_j (the true class fixed after)
-            if smoothing:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-            else:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s)
-            ek = ec
-            g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_index_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
     return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_index_sum_f32; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float32)
+    lane_a = np.empty(LANES, np.float32)
+    lane_b = np.empty(LANES, np.float32)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        c = labels[i]
+        if c == ignore_index:
+            for k in range(C):
+                g[k] = _F32_0P0
+            continue
+        zc = row[c]  # read before g (which may be row) is written
+        wc = weight[c]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = _F32_MINF
+            lane_a[k] = _F32_0P0
+            lane_b[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                ak = wk
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = _F32_MINF
+        sum_a = _F32_0P0
+        sum_az = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            ak = wk
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f32(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f32(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        r0 = mx + log_f32(s)
+        lse = r0
+        nll_c = r0 - zc
+        loss_i = wc * (_F32_1P0 - eps) * nll_c
+        if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+        wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+        ec = g[c]
+        # pass 3: gradient from the cached e_j (the true class fixed after)
+        if smoothing:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+        else:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s)
+        ek = ec
+        g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -460,95 +560,103 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float32)
-        lane_a = np.empty(LANES, np.float32)
-        lane_b = np.empty(LANES, np.float32)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            c = labels[i]
-            if c == ignore_index:
-                for k in range(C):
-                    g[k] = _F32_0P0
-                continue
-            zc = row[c]  # read before g (which may be row) is written
-            wc = weight[c]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = _F32_MINF
-                lane_a[k] = _F32_0P0
-                lane_b[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    ak = wk
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = _F32_MINF
-            sum_a = _F32_0P0
-            sum_az = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                ak = wk
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f32(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            r0 = mx + log_f32(s)
-            lse = r0
-            nll_c = r0 - zc
-            loss_i = wc * (_F32_1P0 - eps) * nll_c
-            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-            wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
-            ec = g[c]
-            # pass 3: gradient from the cached e_j (the true class fixed after)
-            if smoothing:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-            else:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s)
-            ek = ec
-            g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
     return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad):
+    """Rows lo..hi-1 of softmax_ce_index_none_f32; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float32)
+    lane_a = np.empty(LANES, np.float32)
+    lane_b = np.empty(LANES, np.float32)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        c = labels[i]
+        if c == ignore_index:
+            for k in range(C):
+                g[k] = _F32_0P0
+            loss[i] = _F32_0P0
+            continue
+        zc = row[c]  # read before g (which may be row) is written
+        wc = weight[c]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = _F32_MINF
+            lane_a[k] = _F32_0P0
+            lane_b[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                ak = wk
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = _F32_MINF
+        sum_a = _F32_0P0
+        sum_az = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            ak = wk
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f32(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f32(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        r0 = mx + log_f32(s)
+        lse = r0
+        nll_c = r0 - zc
+        loss_i = wc * (_F32_1P0 - eps) * nll_c
+        if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+        wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+        ec = g[c]
+        # pass 3: gradient from the cached e_j (the true class fixed after)
+        if smoothing:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = ek*wq/s - wk*eps/n_classes
+        else:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = ek*wq/s
+        ek = ec
+        g[c] = ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes)
+        loss[i] = loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -576,95 +684,86 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float32)
-        lane_a = np.empty(LANES, np.float32)
-        lane_b = np.empty(LANES, np.float32)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            c = labels[i]
-            if c == ignore_index:
-                for k in range(C):
-                    g[k] = _F32_0P0
-                loss[i] = _F32_0P0
-                continue
-            zc = row[c]  # read before g (which may be row) is written
-            wc = weight[c]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        partial[b] = _softmax_ce_index_none_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_prob_mean_f32; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float32)
+    lane_a = np.empty(LANES, np.float32)
+    lane_b = np.empty(LANES, np.float32)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        trow = target[i]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = _F32_MINF
+            lane_a[k] = _F32_0P0
+            lane_b[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            tr = trow[j0:j0 + LANES]
             for k in range(LANES):
-                lane_m[k] = _F32_MINF
-                lane_a[k] = _F32_0P0
-                lane_b[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    ak = wk
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = _F32_MINF
-            sum_a = _F32_0P0
-            sum_az = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                ak = wk
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
+                zk = zr[k]
+                wk = wr[k]
+                qk = tr[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = _F32_MINF
+        sum_a = _F32_0P0
+        sum_az = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            qk = trow[k]
+            ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
             for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
+                zk = zr[k]
                 ek = exp_f32(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            r0 = mx + log_f32(s)
-            lse = r0
-            nll_c = r0 - zc
-            loss_i = wc * (_F32_1P0 - eps) * nll_c
-            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-            wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
-            ec = g[c]
-            # pass 3: gradient from the cached e_j (the true class fixed after)
-            if smoothing:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = ek*wq/s - wk*eps/n_classes
-            else:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = ek*wq/s
-            ek = ec
-            g[c] = ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes)
-            loss[i] = loss_i
-        partial[b] = total
+                gr[k] = ek
+                lane_a[k] += ek
+        s = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f32(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        lse = mx + log_f32(s)
+        loss_i = lse*sum_a - sum_az
+        wq = sum_a
+        # pass 3: gradient from the cached e_j
+        for k in range(C):
+            ek = g[k]
+            wk = weight[k]
+            qk = trow[k]
+            g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -694,80 +793,87 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float32)
-        lane_a = np.empty(LANES, np.float32)
-        lane_b = np.empty(LANES, np.float32)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            trow = target[i]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = _F32_MINF
-                lane_a[k] = _F32_0P0
-                lane_b[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = _F32_MINF
-            sum_a = _F32_0P0
-            sum_az = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                qk = trow[k]
-                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f32(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            lse = mx + log_f32(s)
-            loss_i = lse*sum_a - sum_az
-            wq = sum_a
-            # pass 3: gradient from the cached e_j
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                qk = trow[k]
-                g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
     return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_prob_sum_f32; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float32)
+    lane_a = np.empty(LANES, np.float32)
+    lane_b = np.empty(LANES, np.float32)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        trow = target[i]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = _F32_MINF
+            lane_a[k] = _F32_0P0
+            lane_b[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            tr = trow[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                qk = tr[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = _F32_MINF
+        sum_a = _F32_0P0
+        sum_az = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            qk = trow[k]
+            ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f32(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f32(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        lse = mx + log_f32(s)
+        loss_i = lse*sum_a - sum_az
+        wq = sum_a
+        # pass 3: gradient from the cached e_j
+        for k in range(C):
+            ek = g[k]
+            wk = weight[k]
+            qk = trow[k]
+            g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -796,80 +902,87 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float32)
-        lane_a = np.empty(LANES, np.float32)
-        lane_b = np.empty(LANES, np.float32)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            trow = target[i]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = _F32_MINF
-                lane_a[k] = _F32_0P0
-                lane_b[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = _F32_MINF
-            sum_a = _F32_0P0
-            sum_az = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                qk = trow[k]
-                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f32(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            lse = mx + log_f32(s)
-            loss_i = lse*sum_a - sum_az
-            wq = sum_a
-            # pass 3: gradient from the cached e_j
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                qk = trow[k]
-                g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_prob_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
     return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, loss, grad):
+    """Rows lo..hi-1 of softmax_ce_prob_none_f32; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float32)
+    lane_a = np.empty(LANES, np.float32)
+    lane_b = np.empty(LANES, np.float32)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        trow = target[i]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = _F32_MINF
+            lane_a[k] = _F32_0P0
+            lane_b[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            tr = trow[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                qk = tr[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = _F32_MINF
+        sum_a = _F32_0P0
+        sum_az = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            qk = trow[k]
+            ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = _F32_0P0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f32(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = _F32_0P0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f32(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        lse = mx + log_f32(s)
+        loss_i = lse*sum_a - sum_az
+        wq = sum_a
+        # pass 3: gradient from the cached e_j
+        for k in range(C):
+            ek = g[k]
+            wk = weight[k]
+            qk = trow[k]
+            g[k] = ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes)
+        loss[i] = loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -897,79 +1010,101 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float32)
-        lane_a = np.empty(LANES, np.float32)
-        lane_b = np.empty(LANES, np.float32)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            trow = target[i]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_index_mean_f64; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float64)
+    lane_a = np.empty(LANES, np.float64)
+    lane_b = np.empty(LANES, np.float64)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        c = labels[i]
+        if c == ignore_index:
+            for k in range(C):
+                g[k] = 0.0
+            continue
+        zc = row[c]  # read before g (which may be row) is written
+        wc = weight[c]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = (-math.inf)
+            lane_a[k] = 0.0
+            lane_b[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
             for k in range(LANES):
-                lane_m[k] = _F32_MINF
-                lane_a[k] = _F32_0P0
-                lane_b[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = _F32_MINF
-            sum_a = _F32_0P0
-            sum_az = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                qk = trow[k]
-                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
+                zk = zr[k]
+                wk = wr[k]
+                ak = wk
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = (-math.inf)
+        sum_a = 0.0
+        sum_az = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            ak = wk
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
             for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = _F32_0P0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f32(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            lse = mx + log_f32(s)
-            loss_i = lse*sum_a - sum_az
-            wq = sum_a
-            # pass 3: gradient from the cached e_j
+                zk = zr[k]
+                ek = exp_f64(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f64(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        r0 = mx + log_f64(s)
+        lse = r0
+        nll_c = r0 - zc
+        loss_i = wc * (1.0 - eps) * nll_c
+        if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+        wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+        ec = g[c]
+        # pass 3: gradient from the cached e_j (the true class fixed after)
+        if smoothing:
             for k in range(C):
                 ek = g[k]
                 wk = weight[k]
-                qk = trow[k]
-                g[k] = ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes)
-            loss[i] = loss_i
-        partial[b] = total
+                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+        else:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s)
+        ek = ec
+        g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1002,95 +1137,102 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float64)
-        lane_a = np.empty(LANES, np.float64)
-        lane_b = np.empty(LANES, np.float64)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            c = labels[i]
-            if c == ignore_index:
-                for k in range(C):
-                    g[k] = 0.0
-                continue
-            zc = row[c]  # read before g (which may be row) is written
-            wc = weight[c]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = (-math.inf)
-                lane_a[k] = 0.0
-                lane_b[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    ak = wk
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = (-math.inf)
-            sum_a = 0.0
-            sum_az = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                ak = wk
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f64(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            r0 = mx + log_f64(s)
-            lse = r0
-            nll_c = r0 - zc
-            loss_i = wc * (1.0 - eps) * nll_c
-            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-            wq = wc*(1.0 - eps) + sum_a*eps/n_classes
-            ec = g[c]
-            # pass 3: gradient from the cached e_j (the true class fixed after)
-            if smoothing:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-            else:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s)
-            ek = ec
-            g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_index_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
     return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_index_sum_f64; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float64)
+    lane_a = np.empty(LANES, np.float64)
+    lane_b = np.empty(LANES, np.float64)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        c = labels[i]
+        if c == ignore_index:
+            for k in range(C):
+                g[k] = 0.0
+            continue
+        zc = row[c]  # read before g (which may be row) is written
+        wc = weight[c]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = (-math.inf)
+            lane_a[k] = 0.0
+            lane_b[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                ak = wk
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = (-math.inf)
+        sum_a = 0.0
+        sum_az = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            ak = wk
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f64(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f64(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        r0 = mx + log_f64(s)
+        lse = r0
+        nll_c = r0 - zc
+        loss_i = wc * (1.0 - eps) * nll_c
+        if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+        wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+        ec = g[c]
+        # pass 3: gradient from the cached e_j (the true class fixed after)
+        if smoothing:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
+        else:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = scale * (ek*wq/s)
+        ek = ec
+        g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1119,95 +1261,103 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float64)
-        lane_a = np.empty(LANES, np.float64)
-        lane_b = np.empty(LANES, np.float64)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            c = labels[i]
-            if c == ignore_index:
-                for k in range(C):
-                    g[k] = 0.0
-                continue
-            zc = row[c]  # read before g (which may be row) is written
-            wc = weight[c]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = (-math.inf)
-                lane_a[k] = 0.0
-                lane_b[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    ak = wk
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = (-math.inf)
-            sum_a = 0.0
-            sum_az = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                ak = wk
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f64(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            r0 = mx + log_f64(s)
-            lse = r0
-            nll_c = r0 - zc
-            loss_i = wc * (1.0 - eps) * nll_c
-            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-            wq = wc*(1.0 - eps) + sum_a*eps/n_classes
-            ec = g[c]
-            # pass 3: gradient from the cached e_j (the true class fixed after)
-            if smoothing:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-            else:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = scale * (ek*wq/s)
-            ek = ec
-            g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
     return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad):
+    """Rows lo..hi-1 of softmax_ce_index_none_f64; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float64)
+    lane_a = np.empty(LANES, np.float64)
+    lane_b = np.empty(LANES, np.float64)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        c = labels[i]
+        if c == ignore_index:
+            for k in range(C):
+                g[k] = 0.0
+            loss[i] = 0.0
+            continue
+        zc = row[c]  # read before g (which may be row) is written
+        wc = weight[c]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = (-math.inf)
+            lane_a[k] = 0.0
+            lane_b[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                ak = wk
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = (-math.inf)
+        sum_a = 0.0
+        sum_az = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            ak = wk
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f64(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f64(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        r0 = mx + log_f64(s)
+        lse = r0
+        nll_c = r0 - zc
+        loss_i = wc * (1.0 - eps) * nll_c
+        if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
+            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
+        wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+        ec = g[c]
+        # pass 3: gradient from the cached e_j (the true class fixed after)
+        if smoothing:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = ek*wq/s - wk*eps/n_classes
+        else:
+            for k in range(C):
+                ek = g[k]
+                wk = weight[k]
+                g[k] = ek*wq/s
+        ek = ec
+        g[c] = ek*wq/s - wc*(-eps + 1.0 + eps/n_classes)
+        loss[i] = loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1235,95 +1385,86 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float64)
-        lane_a = np.empty(LANES, np.float64)
-        lane_b = np.empty(LANES, np.float64)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            c = labels[i]
-            if c == ignore_index:
-                for k in range(C):
-                    g[k] = 0.0
-                loss[i] = 0.0
-                continue
-            zc = row[c]  # read before g (which may be row) is written
-            wc = weight[c]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        partial[b] = _softmax_ce_index_none_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_prob_mean_f64; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float64)
+    lane_a = np.empty(LANES, np.float64)
+    lane_b = np.empty(LANES, np.float64)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        trow = target[i]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = (-math.inf)
+            lane_a[k] = 0.0
+            lane_b[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            tr = trow[j0:j0 + LANES]
             for k in range(LANES):
-                lane_m[k] = (-math.inf)
-                lane_a[k] = 0.0
-                lane_b[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    ak = wk
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = (-math.inf)
-            sum_a = 0.0
-            sum_az = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                ak = wk
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
+                zk = zr[k]
+                wk = wr[k]
+                qk = tr[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = (-math.inf)
+        sum_a = 0.0
+        sum_az = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            qk = trow[k]
+            ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
             for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = 0.0
-            for k in range(full, C):
-                zk = row[k]
+                zk = zr[k]
                 ek = exp_f64(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            r0 = mx + log_f64(s)
-            lse = r0
-            nll_c = r0 - zc
-            loss_i = wc * (1.0 - eps) * nll_c
-            if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-                loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-            wq = wc*(1.0 - eps) + sum_a*eps/n_classes
-            ec = g[c]
-            # pass 3: gradient from the cached e_j (the true class fixed after)
-            if smoothing:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = ek*wq/s - wk*eps/n_classes
-            else:
-                for k in range(C):
-                    ek = g[k]
-                    wk = weight[k]
-                    g[k] = ek*wq/s
-            ek = ec
-            g[c] = ek*wq/s - wc*(-eps + 1.0 + eps/n_classes)
-            loss[i] = loss_i
-        partial[b] = total
+                gr[k] = ek
+                lane_a[k] += ek
+        s = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f64(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        lse = mx + log_f64(s)
+        loss_i = lse*sum_a - sum_az
+        wq = sum_a
+        # pass 3: gradient from the cached e_j
+        for k in range(C):
+            ek = g[k]
+            wk = weight[k]
+            qk = trow[k]
+            g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1353,80 +1494,87 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float64)
-        lane_a = np.empty(LANES, np.float64)
-        lane_b = np.empty(LANES, np.float64)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            trow = target[i]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = (-math.inf)
-                lane_a[k] = 0.0
-                lane_b[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = (-math.inf)
-            sum_a = 0.0
-            sum_az = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                qk = trow[k]
-                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f64(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            lse = mx + log_f64(s)
-            loss_i = lse*sum_a - sum_az
-            wq = sum_a
-            # pass 3: gradient from the cached e_j
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                qk = trow[k]
-                g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
     return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+    """Rows lo..hi-1 of softmax_ce_prob_sum_f64; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float64)
+    lane_a = np.empty(LANES, np.float64)
+    lane_b = np.empty(LANES, np.float64)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        trow = target[i]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = (-math.inf)
+            lane_a[k] = 0.0
+            lane_b[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            tr = trow[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                qk = tr[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = (-math.inf)
+        sum_a = 0.0
+        sum_az = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            qk = trow[k]
+            ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f64(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f64(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        lse = mx + log_f64(s)
+        loss_i = lse*sum_a - sum_az
+        wq = sum_a
+        # pass 3: gradient from the cached e_j
+        for k in range(C):
+            ek = g[k]
+            wk = weight[k]
+            qk = trow[k]
+            g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
+        total += loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1455,80 +1603,87 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float64)
-        lane_a = np.empty(LANES, np.float64)
-        lane_b = np.empty(LANES, np.float64)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            trow = target[i]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = (-math.inf)
-                lane_a[k] = 0.0
-                lane_b[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = (-math.inf)
-            sum_a = 0.0
-            sum_az = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                qk = trow[k]
-                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f64(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            lse = mx + log_f64(s)
-            loss_i = lse*sum_a - sum_az
-            wq = sum_a
-            # pass 3: gradient from the cached e_j
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                qk = trow[k]
-                g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
-            total += loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_prob_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
     return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, loss, grad):
+    """Rows lo..hi-1 of softmax_ce_prob_none_f64; returns the sum of their losses (float64)."""
+    C = logits.shape[1]
+    full = C - C % LANES
+    lane_m = np.empty(LANES, np.float64)
+    lane_a = np.empty(LANES, np.float64)
+    lane_b = np.empty(LANES, np.float64)
+    total = 0.0
+    for i in range(lo, hi):
+        row = logits[i]
+        g = grad[i]
+        trow = target[i]
+        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        for k in range(LANES):
+            lane_m[k] = (-math.inf)
+            lane_a[k] = 0.0
+            lane_b[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            wr = weight[j0:j0 + LANES]
+            tr = trow[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                wk = wr[k]
+                qk = tr[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
+                lane_a[k] += ak
+                lane_b[k] += ak * zk
+        mx = (-math.inf)
+        sum_a = 0.0
+        sum_az = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            wk = weight[k]
+            qk = trow[k]
+            ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+            mx = zk if zk > mx else mx
+            sum_a += ak
+            sum_az += ak * zk
+        for k in range(LANES):
+            mx = lane_m[k] if lane_m[k] > mx else mx
+            sum_a += lane_a[k]
+            sum_az += lane_b[k]
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
+        for k in range(LANES):
+            lane_a[k] = 0.0
+        for j0 in range(0, full, LANES):
+            zr = row[j0:j0 + LANES]
+            gr = g[j0:j0 + LANES]
+            for k in range(LANES):
+                zk = zr[k]
+                ek = exp_f64(-mx + zk)
+                gr[k] = ek
+                lane_a[k] += ek
+        s = 0.0
+        for k in range(full, C):
+            zk = row[k]
+            ek = exp_f64(-mx + zk)
+            g[k] = ek
+            s += ek
+        for k in range(LANES):
+            s += lane_a[k]
+        # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
+        lse = mx + log_f64(s)
+        loss_i = lse*sum_a - sum_az
+        wq = sum_a
+        # pass 3: gradient from the cached e_j
+        for k in range(C):
+            ek = g[k]
+            wk = weight[k]
+            qk = trow[k]
+            g[k] = ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes)
+        loss[i] = loss_i
+    return total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1556,79 +1711,8 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
-    full = C - C % LANES
     for b in numba.prange(nblocks):
-        lane_m = np.empty(LANES, np.float64)
-        lane_a = np.empty(LANES, np.float64)
-        lane_b = np.empty(LANES, np.float64)
-        total = 0.0
-        for i in range(b * rows, min(b * rows + rows, N)):
-            row = logits[i]
-            g = grad[i]
-            trow = target[i]
-            # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-            for k in range(LANES):
-                lane_m[k] = (-math.inf)
-                lane_a[k] = 0.0
-                lane_b[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                    lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                    lane_a[k] += ak
-                    lane_b[k] += ak * zk
-            mx = (-math.inf)
-            sum_a = 0.0
-            sum_az = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                wk = weight[k]
-                qk = trow[k]
-                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                mx = zk if zk > mx else mx
-                sum_a += ak
-                sum_az += ak * zk
-            for k in range(LANES):
-                mx = lane_m[k] if lane_m[k] > mx else mx
-                sum_a += lane_a[k]
-                sum_az += lane_b[k]
-            # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-            for k in range(LANES):
-                lane_a[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    gr[k] = ek
-                    lane_a[k] += ek
-            s = 0.0
-            for k in range(full, C):
-                zk = row[k]
-                ek = exp_f64(-mx + zk)
-                g[k] = ek
-                s += ek
-            for k in range(LANES):
-                s += lane_a[k]
-            # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-            lse = mx + log_f64(s)
-            loss_i = lse*sum_a - sum_az
-            wq = sum_a
-            # pass 3: gradient from the cached e_j
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                qk = trow[k]
-                g[k] = ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes)
-            loss[i] = loss_i
-        partial[b] = total
+        partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, loss, grad)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
