@@ -5,5 +5,6 @@ kernels (see runtime.losses and runtime.activations for the contract). Importing
 not import the generated modules; each kernel compiles on its first call (then cached on disk).
 """
 from .losses import loss_and_grad
+from .gradcheck import gradcheck  # the function; the module is runtime.gradcheck
 
-__all__ = ["loss_and_grad"]
+__all__ = ["loss_and_grad", "gradcheck"]
