@@ -219,6 +219,8 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
     else:
         diff = to_elementary(diff.doit())
         attempts = (sp.expand,) if diff.has(sp.Sum) else (sp.expand, sp.cancel, sp.simplify)
+        if diff.has(sp.sinh, sp.cosh, sp.tanh):  # tanh = sinh/cosh: quick in exp form
+            attempts = (lambda e: sp.cancel(e.rewrite(sp.exp)),) + attempts
     if diff == 0:
         return True
     for attempt in attempts:
