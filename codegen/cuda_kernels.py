@@ -49,7 +49,9 @@ ELEMENTWISE_LOSSES = ("bce", "bce_logits", "mse", "mae", "smooth_l1", "huber")
 FAMILIES = {
     "losses": ("softmax_ce",) + ELEMENTWISE_LOSSES,
     "activations": ("sigmoid", "tanh", "relu", "leaky_relu"),
-    "optim": (),  # filled from derive/optim.py when it exists (see optimizer_names)
+    # derive/optim.py's optimizers (every variant of each) and clipping (value; norm = the
+    # norm reductions and the scaling kernel)
+    "optim": ("sgd", "adagrad", "rmsprop", "adam", "adamw", "clip_grad_value", "clip_grad_norm"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = {family: ROOT / "runtime" / "generated" / f"cupy_{family}.py" for family in FAMILIES}
@@ -89,6 +91,24 @@ __device__ inline void dc_block_sum_atomic(double x, double* acc) {
         x = lane < (int)(blockDim.x >> 5) ? partial[lane] : 0.0;
         x = dc_warp_sum(x);
         if (lane == 0) atomicAdd(acc, x);
+    }
+}
+// Block-wide maximum of non-negative values (NaN wins), then one atomicMax per block on the
+// bits: for doubles with the sign bit clear, the integer order is the numeric order, and a
+// positive NaN is above +inf. *acc starts at 0.0.
+__device__ inline void dc_block_max_atomic(double x, double* acc) {
+    __shared__ double partial[32];
+    __syncthreads();
+    for (int o = 16; o > 0; o >>= 1) x = dc_max(x, __shfl_xor_sync(DC_FULL_MASK, x, o));
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) partial[warp] = x;
+    __syncthreads();
+    if (warp == 0) {
+        x = lane < (int)(blockDim.x >> 5) ? partial[lane] : 0.0;
+        for (int o = 16; o > 0; o >>= 1) x = dc_max(x, __shfl_xor_sync(DC_FULL_MASK, x, o));
+        if (lane == 0)
+            atomicMax(reinterpret_cast<unsigned long long*>(acc),
+                      (unsigned long long)__double_as_longlong(x));
     }
 }
 #endif
@@ -444,6 +464,125 @@ def softmax_ce_kernels() -> list[str]:
             for kind in ("warp", "block", "check_labels")]
 
 
+# --------------------------------------------------------------------------- optimizers
+
+OPTIM_SPAN = Template(r"""
+// Grid-stride span of the in-place update: each array element read once and written once.
+__host__ __device__ inline void dc_${name}_span_${tn}(${array_params}, long long n,
+        long long start, long long stride${scalar_params}) {
+    for (long long i = start; i < n; i += stride) {
+${loads}
+        dc_${name}_${tn}(${call_args});
+${stores}
+    }
+}
+#if defined(__CUDACC__)
+extern "C" __global__ void ${name}_${tn}(${array_params}, long long n${scalar_params}) {
+    dc_${name}_span_${tn}(${array_args}, n, blockIdx.x * (long long)blockDim.x + threadIdx.x,
+                          (long long)gridDim.x * blockDim.x${scalar_args});
+}
+#endif
+""")
+
+NORM = Template(r"""
+// ${name}: R = ${combine} of ${term_text} over every element, in double (the norm is then
+// ${finish_text}, computed on the host from R).
+__host__ __device__ inline double dc_${name}_span_${tn}(const ${T}* __restrict__ grad, long long n,
+        long long start, long long stride${p_param}) {
+    double acc = 0.0;
+    for (long long i = start; i < n; i += stride) {
+        const double g = (double)grad[i];
+        const double x = ${term};
+        ${update}
+    }
+    return acc;
+}
+#if defined(__CUDACC__)
+extern "C" __global__ void ${name}_${tn}(const ${T}* __restrict__ grad, long long n${p_param},
+                                         double* __restrict__ acc) {
+    const double part = dc_${name}_span_${tn}(grad, n,
+        blockIdx.x * (long long)blockDim.x + threadIdx.x, (long long)gridDim.x * blockDim.x${p_arg});
+    dc_block_${combine}_atomic(part, acc);
+}
+#endif
+""")
+
+
+def optimizer_rules(name: str):
+    """(update rules, norm rules) of one optimizer name of derive.optim."""
+    from derive import optim
+
+    if name == "clip_grad_norm":
+        return [optim.clip_scale_rule()], list(optim.norm_rules())
+    if name == "clip_grad_value":
+        return [optim.clip_value_rule()], []
+    return list(optim.variants(name)), []
+
+
+def _rule_arrays(rule):
+    """(array name, element symbol, written?) in kernel argument order."""
+    if rule.grad is None:  # clipping: the gradient is the buffer updated in place
+        return [("grad", rule.param, True)]
+    return ([("param", rule.param, True), ("grad", rule.grad, False)]
+            + [(key, sym, True) for sym, key in rule.state])
+
+
+def update_rule_source(rule, dtype: str) -> str:
+    from codegen.cuda_printer import printer
+
+    p, tn, T = printer(dtype), TAG[dtype], dtype
+    arrays = _rule_arrays(rule)
+    written = {sym for _, sym, w in arrays if w}
+    fn_params = [f"{T}& {sym}" if w else f"{T} {sym}" for _, sym, w in arrays]
+    fn_params += [f"{T} {sym}" for sym in rule.scalar_symbols]
+    lines = [f"// {rule.name}: {rule.title} ({', '.join(f'{k}={v}' for k, v in rule.options.items())})",
+             f"// derive.optim rule {rule.name!r}, per element in torch.optim's order; state written "
+             f"back: {', '.join(rule.state_keys) or 'none'}",
+             f"__host__ __device__ inline void dc_{rule.name}_{tn}({', '.join(fn_params)}) {{"]
+    for target, expr in rule.assignments:  # no CSE: keep torch's rounding order
+        code = p.doprint(expr)
+        lines.append(f"    {target} = {code};" if target in written
+                     else f"    const {T} {target} = {code};")
+    lines.append("}")
+    array_params = ", ".join(f"{T}* __restrict__ {a}" if w else f"const {T}* __restrict__ {a}"
+                             for a, _, w in arrays)
+    loads = "\n".join(f"        {'' if w else 'const '}{T} {sym} = {a}[i];" for a, sym, w in arrays)
+    stores = "\n".join(f"        {a}[i] = {sym};" for a, sym, w in arrays if w)
+    scalars = [str(sym) for sym in rule.scalar_symbols]
+    return "\n".join(lines) + "\n" + OPTIM_SPAN.substitute(
+        name=rule.name, tn=tn, array_params=array_params, loads=loads, stores=stores,
+        call_args=", ".join([str(sym) for _, sym, _ in arrays] + scalars),
+        scalar_params="".join(f", {T} {x}" for x in scalars),
+        scalar_args="".join(f", {x}" for x in scalars),
+        array_args=", ".join(a for a, _, _ in arrays))
+
+
+def norm_source(nr, dtype: str) -> str:
+    from derive.optim import g as g_sym
+    from derive.optim import p_norm
+
+    from codegen.cuda_printer import printer
+
+    term = nr.term.xreplace({g_sym: sp.Symbol("g", real=True), p_norm: sp.Symbol("p", positive=True)})
+    update = ("acc += x;" if nr.combine == "sum"
+              else "acc = (x > acc || x != x) ? x : acc;  // NaN once seen stays")
+    has_p = nr.p == "p"
+    return NORM.substitute(
+        name=nr.name, tn=TAG[dtype], T=dtype, combine=nr.combine, term_text=sp.sstr(nr.term),
+        finish_text=sp.sstr(nr.finish), term=printer("double").doprint(term), update=update,
+        p_param=", double p" if has_p else "", p_arg=", p" if has_p else "")
+
+
+def optimizer_source(name: str, dtype: str) -> str:
+    rules, norms = optimizer_rules(name)
+    return "".join([update_rule_source(r, dtype) for r in rules] + [norm_source(n, dtype) for n in norms])
+
+
+def optimizer_kernels(name: str) -> list[str]:
+    rules, norms = optimizer_rules(name)
+    return [f"{x.name}_{TAG[dt]}" for dt in DTYPES for x in [*rules, *norms]]
+
+
 # --------------------------------------------------------------------------- sources and modules
 
 def family_of(name: str) -> str:
@@ -460,6 +599,8 @@ def _kernel_source(name: str, dtype: str) -> str:
         return softmax_ce_source(dtype)
     if family == "losses":
         return elementwise_loss_source(elementwise_loss(name), dtype)
+    if family == "optim":
+        return optimizer_source(name, dtype)
     raise NotImplementedError(f"cuda backend: the {family} template is not written yet ({name})")
 
 
@@ -468,6 +609,8 @@ def kernel_names(name: str) -> list[str]:
         return softmax_ce_kernels()
     if family_of(name) == "losses":
         return elementwise_loss_kernels(name)
+    if family_of(name) == "optim":
+        return optimizer_kernels(name)
     raise NotImplementedError(f"cuda backend: no kernels for {name!r} yet")
 
 

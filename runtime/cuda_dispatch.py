@@ -253,5 +253,102 @@ def _softmax_plan(N: int, C: int, itemsize: int, tn: str):
     return "block", grid, block, 0, 0  # the second pass reads the row again (from L2)
 
 
-def _check_divisor(divisor: float) -> float:
-    return divisor if divisor else math.nan
+# --------------------------------------------------------------------------- optimizers
+
+def _flat_device(x, name: str, dtype=None):
+    xp = launcher().xp
+    if not isinstance(x, xp.ndarray):
+        raise TypeError(f"{name} is a {type(x).__name__}; expected a {xp.__name__} array")
+    if x.dtype not in TAG:
+        raise TypeError(f"{name} has dtype {x.dtype}; expected float32 or float64")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(f"{name} has dtype {x.dtype} but the parameter has dtype {dtype}")
+    if not x.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous: it is updated in place")
+    return x.reshape(-1)
+
+
+def optimizer_step(rule: str, param, grad, state=(), scalars=()) -> None:
+    """One fused in-place update by the kernel of ``rule`` (a derive.optim rule name, e.g.
+    ``"adam_amsgrad_wd"``): ``param`` and each ``state`` buffer (the rule's order) are updated
+    in place, ``grad`` is read. ``scalars`` are the rule's per-step scalars in kernel order
+    (``runtime.generated.numba_optim.RULES[rule]["scalars"](t, **hyper)`` computes them)."""
+    p = _flat_device(param, "param")
+    arrays = [p, _flat_device(grad, "grad", p.dtype)]
+    arrays += [_flat_device(b, f"state[{k}]", p.dtype) for k, b in enumerate(state)]
+    for name, a in zip(["grad"] + [f"state[{k}]" for k in range(len(state))], arrays[1:]):
+        if a.size != p.size:
+            raise ValueError(f"{name} has {a.size} elements but param has {p.size}")
+    _update(rule, arrays, p.dtype, scalars)
+
+
+def _update(rule: str, arrays, dtype, scalars) -> None:
+    n = int(arrays[0].size)
+    if n:
+        T = SCALAR[np.dtype(dtype)]
+        launcher().launch("optim", f"{rule}_{TAG[np.dtype(dtype)]}", _grid(n), BLOCK,
+                          (*arrays, np.int64(n), *(T(x) for x in scalars)))
+
+
+def _grads(grads):
+    xp = launcher().xp
+    arrays = [grads] if isinstance(grads, xp.ndarray) else list(grads)
+    return [_flat_device(g, f"grads[{k}]") for k, g in enumerate(arrays)]
+
+
+def clip_grad_value_(grads, clip_value) -> None:
+    """``torch.nn.utils.clip_grad_value_`` on CuPy gradients, in place (NaN stays NaN)."""
+    c = validate.option_range("clip_value", clip_value, ge=0.0)
+    for g in _grads(grads):
+        _update("clip_grad_value", [g], g.dtype, (c,))
+
+
+NORMS = {1.0: "norm_sum_abs", 2.0: "norm_sum_sq", math.inf: "norm_max_abs"}
+
+
+def get_total_norm(grads, norm_type=2.0):
+    """The norm of all gradients as one vector, reduced on the device in double; returned as a
+    0-d CuPy array of the gradients' dtype (float64 if mixed). The reduced value R is read
+    back once to finish the norm on the host with the generated ``finish`` function."""
+    from .generated import numba_optim  # the host-side finish functions (plain Python)
+
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"norm_type={norm_type!r} is invalid: it must be > 0 (or inf)")
+    name = NORMS.get(norm_type, "norm_sum_pow")
+    extra = (np.float64(norm_type),) if name == "norm_sum_pow" else ()
+    arrays = _grads(grads)
+    xp = launcher().xp
+    acc = xp.zeros(1, dtype=np.float64)  # one accumulator for every array: a global norm
+    for g in arrays:
+        if g.size:
+            launcher().launch("optim", f"{name}_{TAG[g.dtype]}", _grid(int(g.size)), BLOCK,
+                              (g, np.int64(g.size), *extra, acc))
+    total = numba_optim.NORMS[name]["finish"](float(acc[0]), *(float(x) for x in extra))
+    dtypes = {g.dtype for g in arrays}
+    dtype = dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float64)
+    return xp.asarray(total, dtype=dtype)
+
+
+def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """``torch.nn.utils.clip_grad_norm_`` on CuPy gradients, in place; returns the total norm
+    (a 0-d CuPy array). The coefficient min(1, max_norm/(norm + 1e-6)) is the derived rule's
+    scalar, computed on the host in the gradients' dtype as torch does."""
+    from .generated import numba_optim
+
+    max_norm = validate.option_range("max_norm", max_norm, ge=0.0)
+    arrays = _grads(grads)
+    total = get_total_norm(arrays, norm_type)
+    if not arrays:
+        return total
+    t = float(total)
+    if error_if_nonfinite and not math.isfinite(t):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
+                           f"so it cannot be clipped. To disable this error and scale the "
+                           f"gradients by the non-finite norm anyway, set error_if_nonfinite=False")
+    (kappa,) = numba_optim.RULES["clip_grad_scale"]["scalars"](1, max_norm, total.dtype.type(t))
+    kappa = total.dtype.type(kappa)
+    if kappa != 1:  # ×1 is exact: skip the pass
+        for g in arrays:
+            _update("clip_grad_scale", [g], g.dtype, (kappa,))
+    return total

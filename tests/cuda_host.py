@@ -96,6 +96,45 @@ def loss_library(source: str) -> ctypes.CDLL:
     return compile_host(source, extra=_shims())
 
 
+def optim_rules():
+    """{kernel base name: (kind, spec)}: update rules ("rule") and norm reductions ("norm")."""
+    from codegen import cuda_kernels
+
+    out = {}
+    for name in cuda_kernels.FAMILIES["optim"]:
+        rules, norms = cuda_kernels.optimizer_rules(name)
+        out.update({r.name: ("rule", r) for r in rules})
+        out.update({nr.name: ("norm", nr) for nr in norms})
+    return out
+
+
+def _optim_shims() -> str:
+    from codegen.cuda_kernels import _rule_arrays
+
+    out = []
+    for tn, (T, _, _) in TYPES.items():
+        for name, (kind, spec) in optim_rules().items():
+            if kind == "norm":
+                extra = ", double p" if spec.p == "p" else ""
+                out.append(f'extern "C" double h_{name}_span_{tn}(const {T}* g, long long n, '
+                           f'long long start, long long stride{extra}) {{\n'
+                           f'    return dc_{name}_span_{tn}(g, n, start, stride'
+                           f'{", p" if extra else ""}); }}\n')
+                continue
+            arrays = _rule_arrays(spec)
+            params = ", ".join(f"{T}* {a}" if w else f"const {T}* {a}" for a, _, w in arrays)
+            scal = [str(x) for x in spec.scalar_symbols]
+            out.append(f'extern "C" void h_{name}_span_{tn}({params}, long long n, long long start, '
+                       f'long long stride{"".join(f", {T} {x}" for x in scal)}) {{\n'
+                       f'    dc_{name}_span_{tn}({", ".join(a for a, _, _ in arrays)}, n, start, '
+                       f'stride{"".join(f", {x}" for x in scal)}); }}\n')
+    return "".join(out)
+
+
+def optim_library(source: str) -> ctypes.CDLL:
+    return compile_host(source, extra=_optim_shims())
+
+
 def _ptr(a):
     return None if a is None else ctypes.c_void_p(a.ctypes.data)
 
@@ -109,14 +148,20 @@ class HostLauncher:
 
     xp = np
 
-    def __init__(self, lib: ctypes.CDLL, *, threads: int = 5, sms: int = 2,
-                 opt_in: bool = False):
-        self.lib, self.threads, self.sms, self.opt_in = lib, threads, sms, opt_in
+    def __init__(self, lib: ctypes.CDLL | None = None, *, optim: ctypes.CDLL | None = None,
+                 threads: int = 5, sms: int = 2, opt_in: bool = False):
+        self.lib, self.optim, self.threads, self.sms, self.opt_in = lib, optim, threads, sms, opt_in
         self.launches: list[tuple[str, int, int, int]] = []
         for tn, (_, _, ct) in TYPES.items():
-            for name in [f"h_{k}_span_{tn}" for k in [*LOSS_OPTIONS, *ARRAY_VARIANTS]] + \
-                    [f"h_softmax_ce_pass2_{tn}", f"h_softmax_ce_check_span_{tn}"]:
-                getattr(lib, name).restype = ctypes.c_double
+            if lib is not None:
+                for name in [f"h_{k}_span_{tn}" for k in [*LOSS_OPTIONS, *ARRAY_VARIANTS]] + \
+                        [f"h_softmax_ce_pass2_{tn}", f"h_softmax_ce_check_span_{tn}"]:
+                    getattr(lib, name).restype = ctypes.c_double
+            if optim is not None:
+                self.rules = optim_rules()
+                for name, (kind, _) in self.rules.items():
+                    getattr(optim, f"h_{name}_span_{tn}").restype = (
+                        ctypes.c_double if kind == "norm" else None)
 
     def multiprocessors(self) -> int:
         return self.sms
@@ -129,7 +174,9 @@ class HostLauncher:
         assert block % 32 == 0 and grid >= 1, (name, grid, block)
         self.launches.append((name, grid, block, shared_mem))
         base, tn = name.rsplit("_", 1)
-        if base == "dc_finalize":
+        if family == "optim":
+            self._optim(base, tn, args)
+        elif base == "dc_finalize":
             acc, divisor_ptr, divisor, out = args
             d = divisor_ptr[0] if divisor_ptr is not None else divisor
             with np.errstate(all="ignore"):
@@ -145,6 +192,29 @@ class HostLauncher:
             self._softmax_ce(tn, args, width, shared_mem)
         else:
             raise NotImplementedError(f"HostLauncher cannot emulate {name}")
+
+    def _optim(self, base, tn, args):
+        _, np_t, ct = TYPES[tn]
+        kind, spec = self.rules[base]
+        fn = getattr(self.optim, f"h_{base}_span_{tn}")
+        stride = self.threads
+        if kind == "norm":
+            grad, n, *extra, acc = args
+            assert grad.dtype == np_t and all(isinstance(x, np.float64) for x in extra)
+            parts = [fn(_ptr(grad), ctypes.c_longlong(int(n)), ctypes.c_longlong(k),
+                        ctypes.c_longlong(stride), *(ctypes.c_double(x) for x in extra))
+                     for k in range(stride)]
+            if spec.combine == "sum":
+                acc[0] += sum(parts)
+            else:  # the kernel's atomicMax on the bits: NaN wins
+                acc[0] = max([acc[0], *parts], key=lambda v: (np.isnan(v), v))
+            return
+        na = len(args) - 1 - len(spec.scalars)
+        arrays, n, scalars = args[:na], int(args[na]), args[na + 1:]
+        assert all(a.dtype == np_t for a in arrays) and all(isinstance(x, np_t) for x in scalars)
+        for k in range(stride):
+            fn(*(_ptr(a) for a in arrays), ctypes.c_longlong(n), ctypes.c_longlong(k),
+               ctypes.c_longlong(stride), *(ct(x) for x in scalars))
 
     def _elementwise(self, kname, tn, args):
         _, np_t, ct = TYPES[tn]

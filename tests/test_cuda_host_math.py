@@ -342,3 +342,104 @@ def test_softmax_ce_against_torch(host):
                                                      **opts)
             assert_close(loss, ref.item(), np.float64, f"torch loss {opts} {reduction}")
             assert_close(grad, zt.grad.numpy(), np.float64, f"torch grad {opts} {reduction}")
+
+
+# --------------------------------------------------------------------------- optimizers
+
+@pytest.fixture(scope="module")
+def optim_lib():
+    from runtime.generated import cupy_optim
+
+    return cuda_host.optim_library(cupy_optim.SOURCE)
+
+
+@pytest.fixture()
+def host_optim(optim_lib):
+    launcher = cuda_host.HostLauncher(optim=optim_lib)
+    old = cuda_dispatch.set_launcher(launcher)
+    yield launcher
+    cuda_dispatch.set_launcher(old)
+
+
+HYPER = {"lr": 0.05, "momentum": 0.8, "dampening": 0.1, "weight_decay": 0.03, "lr_decay": 0.01,
+         "initial_accumulator_value": 0.1, "eps": 1e-6, "alpha": 0.9, "beta1": 0.85,
+         "beta2": 0.99}
+UPDATE_RULES = [n for n, (kind, _) in cuda_host.optim_rules().items()
+                if kind == "rule" and not n.startswith("clip")]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("rule", UPDATE_RULES)
+def test_update_rules_match_numba(host_optim, rule, dtype):
+    """Three steps of each fused update, on the host-compiled CUDA source and in Numba."""
+    numba_optim = pytest.importorskip("runtime.generated.numba_optim",
+                                      reason="the Numba optimizer kernels")
+    spec = numba_optim.RULES[rule]
+    rng = np.random.default_rng(11)
+    n = 301
+    hyper = {k: HYPER[k] for k in spec["hyper"]}
+    fills = spec["init"](**hyper)
+    ours = [rng.normal(size=n).astype(dtype)] + [np.full(n, f, dtype) for f in fills]
+    theirs = [a.copy() for a in ours]
+    for t in (1, 2, 3):
+        g = rng.normal(size=n).astype(dtype)
+        g[:3] = [0.0, 1e4, -1e-30]
+        scalars = spec["scalars"](t, **hyper)
+        cuda_dispatch.optimizer_step(rule, ours[0], g, ours[1:], scalars)
+        spec["kernels"][(np.dtype(dtype).name, False)](theirs[0], g, *theirs[1:],
+                                                        *[dtype(x) for x in scalars])
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        assert_close(a, b, dtype, f"{rule} array {k} after 3 steps")
+    assert any(name == f"{rule}_{'f32' if dtype == np.float32 else 'f64'}"
+               for name, *_ in host_optim.launches)
+
+
+def test_adam_amsgrad_against_torch(host_optim):
+    torch = pytest.importorskip("torch", reason="torch.optim is the oracle")
+    numba_optim = pytest.importorskip("runtime.generated.numba_optim",
+                                      reason="the host scalar functions")
+    rng = np.random.default_rng(12)
+    p0 = rng.normal(size=50)
+    pt = torch.tensor(p0.copy(), requires_grad=True)
+    opt = torch.optim.Adam([pt], lr=0.01, betas=(0.8, 0.95), eps=1e-7, weight_decay=0.1,
+                           amsgrad=True)
+    ours = [p0.copy(), np.zeros(50), np.zeros(50), np.zeros(50)]
+    spec = numba_optim.RULES["adam_amsgrad_wd"]
+    for t in range(1, 6):
+        g = rng.normal(size=50)
+        pt.grad = torch.tensor(g)
+        opt.step()
+        scalars = spec["scalars"](t, lr=0.01, beta1=0.8, beta2=0.95, eps=1e-7, weight_decay=0.1)
+        cuda_dispatch.optimizer_step("adam_amsgrad_wd", ours[0], g, ours[1:], scalars)
+    assert_close(ours[0], pt.detach().numpy(), np.float64, "param after 5 Adam steps")
+    assert_close(ours[3], opt.state[pt]["max_exp_avg_sq"].numpy(), np.float64, "max_exp_avg_sq")
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.5, np.inf])
+def test_clip_grad_norm_against_torch(host_optim, norm_type):
+    torch = pytest.importorskip("torch", reason="torch.nn.utils is the oracle")
+    rng = np.random.default_rng(13)
+    grads = [rng.normal(size=s).astype(np.float32) for s in ((7, 3), (11,))]
+    tg = [torch.tensor(g.copy()) for g in grads]
+    params = [torch.zeros(g.shape, requires_grad=True) for g in tg]
+    for p, g in zip(params, tg):
+        p.grad = g
+    want = torch.nn.utils.clip_grad_norm_(params, 0.5, norm_type=norm_type)
+    total = cuda_dispatch.clip_grad_norm_(grads, 0.5, norm_type=norm_type)
+    assert total.dtype == np.float32
+    assert_close(total, want.item(), np.float32, "total norm")
+    for g, p in zip(grads, params):
+        assert_close(g, p.grad.numpy(), np.float32, "clipped gradient")
+
+
+def test_clip_grad_value_and_nan_norm(host_optim):
+    g = np.array([-3.0, -0.5, 0.0, 0.5, 3.0, np.nan], np.float64)
+    cuda_dispatch.clip_grad_value_(g, 1.0)
+    np.testing.assert_array_equal(g, [-1.0, -0.5, 0.0, 0.5, 1.0, np.nan])
+    for norm_type in (2.0, np.inf):
+        assert cuda_dispatch.get_total_norm([np.zeros(0)], norm_type) == 0
+        assert np.isnan(cuda_dispatch.get_total_norm([np.array([1.0, np.nan, 2.0])], norm_type))
+    with pytest.raises(ValueError, match="clip_value=-1"):
+        cuda_dispatch.clip_grad_value_(g, -1)
+    with pytest.raises(ValueError, match=r"grad has 3 elements but param has 4"):
+        cuda_dispatch.optimizer_step("sgd", np.zeros(4), np.zeros(3), (), (0.1,))
