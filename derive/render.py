@@ -198,7 +198,16 @@ class _Latex(LatexPrinter):
 
 
 def _latex(e) -> str:
-    return _Latex().doprint(e)
+    """LaTeX of ``e``, pure ASCII: SymPy passes unicode in symbol names (ℓ_j) through as is."""
+    tex = _Latex().doprint(e)
+    if tex.isascii():
+        return tex
+    return "".join(c if c.isascii() else "{%s}" % (_tex_char_math(c) or _ascii_math(c))
+                   for c in tex)
+
+
+def _ascii_math(c: str) -> str:
+    return r"\text{%s}" % ascii_text(c).replace("\\", "").replace("{", "").replace("}", "")
 
 
 @contextmanager
@@ -287,7 +296,7 @@ _TEX_MATH = {
     "←": r"\leftarrow", "⇒": r"\Rightarrow", "∞": r"\infty", "‖": r"\|", "√": r"\surd",
     "∇": r"\nabla", "²": "^{2}", "³": "^{3}", "ᵀ": "^{T}", "⁻": "^{-}", "¹": "^{1}",
     "₀": "_{0}", "₁": "_{1}", "₂": "_{2}", "ₗ": "_{l}", "✓": r"\checkmark", "ℝ": r"\mathbb{R}",
-    "′": "'", "Σ": r"\Sigma", "ε": r"\varepsilon", "ϵ": r"\epsilon", "ς": r"\varsigma",
+    "′": "'", "ℓ": r"\ell", "Σ": r"\Sigma", "ε": r"\varepsilon", "ϵ": r"\epsilon", "ς": r"\varsigma",
 }
 _TEX_PROSE = {"—": "---", "–": "--", "…": r"\ldots{}", "’": "'", "‘": "`", "“": "``", "”": "''",
               "\u00a0": "~"}
