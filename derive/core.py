@@ -218,7 +218,8 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
         diff, attempts = to_elementary(diff), (sp.expand,)
     else:
         diff = to_elementary(diff.doit())
-        attempts = (sp.expand,) if diff.has(sp.Sum) else (sp.expand, sp.cancel, sp.simplify)
+        attempts = (sp.expand,) if diff.has(sp.Sum) else (
+            sp.expand, sp.cancel, lambda e: sp.expand(sp.powsimp(e)), sp.simplify)
         if diff.has(sp.sinh, sp.cosh, sp.tanh):  # tanh = sinh/cosh: quick in exp form
             attempts = (lambda e: sp.cancel(e.rewrite(sp.exp)),) + attempts
     if diff == 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from .core import Derivation, Domain, StepBuilder, tidy
+from .core import PROVED, Derivation, Domain, Step, StepBuilder, tidy
 from .functions import sigmoid, softplus
 from .symbols import L, beta, delta, pos_weight, r, y, yhat, z
 
@@ -370,3 +370,92 @@ def _softmax_ce_stable_steps():
                     rule="stable softmax")
     p.then("divide numerator and denominator by e^m", sp.exp(zj - m) / s)
     return b.build() + p.build()
+
+
+# --------------------------------------------------------------------------- Lp, MSE vs MAE, multi-target MSE
+
+p = sp.Symbol("p", positive=True)  # the exponent of the Lp loss (seed 000: p ≥ 1)
+LP_DOMAIN = Domain(intervals={y: (-2.0, 2.0), yhat: (-2.0, 2.0), p: (1.0, 4.0)})
+
+
+def lp() -> Derivation:
+    """|y − ŷ|^p per element (seed 000's Lp = Σ_i |y_i − ŷ_i|^p); p = 2 gives MSE's, p = 1 MAE's."""
+    expr = lp_loss(p)
+    grad = p * sp.Abs(yhat - y) ** (p - 1) * sp.sign(yhat - y)
+    b = StepBuilder(L, expr, LP_DOMAIN)
+    b.differentiate(expr, yhat).simplify(
+        "simplification: |y − ŷ| = |ŷ − y|, −sign(y − ŷ) = sign(ŷ − y)", target=grad)
+    # The specialisations substitute p (both sides), so each is checked as an equation.
+    two = StepBuilder(_dL(yhat), grad, LP_DOMAIN, equal_under={p: 2}, rule="p = 2 (MSE per element)")
+    two.then("|r|·sign(r) = r", 2 * (yhat - y))
+    one = StepBuilder(_dL(yhat), grad, LP_DOMAIN, equal_under={p: 1},
+                      rule="p = 1 (MAE per element; PyTorch takes sign(0) = 0)")
+    one.then("|r|⁰ = 1", sp.sign(yhat - y))
+    return Derivation(
+        "lp", "loss", "Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE)", expr, (yhat,),
+        {yhat: grad}, {yhat: b.build() + two.build() + one.build()}, quantity=L,
+        options={"p": 2}, stable={"loss": expr, "grad": grad},
+        symbols={"yhat": "prediction ŷ", "y": "target", "p": "exponent p ≥ 1"})
+
+
+def _solved(rule: str, condition, note: str) -> Step:
+    """A step ``{r | condition} = the set SymPy's solveset finds``: the comparison, proved."""
+    return Step(rule, sp.solveset(condition, r, sp.S.Reals), sp.ConditionSet(r, condition, sp.Reals),
+                PROVED, note)
+
+
+def mse_vs_mae() -> Derivation:
+    """Seed 000: MSE punishes |r| > 1 harder than MAE; its gradient is the larger for |r| > 1/2.
+
+    The quantity is the gap Δ = (ŷ − y)² − |ŷ − y|, per element (the means over N elements
+    share the factor 1/N, so the comparisons hold for them as well).
+    """
+    expr = mse_loss() - mae_loss()
+    gap = sp.Symbol("Δ")
+    b = StepBuilder(gap, expr, REAL)
+    b.differentiate(expr, yhat, lhs=sp.Derivative(gap, yhat, evaluate=False)).simplify(
+        target=2 * (yhat - y) - sp.sign(yhat - y))
+    grad = b.current
+    steps = list(b.build())
+    steps.append(_solved("where the MSE term is the larger (seed 000: |r| > 1), r = ŷ − y",
+                         r**2 > sp.Abs(r), "solved by sympy.solveset"))
+    steps.append(_solved("where MSE's gradient 2r is the larger in size than MAE's sign(r)",
+                         sp.Abs(2 * r) > sp.Abs(sp.sign(r)), "solved by sympy.solveset"))
+    # MAE has no derivative at r = 0: the one-sided difference quotients of |r| disagree.
+    h = sp.Symbol("h", real=True)
+    slopes = sp.FiniteSet(sp.limit(sp.Abs(h) / h, h, 0, "-"), sp.limit(sp.Abs(h) / h, h, 0, "+"))
+    steps.append(Step("|r| has no derivative at r = 0 (PyTorch uses sign(0) = 0)", slopes,
+                      sp.Symbol("lim_(h→0∓) |h|/h"), PROVED, "one-sided limits by sympy.limit"))
+    return Derivation(
+        "mse_vs_mae", "loss", "MSE vs MAE: which loss and which gradient is the larger (seed 000)",
+        expr, (yhat,), {yhat: grad}, {yhat: tuple(steps)}, quantity=gap,
+        symbols={"yhat": "prediction ŷ", "y": "target", "r": "residual ŷ − y",
+                 "Δ": "MSE term minus MAE term, (ŷ − y)² − |ŷ − y|"})
+
+
+# Multi-target MSE: n samples, m targets each (seed 003): 1/(mn) Σ_i Σ_j (y_ij − ŷ_ij)².
+YHAT2, Y2 = sp.IndexedBase("yhat", real=True), sp.IndexedBase("y", real=True)
+n_samples, n_targets = sp.symbols("n m", integer=True, positive=True)
+k2, l2 = sp.symbols("k l", integer=True, nonnegative=True)
+MULTI_DOMAIN = Domain(intervals={}, integers={n_samples: (2, 3), n_targets: (2, 3), k2: (0, 1), l2: (0, 1)})
+
+
+def mse_multi() -> Derivation:
+    """∂/∂ŷ_kl of 1/(mn) Σ_i Σ_j (y_ij − ŷ_ij)² = 2(ŷ_kl − y_kl)/(mn)."""
+    ii, jj = sp.symbols("i j", integer=True, nonnegative=True)
+    limits = ((jj, 0, n_targets - 1), (ii, 0, n_samples - 1))
+    expr = sp.Sum((Y2[ii, jj] - YHAT2[ii, jj]) ** 2, *limits) / (n_samples * n_targets)
+    var = YHAT2[k2, l2]
+    dL = sp.Derivative(L, var, evaluate=False)
+    b = StepBuilder(L, expr, MULTI_DOMAIN)
+    b.restate(f"differentiate with respect to {var}", sp.Derivative(expr, var, evaluate=False), dL)
+    b.then("constant factor, sum rule, power rule, chain rule: ∂ŷ_ij/∂ŷ_kl = δ_ik δ_jl",
+           sp.Sum(-2 * (Y2[ii, jj] - YHAT2[ii, jj]) * sp.KroneckerDelta(ii, k2)
+                  * sp.KroneckerDelta(jj, l2), *limits) / (n_samples * n_targets))
+    b.then("the Kronecker deltas pick i = k, j = l",
+           2 * (YHAT2[k2, l2] - Y2[k2, l2]) / (n_samples * n_targets))
+    return Derivation(
+        "mse_multi", "loss", "Multi-target MSE 1/(mn) Σ_i Σ_j (y_ij − ŷ_ij)² (seed 003)",
+        expr, (var,), {var: b.current}, {var: b.build()}, quantity=L,
+        stable={"grad": 2 * (yhat - y) / (n_samples * n_targets)},
+        symbols={"yhat": "predictions ŷ_ij", "y": "targets y_ij", "n": "samples", "m": "targets per sample"})
