@@ -140,12 +140,12 @@ def f32_bits(lo, hi, stride):
 # Dense float32 bit ranges (positive patterns; negated where relevant).
 F32_DENSE = {
     # exp: all |x| < 2**-24 give 1; everything beyond +-104 saturates
-    "exp": [(0x33000000, 0x42D00000, 67, (1, -1))],
+    "exp": [(0x33000000, 0x42D00000, 97, (1, -1))],
     # log: every positive finite float incl. subnormals
-    "log": [(0x00000000, 0x7F800000, 67, (1,))],
+    "log": [(0x00000000, 0x7F800000, 97, (1,))],
     # log1p: all x > 0 (incl. subnormals) and -1 < x < 0
-    "log1p": [(0x00000000, 0x7F800000, 67, (1,)),
-              (0x00000000, 0x3F800000, 67, (-1,))],
+    "log1p": [(0x00000000, 0x7F800000, 97, (1,)),
+              (0x00000000, 0x3F800000, 97, (-1,))],
 }
 
 
@@ -307,3 +307,13 @@ def test_module_contract():
     text = _PATH.read_text()
     head = text.split("MATHLIB_SOURCE")[0]
     assert "import numba" not in head and "import numpy" not in head
+
+
+def test_coefficients_match_derivation():
+    pytest.importorskip("mpmath")
+    for name, coeffs in M._derive_coefficients().items():
+        func, prec = name.split("_")          # e.g. EXP, F32
+        for i, c in enumerate(coeffs):
+            m = re.search(r"_ML_%s_%s_C%d = np\.float(?:32|64)\(([^)]*)\)" % (prec, func, i),
+                          M.MATHLIB_SOURCE)
+            assert m and float(m.group(1)) == c, (name, i, c)
