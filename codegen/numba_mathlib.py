@@ -64,14 +64,15 @@ other jobs, so absolute times are noisy):
     log1p  float64  64K x256    212.1     93.7    2.3x
     (np.exp float32 16M: 18.5 ms)
 
-An earlier run on the quiet machine (exp_f32 then had a degree-4 Q):
-exp float32 16M, math.exp 57.5 ms vs exp_f32 12.0 ms (4.8x); a plain copy
-loop ``out[i] = 2*x[i]`` took 10.4 ms, i.e. exp_f32 runs at memory bandwidth.
+An earlier run on the quiet machine (exp_f32 then had a degree-4 Q): exp
+float32 16M, math.exp 57.5 ms vs exp_f32 12.0 ms (4.8x); a plain copy loop
+``out[i] = 2*x[i]`` took 10.4 ms, i.e. exp_f32 runs at memory bandwidth.
 Inputs producing subnormal results (x < -87.3) are much slower on x86
 (microcode assists on the final multiply), as they are for libm.
-``math.log1p`` on float32 is especially slow in Numba (~35 ns/element here).  The float64 versions are correct and vectorize
-(4 lanes with AVX2/AVX-512 at Numba's preferred 256-bit width); the gain is
-smaller (2-6x), mostly bounded by memory traffic and the division in log.
+``math.log1p`` on float32 is especially slow in Numba (~35 ns/element here).
+The float64 versions are correct and vectorize (4 lanes with AVX2/AVX-512 at
+Numba's preferred 256-bit width); the gain is smaller (2-6x), mostly bounded
+by memory traffic and the division in log.
 """
 
 MATHLIB_SOURCE = r'''
