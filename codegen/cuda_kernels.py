@@ -645,8 +645,14 @@ def expression_hash(names) -> str:
     """sha256 of the expressions printed (srepr of each derivation's kernel forms)."""
     h = hashlib.sha256()
     for n in canonical_names(names):
-        d = registry.get(n)
-        forms = _forms(d) or {"expr": d.expr, **{str(k): v for k, v in d.gradients.items()}}
+        if family_of(n) == "optim":  # the update rules' assignments and the norms' terms
+            rules, norms = optimizer_rules(n)
+            forms = {f"{r.name}:{k}:{tgt}": e for r in rules
+                     for k, (tgt, e) in enumerate(r.assignments)}
+            forms.update({f"{nr.name}:term": nr.term for nr in norms})
+        else:
+            d = registry.get(n)
+            forms = _forms(d) or {"expr": d.expr, **{str(k): v for k, v in d.gradients.items()}}
         for key in sorted(forms):
             h.update(f"{n}:{key}:{sp.srepr(forms[key])}\n".encode())
     return h.hexdigest()[:16]
