@@ -154,12 +154,14 @@ class Activation(Layer):
 
     def forward(self, x, training):
         self._z = x
-        self._a = _activations().activation(self.name, x, **self.options)
+        a = _buffer(self._work, "a", x.shape, x.dtype)
+        self._a = _activations().activation(self.name, x, out=a, **self.options)
         return self._a
 
     def backward(self, upstream, need_input_grad=True):
+        delta = _buffer(self._work, "delta", upstream.shape, upstream.dtype)
         return _activations().activation_grad(self.name, self._z, upstream, output=self._a,
-                                              **self.options)
+                                              out=delta, **self.options)
 
     def extra_repr(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())

@@ -14,8 +14,10 @@ each phase the cores in turn and lets only one pool be multi-threaded:
 - ``passive_wait()`` asks OpenMP pools to sleep rather than spin when idle (it must run before
   Numba's threading layer starts; training calls it, an explicit environment value wins).
 
-``plan(batch_size, sizes)`` returns a :class:`ThreadPlan`; ``using(plan)`` applies it for a
-block and restores the previous settings. ``bench/bench_mlp.py`` measures the plans side by
+``plan(batch_size, sizes)`` returns a :class:`ThreadPlan` from sizes alone; ``tune(batch_size,
+sizes)`` times the largest product with one and with all BLAS threads and keeps the faster
+(what training uses: a machine shared with other busy processes punishes a multi-threaded
+BLAS); ``using(plan)`` applies a plan for a block and restores the previous settings. ``bench/bench_mlp.py`` measures the plans side by
 side; the defaults below come from those measurements.
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import numba
 
-__all__ = ["ThreadPlan", "plan", "using", "passive_wait", "blas_threads", "set_blas_threads",
+__all__ = ["ThreadPlan", "plan", "tune", "using", "passive_wait", "blas_threads", "set_blas_threads",
            "cores"]
 
 #: Products below this many flops (2·m·n·k) run BLAS on one thread.
@@ -127,6 +129,49 @@ def plan(batch_size: int, sizes=(), *, n_cores: int | None = None,
               f"{'≥' if blas > 1 else '<'} {blas_min_flops / 1e6:.1f}; widest activation "
               f"{widest} elements")
     return ThreadPlan(blas, kernels, reason)
+
+
+def tune(batch_size: int, sizes, *, n_cores: int | None = None, dtype="float32",
+         seconds: float = 0.02) -> ThreadPlan:
+    """The plan, with the BLAS thread count chosen by timing the network's largest product.
+
+    A busy machine (other processes on the cores) can make a multi-threaded BLAS several times
+    slower than one thread, an idle one faster: measuring beats guessing. Times
+    ``X @ W.T`` of the largest layer with one thread and with every core, for about
+    ``seconds`` each (alternating), and keeps more threads only when they are ≥ 10% faster.
+    """
+    import time
+
+    import numpy as np
+
+    base = plan(batch_size, sizes, n_cores=n_cores)
+    n = n_cores or cores()
+    sizes = list(sizes)
+    if base.blas == 1 or len(sizes) < 2 or blas_threads() is None:
+        return base  # products too small to share out, or no control over the BLAS
+    a, b = max(zip(sizes, sizes[1:]), key=lambda ab: ab[0] * ab[1])
+    rng = np.random.default_rng(0)
+    X = rng.random((batch_size, a), dtype=np.dtype(dtype).type)
+    W = rng.random((b, a), dtype=np.dtype(dtype).type)
+    out = np.empty((batch_size, b), dtype=dtype)
+    best = {1: float("inf"), n: float("inf")}
+    before = blas_threads()
+    try:
+        for _ in range(3):
+            for t in best:
+                set_blas_threads(t)
+                np.matmul(X, W.T, out=out)  # wake the pool
+                reps, start = 0, time.perf_counter()
+                while time.perf_counter() - start < seconds / 3:
+                    np.matmul(X, W.T, out=out)
+                    reps += 1
+                best[t] = min(best[t], (time.perf_counter() - start) / reps)
+    finally:
+        set_blas_threads(before)
+    blas = n if best[n] < 0.9 * best[1] else 1
+    kernels = base.kernels if blas == 1 else 1
+    return ThreadPlan(blas, kernels, f"timed {a}×{b} product at batch {batch_size}: "
+                      f"{best[1] * 1e6:.0f} µs on 1 thread, {best[n] * 1e6:.0f} µs on {n}")
 
 
 @contextlib.contextmanager

@@ -166,7 +166,7 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
 
     ``batch_size=None`` is full-batch descent, 1 single-sample, otherwise mini-batch (seed
     003's three modes). ``clip_value`` / ``clip_norm`` clip the gradients before each step
-    (runtime.clip). ``threads="auto"`` applies :func:`runtime.threads.plan` for this network
+    (runtime.clip). ``threads="auto"`` applies :func:`runtime.threads.tune` for this network
     and batch size; a :class:`~runtime.threads.ThreadPlan` is used as given; None leaves the
     thread settings alone. ``callback(epoch, history)`` runs after each epoch; returning True
     stops training.
@@ -180,7 +180,8 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     classify = _classification(model)
     if threads == "auto":
         _threads.passive_wait()
-        threads = _threads.plan(loader.batch_size or loader.n, getattr(model, "sizes", ()))
+        threads = _threads.tune(loader.batch_size or loader.n, getattr(model, "sizes", ()),
+                                dtype=getattr(model, "dtype", "float32"))
     context = _threads.using(threads) if threads is not None else contextlib.nullcontext()
     params_grads = model.gradients
     history = History()

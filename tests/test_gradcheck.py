@@ -129,3 +129,9 @@ def test_bad_arguments():
         gradcheck(lambda x: (x * 2, np.ones(2)), np.ones(2))
     with pytest.raises(ValueError, match="wrt=1"):
         gradcheck(lambda x, c: (np.sum(x), np.ones(2)), (np.ones(2), np.array([1, 2])), wrt=1)
+
+
+def test_exported_as_runtime_gradcheck():
+    import runtime
+
+    assert runtime.gradcheck is gradcheck

@@ -159,3 +159,11 @@ def test_using_applies_and_restores():
     assert numba.get_num_threads() == before_k and threads.blas_threads() == before_b
     with pytest.raises(ValueError, match="got 0"):
         threads.set_blas_threads(0)
+
+
+def test_tune_times_only_products_worth_sharing():
+    small = threads.tune(8, [2, 4, 2], n_cores=2)
+    assert small == threads.plan(8, [2, 4, 2], n_cores=2)  # nothing to time
+    big = threads.tune(1024, [784, 256, 10], n_cores=2, seconds=0.005)
+    assert big.blas in (1, 2) and "µs on 1 thread" in big.reason
+    assert not (big.blas > 1 and big.kernels > 1)

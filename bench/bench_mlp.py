@@ -1,0 +1,189 @@
+"""A training step of a 784-256-256-10 ReLU MLP (softmax-CE, SGD momentum, float32) vs PyTorch.
+
+One step = forward, loss and ∂L/∂logits, backward, optimizer update. Ours: runtime.nn.MLP
+(BLAS products, generated activation/δ and fused softmax-CE kernels) with runtime.optim.SGD
+(one fused kernel over the flat parameter buffer). PyTorch: the same network with the same
+initial weights, ``torch.optim.SGD(fused=True)``, ``zero_grad(set_to_none=True)``.
+
+Thread use is what the issue is about, so several settings are timed in one run:
+
+- ours, ``planned``: runtime.threads.tune for the batch (what runtime.train.fit does);
+- ours, ``defaults``: Numba and OpenBLAS both on every core (no plan);
+- PyTorch with as many threads as cores (its default) and with 1 thread.
+
+The ratio is PyTorch's best time over ours (planned): above 1 means we are faster. Timing
+blocks of each setting alternate (so a spell of load from other processes hits all of them),
+and the median per-step time over the blocks is reported.
+
+    python bench/bench_mlp.py [--batches 64 1024] [--blocks 7] [--write]
+
+``--write`` replaces this script's section of bench/RESULTS.md (between its markers).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+START, END = "<!-- bench_mlp: start -->", "<!-- bench_mlp: end -->"
+SIZES = [784, 256, 256, 10]
+
+from runtime import threads  # noqa: E402
+
+threads.passive_wait()  # before Numba's OpenMP pool starts, as runtime.train.fit does
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def ours(batch, seed=0):
+    from runtime.nn import MLP
+    from runtime.optim import SGD
+
+    model = MLP(SIZES, "relu", loss="softmax_ce", dtype=np.float32, seed=seed)
+    opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(seed)
+    X = rng.random((batch, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], size=batch)
+
+    def step():
+        model.loss_and_backward(X, y)
+        opt.step(model.gradients())
+
+    return model, step
+
+
+def theirs(model, batch, seed=0):
+    import torch
+
+    layers = []
+    for k, (a, b) in enumerate(zip(SIZES, SIZES[1:])):
+        lin = torch.nn.Linear(a, b)
+        dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"][k]
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(dense.params["weight"]))
+            lin.bias.copy_(torch.from_numpy(dense.params["bias"]))
+        layers += [lin, torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, fused=True)
+    rng = np.random.default_rng(seed)
+    X = torch.from_numpy(rng.random((batch, SIZES[0]), dtype=np.float32))
+    y = torch.from_numpy(rng.integers(0, SIZES[-1], size=batch))
+    loss_fn = torch.nn.functional.cross_entropy
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(net(X), y).backward()
+        opt.step()
+
+    return step
+
+
+def block_time(step, steps):
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - t0) / steps
+
+
+def bench(batch, blocks, seconds_per_block=0.25):
+    import torch
+
+    n = threads.cores()
+    model, our_step = ours(batch)
+    their_step = theirs(model, batch)
+    planned = threads.tune(batch, SIZES)
+    default = threads.ThreadPlan(blas=n, kernels=min(n, numba.config.NUMBA_NUM_THREADS),
+                                 reason="no plan")
+
+    def ours_with(p):
+        def run(steps):
+            with threads.using(p):
+                return block_time(our_step, steps)
+        return run
+
+    def torch_with(t):
+        def run(steps):
+            before = torch.get_num_threads()
+            torch.set_num_threads(t)
+            try:
+                return block_time(their_step, steps)
+            finally:
+                torch.set_num_threads(before)
+        return run
+
+    settings = {"ours, planned": ours_with(planned), "ours, defaults": ours_with(default),
+                f"torch, {n} threads": torch_with(n), "torch, 1 thread": torch_with(1)}
+    steps = {}
+    for name, run in settings.items():  # warm up (compiles kernels) and size the blocks
+        run(3)
+        steps[name] = max(3, int(seconds_per_block / max(run(3), 1e-6)))
+    times = {name: [] for name in settings}
+    for _ in range(blocks):
+        for name, run in settings.items():
+            times[name].append(run(steps[name]))
+    return planned, {name: statistics.median(t) for name, t in times.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batches", type=int, nargs="+", default=[64, 1024])
+    ap.add_argument("--blocks", type=int, default=7)
+    ap.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    args = ap.parse_args(argv)
+    import torch
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    head = (f"{platform.processor() or platform.machine()}, {threads.cores()} cores, "
+            f"numpy {np.__version__} (BLAS threads {threads.blas_threads()}), numba "
+            f"{numba.__version__} ({numba.threading_layer() if _layer_started() else 'layer not started'}), "
+            f"torch {torch.__version__}; load average at start {load:.1f}")
+    lines = [f"MLP {'-'.join(map(str, SIZES))} ReLU, softmax-CE, SGD momentum 0.9, float32, "
+             f"one training step (median of {args.blocks} alternating blocks)", head, "",
+             "| batch | ours, planned | ours, defaults | torch, all cores (fused SGD) | "
+             "torch, 1 thread | speed-up vs torch's best | plan |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for batch in args.batches:
+        plan, t = bench(batch, args.blocks)
+        best_torch = min(v for k, v in t.items() if k.startswith("torch"))
+        ms = {k: f"{v * 1e3:.3f} ms" for k, v in t.items()}
+        cols = list(ms.values())
+        lines.append(f"| {batch} | {cols[0]} | {cols[1]} | {cols[2]} | {cols[3]} | "
+                     f"{best_torch / t['ours, planned']:.2f}× | BLAS {plan.blas}, kernels "
+                     f"{plan.kernels} |")
+        print(lines[-1], flush=True)
+    text = "\n".join(lines)
+    print()
+    print(text)
+    if args.write:
+        write_results(text)
+
+
+def _layer_started():
+    try:
+        numba.threading_layer()
+        return True
+    except ValueError:
+        return False
+
+
+def write_results(text):
+    path = ROOT / "bench" / "RESULTS.md"
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    section = f"{START}\n## bench_mlp.py\n\n{text}\n{END}"
+    if START in old and END in old:
+        new = old[:old.index(START)] + section + old[old.index(END) + len(END):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(new, encoding="utf-8")
+    print(f"updated {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
