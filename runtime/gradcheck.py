@@ -75,7 +75,7 @@ def numeric_jacobian(fn, inputs, wrt, eps):
 
 
 def _as_grads(grads, wrt, inputs, what):
-    if len(wrt) == 1 and not isinstance(grads, (tuple, list)):
+    if not isinstance(grads, (tuple, list)):  # a bare array is one gradient
         grads = (grads,)
     grads = list(grads)
     if len(grads) == len(inputs) and len(wrt) != len(inputs):

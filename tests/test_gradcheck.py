@@ -135,3 +135,27 @@ def test_exported_as_runtime_gradcheck():
     import runtime
 
     assert runtime.gradcheck is gradcheck
+
+
+def test_derivecli_check_passes_and_catches_a_broken_kernel(monkeypatch):
+    from click.testing import CliRunner
+
+    import runtime
+    from derivecli.cli import main
+
+    result = CliRunner().invoke(main, ["check", "bce", "tanh", "batchnorm", "dropout"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 8 and all(line.startswith("ok    ") for line in lines)
+    assert "MLP 3-5-4 (relu, batch norm)" in result.output
+
+    real = runtime.loss_and_grad
+    monkeypatch.setattr(runtime, "loss_and_grad",
+                        lambda *a, **k: (lambda lg: (lg[0], lg[1] * 1.01))(real(*a, **k)))
+    result = CliRunner().invoke(main, ["check", "mse"])
+    assert result.exit_code == 1
+    assert "FAIL  mse: runtime.loss_and_grad('mse')" in result.output
+    assert "worst at input 0" in result.output
+
+    result = CliRunner().invoke(main, ["check", "adam"])
+    assert result.exit_code == 2 and "applies to losses, activations and layers" in result.output
