@@ -178,6 +178,11 @@ def regenerate_all(root=None, write: bool = True) -> dict[str, str]:
         texts[rel] = generate_module(backend, names)
         if write:
             write_module(root / rel, texts[rel])
+    from . import numba_optim  # optimizer rules have their own generator (derive.optim rules)
+
+    texts[numba_optim.OUTPUT] = numba_optim.generate_module()
+    if write:
+        write_module(root / numba_optim.OUTPUT, texts[numba_optim.OUTPUT])
     return texts
 
 

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import sympy as sp
@@ -350,22 +348,10 @@ def regenerate(root=None, write: bool = True) -> str:
     """The module's text; written (atomically) to OUTPUT under ``root`` when ``write``."""
     text = generate_module()
     if write:
-        _write_atomic(Path(root or ROOT) / OUTPUT, text)
+        from .generate import write_module  # atomic: temporary file, then rename
+
+        write_module(Path(root or ROOT) / OUTPUT, text)
     return text
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file in the same directory, then rename: never half a module."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def drift(root=None) -> str:
