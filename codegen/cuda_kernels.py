@@ -464,6 +464,73 @@ def softmax_ce_kernels() -> list[str]:
             for kind in ("warp", "block", "check_labels")]
 
 
+# --------------------------------------------------------------------------- activations
+
+#: (kernel kind, derive's stable key, the variable the form reads)
+ACTIVATION_KINDS = (("forward", "forward", z), ("backward", "grad", z),
+                    ("backward_output", "grad_output", sp.Symbol("a", real=True)))
+
+ACTIVATION_SPAN = Template(r"""
+// ${kind} span: ${what}. NaN in gives NaN out, also where a piecewise form would pick a
+// branch (the same rule as the Numba kernels).
+__host__ __device__ inline void dc_${name}_${kind}_span_${tn}(const ${T}* __restrict__ x,
+        ${upstream_param}${T}* __restrict__ out, long long n, long long start,
+        long long stride${opt_params}) {
+    for (long long i = start; i < n; i += stride) {
+        const ${T} xi = x[i];
+        ${T} f;
+        dc_${name}_${form}_${tn}(xi${opt_args}, &f);
+        if (xi != xi) f = xi;
+        out[i] = ${result};
+    }
+}
+#if defined(__CUDACC__)
+extern "C" __global__ void ${name}_${kind}_${tn}(const ${T}* __restrict__ x,
+        ${upstream_param}${T}* __restrict__ out, long long n${opt_params}) {
+    dc_${name}_${kind}_span_${tn}(x, ${upstream_arg}out, n,
+        blockIdx.x * (long long)blockDim.x + threadIdx.x, (long long)gridDim.x * blockDim.x${opt_args});
+}
+#endif
+""")
+
+
+def _activation_kinds(d):
+    return [(kind, form, var) for kind, form, var in ACTIVATION_KINDS if form in d.stable]
+
+
+def activation_source(name: str, dtype: str) -> str:
+    d = registry.get(name)
+    tn, T = TAG[dtype], dtype
+    options = [(opt, OPTION_SYMBOLS[opt]) for opt in d.options]
+    opt_params = "".join(f", {T} {sym}" for _, sym in options)
+    opt_args = "".join(f", {sym}" for _, sym in options)
+    zsym = d.wrt[0]
+    out = []
+    for kind, form, var in _activation_kinds(d):
+        expr = d.stable[form]
+        if var != z:  # the output form reads a
+            var = next(v for v in expr.free_symbols if v.name == "a")
+        out.append(device_function(
+            f"dc_{name}_{form}_{tn}", [var] + [sym for _, sym in options], {"f": expr}, dtype,
+            doc=f"{name} {form}: {sp.sstr(expr)}"
+                + (f"\n(d{sp.sstr(d.quantity)}/d{zsym} = {sp.sstr(d.gradient(zsym))})"
+                   if form != "forward" else f"\n({sp.sstr(d.quantity)} = {sp.sstr(d.expr)})")))
+        backward = kind != "forward"
+        out.append(ACTIVATION_SPAN.substitute(
+            name=name, kind=kind, form=form, tn=tn, T=T, opt_params=opt_params, opt_args=opt_args,
+            what="out = upstream * f'" + ("(z) from a = f(z)" if var != z else "(z)")
+                 if backward else "out = f(z)",
+            upstream_param=f"const {T}* __restrict__ upstream, " if backward else "",
+            upstream_arg="upstream, " if backward else "",
+            result="upstream[i] * f" if backward else "f"))
+    return "".join(out)
+
+
+def activation_kernels(name: str) -> list[str]:
+    d = registry.get(name)
+    return [f"{name}_{kind}_{TAG[dt]}" for dt in DTYPES for kind, _, _ in _activation_kinds(d)]
+
+
 # --------------------------------------------------------------------------- optimizers
 
 OPTIM_SPAN = Template(r"""
@@ -601,6 +668,8 @@ def _kernel_source(name: str, dtype: str) -> str:
         return elementwise_loss_source(elementwise_loss(name), dtype)
     if family == "optim":
         return optimizer_source(name, dtype)
+    if family == "activations":
+        return activation_source(name, dtype)
     raise NotImplementedError(f"cuda backend: the {family} template is not written yet ({name})")
 
 
@@ -611,6 +680,8 @@ def kernel_names(name: str) -> list[str]:
         return elementwise_loss_kernels(name)
     if family_of(name) == "optim":
         return optimizer_kernels(name)
+    if family_of(name) == "activations":
+        return activation_kernels(name)
     raise NotImplementedError(f"cuda backend: no kernels for {name!r} yet")
 
 

@@ -253,6 +253,75 @@ def _softmax_plan(N: int, C: int, itemsize: int, tn: str):
     return "block", grid, block, 0, 0  # the second pass reads the row again (from L2)
 
 
+# --------------------------------------------------------------------------- activations
+
+ACTIVATION_KINDS = {  # which kernels each activation has (runtime must not import derive)
+    "sigmoid": ("forward", "backward", "backward_output"),
+    "tanh": ("forward", "backward", "backward_output"),
+    "relu": ("forward", "backward", "backward_output"),
+    "leaky_relu": ("forward", "backward", "backward_output"),
+}
+
+
+def _buffer(out, ref):
+    if out is None:
+        return launcher().xp.empty_like(ref)
+    return validate.gradient_buffer(out, ref.shape, ref.dtype)
+
+
+def activation(name, z, *, out=None, **options):
+    """a = f(z) on the device; see ``runtime.activations.activation``."""
+    from .activations import _options, canonical
+
+    name = canonical(name)
+    args = _options(name, options)
+    xp = launcher().xp
+    x = validate.float_input(z, "z", xp)
+    res = _buffer(out, x)
+    _activation_launch(name, "forward", x, None, res, args)
+    return res
+
+
+def activation_grad(name, z, upstream, *, output=None, out=None, **options):
+    """upstream ⊙ f'(z) on the device, through the saved ``output`` where derive allows; see
+    ``runtime.activations.activation_grad``."""
+    from .activations import _options, canonical
+
+    name = canonical(name)
+    args = _options(name, options)
+    xp = launcher().xp
+    use_output = (output is not None and "backward_output" in ACTIVATION_KINDS[name]
+                  and not (name == "leaky_relu" and args[0] <= 0))
+    if use_output:
+        x = validate.float_input(output, "output", xp)
+        if z is not None:
+            validate.same_shape(x, xp.asarray(z), "output", "z")
+        kind, label = "backward_output", "output"
+    else:
+        if z is None:
+            raise ValueError(f"{name}: z is needed (output=None, or leaky_relu with "
+                             f"negative_slope <= 0, where a's sign does not give z's)")
+        x = validate.float_input(z, "z", xp)
+        if output is not None:
+            validate.same_shape(x, xp.asarray(output), "z", "output")
+        kind, label = "backward", "z"
+    u = validate.like_input(upstream, "upstream", x, xp)
+    validate.same_shape(x, u, label, "upstream")
+    res = _buffer(out, x)
+    _activation_launch(name, kind, x, u, res, args)
+    return res
+
+
+def _activation_launch(name, kind, x, upstream, res, args) -> None:
+    n = int(x.size)
+    if not n:
+        return
+    T = SCALAR[x.dtype]
+    arrays = (x.reshape(-1),) + (() if upstream is None else (upstream.reshape(-1),))
+    launcher().launch("activations", f"{name}_{kind}_{TAG[x.dtype]}", _grid(n), BLOCK,
+                      (*arrays, res.reshape(-1), np.int64(n), *(T(a) for a in args)))
+
+
 # --------------------------------------------------------------------------- optimizers
 
 def _flat_device(x, name: str, dtype=None):

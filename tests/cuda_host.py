@@ -96,6 +96,31 @@ def loss_library(source: str) -> ctypes.CDLL:
     return compile_host(source, extra=_shims())
 
 
+#: Activations and their option parameters (the template's contract, as LOSS_OPTIONS).
+ACTIVATION_OPTIONS = {"sigmoid": [], "tanh": [], "relu": [], "leaky_relu": ["alpha"]}
+ACTIVATION_KINDS = ("forward", "backward", "backward_output")
+
+
+def _activation_shims() -> str:
+    out = []
+    for tn, (T, _, _) in TYPES.items():
+        for name, opts in ACTIVATION_OPTIONS.items():
+            for kind in ACTIVATION_KINDS:
+                up = kind != "forward"
+                params = "".join(f", {T} {o}" for o in opts)
+                args = "".join(f", {o}" for o in opts)
+                out.append(
+                    f'extern "C" void h_{name}_{kind}_span_{tn}(const {T}* x, '
+                    f'{f"const {T}* u, " if up else ""}{T}* out, long long n, long long start, '
+                    f'long long stride{params}) {{\n    dc_{name}_{kind}_span_{tn}(x, '
+                    f'{"u, " if up else ""}out, n, start, stride{args}); }}\n')
+    return "".join(out)
+
+
+def activation_library(source: str) -> ctypes.CDLL:
+    return compile_host(source, extra=_activation_shims())
+
+
 def optim_rules():
     """{kernel base name: (kind, spec)}: update rules ("rule") and norm reductions ("norm")."""
     from codegen import cuda_kernels
@@ -149,8 +174,10 @@ class HostLauncher:
     xp = np
 
     def __init__(self, lib: ctypes.CDLL | None = None, *, optim: ctypes.CDLL | None = None,
-                 threads: int = 5, sms: int = 2, opt_in: bool = False):
+                 activations: ctypes.CDLL | None = None, threads: int = 5, sms: int = 2,
+                 opt_in: bool = False):
         self.lib, self.optim, self.threads, self.sms, self.opt_in = lib, optim, threads, sms, opt_in
+        self.activations = activations
         self.launches: list[tuple[str, int, int, int]] = []
         for tn, (_, _, ct) in TYPES.items():
             if lib is not None:
@@ -176,6 +203,8 @@ class HostLauncher:
         base, tn = name.rsplit("_", 1)
         if family == "optim":
             self._optim(base, tn, args)
+        elif family == "activations":
+            self._activation(base, tn, args)
         elif base == "dc_finalize":
             acc, divisor_ptr, divisor, out = args
             d = divisor_ptr[0] if divisor_ptr is not None else divisor
@@ -192,6 +221,21 @@ class HostLauncher:
             self._softmax_ce(tn, args, width, shared_mem)
         else:
             raise NotImplementedError(f"HostLauncher cannot emulate {name}")
+
+    def _activation(self, base, tn, args):
+        _, np_t, ct = TYPES[tn]
+        name = next(a for a in ACTIVATION_OPTIONS if base.startswith(a + "_")
+                    and base[len(a) + 1:] in ACTIVATION_KINDS)
+        kind = base[len(name) + 1:]
+        nopt = len(ACTIVATION_OPTIONS[name])
+        arrays = args[:3 if kind != "forward" else 2]
+        n, opts = int(args[len(arrays)]), args[len(arrays) + 1:]
+        assert len(opts) == nopt and all(isinstance(o, np_t) for o in opts), (base, opts)
+        assert all(a.dtype == np_t for a in arrays)
+        fn = getattr(self.activations, f"h_{base}_span_{tn}")
+        for k in range(self.threads):
+            fn(*(_ptr(a) for a in arrays), ctypes.c_longlong(n), ctypes.c_longlong(k),
+               ctypes.c_longlong(self.threads), *(ct(o) for o in opts))
 
     def _optim(self, base, tn, args):
         _, np_t, ct = TYPES[tn]

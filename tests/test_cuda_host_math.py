@@ -443,3 +443,91 @@ def test_clip_grad_value_and_nan_norm(host_optim):
         cuda_dispatch.clip_grad_value_(g, -1)
     with pytest.raises(ValueError, match=r"grad has 3 elements but param has 4"):
         cuda_dispatch.optimizer_step("sgd", np.zeros(4), np.zeros(3), (), (0.1,))
+
+
+# --------------------------------------------------------------------------- activations
+
+@pytest.fixture()
+def host_act():
+    from runtime.generated import cupy_activations
+
+    launcher = cuda_host.HostLauncher(
+        activations=cuda_host.activation_library(cupy_activations.SOURCE))
+    old = cuda_dispatch.set_launcher(launcher)
+    yield launcher
+    cuda_dispatch.set_launcher(old)
+
+
+def act_reference(name, z, alpha=0.01):
+    """(f(z), f'(z)) from the textbook formulas in float64 (NaN in, NaN out)."""
+    z = z.astype(np.float64)
+    with np.errstate(all="ignore"):
+        if name == "sigmoid":
+            a = np.where(z >= 0, 1 / (1 + np.exp(-z)), np.exp(z) / (1 + np.exp(z)))
+            d = a * (1 - a)
+        elif name == "tanh":
+            a = np.tanh(z)
+            d = 1 - a * a
+        elif name == "relu":
+            a, d = np.where(z > 0, z, 0.0), np.where(z > 0, 1.0, 0.0)
+        else:
+            a, d = np.where(z > 0, z, alpha * z), np.where(z > 0, 1.0, alpha)
+    nan = np.isnan(z)
+    a[nan], d[nan] = np.nan, np.nan
+    return a, d
+
+
+ACTS = [("sigmoid", {}), ("tanh", {}), ("relu", {}), ("leaky_relu", {}),
+        ("leaky_relu", {"negative_slope": 0.2})]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name,opts", ACTS, ids=[f"{n}{o or ''}" for n, o in ACTS])
+def test_activations_match_textbook(host_act, name, opts, dtype):
+    rng = np.random.default_rng(21)
+    z = np.concatenate([rng.normal(0, 3, 200), [0.0, -0.0, 1e4, -1e4, 88.0, -88.0, 1e-30,
+                                                 np.nan, np.inf, -np.inf]]).astype(dtype)
+    u = rng.normal(size=z.size).astype(dtype)
+    want_a, want_d = act_reference(name, z, opts.get("negative_slope", 0.01))
+    want_a = want_a.astype(dtype)
+    a = cuda_dispatch.activation(name, z, **opts)
+    assert a.dtype == dtype
+    assert_close(a, want_a, dtype, f"{name} forward")
+    finite = np.isfinite(z)
+    g = cuda_dispatch.activation_grad(name, z, u, **opts)
+    assert_close(g[finite], (u * want_d)[finite], dtype, f"{name} backward")
+    assert np.isnan(g[np.isnan(z)]).all()
+    g_out = cuda_dispatch.activation_grad(name, None, u, output=a, **opts)
+    assert_close(g_out[finite], (u * want_d)[finite], dtype, f"{name} backward through a")
+    assert host_act.launches[-1][0].startswith(f"{name}_backward_output")
+
+
+def test_activations_match_numba(host_act):
+    try:
+        from runtime.activations import activation, activation_grad
+        activation("relu", np.zeros(2))
+    except (ImportError, AttributeError, KeyError) as err:
+        pytest.skip(f"the Numba activation kernels are not available yet ({err!r})")
+    rng = np.random.default_rng(22)
+    for name, opts in ACTS:
+        for dtype in DTYPES:
+            z = np.concatenate([rng.normal(0, 3, 100), [0.0, 1e4, -1e4, np.nan]]).astype(dtype)
+            u = rng.normal(size=z.size).astype(dtype)
+            assert_close(cuda_dispatch.activation(name, z, **opts), activation(name, z, **opts),
+                         dtype, f"{name} forward vs Numba")
+            a = activation(name, z, **opts)
+            for kw in ({}, {"output": a}):
+                zz = None if kw else z
+                assert_close(cuda_dispatch.activation_grad(name, zz, u, **kw, **opts),
+                             activation_grad(name, zz, u, **kw, **opts), dtype,
+                             f"{name} backward {list(kw)} vs Numba")
+
+
+def test_activation_bad_inputs(host_act):
+    z = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"upstream has shape \(3,\) but z has shape \(4,\)"):
+        cuda_dispatch.activation_grad("relu", z, np.zeros(3))
+    with pytest.raises(ValueError, match="z is needed"):
+        cuda_dispatch.activation_grad("relu", None, z)
+    with pytest.raises(TypeError, match="unexpected option"):
+        cuda_dispatch.activation("relu", z, negative_slope=0.1)
