@@ -433,8 +433,12 @@ class Sequential:
     def predict_proba(self, X) -> np.ndarray:
         out = self._forward(X, training=False)
         if self.loss_name == "softmax_ce":
-            e = np.exp(out - out.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
+            # The fused kernel's per-sample gradient is softmax(z) − onehot(label): with the
+            # argmax as label, adding the one back loses nothing (that probability is ≥ 1/C).
+            labels = out.argmax(axis=1)
+            _, p = _loss_and_grad("softmax_ce", out, labels, reduction="none")
+            p[np.arange(len(labels)), labels] += 1
+            return p
         if self.loss_name == "bce":
             return _activations().activation("sigmoid", out)
         raise ValueError(f"predict_proba needs a classification head, the loss is {self.loss_name!r}")
