@@ -32,11 +32,14 @@ import numba
 import numpy as np
 
 from .generated import numba_optim as _gen
+from .threads import KERNELS_MIN_ELEMENTS
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "PARALLEL_MIN"]
 
-#: Arrays at least this long are updated by the parallel kernel (below: no thread wake-up cost).
-PARALLEL_MIN = 1 << 16
+#: Arrays at least this long are updated by the parallel kernel (below: no thread wake-up cost);
+#: the threshold runtime.threads measured for elementwise kernels. A thread plan that leaves
+#: Numba one thread (runtime.threads.using) keeps every update serial.
+PARALLEL_MIN = KERNELS_MIN_ELEMENTS
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 # torch.optim keywords accepted for drop-in use: the kernels are always fused, so foreach/fused
