@@ -277,9 +277,28 @@ def _nanmax(x):
 '''
 
 
-def generate_module() -> str:
-    """The source of runtime/generated/numba_optim.py."""
+#: Registry names (group "optimizer") -> the rule families their kernels come from.
+FAMILIES = {"sgd": ("sgd",), "momentum": ("sgd",), "adagrad": ("adagrad",),
+            "rmsprop": ("rmsprop",), "adam": ("adam",), "adamw": ("adamw",),
+            "clip_grad_value": ("clip_grad_value",), "clip_grad_norm": ("clip_grad_norm",)}
+
+
+def generate_module(names=()) -> str:
+    """The source of a module with the kernels of the optimizer derivations ``names``
+    (registry names, e.g. "adam", "clip_grad_norm"); every rule when empty, which is
+    runtime/generated/numba_optim.py."""
     rules, norms = _rules(), _norms()
+    if names:
+        from derive import registry
+
+        wanted = [registry.canonical(n) for n in names]
+        unknown = [n for n in wanted if n not in FAMILIES]
+        if unknown:
+            raise NotImplementedError(f"codegen.numba_optim makes optimizer and clipping kernels; "
+                                      f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not one")
+        families = {f for n in wanted for f in FAMILIES[n]}
+        rules = tuple(r for r in rules if r.optimizer in families)
+        norms = norms if "clip_grad_norm" in families else ()
     printers = {dt: NumbaPrinter(dt, mathlib=False) for dt in DTYPES}
     head = [
         "# generated, do not edit: regenerate with `python -m codegen.numba_optim --update`",

@@ -142,3 +142,21 @@ def test_norm_kernels(norm, dtype, parallel):
         if n:
             g[n // 2] = np.nan
             assert np.isnan(spec["finish"](spec["kernels"][parallel](g, *extra), *extra))
+
+
+def test_module_for_chosen_derivations(tmp_path):
+    import importlib.util
+
+    path = tmp_path / "my_adam.py"
+    path.write_text(gen.generate_module(["adam", "clip_norm"]), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("my_adam", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert sorted(mod.RULES) == ["adam", "adam_amsgrad", "adam_amsgrad_wd", "adam_wd", "clip_grad_scale"]
+    assert "norm_sum_sq" in mod.NORMS
+    p, g = np.ones(4), np.full(4, 0.5)
+    m, v = np.zeros(4), np.zeros(4)
+    mod.RULES["adam"]["kernels"][("float64", False)](p, g, m, v, *mod.adam_scalars(1, 0.1, 0.9, 0.999, 1e-8, 0.0))
+    np.testing.assert_allclose(p, 1 - 0.1 * 0.5 / (0.5 + 1e-8), rtol=1e-15)  # step 1: θ − lr·sign(g)
+    with pytest.raises(NotImplementedError, match="bce"):
+        gen.generate_module(["bce"])
