@@ -160,3 +160,42 @@ def test_module_for_chosen_derivations(tmp_path):
     np.testing.assert_allclose(p, 1 - 0.1 * 0.5 / (0.5 + 1e-8), rtol=1e-15)  # step 1: θ − lr·sign(g)
     with pytest.raises(NotImplementedError, match="bce"):
         gen.generate_module(["bce"])
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(UPDATES), dtype=st.sampled_from(["float32", "float64"]),
+       n=st.integers(0, 300), seed=st.integers(0, 2**31 - 1),
+       lr=st.floats(1e-4, 0.5), momentum=st.floats(0.05, 0.99), beta1=st.floats(0.0, 0.99),
+       beta2=st.floats(0.5, 0.9999), weight_decay=st.floats(0.0, 0.3), eps=st.floats(1e-8, 1e-2))
+def test_kernels_property(name, dtype, n, seed, lr, momentum, beta1, beta2, weight_decay, eps):
+    r = G.RULES[name]
+    opts = r["options"]
+    hyper = {"lr": lr, "eps": eps, "weight_decay": weight_decay if opts.get("weight_decay", True) else 0.0}
+    if r["optimizer"] == "sgd":
+        hyper.update(momentum=momentum if opts["momentum"] else 0.0,
+                     dampening=0.0 if opts["nesterov"] else 0.3, nesterov=opts["nesterov"])
+        hyper.pop("eps")
+    elif r["optimizer"] == "adagrad":
+        hyper.update(lr_decay=0.01, initial_accumulator_value=0.1)
+    elif r["optimizer"] == "rmsprop":
+        hyper.update(alpha=beta2, momentum=momentum if opts["momentum"] else 0.0,
+                     centered=opts["centered"])
+    else:
+        hyper.update(betas=(beta1, beta2), amsgrad=opts["amsgrad"])
+    kw = {k: v for k, v in hyper.items() if k not in ("betas", "nesterov", "centered", "amsgrad")}
+    if "betas" in hyper:
+        kw["beta1"], kw["beta2"] = hyper["betas"]
+    kw = {k: kw.get(k, 0.0) for k in r["hyper"]}
+    rng = np.random.default_rng(seed)
+    p = rng.standard_normal(n).astype(dtype)
+    state = [np.full(n, fill, dtype=dtype) for fill in r["init"](**kw)]
+    ref_p, ref_state = p.astype(np.float64), init_state(r["optimizer"], hyper, n)
+    for t in (1, 2, 3):
+        g = rng.standard_normal(n).astype(dtype)
+        r["kernels"][(dtype, False)](p, g, *state, *[np.dtype(dtype).type(x) for x in r["scalars"](t, **kw)])
+        ref_p = ref_step(r["optimizer"], ref_p, g, ref_state, hyper, t)
+    if n:
+        assert rel_err(p, ref_p) <= TOL[dtype]
