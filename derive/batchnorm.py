@@ -40,6 +40,9 @@ inv_std = sp.Symbol("inv_std", positive=True)  # 1/√(σ² + ε)
 mean_g = sp.Symbol("mean_g", real=True)  # (1/N) Σ g_i
 mean_gxhat = sp.Symbol("mean_gxhat", real=True)  # (1/N) Σ g_i x̂_i
 
+momentum = sp.Symbol("momentum", positive=True)  # running statistics' update weight
+running = sp.Symbol("running", real=True)  # a running statistic before the update
+
 # Dropout.
 p = sp.Symbol("p", positive=True)  # drop probability
 m = sp.Symbol("m", nonnegative=True)  # the keep mask, 0 or 1
@@ -196,6 +199,9 @@ def batchnorm() -> Derivation:
 
     # The elementwise forms a kernel evaluates, given the batch reductions; proved equal.
     kernel = {
+        "inv_std": 1 / STD,
+        "running_mean": (1 - momentum) * running + momentum * mu,  # torch's update
+        "running_var": (1 - momentum) * running + momentum * var * N / (N - 1),  # unbiased
         "xhat": (x_s - mu) * inv_std,
         "y": gamma * xhat_s + shift,
         "grad_x": gamma * inv_std * (g_s - mean_g - xhat_s * mean_gxhat),
@@ -203,6 +209,8 @@ def batchnorm() -> Derivation:
         "grad_gamma": g_s * xhat_s,  # summed over the batch
         "grad_beta": g_s,  # summed over the batch
     }
+    # xhat with inv_std = 1/√(σ² + ε) is the definition; the two forms are the same function.
+    _agree_numerically(kernel["xhat"].subs(inv_std, kernel["inv_std"]).subs(x_s, x[k]), xhat_of(k))
     as_closed = kernel["grad_x"].subs({g_s: g[k], xhat_s: xhat[k], inv_std: 1 / STD,
                                        mean_g: _sum(g[i]) / N, mean_gxhat: _sum(g[i] * xhat[i]) / N})
     _agree_numerically(_name_xhat(as_closed), _name_xhat(closed))

@@ -51,6 +51,13 @@ def _loss_and_grad(name, pred, target, **kw):
     return loss_and_grad(name, pred, target, **kw)
 
 
+def _layer_kernel(name, dtype):
+    """A kernel of runtime/generated/numba_layers.py (printed from derive/batchnorm.py)."""
+    from .generated import kernels
+
+    return kernels("numba_layers")[(name, np.dtype(dtype).name)]
+
+
 def _buffer(cache: dict, key, shape, dtype) -> np.ndarray:
     """A reusable work array (fresh pages on every step cost more than the arithmetic)."""
     a = cache.get(key)
@@ -175,6 +182,7 @@ class BatchNorm(Layer):
     with ``momentum`` (the running variance uses the unbiased estimate, as torch). Evaluation:
     normalise by the running statistics. Backward (training mode) is derive.batchnorm's rule
     ∂L/∂x = γ/√(σ²+ε) (g − mean(g) − x̂ mean(g x̂)); in evaluation mode the layer is affine.
+    Both directions run the kernels generated from that derivation (runtime/generated/numba_layers.py).
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
@@ -200,41 +208,30 @@ class BatchNorm(Layer):
         self.running_var = np.ones(self.num_features, dtype=dt)
 
     def forward(self, x, training):
-        n = x.shape[0]
+        n, dt = x.shape[0], x.dtype
         self._training = training
+        if training and n < 2:
+            raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
+                             f"got input of shape {x.shape}")
+        x = np.ascontiguousarray(x)
+        self._inv_std = _buffer(self._work, "inv_std", (self.num_features,), dt)
+        self._xhat = _buffer(self._work, "xhat", x.shape, dt)
+        y = _buffer(self._work, "y", x.shape, dt)
+        w, b = self.params["weight"], self.params["bias"]
         if training:
-            if n < 2:
-                raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
-                                 f"got input of shape {x.shape}")
-            mean = x.mean(axis=0)
-            centred = x - mean
-            var = np.einsum("ij,ij->j", centred, centred) / n  # biased: normalisation uses 1/N
-            m = self.momentum
-            self.running_mean *= 1 - m
-            self.running_mean += m * mean
-            self.running_var *= 1 - m
-            self.running_var += m * var * (n / (n - 1))
+            _layer_kernel("batchnorm_train", dt)(x, w, b, self.eps, self.momentum, self.running_mean,
+                                                 self.running_var, self._inv_std, self._xhat, y)
         else:
-            centred = x - self.running_mean
-            var = self.running_var
-        self._inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
-        self._xhat = centred
-        self._xhat *= self._inv_std
-        return self._xhat * self.params["weight"] + self.params["bias"]
+            _layer_kernel("batchnorm_eval", dt)(x, w, b, self.eps, self.running_mean,
+                                                self.running_var, self._inv_std, self._xhat, y)
+        return y
 
     def backward(self, g, need_input_grad=True):
-        xhat, gamma = self._xhat, self.params["weight"]
-        np.einsum("ij,ij->j", g, xhat, out=self.grads["weight"])  # Σ g x̂
-        np.sum(g, axis=0, out=self.grads["bias"])  # Σ g
-        if not need_input_grad:
-            return None
-        scale = gamma * self._inv_std
-        if not self._training:
-            return g * scale
-        n = g.shape[0]
-        mean_g = self.grads["bias"] / n
-        mean_gxhat = self.grads["weight"] / n
-        return (g - mean_g - xhat * mean_gxhat) * scale
+        dx = _buffer(self._work, "dx", g.shape, g.dtype)
+        name = "batchnorm_backward" if self._training else "batchnorm_backward_eval"
+        _layer_kernel(name, g.dtype)(np.ascontiguousarray(g), self._xhat, self.params["weight"],
+                                     self._inv_std, dx, self.grads["weight"], self.grads["bias"])
+        return dx if need_input_grad else None
 
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
@@ -253,7 +250,7 @@ class Dropout(Layer):
             raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.reseed(seed)
-        self._scale = None
+        self._mask = None
 
     def reseed(self, seed):
         self.seed = seed
@@ -261,15 +258,23 @@ class Dropout(Layer):
 
     def forward(self, x, training):
         if not training or self.p == 0:
-            self._scale = None
+            self._mask = None
             return x
         keep = self.rng.random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32)
-        # m/(1 − p): the kept inputs' scale (derive.batchnorm.dropout's y = m x/(1 − p))
-        self._scale = (keep >= self.p).astype(x.dtype) * x.dtype.type(1 / (1 - self.p))
-        return x * self._scale
+        self._mask = (keep >= self.p).astype(x.dtype)  # m: 1 keeps an input, 0 drops it
+        y = _buffer(self._work, "y", x.shape, x.dtype)
+        _layer_kernel("dropout", x.dtype)(np.ascontiguousarray(x).reshape(-1),
+                                          self._mask.reshape(-1), self.p, y.reshape(-1))
+        return y
 
     def backward(self, upstream, need_input_grad=True):
-        return upstream if self._scale is None else upstream * self._scale
+        if self._mask is None:
+            return upstream
+        dx = _buffer(self._work, "dx", upstream.shape, upstream.dtype)
+        _layer_kernel("dropout_backward", upstream.dtype)(
+            np.ascontiguousarray(upstream).reshape(-1), self._mask.reshape(-1), self.p,
+            dx.reshape(-1))
+        return dx
 
     def extra_repr(self):
         return f"p={self.p}"

@@ -50,8 +50,8 @@ def _mask_module(torch, layer):
 
     class MaskOf(torch.nn.Module):
         def forward(self, x):
-            s = layer._scale
-            return x if s is None else x * torch.from_numpy(s.astype(np.float64))
+            m = layer._mask
+            return x if m is None else x * torch.from_numpy(m.astype(np.float64)) / (1 - layer.p)
 
     return MaskOf()
 
@@ -130,7 +130,7 @@ def test_mixed_activations_batchnorm_dropout_match_torch():
     tmodel.eval()
     for layer in model.layers:
         if isinstance(layer, Dropout):
-            layer._scale = None  # evaluation: torch copy multiplies by nothing
+            layer._mask = None  # evaluation: torch copy multiplies by nothing
     np.testing.assert_allclose(model.forward(X, training=False),
                                tmodel(torch.from_numpy(X)).detach().numpy(), rtol=1e-10)
 
@@ -347,7 +347,7 @@ def test_dropout_matches_the_derived_rule():
     x = np.random.default_rng(1).normal(size=(3, 4))
     drop.forward(x, training=True)
     g = np.ones_like(x)
-    mask = (drop._scale != 0).astype(float)
+    mask = drop._mask.astype(float)
     rule = np.vectorize(lambda m, gg: float(d.gradient().subs({B.m: m, B.g_d: gg, B.p: 0.4})))
     np.testing.assert_allclose(drop.backward(g), rule(mask, g), rtol=1e-6)
 
@@ -373,3 +373,32 @@ def test_bad_input():
         model.forward(np.ones((2, 5)))
     with pytest.raises(ValueError, match="dtype must be float32 or float64"):
         MLP([2, 1], dtype=np.int32)
+
+
+def test_batchnorm_float32_kernels_match_torch():
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(64, 16)) * 3 + 2).astype(np.float32)
+    g = rng.normal(size=(64, 16)).astype(np.float32)
+    bn = Sequential([BatchNorm(16)], loss="mse", dtype=np.float32).layers[0]
+    bn.params["weight"][...] = rng.normal(size=16)
+    tbn = torch.nn.BatchNorm1d(16)
+    with torch.no_grad():
+        tbn.weight.copy_(torch.from_numpy(bn.params["weight"]))
+    xt = torch.from_numpy(x).requires_grad_()
+    yt = tbn.train()(xt)
+    yt.backward(torch.from_numpy(g))
+    y = bn.forward(x, training=True)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.backward(g), xt.grad.numpy(), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(bn.grads["weight"], tbn.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bn.running_var, tbn.running_var.numpy(), rtol=1e-5)
+
+
+def test_generated_layer_kernels_are_up_to_date():
+    pytest.importorskip("sympy", reason="regenerating needs derive (SymPy)")
+    from codegen.numba_layers import drift
+
+    diff = drift()
+    assert diff == "", f"runtime/generated/numba_layers.py drifted; run `python -m codegen.numba_layers --update`:\n{diff}"

@@ -1,0 +1,260 @@
+"""Numba kernels for batch normalisation and inverted dropout, printed from derive/batchnorm.py.
+
+The loops (reductions over the batch axis of a batch-major (N, F) array, then one elementwise
+pass) are the template; every formula inside them is a kernel form of the ``batchnorm`` and
+``dropout`` derivations (``Derivation.stable``), printed by :class:`codegen.numba_printer.NumbaPrinter`.
+Sums over the batch accumulate in float64.
+
+Calling convention (``runtime/nn.py`` relies on it), ``S`` = ``f32`` or ``f64``:
+
+- ``batchnorm_train_S(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y)``
+  (running statistics updated in place; inv_std, xhat, y written)
+- ``batchnorm_eval_S(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y)``
+- ``batchnorm_backward_S(g, xhat, gamma, inv_std, dx, dgamma, dbeta)`` (training mode)
+- ``batchnorm_backward_eval_S(g, xhat, gamma, inv_std, dx, dgamma, dbeta)``
+- ``dropout_S(x, mask, p, y)``, ``dropout_backward_S(g, mask, p, dx)`` on 1-D arrays, ``mask``
+  of 0/1 in the data's dtype.
+
+``python -m codegen.numba_layers --update`` rewrites ``runtime/generated/numba_layers.py``;
+``--check`` exits 1 with a diff when the committed module has drifted.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import sys
+from pathlib import Path
+
+import sympy as sp
+
+from .numba_printer import NumbaPrinter, constant_lines
+
+GENERATOR_VERSION = "1"
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = "runtime/generated/numba_layers.py"
+SUFFIX = {"float32": "f32", "float64": "f64"}
+FASTMATH = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
+
+
+def _forms():
+    from derive import get
+
+    return get("batchnorm"), get("dropout")
+
+
+def source_hash(bn, drop) -> str:
+    h = hashlib.sha256(f"numba_layers generator {GENERATOR_VERSION}\n".encode())
+    for d in (bn, drop):
+        for key, expr in sorted(d.stable.items()):
+            h.update(f"{d.name}:{key}:{sp.srepr(expr)}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _kernel_source(bn, drop, dtype: str, printer: NumbaPrinter) -> str:
+    s = SUFFIX[dtype]
+    f = bn.stable
+
+    def pr(key, d=f, **names):
+        # Symbols print under the names given (array elements, loop locals); the rest as is.
+        printer.symbol_names = {k: v for k, v in names.items()}
+        try:
+            return printer.doprint(d[key])
+        finally:
+            printer.symbol_names = {}
+
+    deco = '@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)'
+    stats = dict(epsilon="eps_", **{"sigma^2": "var"})
+    elem = dict(x="x[i, j]", mu="mu[j]", inv_std="inv_std[j]")
+    out = dict(xhat="xh", gamma="gamma[j]", beta="beta[j]")
+    back = dict(g="g[i, j]", xhat="xhat[i, j]", gamma="gamma[j]", inv_std="inv_std[j]",
+                mean_g="mean_g[j]", mean_gxhat="mean_gxhat[j]")
+    sums = dict(g="g[i, j]", xhat="xhat[i, j]")
+    return f'''
+{deco}
+def _batch_mean_var_{s}(x):
+    """Per-feature mean and biased variance (1/N) of x (N, F), accumulated in float64."""
+    n, nf = x.shape
+    acc = np.zeros(nf, dtype=np.float64)
+    for i in range(n):
+        for j in range(nf):
+            acc[j] += x[i, j]
+    mean = acc / n
+    acc[:] = 0.0
+    for i in range(n):
+        for j in range(nf):
+            d = x[i, j] - mean[j]
+            acc[j] += d * d
+    return mean, acc / n
+
+
+{deco}
+def _normalise_{s}(x, gamma, beta, mu, inv_std, xhat, y):
+    n, nf = x.shape
+    for i in range(n):
+        for j in range(nf):
+            xh = {pr("xhat", **elem)}
+            xhat[i, j] = xh
+            y[i, j] = {pr("y", **out)}
+
+
+{deco}
+def batchnorm_train_{s}(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
+    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
+    n, nf = x.shape
+    eps_ = np.{dtype}(eps)
+    mean, variance = _batch_mean_var_{s}(x)
+    mu = np.empty(nf, dtype=x.dtype)
+    N = n
+    for j in range(nf):
+        var = variance[j]
+        mu_j = mean[j]
+        inv_std[j] = {pr("inv_std", **stats)}
+        mu[j] = mu_j
+        running = running_mean[j]
+        running_mean[j] = {pr("running_mean", mu="mu_j")}
+        running = running_var[j]
+        running_var[j] = {pr("running_var", **{"sigma^2": "var"})}
+    _normalise_{s}(x, gamma, beta, mu, inv_std, xhat, y)
+
+
+{deco}
+def batchnorm_eval_{s}(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
+    """Evaluation mode: normalise by the running statistics."""
+    nf = x.shape[1]
+    eps_ = np.{dtype}(eps)
+    for j in range(nf):
+        var = running_var[j]
+        inv_std[j] = {pr("inv_std", **stats)}
+    _normalise_{s}(x, gamma, beta, running_mean, inv_std, xhat, y)
+
+
+{deco}
+def _sums_{s}(g, xhat, dgamma, dbeta):
+    """∂L/∂γ = Σ g x̂ and ∂L/∂β = Σ g over the batch, accumulated in float64."""
+    n, nf = g.shape
+    sg = np.zeros(nf, dtype=np.float64)
+    sgx = np.zeros(nf, dtype=np.float64)
+    for i in range(n):
+        for j in range(nf):
+            sg[j] += {pr("grad_beta", **sums)}
+            sgx[j] += {pr("grad_gamma", **sums)}
+    for j in range(nf):
+        dgamma[j] = sgx[j]
+        dbeta[j] = sg[j]
+    return sg, sgx
+
+
+{deco}
+def batchnorm_backward_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
+    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
+    n, nf = g.shape
+    sg, sgx = _sums_{s}(g, xhat, dgamma, dbeta)
+    mean_g = (sg / n).astype(g.dtype)
+    mean_gxhat = (sgx / n).astype(g.dtype)
+    for i in range(n):
+        for j in range(nf):
+            dx[i, j] = {pr("grad_x", **back)}
+
+
+{deco}
+def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
+    """Evaluation mode: μ and σ² are constants, the layer is affine."""
+    n, nf = g.shape
+    _sums_{s}(g, xhat, dgamma, dbeta)
+    for i in range(n):
+        for j in range(nf):
+            dx[i, j] = {pr("grad_x_eval", **back)}
+
+
+{deco}
+def dropout_{s}(x, mask, p, y):
+    """Inverted dropout forward: y = m x/(1 − p)."""
+    p = np.{dtype}(p)
+    for i in range(x.shape[0]):
+        y[i] = {pr("y", drop.stable, x="x[i]", m="mask[i]")}
+
+
+{deco}
+def dropout_backward_{s}(g, mask, p, dx):
+    """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    p = np.{dtype}(p)
+    for i in range(g.shape[0]):
+        dx[i] = {pr("grad_x", drop.stable, g="g[i]", m="mask[i]")}
+'''
+
+
+def generate_module() -> str:
+    """The source of runtime/generated/numba_layers.py."""
+    bn, drop = _forms()
+    printers = {dt: NumbaPrinter(dt, mathlib=False) for dt in SUFFIX}
+    bodies = [_kernel_source(bn, drop, dt, printers[dt]) for dt in SUFFIX]
+    table = ["KERNELS = {"]
+    for dt, s in SUFFIX.items():
+        for k in ("batchnorm_train", "batchnorm_eval", "batchnorm_backward",
+                  "batchnorm_backward_eval", "dropout", "dropout_backward"):
+            table.append(f"    ({k!r}, {dt!r}): {k}_{s},")
+    table.append("}")
+    head = "\n".join([
+        "# generated, do not edit: regenerate with `python -m codegen.numba_layers --update`",
+        f"# Generator: codegen.numba_layers, version {GENERATOR_VERSION}",
+        "# Derivations: batchnorm, dropout (derive/batchnorm.py)",
+        f"# Source hash: sha256:{source_hash(bn, drop)} (of the SymPy kernel forms printed below)",
+        '"""Batch normalisation and inverted dropout kernels, generated from derive/batchnorm.py.',
+        "",
+        "Standalone: imports numpy, numba and math only; kernels compile on first call and are",
+        "cached on disk. Batch-norm arrays are (N, F) C-contiguous, parameters (F,); dropout",
+        'arrays are 1-D. KERNELS[(name, dtype)] indexes them (see codegen/numba_layers.py)."""',
+        "import math  # noqa: F401  (printed expressions may use math.sqrt)",
+        "",
+        "import numba",
+        "import numpy as np",
+        "",
+        f"FASTMATH = {{{', '.join(repr(f) for f in FASTMATH)}}}  # keeps NaN/Inf semantics",
+    ])
+    consts = constant_lines(*printers.values())
+    parts = [head]
+    if consts:
+        parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"
+                     + "\n".join(consts))
+    parts += [b.strip("\n") for b in bodies]
+    parts.append("\n".join(table))
+    return "\n\n\n".join(parts) + "\n"
+
+
+def regenerate(root=None, write: bool = True) -> str:
+    text = generate_module()
+    if write:
+        from .generate import write_module  # atomic: temporary file, then rename
+
+        write_module(Path(root or ROOT) / OUTPUT, text)
+    return text
+
+
+def drift(root=None) -> str:
+    """A unified diff between the committed module and a fresh generation ("" if none)."""
+    path = Path(root or ROOT) / OUTPUT
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    new = regenerate(root, write=False)
+    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
+                                        f"{OUTPUT} (committed)", f"{OUTPUT} (regenerated)"))
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m codegen.numba_layers",
+                                 description="generate runtime/generated/numba_layers.py")
+    ap.add_argument("--update", action="store_true", help="rewrite the committed module")
+    ap.add_argument("--check", action="store_true", help="exit 1 with a diff when it drifted")
+    args = ap.parse_args(argv)
+    if args.update:
+        regenerate()
+        print(f"wrote {OUTPUT}")
+        return 0
+    diff = drift()
+    sys.stdout.write(diff or f"{OUTPUT} is up to date\n")
+    return 1 if diff and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

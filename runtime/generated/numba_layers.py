@@ -1,0 +1,259 @@
+# generated, do not edit: regenerate with `python -m codegen.numba_layers --update`
+# Generator: codegen.numba_layers, version 1
+# Derivations: batchnorm, dropout (derive/batchnorm.py)
+# Source hash: sha256:77d401c846f66d89 (of the SymPy kernel forms printed below)
+"""Batch normalisation and inverted dropout kernels, generated from derive/batchnorm.py.
+
+Standalone: imports numpy, numba and math only; kernels compile on first call and are
+cached on disk. Batch-norm arrays are (N, F) C-contiguous, parameters (F,); dropout
+arrays are 1-D. KERNELS[(name, dtype)] indexes them (see codegen/numba_layers.py)."""
+import math  # noqa: F401  (printed expressions may use math.sqrt)
+
+import numba
+import numpy as np
+
+FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
+
+
+# float32 constants: typed globals, so no literal promotes a loop to float64
+_F32_1P0 = np.float32(1.0)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _batch_mean_var_f32(x):
+    """Per-feature mean and biased variance (1/N) of x (N, F), accumulated in float64."""
+    n, nf = x.shape
+    acc = np.zeros(nf, dtype=np.float64)
+    for i in range(n):
+        for j in range(nf):
+            acc[j] += x[i, j]
+    mean = acc / n
+    acc[:] = 0.0
+    for i in range(n):
+        for j in range(nf):
+            d = x[i, j] - mean[j]
+            acc[j] += d * d
+    return mean, acc / n
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y):
+    n, nf = x.shape
+    for i in range(n):
+        for j in range(nf):
+            xh = inv_std[j]*(-mu[j] + x[i, j])
+            xhat[i, j] = xh
+            y[i, j] = beta[j] + gamma[j]*xh
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
+    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
+    n, nf = x.shape
+    eps_ = np.float32(eps)
+    mean, variance = _batch_mean_var_f32(x)
+    mu = np.empty(nf, dtype=x.dtype)
+    N = n
+    for j in range(nf):
+        var = variance[j]
+        mu_j = mean[j]
+        inv_std[j] = (_F32_1P0/math.sqrt(eps_ + var))
+        mu[j] = mu_j
+        running = running_mean[j]
+        running_mean[j] = mu_j*momentum + running*(_F32_1P0 - momentum)
+        running = running_var[j]
+        running_var[j] = momentum*var*N/(N - _F32_1P0) + running*(_F32_1P0 - momentum)
+    _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_eval_f32(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
+    """Evaluation mode: normalise by the running statistics."""
+    nf = x.shape[1]
+    eps_ = np.float32(eps)
+    for j in range(nf):
+        var = running_var[j]
+        inv_std[j] = (_F32_1P0/math.sqrt(eps_ + var))
+    _normalise_f32(x, gamma, beta, running_mean, inv_std, xhat, y)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _sums_f32(g, xhat, dgamma, dbeta):
+    """∂L/∂γ = Σ g x̂ and ∂L/∂β = Σ g over the batch, accumulated in float64."""
+    n, nf = g.shape
+    sg = np.zeros(nf, dtype=np.float64)
+    sgx = np.zeros(nf, dtype=np.float64)
+    for i in range(n):
+        for j in range(nf):
+            sg[j] += g[i, j]
+            sgx[j] += g[i, j]*xhat[i, j]
+    for j in range(nf):
+        dgamma[j] = sgx[j]
+        dbeta[j] = sg[j]
+    return sg, sgx
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
+    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
+    n, nf = g.shape
+    sg, sgx = _sums_f32(g, xhat, dgamma, dbeta)
+    mean_g = (sg / n).astype(g.dtype)
+    mean_gxhat = (sgx / n).astype(g.dtype)
+    for i in range(n):
+        for j in range(nf):
+            dx[i, j] = gamma[j]*inv_std[j]*(g[i, j] - mean_g[j] - mean_gxhat[j]*xhat[i, j])
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
+    """Evaluation mode: μ and σ² are constants, the layer is affine."""
+    n, nf = g.shape
+    _sums_f32(g, xhat, dgamma, dbeta)
+    for i in range(n):
+        for j in range(nf):
+            dx[i, j] = g[i, j]*gamma[j]*inv_std[j]
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def dropout_f32(x, mask, p, y):
+    """Inverted dropout forward: y = m x/(1 − p)."""
+    p = np.float32(p)
+    for i in range(x.shape[0]):
+        y[i] = x[i]*mask[i]/(_F32_1P0 - p)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def dropout_backward_f32(g, mask, p, dx):
+    """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    p = np.float32(p)
+    for i in range(g.shape[0]):
+        dx[i] = g[i]*mask[i]/(_F32_1P0 - p)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _batch_mean_var_f64(x):
+    """Per-feature mean and biased variance (1/N) of x (N, F), accumulated in float64."""
+    n, nf = x.shape
+    acc = np.zeros(nf, dtype=np.float64)
+    for i in range(n):
+        for j in range(nf):
+            acc[j] += x[i, j]
+    mean = acc / n
+    acc[:] = 0.0
+    for i in range(n):
+        for j in range(nf):
+            d = x[i, j] - mean[j]
+            acc[j] += d * d
+    return mean, acc / n
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y):
+    n, nf = x.shape
+    for i in range(n):
+        for j in range(nf):
+            xh = inv_std[j]*(-mu[j] + x[i, j])
+            xhat[i, j] = xh
+            y[i, j] = beta[j] + gamma[j]*xh
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
+    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
+    n, nf = x.shape
+    eps_ = np.float64(eps)
+    mean, variance = _batch_mean_var_f64(x)
+    mu = np.empty(nf, dtype=x.dtype)
+    N = n
+    for j in range(nf):
+        var = variance[j]
+        mu_j = mean[j]
+        inv_std[j] = (1.0/math.sqrt(eps_ + var))
+        mu[j] = mu_j
+        running = running_mean[j]
+        running_mean[j] = mu_j*momentum + running*(1.0 - momentum)
+        running = running_var[j]
+        running_var[j] = momentum*var*N/(N - 1.0) + running*(1.0 - momentum)
+    _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_eval_f64(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
+    """Evaluation mode: normalise by the running statistics."""
+    nf = x.shape[1]
+    eps_ = np.float64(eps)
+    for j in range(nf):
+        var = running_var[j]
+        inv_std[j] = (1.0/math.sqrt(eps_ + var))
+    _normalise_f64(x, gamma, beta, running_mean, inv_std, xhat, y)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def _sums_f64(g, xhat, dgamma, dbeta):
+    """∂L/∂γ = Σ g x̂ and ∂L/∂β = Σ g over the batch, accumulated in float64."""
+    n, nf = g.shape
+    sg = np.zeros(nf, dtype=np.float64)
+    sgx = np.zeros(nf, dtype=np.float64)
+    for i in range(n):
+        for j in range(nf):
+            sg[j] += g[i, j]
+            sgx[j] += g[i, j]*xhat[i, j]
+    for j in range(nf):
+        dgamma[j] = sgx[j]
+        dbeta[j] = sg[j]
+    return sg, sgx
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
+    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
+    n, nf = g.shape
+    sg, sgx = _sums_f64(g, xhat, dgamma, dbeta)
+    mean_g = (sg / n).astype(g.dtype)
+    mean_gxhat = (sgx / n).astype(g.dtype)
+    for i in range(n):
+        for j in range(nf):
+            dx[i, j] = gamma[j]*inv_std[j]*(g[i, j] - mean_g[j] - mean_gxhat[j]*xhat[i, j])
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
+    """Evaluation mode: μ and σ² are constants, the layer is affine."""
+    n, nf = g.shape
+    _sums_f64(g, xhat, dgamma, dbeta)
+    for i in range(n):
+        for j in range(nf):
+            dx[i, j] = g[i, j]*gamma[j]*inv_std[j]
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def dropout_f64(x, mask, p, y):
+    """Inverted dropout forward: y = m x/(1 − p)."""
+    p = np.float64(p)
+    for i in range(x.shape[0]):
+        y[i] = x[i]*mask[i]/(1.0 - p)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def dropout_backward_f64(g, mask, p, dx):
+    """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    p = np.float64(p)
+    for i in range(g.shape[0]):
+        dx[i] = g[i]*mask[i]/(1.0 - p)
+
+
+KERNELS = {
+    ('batchnorm_train', 'float32'): batchnorm_train_f32,
+    ('batchnorm_eval', 'float32'): batchnorm_eval_f32,
+    ('batchnorm_backward', 'float32'): batchnorm_backward_f32,
+    ('batchnorm_backward_eval', 'float32'): batchnorm_backward_eval_f32,
+    ('dropout', 'float32'): dropout_f32,
+    ('dropout_backward', 'float32'): dropout_backward_f32,
+    ('batchnorm_train', 'float64'): batchnorm_train_f64,
+    ('batchnorm_eval', 'float64'): batchnorm_eval_f64,
+    ('batchnorm_backward', 'float64'): batchnorm_backward_f64,
+    ('batchnorm_backward_eval', 'float64'): batchnorm_backward_eval_f64,
+    ('dropout', 'float64'): dropout_f64,
+    ('dropout_backward', 'float64'): dropout_backward_f64,
+}
