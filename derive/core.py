@@ -268,8 +268,10 @@ class StepBuilder:
     def _resolved(self, e: sp.Expr) -> sp.Expr:
         e = sp.sympify(e)
         for old, new in self.equal_under:  # in order: names may refer to later ones
-            # A pattern with Wilds (e.g. q[n_]) also reaches bound indices inside Sums.
-            e = e.replace(old, new) if old.has(sp.Wild) else e.subs(old, new)
+            # A pattern with Wilds (e.g. q[n_]) also reaches bound indices inside Sums; a
+            # function (f → tanh) is replaced where it is applied.
+            by_replace = isinstance(old, type) or old.has(sp.Wild)
+            e = e.replace(old, new) if by_replace else e.subs(old, new)
         return e
 
     def then(self, rule: str, expr: sp.Expr, *, lhs: sp.Expr | None = None) -> "StepBuilder":

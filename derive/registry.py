@@ -45,6 +45,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("clip_grad_value", "optimizer", "clip by value: clamp(g, −c, c)", "optim:clip_grad_value"),
     Entry("clip_grad_norm", "optimizer", "clip by global norm: g·min(1, c/(‖g‖ + 1e−6))", "optim:clip_grad_norm"),
     Entry("batchnorm", "layer", "batch norm: γ/(N√(σ²+ε))(N g_k − Σg − x̂_k Σ g x̂), Σ g x̂, Σ g", "batchnorm:batchnorm"),
+    Entry("dense", "layer", "dense z = Wa + b: δ = (a − y)⊙f', σ − y, softmax − y; δˡ = Wᵀδ⊙f'; ∂W = δ aᵀ, ∂b = δ", "dense:dense"),
     Entry("dropout", "layer", "inverted dropout: ∂L/∂x = g·m/(1 − p)", "batchnorm:dropout"),
 )
 
