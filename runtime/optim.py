@@ -41,6 +41,7 @@ __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "PARALLEL_
 #: Numba one thread (runtime.threads.using) keeps every update serial.
 PARALLEL_MIN = KERNELS_MIN_ELEMENTS
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_DTYPE_NAME = {dt: dt.name for dt in FLOAT_DTYPES}  # dtype.name is slow to compute per call
 
 # torch.optim keywords accepted for drop-in use: the kernels are always fused, so foreach/fused
 # change nothing; the others would change the rule and are not implemented.
@@ -127,6 +128,7 @@ class Optimizer:
         for gi, group in enumerate(params):
             self._add_group(group, gi)
         self.state: dict[int, dict] = {}
+        self._spans: dict = {}  # see _cached_span
 
     # ------------------------------------------------------------------ groups and checks
 
@@ -236,21 +238,38 @@ class Optimizer:
         # One call for the whole group when parameters, gradients and state are each one span.
         steps = {self._kernel_step(i, h) for i in live}
         if len(live) > 1 and len(steps) == 1:
-            spans = [_span([self._params[i] for i in live]), _span([grads[i] for i in live])]
-            spans += [_span([self.state[i][k] for i in live]) for k in rule["state"]]
+            key = tuple(live)
+            spans = [self._cached_span(("params", key), [self._params[i] for i in live]),
+                     self._cached_span(("grads", key), [grads[i] for i in live])]
+            spans += [self._cached_span((k, key), [self.state[i][k] for i in live])
+                      for k in rule["state"]]
             if all(s is not None for s in spans):
                 self._call(rule, spans, steps.pop(), hyper)
                 return
+        memo = {}
         for i in live:
             arrays = [self._params[i].reshape(-1), np.ascontiguousarray(grads[i]).reshape(-1)]
             arrays += [self.state[i][k] for k in rule["state"]]
-            self._call(rule, arrays, self._kernel_step(i, h), hyper)
+            self._call(rule, arrays, self._kernel_step(i, h), hyper, memo)
 
-    def _call(self, rule: dict, arrays, t: int, hyper: dict) -> None:
+    def _cached_span(self, key, arrays):
+        """_span(arrays), remembered while the same array objects come back (an array's memory
+        never moves, and holding them keeps their ids theirs): no address arithmetic per step."""
+        hit = self._spans.get(key)
+        if hit is not None and len(hit[0]) == len(arrays) and all(a is b for a, b in zip(hit[0], arrays)):
+            return hit[1]
+        span = _span(arrays)
+        self._spans[key] = (list(arrays), span)
+        return span
+
+    def _call(self, rule: dict, arrays, t: int, hyper: dict, memo: dict | None = None) -> None:
         dt = arrays[0].dtype
-        scalars = [dt.type(x) for x in rule["scalars"](t, **hyper)]
-        n = arrays[0].shape[0]
-        rule["kernels"][(dt.name, _parallel(n))](*arrays, *scalars)
+        scalars = memo.get((t, dt)) if memo is not None else None
+        if scalars is None:  # the same for every parameter of a group at one step count
+            scalars = [dt.type(x) for x in rule["scalars"](t, **hyper)]
+            if memo is not None:
+                memo[(t, dt)] = scalars
+        rule["kernels"][(_DTYPE_NAME[dt], _parallel(arrays[0].shape[0]))](*arrays, *scalars)
 
     # ------------------------------------------------------------------ state dicts
 
