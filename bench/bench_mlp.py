@@ -2,7 +2,7 @@
 
 One step = forward, loss and ∂L/∂logits, backward, optimizer update. Ours: runtime.nn.MLP
 (BLAS products, generated activation/δ and fused softmax-CE kernels) with runtime.optim.SGD
-(one fused kernel over the flat parameter buffer). PyTorch: the same network with the same
+built on ``model.flat_parameters()`` (one fused kernel call over the flat parameter buffer). PyTorch: the same network with the same
 initial weights, ``torch.optim.SGD(fused=True)``, ``zero_grad(set_to_none=True)``.
 
 Thread use is what the issue is about, so several settings are timed in one run:
@@ -47,14 +47,14 @@ def ours(batch, seed=0):
     from runtime.optim import SGD
 
     model = MLP(SIZES, "relu", loss="softmax_ce", dtype=np.float32, seed=seed)
-    opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = SGD(model.flat_parameters(), lr=0.01, momentum=0.9)  # the flat buffer: one call
     rng = np.random.default_rng(seed)
     X = rng.random((batch, SIZES[0]), dtype=np.float32)
     y = rng.integers(0, SIZES[-1], size=batch)
 
     def step():
         model.loss_and_backward(X, y)
-        opt.step(model.gradients())
+        opt.step(model.flat_gradients())
 
     return model, step
 

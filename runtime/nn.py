@@ -21,6 +21,9 @@ the views in buffer order, so ``runtime.optim`` steps the whole model with one f
     opt = runtime.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss = model.loss_and_backward(X, labels)   # forward (training mode) and backward
     opt.step(model.gradients())
+
+``model.flat_parameters()`` / ``model.flat_gradients()`` give the two flat buffers themselves
+(one array each): the fastest way to step, with nothing to check per parameter.
 """
 from __future__ import annotations
 
@@ -338,6 +341,14 @@ class Sequential:
     def gradients(self) -> list[np.ndarray]:
         """Views of the flat gradient buffer, matching ``parameters()``."""
         return [layer.grads[name] for layer in self.layers for name, _ in layer.param_specs]
+
+    def flat_parameters(self) -> list[np.ndarray]:
+        """[the flat parameter buffer]: an optimizer built on it steps the model in one call
+        with no per-parameter bookkeeping (pair it with ``flat_gradients()``)."""
+        return [self.flat_params]
+
+    def flat_gradients(self) -> list[np.ndarray]:
+        return [self.flat_grads]
 
     def named_parameters(self):
         return list(zip(self._names, self.parameters()))

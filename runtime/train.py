@@ -149,6 +149,17 @@ def _correct(model, out, y) -> int:
     return int(np.count_nonzero(pred == np.asarray(y).reshape(pred.shape) > 0.5))
 
 
+def _gradients_for(optimizer, model):
+    """The gradient list matching the optimizer's parameters: per-layer views, or the flat
+    buffer when the optimizer was built on ``model.flat_parameters()`` (one array)."""
+    groups = getattr(optimizer, "param_groups", None)
+    flat = getattr(model, "flat_gradients", None)
+    if groups is not None and flat is not None and len(model.parameters()) > 1 \
+            and sum(len(g["params"]) for g in groups) == 1:
+        return flat
+    return model.gradients
+
+
 def evaluate(model, X, y) -> dict:
     """Loss (and accuracy for classifiers) in evaluation mode."""
     result = {"loss": float(model.loss(X, y))}
@@ -183,7 +194,7 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         threads = _threads.tune(loader.batch_size or loader.n, getattr(model, "sizes", ()),
                                 dtype=getattr(model, "dtype", "float32"))
     context = _threads.using(threads) if threads is not None else contextlib.nullcontext()
-    params_grads = model.gradients
+    params_grads = _gradients_for(optimizer, model)
     history = History()
     start = time.perf_counter()
     with context:

@@ -167,3 +167,13 @@ def test_tune_times_only_products_worth_sharing():
     big = threads.tune(1024, [784, 256, 10], n_cores=2, seconds=0.005)
     assert big.blas in (1, 2) and "µs on 1 thread" in big.reason
     assert not (big.blas > 1 and big.kernels > 1)
+
+
+def test_fit_with_an_optimizer_on_the_flat_buffer_matches_per_layer_views():
+    X, y = _blobs()
+    a, b = (MLP([2, 8, 3], "tanh", dtype=np.float64, seed=0) for _ in range(2))
+    ha = fit(a, X, y, SGD(a.parameters(), lr=0.1, momentum=0.9), epochs=3, batch_size=16, seed=0)
+    hb = fit(b, X, y, SGD(b.flat_parameters(), lr=0.1, momentum=0.9), epochs=3, batch_size=16,
+             seed=0)
+    np.testing.assert_array_equal(a.flat_params, b.flat_params)
+    assert ha.step_loss == hb.step_loss
