@@ -777,8 +777,9 @@ def _tuple_text(items) -> str:
 
 
 def generate_module(names=None, command: str | None = None) -> str:
-    """A standalone Python module holding the CUDA source of ``names`` (default: every loss)."""
-    names = canonical_names(names or FAMILIES["losses"])
+    """A standalone Python module holding the CUDA source of ``names`` (default: every
+    derivation with a CUDA template: the losses, activations and optimizers)."""
+    names = canonical_names(names or [n for members in FAMILIES.values() for n in members])
     source = cuda_source(names)
     if '"""' in source:
         raise CudaPrintError(sp.Symbol("SOURCE"), 'CUDA source contains """')

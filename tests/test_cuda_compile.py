@@ -202,3 +202,11 @@ def test_generate_module_for_chosen_names():
     assert "mae_loss_grad_f32" in ns["KERNELS"] and "dc_huber_f64" in ns["SOURCE"]
     with pytest.raises(NotImplementedError, match="cuda backend"):
         cuda_kernels.family_of("mystery")
+
+
+def test_generate_hook_for_the_cupy_backend():
+    from codegen import generate
+
+    text = generate.generate_module("cupy", ["relu", "adam"])
+    assert "from the derivations: relu, adam." in text
+    assert "relu_backward_output_f32" in text and "adam_f64" in text
