@@ -40,22 +40,28 @@ class NumbaConfig:
 BACKENDS = {"numba": NumbaConfig()}
 
 
-def _group_names(names) -> tuple[list[str], list[str]]:
+def _group_names(names) -> tuple[list[str], list[str], list[str]]:
+    """(losses, activations, skipped): every templated derivation when ``names`` is empty;
+    an explicitly named derivation without a kernel template is an error."""
     from derive import registry
 
-    losses, activations = [], []
+    from .numba_losses import has_template
+
+    losses, activations, skipped = [], [], []
     wanted = [registry.canonical(n) for n in names] if names else registry.names()
     for name in dict.fromkeys(wanted):
         group = registry.entry(name).group
-        if group == "loss":
+        if group == "loss" and has_template(name):
             losses.append(name)
         elif group == "activation":
             activations.append(name)
         elif names:  # asked for explicitly: say so rather than skip it
             raise NotImplementedError(
                 f"the numba generator has no kernel template for {name!r} (group {group!r}); "
-                f"it generates losses and activations")
-    return losses, activations
+                f"it generates the losses and activations with kernel forms")
+        else:
+            skipped.append(name)
+    return losses, activations, skipped
 
 
 def source_hash(items) -> str:
@@ -68,15 +74,19 @@ def source_hash(items) -> str:
 
 def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | None = None) -> str:
     """Source text of a standalone kernel module for ``names`` (every derivation when empty)."""
+    if backend == "cupy":  # the CUDA backend's own generator (codegen/cuda_kernels.py)
+        from .cuda_kernels import generate_module as cuda_module
+
+        return cuda_module(list(names) or None)
     if backend not in BACKENDS:
-        raise ValueError(f"backend={backend!r}: available backends: {', '.join(BACKENDS)}")
+        raise ValueError(f"backend={backend!r}: available backends: {', '.join(BACKENDS)}, cupy")
     from derive import registry
 
     from . import numba_losses
     from .numba_printer import NumbaPrinter, constant_lines
 
     config = config or BACKENDS[backend]
-    losses, activations = _group_names(list(names))
+    losses, activations, skipped = _group_names(list(names))
     printers = {dt: NumbaPrinter(dt, mathlib=config.mathlib) for dt in config.dtypes}
     kernels, hashed = [], []  # kernels: (key, function name, source)
     for name in losses:
@@ -89,8 +99,6 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
             hashed += [(name, k, e) for k, e in numba_losses.softmax_ce_source_expressions(d)]
             for dt in config.dtypes:
                 kernels += numba_losses.softmax_ce_kernels(d, dt, printers[dt])
-        else:
-            raise NotImplementedError(f"no numba kernel template for the loss {name!r}")
     for name in activations:
         from . import numba_activations
 
@@ -106,6 +114,7 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         "# (or `derivecli gen --backend numba NAMES... -o FILE.py` for a module of your own).",
         f"# Generator: codegen numba backend, version {GENERATOR_VERSION}",
         f"# Derivations: {', '.join(all_names)}",
+        *([f"# Not kernels (no template): {', '.join(skipped)}"] if skipped else []),
         f"# Source hash: sha256:{source_hash(hashed)} (of the SymPy expressions printed below)",
         '"""Numba kernels generated from derive/ (see each kernel\'s docstring for its formula).',
         "",
@@ -162,8 +171,11 @@ def write_module(path, text: str) -> None:
 def _committed() -> dict[str, tuple[str, tuple[str, ...]]]:
     from derive import registry
 
+    from .numba_losses import has_template
+
     return {
-        "runtime/generated/numba_losses.py": ("numba", tuple(registry.names("loss"))),
+        "runtime/generated/numba_losses.py":
+            ("numba", tuple(n for n in registry.names("loss") if has_template(n))),
         "runtime/generated/numba_activations.py": ("numba", tuple(registry.names("activation"))),
     }
 

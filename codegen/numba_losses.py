@@ -52,7 +52,12 @@ ELEMENTWISE: dict[str, ElementwiseLoss] = {
     "mae": ElementwiseLoss("mae", "yhat"),
     "smooth_l1": ElementwiseLoss("smooth_l1", "yhat", (("beta", "beta"),)),
     "huber": ElementwiseLoss("huber", "yhat", (("delta", "delta"),)),
+    "lp": ElementwiseLoss("lp", "yhat", (("p", "p"),)),
 }
+
+
+def has_template(name: str) -> bool:
+    return name in ELEMENTWISE or name == "softmax_ce"
 
 
 def kernel_forms(derivation) -> dict[str, sp.Expr]:

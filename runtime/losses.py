@@ -7,7 +7,7 @@
   of the sum for none, with ``pred``'s shape and dtype (written into ``out`` when given: a
   C-contiguous array of that shape and dtype, reused across calls to avoid page faults).
 - Options (PyTorch's names and semantics): ``smooth_l1``: ``beta`` (≥ 0; 0 gives L1);
-  ``huber``: ``delta`` (> 0); ``bce_logits``: ``pos_weight`` (a scalar or an array broadcastable
+  ``huber``: ``delta`` (> 0); ``lp``: ``p`` (≥ 1, |pred − target|^p); ``bce_logits``: ``pos_weight`` (a scalar or an array broadcastable
   to ``pred``); ``softmax_ce``: ``weight`` (shape (C,)), ``ignore_index`` (int, default −100),
   ``label_smoothing`` (0 ≤ ε ≤ 1).
 - Dtypes: see :mod:`runtime.validate` (float32/float64 kept, float16 computed in float32,
@@ -36,6 +36,7 @@ LOSSES: dict[str, dict[str, object]] = {
     "mae": {},
     "smooth_l1": {"beta": 1.0},
     "huber": {"delta": 1.0},
+    "lp": {"p": 2.0},
 }
 ALIASES = {
     "ce": "softmax_ce",
@@ -103,6 +104,8 @@ def _elementwise(name, pred, target, reduction, out, opts):
         args.append(validate.option_range("beta", opts["beta"], ge=0.0))
     elif name == "huber":
         args.append(validate.option_range("delta", opts["delta"], gt=0.0))
+    elif name == "lp":
+        args.append(validate.option_range("p", opts["p"], ge=1.0))
     elif name == "bce_logits":
         pw = opts["pos_weight"]
         if pw is None or np.ndim(pw) == 0:
@@ -139,7 +142,7 @@ def _check_probabilities(p: np.ndarray) -> None:
     if bad.any():
         flat = int(np.argmax(bad.ravel()))
         pos = tuple(int(i) for i in np.unravel_index(flat, p.shape))
-        raise ValueError(f"pred has {p.ravel()[flat]!r} at position {pos}; bce takes "
+        raise ValueError(f"pred has {float(p.ravel()[flat])!r} at position {pos}; bce takes "
                          f"probabilities in [0, 1] (use bce_logits for logits)")
 
 
@@ -163,7 +166,7 @@ def _softmax_ce(pred, target, reduction, out, weight, ignore_index, label_smooth
             raise ValueError(f"weight has shape {w.shape}; expected ({C},), one per class "
                              f"(pred has shape {z.shape})")
     t = np.asarray(target)
-    prob = t.dtype.kind == "f" or t.shape == z.shape and t.dtype.kind not in "iub"
+    prob = t.dtype.kind == "f" and t.shape == z.shape  # PyTorch: same shape means probabilities
     if prob:
         t = validate.like_input(t, "target", z)
         validate.same_shape(z, t, "pred", "target")

@@ -46,10 +46,11 @@ def float_input(x, name: str, xp=None):
     xp = xp or _xp(x)
     a = xp.asarray(x)
     dt = a.dtype
+    # asarray(order="C"), not ascontiguousarray, which turns a 0-d array into 1-d.
     if dt in FLOAT_DTYPES:
-        return xp.ascontiguousarray(a)
+        return xp.asarray(a, order="C")
     if dt == np.float16:
-        return xp.ascontiguousarray(a, dtype=np.float32)
+        return xp.asarray(a, dtype=np.float32, order="C")
     kind = {"i": "an integer", "u": "an unsigned integer", "b": "a bool", "c": "a complex"}.get(
         dt.kind, "a non-numeric")
     raise TypeError(f"{name} has {kind} dtype {dt}; expected float32 or float64 "
@@ -62,7 +63,7 @@ def like_input(x, name: str, ref, xp=None):
     a = xp.asarray(x)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} has dtype {a.dtype}; expected a real numeric array")
-    return xp.ascontiguousarray(a, dtype=ref.dtype)
+    return xp.asarray(a, dtype=ref.dtype, order="C")
 
 
 def same_shape(a, b, name_a: str, name_b: str) -> None:
@@ -116,7 +117,7 @@ def labels(target, n_classes: int, ignore_index: int, name: str = "target", xp=N
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name} has dtype {t.dtype}; class labels must be an integer array "
                         f"(or pass probabilities with the logits' shape)")
-    t = xp.ascontiguousarray(t, dtype=np.int64)
+    t = xp.asarray(t, dtype=np.int64, order="C")
     if t.size:
         bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
         if bool(bad.any()):

@@ -1,0 +1,93 @@
+"""Numba kernel templates for the activations: forward, and backward fused with the upstream.
+
+Printed from ``derive.get(name).stable``: "forward" (a = f(z)), "grad" (f'(z)) and, where the
+derivative is a function of the output, "grad_output" (f' in terms of a). Calling convention
+of the generated kernels (``runtime/activations.py`` relies on it); arrays are 1-D,
+C-contiguous, of one float dtype:
+
+- ``<name>_forward_<f32|f64>(z, out, *options)``: out = f(z).
+- ``<name>_backward_<dt>(z, upstream, out, *options)``: out = upstream ⊙ f'(z).
+- ``<name>_backward_output_<dt>(a, upstream, out, *options)``: out = upstream ⊙ f'(z) written
+  through the saved output a = f(z) (only where derive gives "grad_output").
+
+Options (scalars, converted to the dtype once): ``leaky_relu``: ``negative_slope``.
+NaN policy (a template rule, the same for every activation): a NaN input gives a NaN output,
+also where a piecewise form would pick a branch (relu(NaN) = NaN, as PyTorch's forward).
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from .numba_losses import SUFFIX, stable_note
+from .numba_printer import NumbaPrinter, print_cse_block
+
+#: (kernel argument, derive symbol name) of each activation's options.
+OPTIONS = {"leaky_relu": (("negative_slope", "alpha"),)}
+KINDS = (("forward", "forward", "z"), ("backward", "grad", "z"), ("backward_output", "grad_output", "a"))
+
+
+def source_expressions(derivation) -> list[tuple[str, sp.Expr]]:
+    return sorted((k, v) for k, v in derivation.stable.items()
+                  if k in ("forward", "grad", "grad_output"))
+
+
+def _doc(derivation, kind: str, dtype: str) -> str:
+    zsym = derivation.wrt[0]
+    form = {"forward": "forward", "backward": "grad", "backward_output": "grad_output"}[kind]
+    what = {"forward": "out = f(z)", "backward": "out = upstream * f'(z)",
+            "backward_output": "out = upstream * f'(z), written through the saved a = f(z)"}[kind]
+    lines = [
+        f"{derivation.title}: {kind} ({dtype}); {what}.",
+        "",
+        f"Derivation {derivation.name!r} (derivecli show-grad {derivation.name}):",
+        f"    {sp.sstr(derivation.quantity)} = {sp.sstr(derivation.expr)}",
+        f"    d{sp.sstr(derivation.quantity)}/d{zsym} = {sp.sstr(derivation.gradient(zsym))}",
+        f"Kernel form ({form}): {sp.sstr(derivation.stable[form])}",
+    ]
+    return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
+
+
+def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) -> tuple[str, str]:
+    name = derivation.name
+    form_key, var = next((f, v) for k, f, v in KINDS if k == kind)
+    opts = OPTIONS.get(name, ())
+    fname = f"{name}_{kind}_{SUFFIX[dtype]}"
+    saved = dict(printer.symbol_names)
+    printer.symbol_names.update({var: "x_k"})
+    printer.symbol_names.update({sym: f"{arg}_" for arg, sym in opts})
+    try:
+        body, _ = print_cse_block({"f_k": derivation.stable[form_key]}, dtype, "",
+                                  printer=printer, annotate=stable_note)
+    finally:
+        printer.symbol_names.clear()
+        printer.symbol_names.update(saved)
+    first = "z" if var == "z" else "a"
+    arrays = [first] + ([] if kind == "forward" else ["upstream"]) + ["out"]
+    params = arrays + [arg for arg, _ in opts]
+    value = "f_k" if kind == "forward" else "upstream_b[k] * f_k"
+    ind = " " * 12
+    o = ["@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+         f"def {fname}({', '.join(params)}):",
+         f'    """{_doc(derivation, kind, dtype)}\n    """',
+         f"    n = {first}.size"]
+    o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
+    o += ["    nblocks = (n + BLOCK - 1) // BLOCK",
+          "    for b in numba.prange(nblocks):",
+          "        lo = b * BLOCK",
+          "        hi = min(lo + BLOCK, n)",
+          *[f"        {a}_b = {a}[lo:hi]" for a in arrays],
+          "        for k in range(hi - lo):",
+          f"{ind}x_k = {first}_b[k]",
+          *[ind + ln for ln in body],
+          f"{ind}f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)",
+          f"{ind}out_b[k] = {value}"]
+    return fname, "\n".join(o) + "\n"
+
+
+def activation_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:
+    out = []
+    for kind, form, _ in KINDS:
+        if form in derivation.stable:
+            fname, src = activation_kernel(derivation, kind, dtype, printer)
+            out.append(((derivation.name, "default", kind, dtype), fname, src))
+    return out
