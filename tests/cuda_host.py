@@ -301,7 +301,8 @@ class HostLauncher:
         pass1 = getattr(lib, f"h_softmax_ce_pass1_{tn}")
         combine = getattr(lib, f"h_softmax_ce_combine_{tn}")
         pass2 = getattr(lib, f"h_softmax_ce_pass2_{tn}")
-        scale = np_t(1.0 / divisor[0]) if divisor is not None else grad_scale
+        with np.errstate(divide="ignore"):  # all rows ignored: 1/0 = inf, as on the device
+            scale = np_t(1.0 / divisor[0]) if divisor is not None else grad_scale
         cache = np.empty(C, dtype=np_t) if int(use_cache) else None
         total = 0.0
         for row in range(N):
