@@ -191,9 +191,8 @@ def main(argv=None) -> int:
               "cache (both in a fresh process).",
               "",
               "This machine is shared and noisy (2 vCPUs, other jobs running); ratios under 1.3× are "
-              "within the noise, and a share of the roofline over 100% means the noise hit the "
-              "triad's runs harder than the update's: both updates are at the memory limit, like "
-              "torch's fused kernels."]
+              "within the noise, and so are the roofline shares (over 100% means the noise hit the "
+              "triad's runs harder than the update's)."]
     text = "\n".join(lines)
     print(text)
     if args.write:
