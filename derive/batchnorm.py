@@ -26,7 +26,7 @@ N = sp.Symbol("N", integer=True, positive=True)  # batch size
 i, k = sp.symbols("i k", integer=True)  # a sample summed over; the sample differentiated for
 x = sp.IndexedBase("x")  # the feature's pre-activations in the batch
 g = sp.IndexedBase("g")  # g_i = ∂L/∂y_i, the upstream gradient
-xhat = sp.IndexedBase("x̂")  # normalised inputs
+xhat = sp.IndexedBase("xhat")  # normalised inputs (prints as x̂ in LaTeX)
 gamma = sp.Symbol("gamma", real=True)  # scale
 shift = sp.Symbol("beta", real=True)  # shift (PyTorch's bias of BatchNorm)
 eps = sp.Symbol("epsilon", positive=True)
@@ -220,10 +220,12 @@ def batchnorm() -> Derivation:
     return Derivation(
         "batchnorm", "layer", "Batch normalisation (training mode): backward through μ and σ²",
         gamma * xhat[i] + shift, (x[k], gamma, shift),
-        {x[k]: closed, gamma: grad_gamma, shift: grad_beta}, steps, quantity=L, stable=kernel,
+        {x[k]: closed, gamma: grad_gamma, shift: grad_beta}, steps,
+        quantity=sp.IndexedBase("y")[i], stable=kernel,
+        result_lhs={v: _d(L, v) for v in (x[k], gamma, shift)},
         options={"eps": 1e-5, "momentum": 0.1},
         symbols={"x": "the feature's pre-activations x_i in a batch of N", "N": "batch size",
-                 "g": "g_i = ∂L/∂y_i, the upstream gradient", "x̂": "normalised x̂_i",
+                 "g": "g_i = ∂L/∂y_i, the upstream gradient", "xhat": "normalised x̂_i",
                  "mu": "batch mean μ", "sigma^2": "batch variance σ² (1/N)",
                  "gamma": "scale γ", "beta": "shift β", "epsilon": "ε added to σ²"})
 
