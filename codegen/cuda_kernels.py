@@ -45,7 +45,7 @@ FSUF = {"float": "f", "double": ""}  # C math / helper suffix
 OPTION_SYMBOLS = {"beta": beta, "delta": delta, "pos_weight": pos_weight,
                   "negative_slope": negative_slope}
 
-ELEMENTWISE_LOSSES = ("bce", "bce_logits", "mse", "mae", "smooth_l1", "huber")
+ELEMENTWISE_LOSSES = ("bce", "bce_logits", "mse", "mae", "smooth_l1", "huber", "lp")
 FAMILIES = {
     "losses": ("softmax_ce",) + ELEMENTWISE_LOSSES,
     "activations": ("sigmoid", "tanh", "relu", "leaky_relu"),
@@ -152,8 +152,9 @@ def elementwise_loss(name: str) -> ElementwiseLoss:
                 (not forms or v in sp.sympify(forms.get("grad", 0)).free_symbols))
     loss = forms.get("loss", d.expr)
     grad = forms.get("grad", d.gradients[pred])
-    options = tuple((opt, OPTION_SYMBOLS[opt], float(default))
-                    for opt, default in d.options.items())
+    free = sp.sympify(loss).free_symbols | sp.sympify(grad).free_symbols
+    options = tuple((opt, OPTION_SYMBOLS.get(opt) or next(s for s in free if s.name == opt),
+                     float(default)) for opt, default in d.options.items())
     return ElementwiseLoss(name, pred, options, loss, grad,
                            f"L = {sp.sstr(d.expr)};  dL/d{pred} = {sp.sstr(d.gradients[pred])}")
 

@@ -90,7 +90,7 @@ def _finalize(acc, divisor_ptr, divisor: float, dtype):
 # --------------------------------------------------------------------------- losses
 
 ELEMENTWISE = {"bce": (), "bce_logits": ("pos_weight",), "mse": (), "mae": (),
-               "smooth_l1": ("beta",), "huber": ("delta",)}
+               "smooth_l1": ("beta",), "huber": ("delta",), "lp": ("p",)}
 
 
 def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
@@ -122,6 +122,8 @@ def _elementwise(xp, name, pred, target, reduction, out, opts):
         scalars.append(T(validate.option_range("beta", opts["beta"], ge=0.0)))
     elif name == "huber":
         scalars.append(T(validate.option_range("delta", opts["delta"], gt=0.0)))
+    elif name == "lp":
+        scalars.append(T(validate.option_range("p", opts["p"], ge=1.0)))
     elif name == "bce_logits":
         pw = opts["pos_weight"]
         if pw is None or np.ndim(pw) == 0:

@@ -26,7 +26,7 @@ CXX = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++") or shu
 #: Elementwise losses and their option parameters, in the kernel's order (the template's
 #: contract; a mismatch fails to compile the shims below).
 LOSS_OPTIONS = {"bce": [], "bce_logits": ["p_w"], "mse": [], "mae": [], "smooth_l1": ["beta"],
-                "huber": ["delta"]}
+                "huber": ["delta"], "lp": ["p"]}
 ARRAY_VARIANTS = {"bce_logits_pwarray": ("bce_logits", "p_w")}
 TYPES = {"f32": ("float", np.float32, ctypes.c_float), "f64": ("double", np.float64, ctypes.c_double)}
 
@@ -40,9 +40,10 @@ def _shims() -> str:
             params = "".join(f", const {T}* {o}" if o == array_opt else f", {T} {o}" for o in opts)
             args = "".join(f", {o}" for o in opts)
             out.append(
-                f'extern "C" double h_{kname}_span_{tn}(const {T}* p, const {T}* t, long long n, '
-                f'long long start, long long stride{params}, {T} gs, {T}* g, {T}* ln) {{\n'
-                f'    return dc_{kname}_span_{tn}(p, t, n, start, stride{args}, gs, g, ln); }}\n')
+                f'extern "C" double h_{kname}_span_{tn}(const {T}* pred_, const {T}* target_, '
+                f'long long n, long long start, long long stride{params}, {T} gs_, {T}* grad_, '
+                f'{T}* loss_) {{\n    return dc_{kname}_span_{tn}(pred_, target_, n, start, '
+                f'stride{args}, gs_, grad_, loss_); }}\n')
         out.append(f"""
 extern "C" void h_softmax_ce_pass1_{tn}(const {T}* z, const {T}* q, long long label, const {T}* w,
         {T} eps, long long C, long long lane, long long width, {T}* cache, {T}* st) {{

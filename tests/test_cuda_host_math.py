@@ -39,10 +39,11 @@ def host(lib):
 
 # --------------------------------------------------------------------------- references
 
-def reference(name, p, t, **o):
+def reference(name, pred, target, **o):
     """(per-element loss, dL/dpred) from the textbook formulas, in float64, NumPy's NaN rules."""
-    p, t = p.astype(np.float64), t.astype(np.float64)
-    r = p - t
+    p, t = pred.astype(np.float64), target.astype(np.float64)
+    with np.errstate(over="ignore"):  # the residual in the inputs' dtype, as any kernel has it
+        r = (pred - target).astype(np.float64)
     with np.errstate(all="ignore"):
         if name == "mse":
             return r * r, 2 * r
@@ -58,6 +59,9 @@ def reference(name, p, t, **o):
             small = np.abs(r) < d
             return (np.where(small, 0.5 * r * r, d * (np.abs(r) - 0.5 * d)),
                     np.where(small, r, d * np.sign(r)))
+        if name == "lp":
+            q = o.get("p", 2.0)
+            return np.abs(r) ** q, q * np.abs(r) ** (q - 1) * np.sign(r)
         if name == "bce":  # PyTorch clamps the logs at -100 and p(1 - p) at 1e-12
             loss = -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))
             # PyTorch's EPSILON is the float 1e-12, also in double arithmetic
@@ -109,7 +113,7 @@ def assert_close(got, want, dtype, what):
 
 
 OPTIONS = {"smooth_l1": [{"beta": 1.0}, {"beta": 0.25}], "huber": [{"delta": 1.0}, {"delta": 2.5}],
-           "bce_logits": [{}, {"pos_weight": 3.0}]}
+           "bce_logits": [{}, {"pos_weight": 3.0}], "lp": [{"p": 1.0}, {"p": 1.5}, {"p": 3.0}]}
 CASES = [(n, o) for n in cuda_host.LOSS_OPTIONS for o in OPTIONS.get(n, [{}])]
 
 

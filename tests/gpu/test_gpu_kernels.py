@@ -47,7 +47,8 @@ def numba_losses():
 
 LOSS_CASES = [("bce", {}), ("bce_logits", {}), ("bce_logits", {"pos_weight": 2.5}),
               ("mse", {}), ("mae", {}), ("smooth_l1", {"beta": 1.0}), ("smooth_l1", {"beta": 0.3}),
-              ("smooth_l1", {"beta": 0.0}), ("huber", {"delta": 1.0}), ("huber", {"delta": 2.0})]
+              ("smooth_l1", {"beta": 0.0}), ("huber", {"delta": 1.0}), ("huber", {"delta": 2.0}),
+              ("lp", {"p": 1.5}), ("lp", {"p": 3.0})]
 
 
 def loss_data(name, dtype, n, seed=0):
