@@ -423,6 +423,9 @@ class Sequential:
     # ---------------------------------------------------------------- passes
 
     def _input(self, X):
+        if type(X).__module__.split(".")[0] == "cupy":
+            raise NotImplementedError("runtime.nn trains on NumPy arrays; CuPy (GPU) arrays are "
+                                      "not supported by the network layers yet")
         X = np.asarray(X)
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
