@@ -210,3 +210,15 @@ def test_generate_hook_for_the_cupy_backend():
     text = generate.generate_module("cupy", ["relu", "adam"])
     assert "from the derivations: relu, adam." in text
     assert "relu_backward_output_f32" in text and "adam_f64" in text
+
+
+def test_covers_every_derivation_the_numba_backend_covers():
+    from codegen import generate
+    from derive import optim
+
+    numba_names = {n for _, names in generate._committed().values() for n in names}
+    ours = {n for members in cuda_kernels.FAMILIES.values() for n in members}
+    assert numba_names <= ours, f"no CUDA template for {sorted(numba_names - ours)}"
+    kernels = set(cuda_kernels.all_kernel_names(cuda_kernels.FAMILIES["optim"]))
+    for r in (*optim.all_rules(), *optim.norm_rules()):
+        assert {f"{r.name}_f32", f"{r.name}_f64"} <= kernels, r.name
