@@ -76,8 +76,11 @@ def source_expressions(derivation) -> list[tuple[str, sp.Expr]]:
 # --------------------------------------------------------------------------- annotations
 
 
-def stable_note(expr: sp.Expr) -> str | None:
-    """A comment for a kernel line that is (part of) a stable rewrite, else None."""
+def stable_note(expr: sp.Expr, resolve=lambda e: e) -> str | None:
+    """A comment for a kernel line that is (part of) a stable rewrite, else None.
+
+    ``expr`` is the line's expression (CSE temporaries as symbols); ``resolve`` expands them.
+    """
     notes = []
     if expr.has(sp.exp) and any(isinstance(e.args[0], sp.Mul) and e.args[0].has(sp.Abs)
                                 for e in expr.atoms(sp.exp)):
@@ -85,7 +88,7 @@ def stable_note(expr: sp.Expr) -> str | None:
     for f in expr.atoms(sp.Function):
         if type(f).__name__ != "log1p":
             continue
-        if f.args[0].has(sp.exp):
+        if resolve(f.args[0]).has(sp.exp):
             notes.append("stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))")
         else:
             notes.append("stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0")

@@ -13,7 +13,8 @@ API (other generators import this):
   annotate=None) -> (lines, names)``: runs ``sympy.cse`` over ``exprs`` (a dict output name ->
   expression) and prints one assignment per line (temporaries first, then each output);
   ``names`` lists every variable assigned, in order. Pass your own ``printer`` to collect its
-  constants; ``annotate(expr) -> str | None`` adds a trailing comment to a line.
+  constants; ``annotate(expr, resolve) -> str | None`` adds a trailing comment to a line
+  (``resolve(e)`` expands the CSE temporaries in ``e`` back to the source expression).
 - ``constant_lines(*printers)`` merges the constant definitions of several printers.
 - ``PrintError``: raised for any node without a print rule, naming the backend and the node.
 
@@ -356,7 +357,7 @@ def constant_lines(*printers: NumbaPrinter) -> list[str]:
 
 def print_cse_block(exprs: Mapping[str, sp.Expr], dtype: str = "float64", indent: str = "    ",
                     *, printer: NumbaPrinter | None = None, temp_prefix: str = "t",
-                    annotate: Callable[[sp.Expr], str | None] | None = None
+                    annotate: Callable[[sp.Expr, Callable], str | None] | None = None
                     ) -> tuple[list[str], list[str]]:
     """Assignments computing every output of ``exprs`` with common subexpressions shared.
 
@@ -373,15 +374,20 @@ def print_cse_block(exprs: Mapping[str, sp.Expr], dtype: str = "float64", indent
     temps, reduced = sp.cse([sp.sympify(exprs[k]) for k in keys],
                             symbols=sp.numbered_symbols(temp_prefix, real=True), order="none")
     lines, names = [], []
+    definitions = {}
+
+    def resolve(e):
+        return e.xreplace(definitions)
 
     def emit(name, expr):
         code = printer.doprint(expr)
-        note = annotate(expr) if annotate else None
+        note = annotate(expr, resolve) if annotate else None
         lines.append(f"{indent}{name} = {code}" + (f"  # {note}" if note else ""))
         names.append(name)
 
     for sym, expr in temps:
         emit(str(sym), expr)
+        definitions[sym] = resolve(expr)
     for key, expr in zip(keys, reduced):
         emit(key, expr)
     return lines, names

@@ -1995,7 +1995,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
             pred_k = pred_b[k]
             target_k = target_b[k]
             t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_
             t3 = (_F32_1P0/(t0 + _F32_1P0))
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
@@ -2045,7 +2045,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
             pred_k = pred_b[k]
             target_k = target_b[k]
             t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_
             t3 = (_F32_1P0/(t0 + _F32_1P0))
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
@@ -2094,7 +2094,7 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
             pred_k = pred_b[k]
             target_k = target_b[k]
             t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_
             t3 = (_F32_1P0/(t0 + _F32_1P0))
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
@@ -2133,7 +2133,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
             t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_k
             t3 = (_F32_1P0/(t0 + _F32_1P0))
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
@@ -2184,7 +2184,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
             t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_k
             t3 = (_F32_1P0/(t0 + _F32_1P0))
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
@@ -2234,7 +2234,7 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
             t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_k
             t3 = (_F32_1P0/(t0 + _F32_1P0))
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
@@ -2272,7 +2272,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
             pred_k = pred_b[k]
             target_k = target_b[k]
             t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_
             t3 = (1.0/(t0 + 1.0))
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
@@ -2322,7 +2322,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
             pred_k = pred_b[k]
             target_k = target_b[k]
             t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_
             t3 = (1.0/(t0 + 1.0))
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
@@ -2371,7 +2371,7 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
             pred_k = pred_b[k]
             target_k = target_b[k]
             t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_
             t3 = (1.0/(t0 + 1.0))
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
@@ -2410,7 +2410,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
             t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_k
             t3 = (1.0/(t0 + 1.0))
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
@@ -2461,7 +2461,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
             t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_k
             t3 = (1.0/(t0 + 1.0))
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
@@ -2511,7 +2511,7 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
             t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0
+            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
             t2 = target_k*pos_weight_k
             t3 = (1.0/(t0 + 1.0))
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
