@@ -6,7 +6,7 @@ a² = g(z²) → L. With δˡ = ∂L/∂zˡ:
     δ² = (a² − y) ⊙ g'(z²)        (L = ½‖a² − y‖², seed 000)
     δ² = σ(z²) − y                 (BCE with a sigmoid output)
     δ² = softmax(z²) − y           (CE with a softmax output, Σ y = 1)
-    δ¹ = W²ᵀ δ² ⊙ f'(z¹),  ∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ,  ∂L/∂bˡ = δˡ    (a batch: the mean of these)
+    δ¹ = (W²)ᵀ δ² ⊙ f'(z¹),  ∂L/∂Wˡ = δˡ (aˡ⁻¹)ᵀ,  ∂L/∂bˡ = δˡ    (a batch: the mean of these)
 
 f and g stay abstract in the printed steps; the checks substitute f = tanh and g = σ and the
 sizes are drawn small, so every step is checked on a real network. :func:`expanded_network`
@@ -123,14 +123,14 @@ def _output_ce():
 
 
 def _hidden_delta():
-    """δ¹_j = Σ_m δ²_m W²_mj f'(z¹_j), i.e. δ¹ = W²ᵀ δ² ⊙ f'(z¹)."""
+    """δ¹_j = Σ_m δ²_m W²_mj f'(z¹_j), i.e. δ¹ = (W²)ᵀ δ² ⊙ f'(z¹)."""
     # z¹ is the variable here, so it is not replaced by W¹x + b¹.
     upto_z1 = [(old, new) for old, new in NETWORK if old != Z1[_n]]
     b = StepBuilder(_d(L, Z1[j]), _d(L, Z1[j]), SMALL, equal_under=upto_z1,
                     rule="hidden layer: δ¹_j = ∂L/∂z¹_j")
     b.then("chain rule through z² = W² a¹ + b²: Σ_m ∂L/∂z²_m ∂z²_m/∂z¹_j",
            _sum(D2[m] * _d(Z2[m], Z1[j]), m, n2))
-    b.then("∂z²_m/∂z¹_j = W²_mj f'(z¹_j): δ¹ = W²ᵀ δ² ⊙ f'(z¹)",
+    b.then("∂z²_m/∂z¹_j = W²_mj f'(z¹_j): δ¹ = (W²)ᵀ δ² ⊙ f'(z¹)",
            _sum(D2[m] * W2[m, j], m, n2) * fp(Z1[j]))
     return b.build(), b.current
 
@@ -169,7 +169,7 @@ def dense() -> Derivation:
     grads = {Z2[m]: delta2, Z1[j]: delta1, W1[j, k]: dw1.current, B1[j]: db1.current}
     # The batch mean: the derivative is linear, checked on the expanded network.
     B, nb = sp.Symbol("B", integer=True, positive=True), sp.Symbol("n", integer=True, nonnegative=True)
-    mean_w = Step("mean over a batch of B samples, L = (1/B) Σ_n L⁽ⁿ⁾ (δ and x per sample n)",
+    mean_w = Step("mean over a batch of B samples, L = (1/B) Σ_n L_n (δ and x per sample n)",
                   sp.Sum(D1[nb, j] * X[nb, k], (nb, 0, B - 1)) / B, _d(L, W1[j, k]), NUMERIC, batch)
     mean_b = Step("mean over a batch of B samples", sp.Sum(D1[nb, j], (nb, 0, B - 1)) / B,
                   _d(L, B1[j]), NUMERIC, batch)
