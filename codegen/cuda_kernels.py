@@ -345,7 +345,7 @@ extern "C" __global__ void softmax_ce_warp_${tn}(
         const ${T}* __restrict__ weight, long long ignore_index, ${T} eps,
         const double* __restrict__ divisor, ${T} grad_scale, int use_cache,
         ${T}* __restrict__ grad, ${T}* __restrict__ loss_none, double* __restrict__ loss_acc) {
-    extern __shared__ unsigned char dc_smem[];
+    extern __shared__ __align__(16) unsigned char dc_smem[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     ${T}* cache = use_cache ? reinterpret_cast<${T}*>(dc_smem) + (long long)warp * C : nullptr;
     const ${T} scale = divisor ? (${T})(1.0 / divisor[0]) : grad_scale;
@@ -381,7 +381,7 @@ extern "C" __global__ void softmax_ce_block_${tn}(
         const ${T}* __restrict__ weight, long long ignore_index, ${T} eps,
         const double* __restrict__ divisor, ${T} grad_scale, int use_cache,
         ${T}* __restrict__ grad, ${T}* __restrict__ loss_none, double* __restrict__ loss_acc) {
-    extern __shared__ unsigned char dc_smem[];
+    extern __shared__ __align__(16) unsigned char dc_smem[];
     __shared__ dc_ce_state_${tn} red[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     ${T}* cache = use_cache ? reinterpret_cast<${T}*>(dc_smem) : nullptr;

@@ -262,7 +262,7 @@ extern "C" __global__ void softmax_ce_warp_f32(
         const float* __restrict__ weight, long long ignore_index, float eps,
         const double* __restrict__ divisor, float grad_scale, int use_cache,
         float* __restrict__ grad, float* __restrict__ loss_none, double* __restrict__ loss_acc) {
-    extern __shared__ unsigned char dc_smem[];
+    extern __shared__ __align__(16) unsigned char dc_smem[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     float* cache = use_cache ? reinterpret_cast<float*>(dc_smem) + (long long)warp * C : nullptr;
     const float scale = divisor ? (float)(1.0 / divisor[0]) : grad_scale;
@@ -298,7 +298,7 @@ extern "C" __global__ void softmax_ce_block_f32(
         const float* __restrict__ weight, long long ignore_index, float eps,
         const double* __restrict__ divisor, float grad_scale, int use_cache,
         float* __restrict__ grad, float* __restrict__ loss_none, double* __restrict__ loss_acc) {
-    extern __shared__ unsigned char dc_smem[];
+    extern __shared__ __align__(16) unsigned char dc_smem[];
     __shared__ dc_ce_state_f32 red[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     float* cache = use_cache ? reinterpret_cast<float*>(dc_smem) : nullptr;
@@ -483,7 +483,7 @@ extern "C" __global__ void softmax_ce_warp_f64(
         const double* __restrict__ weight, long long ignore_index, double eps,
         const double* __restrict__ divisor, double grad_scale, int use_cache,
         double* __restrict__ grad, double* __restrict__ loss_none, double* __restrict__ loss_acc) {
-    extern __shared__ unsigned char dc_smem[];
+    extern __shared__ __align__(16) unsigned char dc_smem[];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     double* cache = use_cache ? reinterpret_cast<double*>(dc_smem) + (long long)warp * C : nullptr;
     const double scale = divisor ? (double)(1.0 / divisor[0]) : grad_scale;
@@ -519,7 +519,7 @@ extern "C" __global__ void softmax_ce_block_f64(
         const double* __restrict__ weight, long long ignore_index, double eps,
         const double* __restrict__ divisor, double grad_scale, int use_cache,
         double* __restrict__ grad, double* __restrict__ loss_none, double* __restrict__ loss_acc) {
-    extern __shared__ unsigned char dc_smem[];
+    extern __shared__ __align__(16) unsigned char dc_smem[];
     __shared__ dc_ce_state_f64 red[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     double* cache = use_cache ? reinterpret_cast<double*>(dc_smem) : nullptr;
