@@ -6,6 +6,12 @@ everything on the device: a ``mean``/``sum`` loss is a 0-d CuPy array of the pre
 (``float(loss)`` copies it to the host), and class labels are checked by a kernel that returns
 only the first bad position (one scalar read back; the message is built only on that path).
 
+Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
+functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
+scalars)`` (one fused in-place update by a derive.optim rule's kernel), ``clip_grad_value_``,
+``get_total_norm`` and ``clip_grad_norm_`` (as ``runtime.clip``; the norm's reduced value is
+read back once to finish it on the host).
+
 Kernels come from ``runtime/generated/cupy_<family>.py`` (CUDA source compiled by
 ``cupy.RawModule`` on first use). Launches go through :class:`Launcher`, so the tests can run
 this module's logic on the host with the same kernel semantics.
