@@ -7,7 +7,8 @@ initial weights, ``torch.optim.SGD(fused=True)``, ``zero_grad(set_to_none=True)`
 
 Thread use is what the issue is about, so several settings are timed in one run:
 
-- ours, ``planned``: runtime.threads.tune for the batch (what runtime.train.fit does);
+- ours, ``planned``: the plan runtime.train.fit picks (runtime.threads.plan, timed against
+  the all-serial plan on real steps when it is multi-threaded);
 - ours with OpenBLAS on every core and the kernels on one thread;
 - ours, ``defaults``: Numba and OpenBLAS both on every core (no plan);
 - PyTorch with as many threads as cores (its default) and with 1 thread.
@@ -99,7 +100,14 @@ def bench(batch, blocks, seconds_per_block=0.25):
     n = threads.cores()
     model, our_step = ours(batch)
     their_step = theirs(model, batch)
-    planned = threads.tune(batch, SIZES)
+    # As runtime.train.fit does: the size-based plan, timed against all-serial on real steps
+    # when it is multi-threaded.
+    tuner = threads.Tuner(threads.candidates(batch, SIZES), trials=5)
+    while tuner.chosen is None:
+        p = tuner.next()
+        with threads.using(p):
+            tuner.record(p, block_time(our_step, 1))
+    planned = tuner.chosen
     default = threads.ThreadPlan(blas=n, kernels=min(n, numba.config.NUMBA_NUM_THREADS),
                                  reason="no plan")
 

@@ -14,10 +14,11 @@ each phase the cores in turn and lets only one pool be multi-threaded:
 - ``passive_wait()`` asks OpenMP pools to sleep rather than spin when idle (it must run before
   Numba's threading layer starts; training calls it, an explicit environment value wins).
 
-``plan(batch_size, sizes)`` returns a :class:`ThreadPlan` from sizes alone; ``tune(batch_size,
-sizes)`` times the largest product with one and with all BLAS threads and keeps the faster
-(what training uses: a machine shared with other busy processes punishes a multi-threaded
-BLAS); ``using(plan)`` applies a plan for a block and restores the previous settings. ``bench/bench_mlp.py`` measures the plans side by
+``plan(batch_size, sizes)`` returns a :class:`ThreadPlan` from sizes alone; when it would use
+more than one thread, training times its first steps under it and under the all-serial plan
+and keeps the faster (:class:`Tuner`; a machine shared with other busy processes punishes a
+multi-threaded BLAS). ``using(plan)`` applies a plan for a block and restores the previous
+settings. ``bench/bench_mlp.py`` measures the plans side by
 side; the defaults below come from those measurements.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 
 import numba
 
-__all__ = ["ThreadPlan", "plan", "tune", "using", "passive_wait", "blas_threads", "set_blas_threads",
+__all__ = ["ThreadPlan", "plan", "candidates", "Tuner", "using", "passive_wait", "blas_threads", "set_blas_threads",
            "cores"]
 
 #: Products below this many flops (2·m·n·k) run BLAS on one thread.
@@ -131,50 +132,59 @@ def plan(batch_size: int, sizes=(), *, n_cores: int | None = None,
     return ThreadPlan(blas, kernels, reason)
 
 
-def tune(batch_size: int, sizes, *, n_cores: int | None = None, dtype="float32",
-         seconds: float = 0.02) -> ThreadPlan:
-    """The plan, with the BLAS thread count chosen by timing the network's largest product.
+class Tuner:
+    """Try each candidate plan on real training steps and keep the fastest.
 
-    A busy machine (other processes on the cores) can make a multi-threaded BLAS several times
-    slower than one thread, an idle one faster: measuring beats guessing. Times
-    ``X @ W.T`` of the largest layer with one thread and with every core in 5 alternating
-    rounds of about ``seconds``/5 each, and keeps more threads only when their median time is
-    at least 20% lower.
+    What a step costs under a plan depends on the machine and on what else runs on it: a
+    multi-threaded BLAS that wins on idle cores can lose several times over when other
+    processes hold them, and a product timed alone does not show how the BLAS threads and the
+    kernels between products get in each other's way. So the steps themselves are timed:
+    ``next()`` gives the plan for the coming step, ``record(plan, seconds)`` its time; after
+    ``warmup`` + ``trials`` steps per candidate (in turn) ``chosen`` is the plan with the
+    lowest median time. The steps run during the trials are ordinary training steps.
     """
-    import time
 
-    import numpy as np
+    def __init__(self, candidates, trials: int = 3, warmup: int = 1):
+        self.candidates = list(dict.fromkeys(candidates))
+        if not self.candidates:
+            raise ValueError("Tuner needs at least one candidate plan")
+        self.trials, self.warmup = int(trials), int(warmup)
+        self.times = {p: [] for p in self.candidates}
+        self._seen = {p: 0 for p in self.candidates}
+        self.chosen = self.candidates[0] if len(self.candidates) == 1 else None
+        self._turn = 0
 
+    def next(self) -> ThreadPlan:
+        if self.chosen is not None:
+            return self.chosen
+        p = self.candidates[self._turn % len(self.candidates)]
+        self._turn += 1
+        return p
+
+    def record(self, p: ThreadPlan, seconds: float) -> None:
+        if self.chosen is not None:
+            return
+        self._seen[p] += 1
+        if self._seen[p] > self.warmup:
+            self.times[p].append(seconds)
+        if all(len(t) >= self.trials for t in self.times.values()):
+            median = {q: sorted(t)[len(t) // 2] for q, t in self.times.items()}
+            self.chosen = min(self.candidates, key=lambda q: median[q])
+            self.medians = median
+
+    def summary(self) -> str:
+        if self.chosen is None:
+            return "tuning"
+        return "; ".join(f"{'*' if q == self.chosen else ''}BLAS {q.blas}/kernels {q.kernels}: "
+                         f"{self.medians[q] * 1e3:.3f} ms" for q in self.candidates)
+
+
+def candidates(batch_size: int, sizes, *, n_cores: int | None = None) -> list[ThreadPlan]:
+    """Plans worth timing for this network: the size-based plan and, if it uses more than
+    one thread anywhere, the all-serial plan."""
     base = plan(batch_size, sizes, n_cores=n_cores)
-    n = n_cores or cores()
-    sizes = list(sizes)
-    if base.blas == 1 or len(sizes) < 2 or blas_threads() is None:
-        return base  # products too small to share out, or no control over the BLAS
-    a, b = max(zip(sizes, sizes[1:]), key=lambda ab: ab[0] * ab[1])
-    rng = np.random.default_rng(0)
-    X = rng.random((batch_size, a), dtype=np.dtype(dtype).type)
-    W = rng.random((b, a), dtype=np.dtype(dtype).type)
-    out = np.empty((batch_size, b), dtype=dtype)
-    rounds = {1: [], n: []}
-    before = blas_threads()
-    try:
-        for _ in range(5):
-            for t in rounds:
-                set_blas_threads(t)
-                np.matmul(X, W.T, out=out)  # wake the pool
-                reps, start = 0, time.perf_counter()
-                while time.perf_counter() - start < seconds / 5:
-                    np.matmul(X, W.T, out=out)
-                    reps += 1
-                rounds[t].append((time.perf_counter() - start) / reps)
-    finally:
-        set_blas_threads(before)
-    # Medians, not minima: a lucky moment with idle cores flatters the multi-threaded BLAS.
-    best = {t: sorted(v)[len(v) // 2] for t, v in rounds.items()}
-    blas = n if best[n] < 0.8 * best[1] else 1
-    kernels = base.kernels if blas == 1 else 1
-    return ThreadPlan(blas, kernels, f"timed {a}×{b} product at batch {batch_size}: "
-                      f"{best[1] * 1e6:.0f} µs on 1 thread, {best[n] * 1e6:.0f} µs on {n}")
+    serial = ThreadPlan(1, 1, "everything on one thread")
+    return [base] if (base.blas, base.kernels) == (1, 1) else [serial, base]
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ class History:
     step_loss: list = field(default_factory=list)  # one per update
     grad_norm: list = field(default_factory=list)  # before clipping, when clip_norm is used
     seconds: float = 0.0
+    thread_plan: str = ""  # the thread plan used (and how it was chosen)
 
     @property
     def updates(self) -> int:
@@ -177,9 +178,11 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
 
     ``batch_size=None`` is full-batch descent, 1 single-sample, otherwise mini-batch (seed
     003's three modes). ``clip_value`` / ``clip_norm`` clip the gradients before each step
-    (runtime.clip). ``threads="auto"`` applies :func:`runtime.threads.tune` for this network
-    and batch size; a :class:`~runtime.threads.ThreadPlan` is used as given; None leaves the
-    thread settings alone. ``callback(epoch, history)`` runs after each epoch; returning True
+    (runtime.clip). ``threads="auto"`` plans thread use for this network and batch size
+    (:func:`runtime.threads.plan`; when that plan is multi-threaded its first steps are timed
+    against the all-serial plan and the faster is kept, see :class:`runtime.threads.Tuner`);
+    a :class:`~runtime.threads.ThreadPlan` is used as given; None leaves the thread settings
+    alone. ``callback(epoch, history)`` runs after each epoch; returning True
     stops training.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
@@ -189,30 +192,51 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     if progress is None:
         progress = sys.stderr.isatty()
     classify = _classification(model)
+    tuner = None
     if threads == "auto":
         _threads.passive_wait()
-        threads = _threads.tune(loader.batch_size or loader.n, getattr(model, "sizes", ()),
-                                dtype=getattr(model, "dtype", "float32"))
-    context = _threads.using(threads) if threads is not None else contextlib.nullcontext()
+        options = _threads.candidates(loader.batch_size or loader.n, getattr(model, "sizes", ()))
+        if len(options) > 1:
+            tuner, threads = _threads.Tuner(options), None
+        else:
+            threads = options[0]
     params_grads = _gradients_for(optimizer, model)
     history = History()
+
+    def train_step(xb, yb):
+        loss, out = model.loss_and_backward(xb, yb, return_output=True)
+        grads = params_grads()
+        if clip_value is not None:
+            from .clip import clip_grad_value_
+
+            clip_grad_value_(grads, clip_value)
+        if clip_norm is not None:
+            from .clip import clip_grad_norm_
+
+            history.grad_norm.append(float(clip_grad_norm_(grads, clip_norm)))
+        optimizer.step(grads)
+        return loss, out
+
     start = time.perf_counter()
-    with context:
+    with contextlib.ExitStack() as plan_in_force:
+        if threads is not None:
+            plan_in_force.enter_context(_threads.using(threads))
+            history.thread_plan = str(threads)
         for epoch in range(1, epochs + 1):
             bar = ProgressBar(len(loader), epoch, epochs) if progress else None
             total_loss, seen, correct = 0.0, 0, 0
             for k, (xb, yb) in enumerate(loader, 1):
-                loss, out = model.loss_and_backward(xb, yb, return_output=True)
-                grads = params_grads()
-                if clip_value is not None:
-                    from .clip import clip_grad_value_
-
-                    clip_grad_value_(grads, clip_value)
-                if clip_norm is not None:
-                    from .clip import clip_grad_norm_
-
-                    history.grad_norm.append(float(clip_grad_norm_(grads, clip_norm)))
-                optimizer.step(grads)
+                if tuner is not None and tuner.chosen is None:
+                    trial = tuner.next()
+                    with _threads.using(trial):
+                        t0 = time.perf_counter()
+                        loss, out = train_step(xb, yb)
+                        tuner.record(trial, time.perf_counter() - t0)
+                    if tuner.chosen is not None:
+                        history.thread_plan = f"{tuner.chosen} — timed: {tuner.summary()}"
+                        plan_in_force.enter_context(_threads.using(tuner.chosen))
+                else:
+                    loss, out = train_step(xb, yb)
                 n = len(xb)
                 history.step_loss.append(float(loss))
                 total_loss += float(loss) * n

@@ -161,12 +161,32 @@ def test_using_applies_and_restores():
         threads.set_blas_threads(0)
 
 
-def test_tune_times_only_products_worth_sharing():
-    small = threads.tune(8, [2, 4, 2], n_cores=2)
-    assert small == threads.plan(8, [2, 4, 2], n_cores=2)  # nothing to time
-    big = threads.tune(1024, [784, 256, 10], n_cores=2, seconds=0.005)
-    assert big.blas in (1, 2) and "µs on 1 thread" in big.reason
-    assert not (big.blas > 1 and big.kernels > 1)
+def test_tuner_keeps_the_fastest_plan_after_warmup_and_trials():
+    slow, fast = threads.ThreadPlan(2, 1, "slow"), threads.ThreadPlan(1, 1, "fast")
+    tuner = threads.Tuner([slow, fast], trials=3, warmup=1)
+    cost = {slow: [9.0, 2.0, 2.0, 2.0], fast: [9.0, 1.0, 5.0, 1.0]}  # first = warm-up, ignored
+    order = []
+    while tuner.chosen is None:
+        p = tuner.next()
+        order.append(p)
+        tuner.record(p, cost[p].pop(0))
+    assert order == [slow, fast] * 4  # in turn
+    assert tuner.chosen == fast  # medians 1.0 < 2.0
+    assert tuner.next() == fast and "*BLAS 1/kernels 1: 1000.000 ms" in tuner.summary()
+    assert threads.candidates(64, [784, 256, 10], n_cores=2) == [threads.plan(64, [784, 256, 10],
+                                                                              n_cores=2)]
+    assert len(threads.candidates(1024, [784, 256, 10], n_cores=2)) == 2
+
+
+def test_fit_tunes_multithreaded_plans_on_its_first_steps():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2048, 784)).astype(np.float32), rng.integers(0, 10, size=2048)
+    model = MLP([784, 256, 10], seed=0)
+    hist = fit(model, np.concatenate([X] * 4), np.concatenate([y] * 4),
+               SGD(model.flat_parameters(), lr=0.01), epochs=1, batch_size=1024)
+    if threads.cores() > 1:
+        assert "timed:" in hist.thread_plan and hist.thread_plan.count("ms") == 2
+    assert hist.updates == 8
 
 
 def test_fit_with_an_optimizer_on_the_flat_buffer_matches_per_layer_views():
