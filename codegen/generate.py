@@ -72,8 +72,12 @@ def source_hash(items) -> str:
     return h.hexdigest()[:16]
 
 
-def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | None = None) -> str:
-    """Source text of a standalone kernel module for ``names`` (every derivation when empty)."""
+def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | None = None,
+                    command: str | None = None) -> str:
+    """Source text of a standalone kernel module for ``names`` (every derivation when empty).
+
+    ``command`` is how the header says to regenerate it (default: the committed modules' way).
+    """
     if backend == "cupy":  # the CUDA backend's own generator (codegen/cuda_kernels.py)
         from .cuda_kernels import generate_module as cuda_module
 
@@ -110,8 +114,8 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
     all_names = losses + activations
     mathlib = any(p.mathlib_used for p in printers.values())
     head = [
-        "# generated, do not edit: regenerate with `python -m codegen.generate --update`",
-        "# (or `derivecli gen --backend numba NAMES... -o FILE.py` for a module of your own).",
+        "# generated, do not edit: regenerate with "
+        f"`{command or 'python -m codegen.generate --update'}`",
         f"# Generator: codegen numba backend, version {GENERATOR_VERSION}",
         f"# Derivations: {', '.join(all_names)}",
         *([f"# Not kernels (no template): {', '.join(skipped)}"] if skipped else []),

@@ -182,3 +182,26 @@ def test_print_cse_block_shares_subexpressions():
                                    printer=NumbaPrinter("float64", mathlib=False))
     assert names[-2:] == ["a", "b"] and all(ln.startswith("  ") for ln in lines)
     assert sum(ln.count("math.exp") for ln in lines) == 1
+
+
+# --------------------------------------------------------------------------- derivecli gen
+
+
+def test_cli_gen_writes_a_module_and_rejects_bad_names(tmp_path):
+    from click.testing import CliRunner
+
+    from derivecli.cli import main
+
+    out = tmp_path / "k.py"
+    res = CliRunner().invoke(main, ["gen", "--backend", "numba", "ce", "relu", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text()
+    assert text.startswith(f"# generated, do not edit: regenerate with `derivecli gen --backend numba "
+                           f"softmax_ce relu -o {out}`")
+    assert "# Derivations: softmax_ce, relu" in text and "def relu_forward_f32(" in text
+    compile(text, str(out), "exec")
+    bad = CliRunner().invoke(main, ["gen", "msee", "-o", str(out)])
+    assert bad.exit_code == 2 and "unknown derivation 'msee'" in bad.output
+    none = CliRunner().invoke(main, ["gen", "mse_vs_mae", "-o", str(out)])
+    assert none.exit_code == 2 and "no kernel template for 'mse_vs_mae'" in none.output
+    assert out.read_text() == text  # a failed run leaves the file alone

@@ -1,5 +1,4 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# (or `derivecli gen --backend numba NAMES... -o FILE.py` for a module of your own).
 # Generator: codegen numba backend, version 1
 # Derivations: sigmoid, tanh, relu, leaky_relu
 # Source hash: sha256:46d3ca58a05a4bd8 (of the SymPy expressions printed below)

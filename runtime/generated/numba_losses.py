@@ -1,5 +1,4 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# (or `derivecli gen --backend numba NAMES... -o FILE.py` for a module of your own).
 # Generator: codegen numba backend, version 1
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
 # Source hash: sha256:fcedfbf9ba510c02 (of the SymPy expressions printed below)

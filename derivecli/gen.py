@@ -1,0 +1,55 @@
+"""`derivecli gen --backend numba [NAMES...] -o FILE.py`: write a standalone kernel module.
+
+The module imports only numpy, numba and math (numba backend) so it can be vendored; it is
+written atomically (temporary file, then rename). Without names, the numba backend writes every
+loss and activation; optimizer kernels come in their own module (name them: `derivecli gen
+--backend numba adam sgd -o optim.py`). `--backend cupy` writes the CUDA sources (codegen's
+CuPy backend).
+"""
+from __future__ import annotations
+
+import click
+
+
+def _numba_text(names: tuple[str, ...], command: str) -> str:
+    from codegen import generate
+    from derive import registry
+
+    groups = {registry.entry(n).group for n in names}
+    if names and groups == {"optimizer"}:
+        from codegen import numba_optim
+
+        return numba_optim.generate_module(names)
+    if "optimizer" in groups:
+        raise click.UsageError("optimizer kernels are generated in their own module: run gen "
+                               "once for the optimizers and once for the other names")
+    return generate.generate_module("numba", names, command=command)
+
+
+@click.command("gen")
+@click.argument("names", nargs=-1)
+@click.option("--backend", type=click.Choice(["numba", "cupy"]), default="numba", show_default=True,
+              help="numba: @njit CPU kernels; cupy: CUDA C sources for CuPy.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
+              required=True, help="the .py file to write (replaced atomically)")
+def gen(names, backend, output):
+    """Generate a kernel module from the derivations NAMES (all when none)."""
+    from codegen.generate import write_module
+    from derive import registry
+
+    try:
+        names = tuple(dict.fromkeys(registry.canonical(n) for n in names))
+        command = " ".join(["derivecli gen --backend", backend, *names, "-o", output])
+        if backend == "numba":
+            text = _numba_text(names, command)
+        else:
+            from codegen import cuda_kernels
+
+            text = cuda_kernels.generate_module(list(names) or None, command=command)
+    except registry.UnknownNameError as e:
+        raise click.BadParameter(str(e), param_hint="NAMES") from None
+    except NotImplementedError as e:
+        raise click.UsageError(str(e)) from None
+    write_module(output, text)
+    what = ", ".join(names) if names else "every derivation with a template"
+    click.echo(f"wrote {output} ({backend}: {what})")
