@@ -210,12 +210,23 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
     return True, None
 
 
+def _expand_sum_logs(e: sp.Expr) -> sp.Expr:
+    """Split sums of sums, take constant factors out, log(a·b) = log a + log b for a, b > 0."""
+    def split(x):  # Σ (a + b) = Σ a + Σ b, and constants out of each
+        return sp.Add(*[sp.factor_terms(x.func(t, *x.limits))
+                        for t in sp.Add.make_args(sp.expand(x.function))])
+
+    e = sp.expand_log(e.replace(lambda x: isinstance(x, sp.Sum), split))
+    return sp.expand(e.replace(lambda x: isinstance(x, sp.Sum), split))
+
+
 def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
-    diff = sp.sympify(a - b)
+    diff = sp.sympify(a - b).rewrite(sp.Sum)  # functions of vectors (softmax) as their Sums
     if diff.has(sp.Sum):
         # doit and simplify on symbolic sums are slow and rarely succeed: such steps are
-        # proved only when they expand to zero as written, else checked by value.
-        diff, attempts = to_elementary(diff), (sp.expand,)
+        # proved only by expanding (functions of vectors written as their Sums, constant
+        # factors taken out of sums, logs of positive products split), else checked by value.
+        diff, attempts = to_elementary(diff), (sp.expand, _expand_sum_logs)
     else:
         diff = to_elementary(diff.doit())
         attempts = (sp.expand,) if diff.has(sp.Sum) else (

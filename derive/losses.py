@@ -17,7 +17,7 @@ from .symbols import L, beta, delta, pos_weight, r, y, yhat, z
 # PyTorch clamps BCE's logs at −100 and its gradient's denominator at 1e−12, so that
 # probabilities of exactly 0 and 1 give finite losses and gradients.
 BCE_LOG_FLOOR = -100
-BCE_GRAD_EPS = sp.Float(1e-12)
+BCE_GRAD_EPS = sp.Float(9.999999960041972e-13)  # float32(1e-12): PyTorch's EPSILON is a float, also for double
 
 RESIDUAL = yhat - y
 
@@ -168,7 +168,7 @@ def _exp_sum(vec, n):
     """Σ_k e^(z_k), written out when the number of classes is concrete."""
     if n.is_Integer:
         return sp.Add(*[sp.exp(vec[q]) for q in range(int(n))])
-    k = sp.Dummy("k", integer=True)
+    # The bound index is the module's k (not a Dummy), so equal sums compare equal.
     return sp.Sum(sp.exp(vec[k]), (k, 0, n - 1))
 
 
@@ -183,6 +183,9 @@ class _IndexedFunction(sp.Function):
 
     def _eval_is_real(self):
         return True
+
+    def _eval_rewrite_as_Sum(self, *args, **kwargs):
+        return self._expanded()
 
 
 class softmax(_IndexedFunction):

@@ -123,7 +123,7 @@ def test_mse_vs_mae_claims_by_value():
     sets = [s.expr for s in d.steps_for() if isinstance(s.expr, sp.Set)]
     loss_set, grad_set, slopes = sets
     assert slopes == sp.FiniteSet(-1, 1)  # |r| has one-sided slopes ∓1 at 0: no derivative
-    r = np.concatenate([rng.uniform(-3, 3, 2000), [-1.0, 1.0, -0.5, 0.5, 0.0]])
+    r = np.concatenate([rng.uniform(-3, 3, 200), [-1.0, 1.0, -0.5, 0.5, 0.0]])
     for v in r:
         assert (v * v > abs(v)) == bool(loss_set.contains(sp.Float(v)))  # loss: |r| > 1
         assert (abs(2 * v) > abs(np.sign(v))) == bool(grad_set.contains(sp.Float(v)))  # |r| > 1/2
