@@ -227,6 +227,8 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
         # proved only by expanding (functions of vectors written as their Sums, constant
         # factors taken out of sums, logs of positive products split), else checked by value.
         diff, attempts = to_elementary(diff), (sp.expand, _expand_sum_logs)
+        if diff.has(sp.Derivative):  # unevaluated ∂/∂z[i] of a sum: nothing to expand
+            return False
     else:
         diff = to_elementary(diff.doit())
         attempts = (sp.expand,) if diff.has(sp.Sum) else (
