@@ -36,9 +36,11 @@ sys.path.insert(0, str(ROOT))
 START, END = "<!-- bench_mlp: start -->", "<!-- bench_mlp: end -->"
 SIZES = [784, 256, 256, 10]
 
+import torch  # noqa: E402  (first: its own OpenMP runtime starts with its default wait policy)
+
 from runtime import threads  # noqa: E402
 
-threads.passive_wait()  # before Numba's OpenMP pool starts, as runtime.train.fit does
+threads.passive_wait()  # for Numba's OpenMP pool, before it starts, as runtime.train.fit does
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
