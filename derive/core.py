@@ -303,7 +303,7 @@ class StepBuilder:
     def differentiate(self, expr: sp.Expr, x: sp.Symbol, *, lhs: sp.Expr | None = None):
         """Steps of d(expr)/dx, rule by rule, from the unevaluated derivative to its value."""
         lhs = lhs if lhs is not None else sp.Derivative(self.lhs, x, evaluate=False)
-        self.restate(f"differentiate with respect to {x}", _D(expr, x), lhs)
+        self.restate("differentiate both sides", _D(expr, x), lhs)
         for rule, e in derivative_rules(expr, x):
             self.then(rule, e, lhs=lhs)
         return self
@@ -396,7 +396,9 @@ def derivative_rules(expr: sp.Expr, x: sp.Symbol) -> Iterable[tuple[str, sp.Expr
     """
     current = _D(expr, x)
     for _ in range(100):
-        pending = [d for d in current.atoms(sp.Derivative) if not isinstance(d.expr, sp.Derivative)]
+        # Sorted, so the rule names come in the same order on every run.
+        pending = sorted((d for d in current.atoms(sp.Derivative)
+                          if not isinstance(d.expr, sp.Derivative)), key=sp.default_sort_key)
         if not pending:
             return
         rules, replacement = [], {}
