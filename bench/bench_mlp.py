@@ -2,20 +2,23 @@
 
 One step = forward, loss and ∂L/∂logits, backward, optimizer update. Ours: runtime.nn.MLP
 (BLAS products, generated activation/δ and fused softmax-CE kernels) with runtime.optim.SGD
-built on ``model.flat_parameters()`` (one fused kernel call over the flat parameter buffer). PyTorch: the same network with the same
-initial weights, ``torch.optim.SGD(fused=True)``, ``zero_grad(set_to_none=True)``.
+built on ``model.flat_parameters()`` (one fused kernel call over the flat parameter buffer).
+PyTorch: the same network with the same initial weights, ``torch.optim.SGD(fused=True)``,
+``zero_grad(set_to_none=True)``.
 
-Thread use is what the issue is about, so several settings are timed in one run:
+Thread use is what the issue is about, so several settings are timed in one run, each in its
+own worker process (thread pools of one setting must not spin next to another's):
 
-- ours, ``planned``: the plan runtime.train.fit picks (runtime.threads.plan, timed against
-  the all-serial plan on real steps when it is multi-threaded);
+- ours, ``planned``: the plan runtime.train.fit picks (runtime.threads.plan, timed against the
+  all-serial plan on real steps when it is multi-threaded), OMP_WAIT_POLICY=PASSIVE;
 - ours with OpenBLAS on every core and the kernels on one thread;
-- ours, ``defaults``: Numba and OpenBLAS both on every core (no plan);
+- ours, ``defaults``: no plan at all (Numba and OpenBLAS pools on every core, default waits);
 - PyTorch with as many threads as cores (its default) and with 1 thread.
 
-The ratio is PyTorch's best time over ours (planned): above 1 means we are faster. Timing
-blocks of each setting alternate (so a spell of load from other processes hits all of them),
-and the median per-step time over the blocks is reported.
+The main process asks the workers for timing blocks in turn, with a pause between blocks so
+the previous setting's idle threads stop spinning (a spell of load from other processes hits
+all of them) and reports the median and the best block per setting. The ratio
+is PyTorch's faster setting over ours (planned): above 1 means we are faster.
 
     python bench/bench_mlp.py [--batches 64 1024] [--blocks 7] [--write]
 
@@ -24,6 +27,7 @@ and the median per-step time over the blocks is reported.
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import platform
 import statistics
@@ -35,18 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 START, END = "<!-- bench_mlp: start -->", "<!-- bench_mlp: end -->"
 SIZES = [784, 256, 256, 10]
-
-import torch  # noqa: E402  (first: its own OpenMP runtime starts with its default wait policy)
-
-from runtime import threads  # noqa: E402
-
-threads.passive_wait()  # for Numba's OpenMP pool, before it starts, as runtime.train.fit does
-
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
+SETTINGS = ["ours, planned", "ours, BLAS on all cores, kernels 1", "ours, defaults (no plan)",
+            "torch, all cores (fused SGD)", "torch, 1 thread"]
 
 
-def ours(batch, seed=0):
+def _ours(batch, seed=0):
+    import numpy as np
+
     from runtime.nn import MLP
     from runtime.optim import SGD
 
@@ -55,21 +54,25 @@ def ours(batch, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.random((batch, SIZES[0]), dtype=np.float32)
     y = rng.integers(0, SIZES[-1], size=batch)
+    grads = model.flat_gradients()
 
     def step():
         model.loss_and_backward(X, y)
-        opt.step(model.flat_gradients())
+        opt.step(grads)
 
-    return model, step
+    return step
 
 
-def theirs(model, batch, seed=0):
+def _theirs(batch, seed=0):
+    import numpy as np
     import torch
 
+    from runtime.nn import MLP, Dense
+
+    model = MLP(SIZES, "relu", dtype=np.float32, seed=seed)  # the same initial weights
     layers = []
-    for k, (a, b) in enumerate(zip(SIZES, SIZES[1:])):
-        lin = torch.nn.Linear(a, b)
-        dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"][k]
+    for dense in [layer for layer in model.layers if isinstance(layer, Dense)]:
+        lin = torch.nn.Linear(dense.in_features, dense.out_features)
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(dense.params["weight"]))
             lin.bias.copy_(torch.from_numpy(dense.params["bias"]))
@@ -89,60 +92,85 @@ def theirs(model, batch, seed=0):
     return step
 
 
-def block_time(step, steps):
+def _block(step, steps):
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     return (time.perf_counter() - t0) / steps
 
 
-def bench(batch, blocks, seconds_per_block=0.25):
-    import torch
+def _worker(conn, setting, batch):
+    """Build one setting's step, then time blocks of it on request until told to stop."""
+    from runtime import threads
 
     n = threads.cores()
-    model, our_step = ours(batch)
-    their_step = theirs(model, batch)
-    # As runtime.train.fit does: the size-based plan, timed against all-serial on real steps
-    # when it is multi-threaded.
-    tuner = threads.Tuner(threads.candidates(batch, SIZES), trials=5)
-    while tuner.chosen is None:
-        p = tuner.next()
-        with threads.using(p):
-            tuner.record(p, block_time(our_step, 1))
-    planned = tuner.chosen
-    default = threads.ThreadPlan(blas=n, kernels=min(n, numba.config.NUMBA_NUM_THREADS),
-                                 reason="no plan")
+    note = ""
+    if setting.startswith("torch"):
+        import torch
 
-    def ours_with(p):
-        def run(steps):
-            with threads.using(p):
-                return block_time(our_step, steps)
-        return run
+        torch.set_num_threads(1 if "1 thread" in setting else n)
+        step = _theirs(batch)
+    elif setting == "ours, defaults (no plan)":
+        step = _ours(batch)
+        note = "no plan"
+    else:
+        threads.passive_wait()  # before Numba's pool starts, as runtime.train.fit does
+        import numba
 
-    def torch_with(t):
-        def run(steps):
-            before = torch.get_num_threads()
-            torch.set_num_threads(t)
-            try:
-                return block_time(their_step, steps)
-            finally:
-                torch.set_num_threads(before)
-        return run
+        step = _ours(batch)
+        if setting == "ours, planned":
+            tuner = threads.Tuner(threads.candidates(batch, SIZES), trials=5)
+            while tuner.chosen is None:
+                p = tuner.next()
+                with threads.using(p):
+                    tuner.record(p, _block(step, 1))
+            plan = tuner.chosen
+        else:
+            plan = threads.ThreadPlan(n, 1, "BLAS on every core")
+        in_force = threads.using(plan)  # kept referenced: for the worker's lifetime
+        in_force.__enter__()
+        note = f"BLAS {plan.blas}, kernels {plan.kernels}"
+        assert numba.get_num_threads() == plan.kernels
+    step()  # compile / warm up
+    conn.send(note)
+    while True:
+        steps = conn.recv()
+        if steps is None:
+            break
+        conn.send(_block(step, steps))
 
-    blas_all = threads.ThreadPlan(blas=n, kernels=1, reason="BLAS on every core")
-    settings = {"ours, planned": ours_with(planned), "ours, BLAS all cores": ours_with(blas_all),
-                "ours, defaults": ours_with(default),
-                f"torch, {n} threads": torch_with(n), "torch, 1 thread": torch_with(1)}
+
+def bench(batch, blocks, seconds_per_block=0.25):
+    ctx = mp.get_context("spawn")
+    workers = {}
+    for setting in SETTINGS:
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(there, setting, batch), daemon=True)
+        proc.start()
+        workers[setting] = (here, proc)
+    notes = {s: conn.recv() for s, (conn, _) in workers.items()}
+
+    def run(setting, steps):
+        # Idle OpenBLAS and OpenMP threads of the previous setting keep spinning for a while
+        # after its block; let them go to sleep before timing the next one.
+        time.sleep(0.3)
+        conn = workers[setting][0]
+        conn.send(steps)
+        return conn.recv()
+
     steps = {}
-    for name, run in settings.items():  # warm up (compiles kernels) and size the blocks
-        run(3)
-        steps[name] = max(3, int(seconds_per_block / max(run(3), 1e-6)))
-    times = {name: [] for name in settings}
+    for s in SETTINGS:  # size the blocks
+        run(s, 2)
+        steps[s] = max(2, int(seconds_per_block / max(run(s, 3), 1e-6)))
+    times = {s: [] for s in SETTINGS}
     for _ in range(blocks):
-        for name, run in settings.items():
-            times[name].append(run(steps[name]))
-    return planned, ({name: statistics.median(t) for name, t in times.items()},
-                     {name: min(t) for name, t in times.items()})
+        for s in SETTINGS:
+            times[s].append(run(s, steps[s]))
+    for conn, proc in workers.values():
+        conn.send(None)
+        proc.join(timeout=30)
+    return notes, {s: statistics.median(t) for s, t in times.items()}, \
+        {s: min(t) for s, t in times.items()}
 
 
 def main(argv=None):
@@ -151,35 +179,34 @@ def main(argv=None):
     ap.add_argument("--blocks", type=int, default=7)
     ap.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
     args = ap.parse_args(argv)
+    import numba
+    import numpy as np
     import torch
 
+    from runtime import threads
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    blas = threads.blas_threads()
     lines = [f"MLP {'-'.join(map(str, SIZES))} ReLU, softmax-CE, SGD momentum 0.9, float32, "
-             f"one training step (`python bench/bench_mlp.py --blocks {args.blocks}`)", "HEAD", "",
-             "| batch | ours, planned | ours, BLAS on all cores, kernels 1 | ours, defaults "
-             "(all threads) | torch, all cores (fused SGD) | torch, 1 thread | "
-             "torch's faster / ours planned | plan |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             f"one training step (`python bench/bench_mlp.py --blocks {args.blocks}`)", "", "",
+             "| batch | " + " | ".join(SETTINGS) + " | torch's faster / ours planned | "
+             "plan picked |", "| ---: |" + " ---: |" * (len(SETTINGS) + 1) + " --- |"]
     for batch in args.batches:
-        plan, (t, best) = bench(batch, args.blocks)
-        torch_median = min(v for k, v in t.items() if k.startswith("torch"))
-        torch_best = min(v for k, v in best.items() if k.startswith("torch"))
-        cols = [f"{t[k] * 1e3:.2f} ({best[k] * 1e3:.2f})" for k in t]
-        lines.append(f"| {batch} | {' | '.join(cols)} | "
-                     f"{torch_median / t['ours, planned']:.2f}× ({torch_best / best['ours, planned']:.2f}×) "
-                     f"| BLAS {plan.blas}, kernels {plan.kernels} |")
+        notes, t, best = bench(batch, args.blocks)
+        torch_median = min(t[s] for s in SETTINGS if s.startswith("torch"))
+        torch_best = min(best[s] for s in SETTINGS if s.startswith("torch"))
+        cols = [f"{t[s] * 1e3:.2f} ({best[s] * 1e3:.2f})" for s in SETTINGS]
+        lines.append(f"| {batch} | {' | '.join(cols)} | {torch_median / t['ours, planned']:.2f}× "
+                     f"({torch_best / best['ours, planned']:.2f}×) | {notes['ours, planned']} |")
         print(lines[-1], flush=True)
-    lines += ["", "Milliseconds per step: median over the blocks (best block in parentheses). "
-              "The ratio is PyTorch's faster setting over ours (planned); above 1 we are faster. "
-              "\"defaults\" is Numba and OpenBLAS each with a pool on every core."]
-    layer = numba.threading_layer() if _layer_started() else "not started"
     end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines[1] = (f"{platform.processor() or platform.machine()}, {threads.cores()} cores, numpy "
-                f"{np.__version__} (OpenBLAS, {blas} threads by default), numba {numba.__version__} "
-                f"(threading layer {layer}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}), "
-                f"torch {torch.__version__}; load average {load:.1f} at the start, "
-                f"{end_load:.1f} at the end.")
+                f"{np.__version__} (OpenBLAS, {threads.blas_threads()} threads by default), numba "
+                f"{numba.__version__} ({numba.config.THREADING_LAYER} threading layer), torch "
+                f"{torch.__version__}; load average {load:.1f} at the start, {end_load:.1f} at "
+                "the end (the machine is shared with other jobs).")
+    lines += ["", "Milliseconds per step: median over the blocks (best block in parentheses), "
+              "each setting in its own process. The ratio is PyTorch's faster setting over ours "
+              "(planned): above 1 we are faster."]
     text = "\n".join(lines)
     print()
     print(text)
@@ -187,18 +214,10 @@ def main(argv=None):
         write_results(text)
 
 
-def _layer_started():
-    try:
-        numba.threading_layer()
-        return True
-    except ValueError:
-        return False
-
-
 def write_results(text):
     path = ROOT / "bench" / "RESULTS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    section = f"{START}\n## bench_mlp.py\n\n{text}\n{END}"
+    section = f"{START}\n## Training step, 784-256-256-10 MLP (bench/bench_mlp.py)\n\n{text}\n{END}"
     if START in old and END in old:
         new = old[:old.index(START)] + section + old[old.index(END) + len(END):]
     else:
