@@ -114,3 +114,23 @@ def test_digits_mlp(tmp_path):
     assert re.fullmatch(r"test accuracy: 0\.\d{4}", last)
     assert float(last.split(": ")[1]) >= 0.97
     _check_plot(out, tmp_path, "digits")
+
+
+def test_hyperparameter_search():
+    out = _run("hyperparameter_search.py")
+    random_part, grid_part = out.split("grid search")
+
+    def rows(text):
+        return [line.split() for line in text.splitlines()
+                if line.lstrip("* ").startswith(("coarse", "fine"))]
+
+    for part, n_rows in ((random_part, 14), (grid_part, 6)):
+        table = rows(part)
+        assert len(table) == n_rows
+        scores = [float(r[-3]) for r in table]
+        assert scores == sorted(scores, reverse=True)  # best first
+        assert table[0][0] == "*"
+        best = float(re.search(r"validation accuracy ([\d.]+)", part.split("best:")[1]).group(1))
+        assert best == scores[0] > 0.9
+        coarse = max(float(r[-3]) for r in table if "coarse" in r)
+        assert best >= coarse  # the fine stage never loses the coarse best
