@@ -140,10 +140,7 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
     if mathlib:
         from .numba_mathlib import MATHLIB_SOURCE
 
-        # Numba-IR inlining ("always") re-types the callee at every call site: 2-3x the
-        # compile time of a kernel, for the same machine code (LLVM inlines and vectorizes
-        # these small functions anyway; measured in bench/RESULTS.md).
-        parts.append(MATHLIB_SOURCE.replace('inline="always", ', "").strip("\n") + "\n")
+        parts.append(MATHLIB_SOURCE.strip("\n") + "\n")
     consts = constant_lines(*printers.values())
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"

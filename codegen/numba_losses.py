@@ -244,32 +244,43 @@ def softmax_ce_source_expressions(derivation) -> list[tuple[str, sp.Expr]]:
     return sorted(dict(derivation.stable).items())
 
 
+def _linear_in(expr: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, sp.Expr]:
+    """(a, b) with expr = a·x + b, checked; so a row-constant a is hoisted out of the loop."""
+    a, b = sp.diff(expr, x), expr.subs(x, 0)
+    if a.has(x) or sp.expand(a * x + b - expr) != 0:
+        raise NotImplementedError(f"softmax_ce: {sp.sstr(expr)} is not linear in {x}")
+    return a, b
+
+
 def _ce_forms(derivation) -> dict[str, sp.Expr]:
     """The kernel's scalar formulas, all from derivation.stable, in kernel-local symbols."""
     S = _ce_symbols()
     st = dict(derivation.stable)
-    E, zc, Sa, Saz, wc, qk, wk = sp.symbols("e_k z_c sum_a sum_az w_c q_k w_k", real=True)
+    E, zc, Sa, Saz, wc, qk, wk, W = sp.symbols("e_k z_c sum_a sum_az w_c q_k w_k sum_w", real=True)
     q = st["smoothed_target"]
     q_rest = q.subs(S["onehot"], 0)  # every class's smoothed target mass (ε/C)
     q_true = q.subs(S["onehot"], 1)  # the true class's ((1 − ε) + ε/C)
     nll = st["nll_term"]
     # Σ_j a_j ℓ_j for ℓ_j = α + β z_j (linear in z_j): α Σ a_j + β Σ a_j z_j.
-    alpha, beta_ = nll.subs(S["zj"], 0), sp.diff(nll, S["zj"])
+    beta_, alpha = _linear_in(nll, S["zj"])
     wgrad = st["weighted_grad"].subs(st["shifted_exp"], E)
     if wgrad.has(S["zj"]):
         raise NotImplementedError("softmax_ce: weighted_grad is not a function of exp(z_j − m)")
+    # The gradient is linear in e_k: its coefficient is a row constant (hoisted), the rest is
+    # what the target adds per class.
+    g_coef, g_rest = _linear_in(wgrad, E)
     return {
-        "E": E, "zc": zc, "Sa": Sa, "Saz": Saz, "wc": wc, "qk": qk, "wk": wk,
-        "shifted_exp": st["shifted_exp"], "lse": st["lse"],
+        "E": E, "shifted_exp": st["shifted_exp"], "lse": st["lse"],
         "nll_c": nll.subs(S["zj"], zc),
         "sum_nll": alpha * Sa + beta_ * Saz,
-        "q_rest": q_rest, "q_true": q_true, "q_prob": q.subs(S["onehot"], qk),
+        "sum_nll_index": alpha * W + beta_ * Saz,  # a_j = w_j: Σ_j a_j = W
+        "q_diff": q_true - q_rest, "q_rest": q_rest, "q_prob": q.subs(S["onehot"], qk),
         # index target: Σ_j w_j q_j = w_c q_true + q_rest Σ_{j≠c} w_j = w_c (q_true − q_rest) + q_rest W
-        "wq_index": wc * (q_true - q_rest) + q_rest * Sa,
-        "grad_rest": wgrad.subs({S["qj"]: q_rest, S["wj"]: wk}),
-        "grad_rest_nosmooth": wgrad.subs({S["qj"]: q_rest, S["wj"]: wk}).subs(S["eps"], 0),
-        "grad_true": wgrad.subs({S["qj"]: q_true, S["wj"]: wc}),
-        "grad_prob": wgrad.subs({S["qj"]: q.subs(S["onehot"], qk), S["wj"]: wk}),
+        "wq_index": wc * (q_true - q_rest) + q_rest * W,
+        "g_coef": g_coef,
+        "g_rest_index": g_rest.subs({S["qj"]: q_rest, S["wj"]: wk}),
+        "g_rest_true": g_rest.subs({S["qj"]: q_true, S["wj"]: wc}),
+        "g_rest_prob": g_rest.subs({S["qj"]: q.subs(S["onehot"], qk), S["wj"]: wk}),
     }
 
 
@@ -299,6 +310,51 @@ def _ce_doc(derivation, target: str, reduction: str, dtype: str) -> str:
     return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
 
 
+def _lanes_pass(ind: str, dtype: str, loads: list[str], updates: list[tuple[str, str, str]],
+                finals: list[str], zero: str, ninf: str) -> list[str]:
+    """A pass over the row with per-lane accumulators (vectorizable without reassociation).
+
+    ``loads``: lines that read the element (using ``src[k]`` for src in zr/wr/tr/gr chunks);
+    ``updates``: (accumulator, 'max' | 'sum', element expression); ``finals``: extra lines
+    after each element (e.g. a store).
+    """
+    o = [f"{ind}for k in range(LANES):"]
+    o += [f"{ind}    lane_{acc}[k] = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
+    o += [f"{ind}for j0 in range(0, full, LANES):",
+          f"{ind}    zr = row[j0:j0 + LANES]"]
+    if any("wr[" in ln for ln in loads):
+        o.append(f"{ind}    wr = weight[j0:j0 + LANES]")
+    if any("tr[" in ln for ln in loads):
+        o.append(f"{ind}    tr = trow[j0:j0 + LANES]")
+    if any("gr[" in ln for ln in finals):
+        o.append(f"{ind}    gr = g[j0:j0 + LANES]")
+    o.append(f"{ind}    for k in range(LANES):")
+    o += [f"{ind}        {ln}" for ln in loads]
+    for acc, op, e in updates:
+        o.append(f"{ind}        lane_{acc}[k] = {e} if {e} > lane_{acc}[k] else lane_{acc}[k]"
+                 if op == "max" else f"{ind}        lane_{acc}[k] += {e}")
+    o += [f"{ind}        {ln}" for ln in finals]
+    o += [f"{ind}{acc} = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
+    tail = {"zr[k]": "row[k]", "wr[k]": "weight[k]", "tr[k]": "trow[k]", "gr[k]": "g[k]"}
+
+    def untail(ln):
+        for a, b in tail.items():
+            ln = ln.replace(a, b)
+        return ln
+
+    o.append(f"{ind}for k in range(full, C):")
+    o += [f"{ind}    {untail(ln)}" for ln in loads]
+    for acc, op, e in updates:
+        o.append(f"{ind}    {acc} = {e} if {e} > {acc} else {acc}" if op == "max"
+                 else f"{ind}    {acc} += {e}")
+    o += [f"{ind}    {untail(ln)}" for ln in finals]
+    o.append(f"{ind}for k in range(LANES):")
+    for acc, op, _ in updates:
+        o.append(f"{ind}    {acc} = lane_{acc}[k] if lane_{acc}[k] > {acc} else {acc}" if op == "max"
+                 else f"{ind}    {acc} += lane_{acc}[k]")
+    return o
+
+
 def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
                       printer: NumbaPrinter) -> tuple[str, str]:
     S = _ce_symbols()
@@ -309,7 +365,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     printer.symbol_names.update({
         str(S["zj"]): "zk", str(S["m"]): "mx", str(S["s"]): "s", str(S["eps"]): "eps",
         str(S["C"]): "n_classes", str(S["wq"]): "wq", "e_k": "ek", "z_c": "zc", "sum_a": "sum_a",
-        "sum_az": "sum_az", "w_c": "wc", "q_k": "qk", "w_k": "wk"})
+        "sum_az": "sum_az", "w_c": "wc", "q_k": "qk", "w_k": "wk", "sum_w": "sum_w"})
     P = printer.doprint
     try:
         one, zero, ninf = printer.constant(1), printer.constant(0), printer.constant(float("-inf"))
@@ -318,12 +374,10 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
         if target == "index":
             row_forms["nll_c"] = F["nll_c"]
         scal, _ = print_cse_block(row_forms, dtype, "", printer=printer, temp_prefix="r")
-        sum_nll = P(F["sum_nll"].subs(F["lse"], sp.Symbol("lse", real=True)))
-        q_prob = P(F["q_prob"])
-        wq_index = P(F["wq_index"])
-        g_rest, g_rest0, g_true, g_prob = (P(F[k]) for k in (
-            "grad_rest", "grad_rest_nosmooth", "grad_true", "grad_prob"))
-        q_diff, q_rest = P(F["q_true"] - F["q_rest"]), P(F["q_rest"])
+        lse_sym = sp.Symbol("lse", real=True)
+        sum_nll = P(F["sum_nll" if target == "prob" else "sum_nll_index"].subs(F["lse"], lse_sym))
+        pr = {k: P(F[k]) for k in ("q_prob", "wq_index", "g_coef", "g_rest_index", "g_rest_true",
+                                   "g_rest_prob", "q_diff", "q_rest")}
     finally:
         printer.symbol_names.clear()
         printer.symbol_names.update(saved)
@@ -341,7 +395,10 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          "    N, C = logits.shape",
          f"    n_classes = np.{dtype}(C)",
          f"    eps = np.{dtype}(label_smoothing)",
-         "    smoothing = label_smoothing > 0.0"]
+         "    smoothing = label_smoothing > 0.0",
+         f"    sum_w = {zero}",
+         "    for k in range(C):",
+         "        sum_w += weight[k]"]
     if reduction == "mean" and target == "index":
         o += ["    denom = 0.0  # PyTorch: the weights of the non-ignored targets",
               "    for i in range(N):",
@@ -356,7 +413,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     # (Numba's parfor reduction analysis trips over the row loop's control flow).
     helper = f"_{fname}_rows"
     hparams = ("lo, hi, logits, " + ("labels, weight, ignore_index" if target == "index" else
-                                      "target, weight") + ", eps, smoothing, n_classes"
+                                      "target, weight") + ", eps, smoothing, n_classes, sum_w"
                + (", scale" if scaled else "") + (", loss, grad" if reduction == "none" else ", grad"))
     o += ["    rows = max(1, BLOCK // max(C, 1))",
           "    nblocks = (N + rows - 1) // rows",
@@ -374,9 +431,10 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          f'    """Rows lo..hi-1 of {fname}; returns the sum of their losses (float64)."""',
          "    C = logits.shape[1]",
          "    full = C - C % LANES",
-         f"    lane_m = np.empty(LANES, np.{dtype})",
-         f"    lane_a = np.empty(LANES, np.{dtype})",
-         f"    lane_b = np.empty(LANES, np.{dtype})",
+         f"    lane_mx = np.empty(LANES, np.{dtype})",
+         f"    lane_sum_a = np.empty(LANES, np.{dtype})",
+         f"    lane_sum_az = np.empty(LANES, np.{dtype})",
+         f"    lane_s = np.empty(LANES, np.{dtype})",
          "    total = 0.0",
          "    for i in range(lo, hi):",
          "        row = logits[i]",
@@ -391,96 +449,53 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
             o.append(f"{ind}    loss[i] = {zero}")
         o += [f"{ind}    continue",
               f"{ind}zc = row[c]  # read before g (which may be row) is written",
-              f"{ind}wc = weight[c]"]
+              f"{ind}wc = weight[c]",
+              f"{ind}# pass 1 (the one read of the row from memory): the row max m",
+              f"{ind}# (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)",
+              f"{ind}sum_az = {zero}",
+              f"{ind}if smoothing:"]
+        o += _lanes_pass(ind + "    ", dtype, ["zk = zr[k]", "wk = wr[k]"],
+                         [("mx", "max", "zk"), ("sum_az", "sum", "wk * zk")], [], zero, ninf)
+        o += [f"{ind}else:"]
+        o += _lanes_pass(ind + "    ", dtype, ["zk = zr[k]"], [("mx", "max", "zk")], [], zero, ninf)
     else:
-        o += [f"{ind}trow = target[i]"]
-    # pass 1: row max in lanes; sum_a / sum_az = Σ a_j, Σ a_j z_j for the loss's linear sum.
-    a_k = "wk" if target == "index" else f"wk * ({q_prob})"
-    o += [f"{ind}# pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j",
-          f"{ind}for k in range(LANES):",
-          f"{ind}    lane_m[k] = {ninf}",
-          f"{ind}    lane_a[k] = {zero}",
-          f"{ind}    lane_b[k] = {zero}",
-          f"{ind}for j0 in range(0, full, LANES):",
-          f"{ind}    zr = row[j0:j0 + LANES]",
-          f"{ind}    wr = weight[j0:j0 + LANES]"]
-    if target == "prob":
-        o.append(f"{ind}    tr = trow[j0:j0 + LANES]")
-    o += [f"{ind}    for k in range(LANES):",
-          f"{ind}        zk = zr[k]",
-          f"{ind}        wk = wr[k]"]
-    if target == "prob":
-        o.append(f"{ind}        qk = tr[k]")
-    o += [f"{ind}        ak = {a_k}",
-          f"{ind}        lane_m[k] = zk if zk > lane_m[k] else lane_m[k]",
-          f"{ind}        lane_a[k] += ak",
-          f"{ind}        lane_b[k] += ak * zk",
-          f"{ind}mx = {ninf}",
-          f"{ind}sum_a = {zero}",
-          f"{ind}sum_az = {zero}",
-          f"{ind}for k in range(full, C):",
-          f"{ind}    zk = row[k]",
-          f"{ind}    wk = weight[k]"]
-    if target == "prob":
-        o.append(f"{ind}    qk = trow[k]")
-    o += [f"{ind}    ak = {a_k}",
-          f"{ind}    mx = zk if zk > mx else mx",
-          f"{ind}    sum_a += ak",
-          f"{ind}    sum_az += ak * zk",
-          f"{ind}for k in range(LANES):",
-          f"{ind}    mx = lane_m[k] if lane_m[k] > mx else mx",
-          f"{ind}    sum_a += lane_a[k]",
-          f"{ind}    sum_az += lane_b[k]",
-          f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g",
-          f"{ind}for k in range(LANES):",
-          f"{ind}    lane_a[k] = {zero}",
-          f"{ind}for j0 in range(0, full, LANES):",
-          f"{ind}    zr = row[j0:j0 + LANES]",
-          f"{ind}    gr = g[j0:j0 + LANES]",
-          f"{ind}    for k in range(LANES):",
-          f"{ind}        zk = zr[k]",
-          f"{ind}        ek = {shifted}",
-          f"{ind}        gr[k] = ek",
-          f"{ind}        lane_a[k] += ek",
-          f"{ind}s = {zero}",
-          f"{ind}for k in range(full, C):",
-          f"{ind}    zk = row[k]",
-          f"{ind}    ek = {shifted}",
-          f"{ind}    g[k] = ek",
-          f"{ind}    s += ek",
-          f"{ind}for k in range(LANES):",
-          f"{ind}    s += lane_a[k]",
-          f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)"]
+        o += [f"{ind}trow = target[i]",
+              f"{ind}# pass 1 (the one read of the row from memory): the row max m, and with",
+              f"{ind}# a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j"]
+        o += _lanes_pass(ind, dtype, ["zk = zr[k]", "wk = wr[k]", "qk = tr[k]",
+                                      f"ak = wk * ({pr['q_prob']})"],
+                         [("mx", "max", "zk"), ("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")],
+                         [], zero, ninf)
+    o.append(f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g")
+    o += _lanes_pass(ind, dtype, ["zk = zr[k]", f"ek = {shifted}"], [("s", "sum", "ek")],
+                     ["gr[k] = ek"], zero, ninf)
+    o.append(f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)")
     o += [ind + ln for ln in scal]
     if target == "index":
-        # With class indices, a_j = w_j: sum_a = Σ w_j and sum_az = Σ w_j z_j.
-        o += [f"{ind}loss_i = wc * ({q_diff}) * nll_c",
+        o += [f"{ind}loss_i = wc * ({pr['q_diff']}) * nll_c",
               f"{ind}if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)",
-              f"{ind}    loss_i += ({q_rest}) * ({sum_nll})",
-              f"{ind}wq = {wq_index}",
+              f"{ind}    loss_i += ({pr['q_rest']}) * ({sum_nll})",
+              f"{ind}wq = {pr['wq_index']}",
               f"{ind}ec = g[c]",
-              f"{ind}# pass 3: gradient from the cached e_j (the true class fixed after)",
+              f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
+              f"{ind}coef = {sc(pr['g_coef'])}",
               f"{ind}if smoothing:",
               f"{ind}    for k in range(C):",
-              f"{ind}        ek = g[k]",
               f"{ind}        wk = weight[k]",
-              f"{ind}        g[k] = {sc(g_rest)}",
-              f"{ind}else:",
+              f"{ind}        g[k] = coef * g[k] + {sc(pr['g_rest_index'])}",
+              f"{ind}else:  # rest_j = 0 off the true class",
               f"{ind}    for k in range(C):",
-              f"{ind}        ek = g[k]",
-              f"{ind}        wk = weight[k]",
-              f"{ind}        g[k] = {sc(g_rest0)}",
-              f"{ind}ek = ec",
-              f"{ind}g[c] = {sc(g_true)}"]
+              f"{ind}        g[k] = coef * g[k]",
+              f"{ind}g[c] = coef * ec + {sc(pr['g_rest_true'])}"]
     else:
         o += [f"{ind}loss_i = {sum_nll}",
               f"{ind}wq = sum_a",
-              f"{ind}# pass 3: gradient from the cached e_j",
+              f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
+              f"{ind}coef = {sc(pr['g_coef'])}",
               f"{ind}for k in range(C):",
-              f"{ind}    ek = g[k]",
               f"{ind}    wk = weight[k]",
               f"{ind}    qk = trow[k]",
-              f"{ind}    g[k] = {sc(g_prob)}"]
+              f"{ind}    g[k] = coef * g[k] + {sc(pr['g_rest_prob'])}"]
     if reduction == "none":
         o.append(f"{ind}loss[i] = loss_i")
     else:

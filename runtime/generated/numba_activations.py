@@ -108,7 +108,7 @@ _ML_F64_FIFTH = np.float64(0.2)
 _ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f32(x):
     x = np.float32(x)
     # Clamp (NaN -> HI, patched at the end) so k stays small; the clamped
@@ -138,7 +138,7 @@ def exp_f32(x):
     return y if x == x else x
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f64(x):
     x = np.float64(x)
     xc = x if x < _ML_F64_EXP_HI else _ML_F64_EXP_HI
@@ -169,7 +169,7 @@ def exp_f64(x):
     return y if x == x else x
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f32(u):
     """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
     as floats.  Pure integer bit manipulation, no float<->int conversion."""
@@ -180,7 +180,7 @@ def _ml_log_reduce_f32(u):
     return kf, m - _ML_F32_ONE
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_tail_f32(kf, f, s, lo):
     """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
     z = s * s
@@ -190,7 +190,7 @@ def _ml_log_tail_f32(kf, f, s, lo):
     return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log_f32(x):
     x = np.float32(x)
     sub = x < _ML_F32_MIN_NORMAL                 # subnormal: scale up first
@@ -205,7 +205,7 @@ def log_f32(x):
     return y
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log1p_f32(x):
     x = np.float32(x)
     u = _ML_F32_ONE + x      # >= 2**-24 for x > -1: never subnormal
@@ -232,7 +232,7 @@ def log1p_f32(x):
     return y
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f64(u):
     """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
     as floats.  Pure integer bit manipulation, no float<->int conversion."""
@@ -243,7 +243,7 @@ def _ml_log_reduce_f64(u):
     return kf, m - _ML_F64_ONE
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_tail_f64(kf, f, s, lo):
     """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
     z = s * s
@@ -259,7 +259,7 @@ def _ml_log_tail_f64(kf, f, s, lo):
     return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log_f64(x):
     x = np.float64(x)
     sub = x < _ML_F64_MIN_NORMAL                 # subnormal: scale up first
@@ -274,7 +274,7 @@ def log_f64(x):
     return y
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log1p_f64(x):
     x = np.float64(x)
     u = _ML_F64_ONE + x      # >= 2**-53 for x > -1: never subnormal

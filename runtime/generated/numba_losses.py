@@ -108,7 +108,7 @@ _ML_F64_FIFTH = np.float64(0.2)
 _ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f32(x):
     x = np.float32(x)
     # Clamp (NaN -> HI, patched at the end) so k stays small; the clamped
@@ -138,7 +138,7 @@ def exp_f32(x):
     return y if x == x else x
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f64(x):
     x = np.float64(x)
     xc = x if x < _ML_F64_EXP_HI else _ML_F64_EXP_HI
@@ -169,7 +169,7 @@ def exp_f64(x):
     return y if x == x else x
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f32(u):
     """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
     as floats.  Pure integer bit manipulation, no float<->int conversion."""
@@ -180,7 +180,7 @@ def _ml_log_reduce_f32(u):
     return kf, m - _ML_F32_ONE
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_tail_f32(kf, f, s, lo):
     """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
     z = s * s
@@ -190,7 +190,7 @@ def _ml_log_tail_f32(kf, f, s, lo):
     return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log_f32(x):
     x = np.float32(x)
     sub = x < _ML_F32_MIN_NORMAL                 # subnormal: scale up first
@@ -205,7 +205,7 @@ def log_f32(x):
     return y
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log1p_f32(x):
     x = np.float32(x)
     u = _ML_F32_ONE + x      # >= 2**-24 for x > -1: never subnormal
@@ -232,7 +232,7 @@ def log1p_f32(x):
     return y
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f64(u):
     """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
     as floats.  Pure integer bit manipulation, no float<->int conversion."""
@@ -243,7 +243,7 @@ def _ml_log_reduce_f64(u):
     return kf, m - _ML_F64_ONE
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_tail_f64(kf, f, s, lo):
     """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
     z = s * s
@@ -259,7 +259,7 @@ def _ml_log_tail_f64(kf, f, s, lo):
     return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log_f64(x):
     x = np.float64(x)
     sub = x < _ML_F64_MIN_NORMAL                 # subnormal: scale up first
@@ -274,7 +274,7 @@ def log_f64(x):
     return y
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH)
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def log1p_f64(x):
     x = np.float64(x)
     u = _ML_F64_ONE + x      # >= 2**-53 for x > -1: never subnormal
@@ -314,13 +314,14 @@ _F32_MINF = np.float32(-np.inf)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float32)
-    lane_a = np.empty(LANES, np.float32)
-    lane_b = np.empty(LANES, np.float32)
+    lane_mx = np.empty(LANES, np.float32)
+    lane_sum_a = np.empty(LANES, np.float32)
+    lane_sum_az = np.empty(LANES, np.float32)
+    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -332,76 +333,83 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-        for k in range(LANES):
-            lane_m[k] = _F32_MINF
-            lane_a[k] = _F32_0P0
-            lane_b[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                ak = wk
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
-        mx = _F32_MINF
-        sum_a = _F32_0P0
+        # pass 1 (the one read of the row from memory): the row max m
+        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = _F32_0P0
-        for k in range(full, C):
-            zk = row[k]
-            wk = weight[k]
-            ak = wk
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+        if smoothing:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+                lane_sum_az[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_az[k] += wk * zk
+            mx = _F32_MINF
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                mx = zk if zk > mx else mx
+                sum_az += wk * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_az += lane_sum_az[k]
+        else:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+            mx = _F32_MINF
+            for k in range(full, C):
+                zk = row[k]
+                mx = zk if zk > mx else mx
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = _F32_0P0
+            lane_s[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f32(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = _F32_0P0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
         nll_c = r0 - zc
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-        wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+        wq = wc*(_F32_1P0 - eps) + sum_w*eps/n_classes
         ec = g[c]
-        # pass 3: gradient from the cached e_j (the true class fixed after)
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         if smoothing:
             for k in range(C):
-                ek = g[k]
                 wk = weight[k]
-                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-        else:
+                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+        else:  # rest_j = 0 off the true class
             for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                g[k] = scale * (ek*wq/s)
-        ek = ec
-        g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
+                g[k] = coef * g[k]
+        g[c] = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
         total += loss_i
     return total
 
@@ -428,6 +436,9 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
     denom = 0.0  # PyTorch: the weights of the non-ignored targets
     for i in range(N):
         if labels[i] != ignore_index:
@@ -437,18 +448,19 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_index_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_index_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum() / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float32)
-    lane_a = np.empty(LANES, np.float32)
-    lane_b = np.empty(LANES, np.float32)
+    lane_mx = np.empty(LANES, np.float32)
+    lane_sum_a = np.empty(LANES, np.float32)
+    lane_sum_az = np.empty(LANES, np.float32)
+    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -460,76 +472,83 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-        for k in range(LANES):
-            lane_m[k] = _F32_MINF
-            lane_a[k] = _F32_0P0
-            lane_b[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                ak = wk
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
-        mx = _F32_MINF
-        sum_a = _F32_0P0
+        # pass 1 (the one read of the row from memory): the row max m
+        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = _F32_0P0
-        for k in range(full, C):
-            zk = row[k]
-            wk = weight[k]
-            ak = wk
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+        if smoothing:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+                lane_sum_az[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_az[k] += wk * zk
+            mx = _F32_MINF
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                mx = zk if zk > mx else mx
+                sum_az += wk * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_az += lane_sum_az[k]
+        else:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+            mx = _F32_MINF
+            for k in range(full, C):
+                zk = row[k]
+                mx = zk if zk > mx else mx
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = _F32_0P0
+            lane_s[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f32(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = _F32_0P0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
         nll_c = r0 - zc
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-        wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+        wq = wc*(_F32_1P0 - eps) + sum_w*eps/n_classes
         ec = g[c]
-        # pass 3: gradient from the cached e_j (the true class fixed after)
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         if smoothing:
             for k in range(C):
-                ek = g[k]
                 wk = weight[k]
-                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-        else:
+                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+        else:  # rest_j = 0 off the true class
             for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                g[k] = scale * (ek*wq/s)
-        ek = ec
-        g[c] = scale * (ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes))
+                g[k] = coef * g[k]
+        g[c] = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
         total += loss_i
     return total
 
@@ -556,23 +575,27 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
     scale = _F32_1P0
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum()
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad):
+def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float32)
-    lane_a = np.empty(LANES, np.float32)
-    lane_b = np.empty(LANES, np.float32)
+    lane_mx = np.empty(LANES, np.float32)
+    lane_sum_a = np.empty(LANES, np.float32)
+    lane_sum_az = np.empty(LANES, np.float32)
+    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -585,76 +608,83 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-        for k in range(LANES):
-            lane_m[k] = _F32_MINF
-            lane_a[k] = _F32_0P0
-            lane_b[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                ak = wk
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
-        mx = _F32_MINF
-        sum_a = _F32_0P0
+        # pass 1 (the one read of the row from memory): the row max m
+        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = _F32_0P0
-        for k in range(full, C):
-            zk = row[k]
-            wk = weight[k]
-            ak = wk
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+        if smoothing:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+                lane_sum_az[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_az[k] += wk * zk
+            mx = _F32_MINF
+            sum_az = _F32_0P0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                mx = zk if zk > mx else mx
+                sum_az += wk * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_az += lane_sum_az[k]
+        else:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+            mx = _F32_MINF
+            for k in range(full, C):
+                zk = row[k]
+                mx = zk if zk > mx else mx
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = _F32_0P0
+            lane_s[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f32(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = _F32_0P0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
         nll_c = r0 - zc
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-        wq = wc*(_F32_1P0 - eps) + sum_a*eps/n_classes
+            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+        wq = wc*(_F32_1P0 - eps) + sum_w*eps/n_classes
         ec = g[c]
-        # pass 3: gradient from the cached e_j (the true class fixed after)
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = wq/s
         if smoothing:
             for k in range(C):
-                ek = g[k]
                 wk = weight[k]
-                g[k] = ek*wq/s - wk*eps/n_classes
-        else:
+                g[k] = coef * g[k] + -(wk*eps/n_classes)
+        else:  # rest_j = 0 off the true class
             for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                g[k] = ek*wq/s
-        ek = ec
-        g[c] = ek*wq/s - wc*(-eps + _F32_1P0 + eps/n_classes)
+                g[k] = coef * g[k]
+        g[c] = coef * ec + -(wc*(-eps + _F32_1P0 + eps/n_classes))
         loss[i] = loss_i
     return total
 
@@ -681,31 +711,36 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_index_none_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad)
+        partial[b] = _softmax_ce_index_none_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float32)
-    lane_a = np.empty(LANES, np.float32)
-    lane_b = np.empty(LANES, np.float32)
+    lane_mx = np.empty(LANES, np.float32)
+    lane_sum_a = np.empty(LANES, np.float32)
+    lane_sum_az = np.empty(LANES, np.float32)
+    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
         trow = target[i]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        # pass 1 (the one read of the row from memory): the row max m, and with
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
         for k in range(LANES):
-            lane_m[k] = _F32_MINF
-            lane_a[k] = _F32_0P0
-            lane_b[k] = _F32_0P0
+            lane_mx[k] = _F32_MINF
+            lane_sum_a[k] = _F32_0P0
+            lane_sum_az[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             wr = weight[j0:j0 + LANES]
@@ -715,9 +750,9 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = wr[k]
                 qk = tr[k]
                 ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
+                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                lane_sum_a[k] += ak
+                lane_sum_az[k] += ak * zk
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
@@ -730,38 +765,38 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             sum_a += ak
             sum_az += ak * zk
         for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+            mx = lane_mx[k] if lane_mx[k] > mx else mx
+            sum_a += lane_sum_a[k]
+            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = _F32_0P0
+            lane_s[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f32(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = _F32_0P0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
         wq = sum_a
-        # pass 3: gradient from the cached e_j
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         for k in range(C):
-            ek = g[k]
             wk = weight[k]
             qk = trow[k]
-            g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -788,34 +823,39 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
     denom = float(N)
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum() / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float32)
-    lane_a = np.empty(LANES, np.float32)
-    lane_b = np.empty(LANES, np.float32)
+    lane_mx = np.empty(LANES, np.float32)
+    lane_sum_a = np.empty(LANES, np.float32)
+    lane_sum_az = np.empty(LANES, np.float32)
+    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
         trow = target[i]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        # pass 1 (the one read of the row from memory): the row max m, and with
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
         for k in range(LANES):
-            lane_m[k] = _F32_MINF
-            lane_a[k] = _F32_0P0
-            lane_b[k] = _F32_0P0
+            lane_mx[k] = _F32_MINF
+            lane_sum_a[k] = _F32_0P0
+            lane_sum_az[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             wr = weight[j0:j0 + LANES]
@@ -825,9 +865,9 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
                 wk = wr[k]
                 qk = tr[k]
                 ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
+                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                lane_sum_a[k] += ak
+                lane_sum_az[k] += ak * zk
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
@@ -840,38 +880,38 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
             sum_a += ak
             sum_az += ak * zk
         for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+            mx = lane_mx[k] if lane_mx[k] > mx else mx
+            sum_a += lane_sum_a[k]
+            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = _F32_0P0
+            lane_s[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f32(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = _F32_0P0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
         wq = sum_a
-        # pass 3: gradient from the cached e_j
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         for k in range(C):
-            ek = g[k]
             wk = weight[k]
             qk = trow[k]
-            g[k] = scale * (ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -898,33 +938,38 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
     scale = _F32_1P0
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_prob_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_prob_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum()
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, loss, grad):
+def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float32)
-    lane_a = np.empty(LANES, np.float32)
-    lane_b = np.empty(LANES, np.float32)
+    lane_mx = np.empty(LANES, np.float32)
+    lane_sum_a = np.empty(LANES, np.float32)
+    lane_sum_az = np.empty(LANES, np.float32)
+    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
         trow = target[i]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        # pass 1 (the one read of the row from memory): the row max m, and with
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
         for k in range(LANES):
-            lane_m[k] = _F32_MINF
-            lane_a[k] = _F32_0P0
-            lane_b[k] = _F32_0P0
+            lane_mx[k] = _F32_MINF
+            lane_sum_a[k] = _F32_0P0
+            lane_sum_az[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             wr = weight[j0:j0 + LANES]
@@ -934,9 +979,9 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = wr[k]
                 qk = tr[k]
                 ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
+                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                lane_sum_a[k] += ak
+                lane_sum_az[k] += ak * zk
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
@@ -949,38 +994,38 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             sum_a += ak
             sum_az += ak * zk
         for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+            mx = lane_mx[k] if lane_mx[k] > mx else mx
+            sum_a += lane_sum_a[k]
+            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = _F32_0P0
+            lane_s[k] = _F32_0P0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f32(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = _F32_0P0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
         wq = sum_a
-        # pass 3: gradient from the cached e_j
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = wq/s
         for k in range(C):
-            ek = g[k]
             wk = weight[k]
             qk = trow[k]
-            g[k] = ek*wq/s - wk*(qk*(_F32_1P0 - eps) + eps/n_classes)
+            g[k] = coef * g[k] + -(wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
         loss[i] = loss_i
     return total
 
@@ -1007,21 +1052,25 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, loss, grad)
+        partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float64)
-    lane_a = np.empty(LANES, np.float64)
-    lane_b = np.empty(LANES, np.float64)
+    lane_mx = np.empty(LANES, np.float64)
+    lane_sum_a = np.empty(LANES, np.float64)
+    lane_sum_az = np.empty(LANES, np.float64)
+    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1033,76 +1082,83 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-        for k in range(LANES):
-            lane_m[k] = (-math.inf)
-            lane_a[k] = 0.0
-            lane_b[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                ak = wk
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
-        mx = (-math.inf)
-        sum_a = 0.0
+        # pass 1 (the one read of the row from memory): the row max m
+        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = 0.0
-        for k in range(full, C):
-            zk = row[k]
-            wk = weight[k]
-            ak = wk
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+        if smoothing:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+                lane_sum_az[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_az[k] += wk * zk
+            mx = (-math.inf)
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                mx = zk if zk > mx else mx
+                sum_az += wk * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_az += lane_sum_az[k]
+        else:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+            mx = (-math.inf)
+            for k in range(full, C):
+                zk = row[k]
+                mx = zk if zk > mx else mx
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = 0.0
+            lane_s[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f64(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = 0.0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
         nll_c = r0 - zc
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-        wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+        wq = wc*(1.0 - eps) + sum_w*eps/n_classes
         ec = g[c]
-        # pass 3: gradient from the cached e_j (the true class fixed after)
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         if smoothing:
             for k in range(C):
-                ek = g[k]
                 wk = weight[k]
-                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-        else:
+                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+        else:  # rest_j = 0 off the true class
             for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                g[k] = scale * (ek*wq/s)
-        ek = ec
-        g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
+                g[k] = coef * g[k]
+        g[c] = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1129,6 +1185,9 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
     denom = 0.0  # PyTorch: the weights of the non-ignored targets
     for i in range(N):
         if labels[i] != ignore_index:
@@ -1138,18 +1197,19 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_index_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_index_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum() / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float64)
-    lane_a = np.empty(LANES, np.float64)
-    lane_b = np.empty(LANES, np.float64)
+    lane_mx = np.empty(LANES, np.float64)
+    lane_sum_a = np.empty(LANES, np.float64)
+    lane_sum_az = np.empty(LANES, np.float64)
+    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1161,76 +1221,83 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-        for k in range(LANES):
-            lane_m[k] = (-math.inf)
-            lane_a[k] = 0.0
-            lane_b[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                ak = wk
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
-        mx = (-math.inf)
-        sum_a = 0.0
+        # pass 1 (the one read of the row from memory): the row max m
+        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = 0.0
-        for k in range(full, C):
-            zk = row[k]
-            wk = weight[k]
-            ak = wk
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+        if smoothing:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+                lane_sum_az[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_az[k] += wk * zk
+            mx = (-math.inf)
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                mx = zk if zk > mx else mx
+                sum_az += wk * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_az += lane_sum_az[k]
+        else:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+            mx = (-math.inf)
+            for k in range(full, C):
+                zk = row[k]
+                mx = zk if zk > mx else mx
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = 0.0
+            lane_s[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f64(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = 0.0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
         nll_c = r0 - zc
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-        wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+        wq = wc*(1.0 - eps) + sum_w*eps/n_classes
         ec = g[c]
-        # pass 3: gradient from the cached e_j (the true class fixed after)
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         if smoothing:
             for k in range(C):
-                ek = g[k]
                 wk = weight[k]
-                g[k] = scale * (ek*wq/s - wk*eps/n_classes)
-        else:
+                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+        else:  # rest_j = 0 off the true class
             for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                g[k] = scale * (ek*wq/s)
-        ek = ec
-        g[c] = scale * (ek*wq/s - wc*(-eps + 1.0 + eps/n_classes))
+                g[k] = coef * g[k]
+        g[c] = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1257,23 +1324,27 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
     scale = 1.0
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum()
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad):
+def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float64)
-    lane_a = np.empty(LANES, np.float64)
-    lane_b = np.empty(LANES, np.float64)
+    lane_mx = np.empty(LANES, np.float64)
+    lane_sum_a = np.empty(LANES, np.float64)
+    lane_sum_az = np.empty(LANES, np.float64)
+    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1286,76 +1357,83 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
-        for k in range(LANES):
-            lane_m[k] = (-math.inf)
-            lane_a[k] = 0.0
-            lane_b[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                ak = wk
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
-        mx = (-math.inf)
-        sum_a = 0.0
+        # pass 1 (the one read of the row from memory): the row max m
+        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = 0.0
-        for k in range(full, C):
-            zk = row[k]
-            wk = weight[k]
-            ak = wk
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+        if smoothing:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+                lane_sum_az[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_az[k] += wk * zk
+            mx = (-math.inf)
+            sum_az = 0.0
+            for k in range(full, C):
+                zk = row[k]
+                wk = weight[k]
+                mx = zk if zk > mx else mx
+                sum_az += wk * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_az += lane_sum_az[k]
+        else:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+            mx = (-math.inf)
+            for k in range(full, C):
+                zk = row[k]
+                mx = zk if zk > mx else mx
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = 0.0
+            lane_s[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f64(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = 0.0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
         nll_c = r0 - zc
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_a - sum_az)
-        wq = wc*(1.0 - eps) + sum_a*eps/n_classes
+            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+        wq = wc*(1.0 - eps) + sum_w*eps/n_classes
         ec = g[c]
-        # pass 3: gradient from the cached e_j (the true class fixed after)
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = wq/s
         if smoothing:
             for k in range(C):
-                ek = g[k]
                 wk = weight[k]
-                g[k] = ek*wq/s - wk*eps/n_classes
-        else:
+                g[k] = coef * g[k] + -(wk*eps/n_classes)
+        else:  # rest_j = 0 off the true class
             for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                g[k] = ek*wq/s
-        ek = ec
-        g[c] = ek*wq/s - wc*(-eps + 1.0 + eps/n_classes)
+                g[k] = coef * g[k]
+        g[c] = coef * ec + -(wc*(-eps + 1.0 + eps/n_classes))
         loss[i] = loss_i
     return total
 
@@ -1382,31 +1460,36 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_index_none_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, loss, grad)
+        partial[b] = _softmax_ce_index_none_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float64)
-    lane_a = np.empty(LANES, np.float64)
-    lane_b = np.empty(LANES, np.float64)
+    lane_mx = np.empty(LANES, np.float64)
+    lane_sum_a = np.empty(LANES, np.float64)
+    lane_sum_az = np.empty(LANES, np.float64)
+    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
         trow = target[i]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        # pass 1 (the one read of the row from memory): the row max m, and with
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
         for k in range(LANES):
-            lane_m[k] = (-math.inf)
-            lane_a[k] = 0.0
-            lane_b[k] = 0.0
+            lane_mx[k] = (-math.inf)
+            lane_sum_a[k] = 0.0
+            lane_sum_az[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             wr = weight[j0:j0 + LANES]
@@ -1416,9 +1499,9 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = wr[k]
                 qk = tr[k]
                 ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
+                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                lane_sum_a[k] += ak
+                lane_sum_az[k] += ak * zk
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
@@ -1431,38 +1514,38 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             sum_a += ak
             sum_az += ak * zk
         for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+            mx = lane_mx[k] if lane_mx[k] > mx else mx
+            sum_a += lane_sum_a[k]
+            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = 0.0
+            lane_s[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f64(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = 0.0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
         wq = sum_a
-        # pass 3: gradient from the cached e_j
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         for k in range(C):
-            ek = g[k]
             wk = weight[k]
             qk = trow[k]
-            g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
+            g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1489,34 +1572,39 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
     denom = float(N)
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum() / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, scale, grad):
+def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float64)
-    lane_a = np.empty(LANES, np.float64)
-    lane_b = np.empty(LANES, np.float64)
+    lane_mx = np.empty(LANES, np.float64)
+    lane_sum_a = np.empty(LANES, np.float64)
+    lane_sum_az = np.empty(LANES, np.float64)
+    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
         trow = target[i]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        # pass 1 (the one read of the row from memory): the row max m, and with
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
         for k in range(LANES):
-            lane_m[k] = (-math.inf)
-            lane_a[k] = 0.0
-            lane_b[k] = 0.0
+            lane_mx[k] = (-math.inf)
+            lane_sum_a[k] = 0.0
+            lane_sum_az[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             wr = weight[j0:j0 + LANES]
@@ -1526,9 +1614,9 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
                 wk = wr[k]
                 qk = tr[k]
                 ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
+                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                lane_sum_a[k] += ak
+                lane_sum_az[k] += ak * zk
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
@@ -1541,38 +1629,38 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
             sum_a += ak
             sum_az += ak * zk
         for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+            mx = lane_mx[k] if lane_mx[k] > mx else mx
+            sum_a += lane_sum_a[k]
+            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = 0.0
+            lane_s[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f64(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = 0.0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
         wq = sum_a
-        # pass 3: gradient from the cached e_j
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = scale * (wq/s)
         for k in range(C):
-            ek = g[k]
             wk = weight[k]
             qk = trow[k]
-            g[k] = scale * (ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes))
+            g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1599,33 +1687,38 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
     scale = 1.0
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_prob_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, scale, grad)
+        partial[b] = _softmax_ce_prob_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum()
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
-def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, loss, grad):
+def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
     full = C - C % LANES
-    lane_m = np.empty(LANES, np.float64)
-    lane_a = np.empty(LANES, np.float64)
-    lane_b = np.empty(LANES, np.float64)
+    lane_mx = np.empty(LANES, np.float64)
+    lane_sum_a = np.empty(LANES, np.float64)
+    lane_sum_az = np.empty(LANES, np.float64)
+    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
         trow = target[i]
-        # pass 1 (the one read of the row from memory): max, Σ a_j, Σ a_j z_j
+        # pass 1 (the one read of the row from memory): the row max m, and with
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
         for k in range(LANES):
-            lane_m[k] = (-math.inf)
-            lane_a[k] = 0.0
-            lane_b[k] = 0.0
+            lane_mx[k] = (-math.inf)
+            lane_sum_a[k] = 0.0
+            lane_sum_az[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             wr = weight[j0:j0 + LANES]
@@ -1635,9 +1728,9 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = wr[k]
                 qk = tr[k]
                 ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                lane_m[k] = zk if zk > lane_m[k] else lane_m[k]
-                lane_a[k] += ak
-                lane_b[k] += ak * zk
+                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                lane_sum_a[k] += ak
+                lane_sum_az[k] += ak * zk
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
@@ -1650,38 +1743,38 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             sum_a += ak
             sum_az += ak * zk
         for k in range(LANES):
-            mx = lane_m[k] if lane_m[k] > mx else mx
-            sum_a += lane_a[k]
-            sum_az += lane_b[k]
+            mx = lane_mx[k] if lane_mx[k] > mx else mx
+            sum_a += lane_sum_a[k]
+            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         for k in range(LANES):
-            lane_a[k] = 0.0
+            lane_s[k] = 0.0
         for j0 in range(0, full, LANES):
             zr = row[j0:j0 + LANES]
             gr = g[j0:j0 + LANES]
             for k in range(LANES):
                 zk = zr[k]
                 ek = exp_f64(-mx + zk)
+                lane_s[k] += ek
                 gr[k] = ek
-                lane_a[k] += ek
         s = 0.0
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            g[k] = ek
             s += ek
+            g[k] = ek
         for k in range(LANES):
-            s += lane_a[k]
+            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
         wq = sum_a
-        # pass 3: gradient from the cached e_j
+        # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
+        coef = wq/s
         for k in range(C):
-            ek = g[k]
             wk = weight[k]
             qk = trow[k]
-            g[k] = ek*wq/s - wk*(qk*(1.0 - eps) + eps/n_classes)
+            g[k] = coef * g[k] + -(wk*(qk*(1.0 - eps) + eps/n_classes))
         loss[i] = loss_i
     return total
 
@@ -1708,11 +1801,14 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
     rows = max(1, BLOCK // max(C, 1))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
-        partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, loss, grad)
+        partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
