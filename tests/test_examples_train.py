@@ -130,7 +130,7 @@ def test_hyperparameter_search():
         scores = [float(r[-3]) for r in table]
         assert scores == sorted(scores, reverse=True)  # best first
         assert table[0][0] == "*"
-        best = float(re.search(r"validation accuracy ([\d.]+)", part.split("best:")[1]).group(1))
+        best = float(re.search(r"validation accuracy ([\d.]+)", part.rsplit("best:", 1)[1]).group(1))
         assert best == scores[0] > 0.9
         coarse = max(float(r[-3]) for r in table if "coarse" in r)
         assert best >= coarse  # the fine stage never loses the coarse best
