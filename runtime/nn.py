@@ -33,11 +33,23 @@ from . import init as _init
 from .init import as_rng
 
 __all__ = ["Layer", "Dense", "Activation", "BatchNorm", "Dropout", "Sequential", "MLP",
-           "ACTIVATIONS", "HEADS"]
+           "ACTIVATIONS", "CLASSIFICATION_HEADS"]
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
-#: Heads: the loss, how the last layer's output is read, and the prediction it gives.
-HEADS = ("softmax_ce", "bce", "mse", "mae", "smooth_l1", "huber")
+#: Heads that read the last layer's output as logits; every other loss of runtime.losses
+#: (mse, mae, smooth_l1, huber, lp, ...) is a regression head on the output itself.
+CLASSIFICATION_HEADS = ("softmax_ce", "bce")
+
+
+def _head(loss: str) -> str:
+    from .losses import LOSSES, canonical
+
+    try:
+        name = canonical(loss)
+    except ValueError:
+        raise ValueError(f"loss={loss!r} is not a supported head; valid: "
+                         f"{', '.join(n for n in LOSSES if n != 'bce_logits')}") from None
+    return "bce" if name == "bce_logits" else name  # the bce head always works on logits
 FLOAT = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -327,7 +339,8 @@ class Sequential:
     ``loss`` names the head: ``softmax_ce`` (the last layer gives logits; labels are class
     indices), ``bce`` (logits through σ; BCE computed on the logits by the stable fused kernel,
     whose δ is σ(z) − y as seed 000 derives), or a regression loss (``mse``, ``mae``,
-    ``smooth_l1``, ``huber``) on the output. ``output_activation`` (regression heads only) puts
+    ``smooth_l1``, ``huber``, ``lp``: any elementwise loss of runtime.losses, options in
+    ``loss_options``) on the output. ``output_activation`` (regression heads only) puts
     an activation after the last layer, e.g. seed 000's sigmoid output with MSE.
     """
 
@@ -337,10 +350,7 @@ class Sequential:
         self.dtype = np.dtype(dtype)
         if self.dtype not in FLOAT:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        loss = {"ce": "softmax_ce", "cross_entropy": "softmax_ce", "bce_logits": "bce",
-                "l2": "mse", "l1": "mae"}.get(loss, loss)
-        if loss not in HEADS:
-            raise ValueError(f"loss={loss!r} is not a supported head; valid: {', '.join(HEADS)}")
+        loss = _head(loss)
         if output_activation is not None:
             if loss in ("softmax_ce", "bce"):
                 raise ValueError(f"output_activation={output_activation!r} is not allowed with "

@@ -158,4 +158,6 @@ def test_derivecli_check_passes_and_catches_a_broken_kernel(monkeypatch):
     assert "worst at input 0" in result.output
 
     result = CliRunner().invoke(main, ["check", "adam"])
-    assert result.exit_code == 2 and "applies to losses, activations and layers" in result.output
+    assert result.exit_code == 2 and "no generated runtime kernel" in result.output
+    result = CliRunner().invoke(main, ["check", "dense", "lp"])
+    assert result.exit_code == 0 and result.output.count("ok    ") == 4, result.output
