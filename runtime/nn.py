@@ -8,10 +8,11 @@ as (out, in), as ``torch.nn.Linear`` does, so the seeds' per-sample rules read r
     ∂L/∂W = δᵀ a,  ∂L/∂b = Σ δ    (seed 000: ∂L/∂W_l = δ_l a_{l−1}ᵀ, summed over the batch)
     ∂L/∂a = δ W                   (seed 000: W_{l+1}ᵀ δ_{l+1}), then ⊙ f'(z) by the activation
 
-The products go through NumPy's BLAS; the elementwise parts are generated kernels:
-``runtime.activation`` / ``runtime.activation_grad`` for f and its δ rule, ``runtime.loss_and_grad``
-for the loss and ∂L/∂output at the head. Batch normalisation (after the dense layer, before the
-activation) runs the backward rule derived in derive/batchnorm.py, dropout is inverted.
+The products go through NumPy's BLAS; the elementwise parts are generated kernels: the
+activation kernels of ``runtime.activation`` / ``runtime.activation_grad`` for f and its δ rule,
+``runtime.loss_and_grad`` for the loss and ∂L/∂output at the head, and for batch normalisation
+(after the dense layer, before the activation) and inverted dropout the kernels printed from
+derive/batchnorm.py (runtime/generated/numba_layers.py).
 
 Parameters live in one flat buffer per dtype (a model has one dtype), gradients in another of
 the same layout; each layer holds views. ``model.parameters()`` and ``model.gradients()`` list
@@ -50,6 +51,8 @@ def _head(loss: str) -> str:
         raise ValueError(f"loss={loss!r} is not a supported head; valid: "
                          f"{', '.join(n for n in LOSSES if n != 'bce_logits')}") from None
     return "bce" if name == "bce_logits" else name  # the bce head always works on logits
+
+
 FLOAT = (np.dtype(np.float32), np.dtype(np.float64))
 
 
