@@ -318,23 +318,28 @@ def _lanes_pass(ind: str, dtype: str, loads: list[str], updates: list[tuple[str,
     ``updates``: (accumulator, 'max' | 'sum', element expression); ``finals``: extra lines
     after each element (e.g. a store).
     """
-    o = [f"{ind}for k in range(LANES):"]
-    o += [f"{ind}    lane_{acc}[k] = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
-    o += [f"{ind}for j0 in range(0, full, LANES):",
-          f"{ind}    zr = row[j0:j0 + LANES]"]
+    # Rows shorter than LANES skip the lanes entirely (their set-up would dominate).
+    o = [f"{ind}{acc} = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
+    o += [f"{ind}if full > 0:", f"{ind}    for k in range(LANES):"]
+    o += [f"{ind}        lane_{acc}[k] = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
+    o += [f"{ind}    for j0 in range(0, full, LANES):",
+          f"{ind}        zr = row[j0:j0 + LANES]"]
     if any("wr[" in ln for ln in loads):
-        o.append(f"{ind}    wr = weight[j0:j0 + LANES]")
+        o.append(f"{ind}        wr = weight[j0:j0 + LANES]")
     if any("tr[" in ln for ln in loads):
-        o.append(f"{ind}    tr = trow[j0:j0 + LANES]")
+        o.append(f"{ind}        tr = trow[j0:j0 + LANES]")
     if any("gr[" in ln for ln in finals):
-        o.append(f"{ind}    gr = g[j0:j0 + LANES]")
-    o.append(f"{ind}    for k in range(LANES):")
-    o += [f"{ind}        {ln}" for ln in loads]
+        o.append(f"{ind}        gr = g[j0:j0 + LANES]")
+    o.append(f"{ind}        for k in range(LANES):")
+    o += [f"{ind}            {ln}" for ln in loads]
     for acc, op, e in updates:
-        o.append(f"{ind}        lane_{acc}[k] = {e} if {e} > lane_{acc}[k] else lane_{acc}[k]"
-                 if op == "max" else f"{ind}        lane_{acc}[k] += {e}")
-    o += [f"{ind}        {ln}" for ln in finals]
-    o += [f"{ind}{acc} = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
+        o.append(f"{ind}            lane_{acc}[k] = {e} if {e} > lane_{acc}[k] else lane_{acc}[k]"
+                 if op == "max" else f"{ind}            lane_{acc}[k] += {e}")
+    o += [f"{ind}            {ln}" for ln in finals]
+    o.append(f"{ind}    for k in range(LANES):")
+    for acc, op, _ in updates:
+        o.append(f"{ind}        {acc} = lane_{acc}[k] if lane_{acc}[k] > {acc} else {acc}"
+                 if op == "max" else f"{ind}        {acc} += lane_{acc}[k]")
     tail = {"zr[k]": "row[k]", "wr[k]": "weight[k]", "tr[k]": "trow[k]", "gr[k]": "g[k]"}
 
     def untail(ln):
@@ -348,10 +353,6 @@ def _lanes_pass(ind: str, dtype: str, loads: list[str], updates: list[tuple[str,
         o.append(f"{ind}    {acc} = {e} if {e} > {acc} else {acc}" if op == "max"
                  else f"{ind}    {acc} += {e}")
     o += [f"{ind}    {untail(ln)}" for ln in finals]
-    o.append(f"{ind}for k in range(LANES):")
-    for acc, op, _ in updates:
-        o.append(f"{ind}    {acc} = lane_{acc}[k] if lane_{acc}[k] > {acc} else {acc}" if op == "max"
-                 else f"{ind}    {acc} += lane_{acc}[k]")
     return o
 
 

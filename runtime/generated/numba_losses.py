@@ -337,60 +337,63 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = _F32_0P0
         if smoothing:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-                lane_sum_az[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_az[k] += wk * zk
             mx = _F32_MINF
             sum_az = _F32_0P0
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = _F32_MINF
+                    lane_sum_az[k] = _F32_0P0
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    wr = weight[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        wk = wr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                        lane_sum_az[k] += wk * zk
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
+                    sum_az += lane_sum_az[k]
             for k in range(full, C):
                 zk = row[k]
                 wk = weight[k]
                 mx = zk if zk > mx else mx
                 sum_az += wk * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_az += lane_sum_az[k]
         else:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
             mx = _F32_MINF
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = _F32_MINF
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
             for k in range(full, C):
                 zk = row[k]
                 mx = zk if zk > mx else mx
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f32(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
@@ -476,60 +479,63 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = _F32_0P0
         if smoothing:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-                lane_sum_az[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_az[k] += wk * zk
             mx = _F32_MINF
             sum_az = _F32_0P0
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = _F32_MINF
+                    lane_sum_az[k] = _F32_0P0
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    wr = weight[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        wk = wr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                        lane_sum_az[k] += wk * zk
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
+                    sum_az += lane_sum_az[k]
             for k in range(full, C):
                 zk = row[k]
                 wk = weight[k]
                 mx = zk if zk > mx else mx
                 sum_az += wk * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_az += lane_sum_az[k]
         else:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
             mx = _F32_MINF
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = _F32_MINF
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
             for k in range(full, C):
                 zk = row[k]
                 mx = zk if zk > mx else mx
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f32(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
@@ -612,60 +618,63 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = _F32_0P0
         if smoothing:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-                lane_sum_az[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_az[k] += wk * zk
             mx = _F32_MINF
             sum_az = _F32_0P0
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = _F32_MINF
+                    lane_sum_az[k] = _F32_0P0
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    wr = weight[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        wk = wr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                        lane_sum_az[k] += wk * zk
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
+                    sum_az += lane_sum_az[k]
             for k in range(full, C):
                 zk = row[k]
                 wk = weight[k]
                 mx = zk if zk > mx else mx
                 sum_az += wk * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_az += lane_sum_az[k]
         else:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
             mx = _F32_MINF
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = _F32_MINF
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
             for k in range(full, C):
                 zk = row[k]
                 mx = zk if zk > mx else mx
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f32(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
@@ -737,25 +746,30 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         trow = target[i]
         # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        for k in range(LANES):
-            lane_mx[k] = _F32_MINF
-            lane_sum_a[k] = _F32_0P0
-            lane_sum_az[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            tr = trow[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                qk = tr[k]
-                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                lane_sum_a[k] += ak
-                lane_sum_az[k] += ak * zk
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+                lane_sum_a[k] = _F32_0P0
+                lane_sum_az[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_a[k] += ak
+                    lane_sum_az[k] += ak * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_a += lane_sum_a[k]
+                sum_az += lane_sum_az[k]
         for k in range(full, C):
             zk = row[k]
             wk = weight[k]
@@ -764,29 +778,26 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             mx = zk if zk > mx else mx
             sum_a += ak
             sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_mx[k] if lane_mx[k] > mx else mx
-            sum_a += lane_sum_a[k]
-            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f32(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
@@ -852,25 +863,30 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
         trow = target[i]
         # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        for k in range(LANES):
-            lane_mx[k] = _F32_MINF
-            lane_sum_a[k] = _F32_0P0
-            lane_sum_az[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            tr = trow[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                qk = tr[k]
-                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                lane_sum_a[k] += ak
-                lane_sum_az[k] += ak * zk
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+                lane_sum_a[k] = _F32_0P0
+                lane_sum_az[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_a[k] += ak
+                    lane_sum_az[k] += ak * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_a += lane_sum_a[k]
+                sum_az += lane_sum_az[k]
         for k in range(full, C):
             zk = row[k]
             wk = weight[k]
@@ -879,29 +895,26 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
             mx = zk if zk > mx else mx
             sum_a += ak
             sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_mx[k] if lane_mx[k] > mx else mx
-            sum_a += lane_sum_a[k]
-            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f32(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
@@ -966,25 +979,30 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         trow = target[i]
         # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        for k in range(LANES):
-            lane_mx[k] = _F32_MINF
-            lane_sum_a[k] = _F32_0P0
-            lane_sum_az[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            tr = trow[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                qk = tr[k]
-                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                lane_sum_a[k] += ak
-                lane_sum_az[k] += ak * zk
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_mx[k] = _F32_MINF
+                lane_sum_a[k] = _F32_0P0
+                lane_sum_az[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_a[k] += ak
+                    lane_sum_az[k] += ak * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_a += lane_sum_a[k]
+                sum_az += lane_sum_az[k]
         for k in range(full, C):
             zk = row[k]
             wk = weight[k]
@@ -993,29 +1011,26 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             mx = zk if zk > mx else mx
             sum_a += ak
             sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_mx[k] if lane_mx[k] > mx else mx
-            sum_a += lane_sum_a[k]
-            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = _F32_0P0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f32(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = _F32_0P0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = _F32_0P0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f32(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
@@ -1086,60 +1101,63 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = 0.0
         if smoothing:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-                lane_sum_az[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_az[k] += wk * zk
             mx = (-math.inf)
             sum_az = 0.0
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = (-math.inf)
+                    lane_sum_az[k] = 0.0
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    wr = weight[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        wk = wr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                        lane_sum_az[k] += wk * zk
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
+                    sum_az += lane_sum_az[k]
             for k in range(full, C):
                 zk = row[k]
                 wk = weight[k]
                 mx = zk if zk > mx else mx
                 sum_az += wk * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_az += lane_sum_az[k]
         else:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
             mx = (-math.inf)
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = (-math.inf)
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
             for k in range(full, C):
                 zk = row[k]
                 mx = zk if zk > mx else mx
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f64(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
@@ -1225,60 +1243,63 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = 0.0
         if smoothing:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-                lane_sum_az[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_az[k] += wk * zk
             mx = (-math.inf)
             sum_az = 0.0
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = (-math.inf)
+                    lane_sum_az[k] = 0.0
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    wr = weight[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        wk = wr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                        lane_sum_az[k] += wk * zk
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
+                    sum_az += lane_sum_az[k]
             for k in range(full, C):
                 zk = row[k]
                 wk = weight[k]
                 mx = zk if zk > mx else mx
                 sum_az += wk * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_az += lane_sum_az[k]
         else:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
             mx = (-math.inf)
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = (-math.inf)
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
             for k in range(full, C):
                 zk = row[k]
                 mx = zk if zk > mx else mx
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f64(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
@@ -1361,60 +1382,63 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
         sum_az = 0.0
         if smoothing:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-                lane_sum_az[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_az[k] += wk * zk
             mx = (-math.inf)
             sum_az = 0.0
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = (-math.inf)
+                    lane_sum_az[k] = 0.0
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    wr = weight[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        wk = wr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                        lane_sum_az[k] += wk * zk
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
+                    sum_az += lane_sum_az[k]
             for k in range(full, C):
                 zk = row[k]
                 wk = weight[k]
                 mx = zk if zk > mx else mx
                 sum_az += wk * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_az += lane_sum_az[k]
         else:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
             mx = (-math.inf)
+            if full > 0:
+                for k in range(LANES):
+                    lane_mx[k] = (-math.inf)
+                for j0 in range(0, full, LANES):
+                    zr = row[j0:j0 + LANES]
+                    for k in range(LANES):
+                        zk = zr[k]
+                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                for k in range(LANES):
+                    mx = lane_mx[k] if lane_mx[k] > mx else mx
             for k in range(full, C):
                 zk = row[k]
                 mx = zk if zk > mx else mx
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f64(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
@@ -1486,25 +1510,30 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         trow = target[i]
         # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        for k in range(LANES):
-            lane_mx[k] = (-math.inf)
-            lane_sum_a[k] = 0.0
-            lane_sum_az[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            tr = trow[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                qk = tr[k]
-                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                lane_sum_a[k] += ak
-                lane_sum_az[k] += ak * zk
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+                lane_sum_a[k] = 0.0
+                lane_sum_az[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_a[k] += ak
+                    lane_sum_az[k] += ak * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_a += lane_sum_a[k]
+                sum_az += lane_sum_az[k]
         for k in range(full, C):
             zk = row[k]
             wk = weight[k]
@@ -1513,29 +1542,26 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             mx = zk if zk > mx else mx
             sum_a += ak
             sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_mx[k] if lane_mx[k] > mx else mx
-            sum_a += lane_sum_a[k]
-            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f64(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
@@ -1601,25 +1627,30 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
         trow = target[i]
         # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        for k in range(LANES):
-            lane_mx[k] = (-math.inf)
-            lane_sum_a[k] = 0.0
-            lane_sum_az[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            tr = trow[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                qk = tr[k]
-                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                lane_sum_a[k] += ak
-                lane_sum_az[k] += ak * zk
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+                lane_sum_a[k] = 0.0
+                lane_sum_az[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_a[k] += ak
+                    lane_sum_az[k] += ak * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_a += lane_sum_a[k]
+                sum_az += lane_sum_az[k]
         for k in range(full, C):
             zk = row[k]
             wk = weight[k]
@@ -1628,29 +1659,26 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
             mx = zk if zk > mx else mx
             sum_a += ak
             sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_mx[k] if lane_mx[k] > mx else mx
-            sum_a += lane_sum_a[k]
-            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f64(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
@@ -1715,25 +1743,30 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         trow = target[i]
         # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        for k in range(LANES):
-            lane_mx[k] = (-math.inf)
-            lane_sum_a[k] = 0.0
-            lane_sum_az[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            wr = weight[j0:j0 + LANES]
-            tr = trow[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                wk = wr[k]
-                qk = tr[k]
-                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                lane_sum_a[k] += ak
-                lane_sum_az[k] += ak * zk
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_mx[k] = (-math.inf)
+                lane_sum_a[k] = 0.0
+                lane_sum_az[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                wr = weight[j0:j0 + LANES]
+                tr = trow[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    wk = wr[k]
+                    qk = tr[k]
+                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
+                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
+                    lane_sum_a[k] += ak
+                    lane_sum_az[k] += ak * zk
+            for k in range(LANES):
+                mx = lane_mx[k] if lane_mx[k] > mx else mx
+                sum_a += lane_sum_a[k]
+                sum_az += lane_sum_az[k]
         for k in range(full, C):
             zk = row[k]
             wk = weight[k]
@@ -1742,29 +1775,26 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             mx = zk if zk > mx else mx
             sum_a += ak
             sum_az += ak * zk
-        for k in range(LANES):
-            mx = lane_mx[k] if lane_mx[k] > mx else mx
-            sum_a += lane_sum_a[k]
-            sum_az += lane_sum_az[k]
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        for k in range(LANES):
-            lane_s[k] = 0.0
-        for j0 in range(0, full, LANES):
-            zr = row[j0:j0 + LANES]
-            gr = g[j0:j0 + LANES]
-            for k in range(LANES):
-                zk = zr[k]
-                ek = exp_f64(-mx + zk)
-                lane_s[k] += ek
-                gr[k] = ek
         s = 0.0
+        if full > 0:
+            for k in range(LANES):
+                lane_s[k] = 0.0
+            for j0 in range(0, full, LANES):
+                zr = row[j0:j0 + LANES]
+                gr = g[j0:j0 + LANES]
+                for k in range(LANES):
+                    zk = zr[k]
+                    ek = exp_f64(-mx + zk)
+                    lane_s[k] += ek
+                    gr[k] = ek
+            for k in range(LANES):
+                s += lane_s[k]
         for k in range(full, C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
             s += ek
             g[k] = ek
-        for k in range(LANES):
-            s += lane_s[k]
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
