@@ -31,6 +31,7 @@ import numbers
 import numba
 import numpy as np
 
+from . import validate
 from .generated import numba_optim as _gen
 from .threads import KERNELS_MIN_ELEMENTS
 
@@ -63,39 +64,67 @@ def _check_number(name: str, value, lo=0.0, hi=None, hi_open=True) -> None:
         raise ValueError(f"{name}={value!r} is invalid: {name} must be {bound}")
 
 
-def _as_param(p, where: str) -> np.ndarray:
-    if not isinstance(p, np.ndarray):
-        raise TypeError(f"{where} is a {type(p).__name__}; expected a NumPy float32/float64 array")
+def _is_device(a) -> bool:
+    """A CuPy array (decided from the type: CuPy is imported only when one is passed)."""
+    return validate.array_module_name(a) == "cupy"
+
+
+def _is_array(a) -> bool:
+    return isinstance(a, np.ndarray) or _is_device(a)
+
+
+def _xp():
+    """The device array module (cupy; a stand-in in the host emulation tests)."""
+    from . import cuda_dispatch
+
+    return cuda_dispatch.launcher().xp
+
+
+def _as_param(p, where: str) -> bool:
+    """Check a parameter; True when it lives on the device (a CuPy array)."""
+    dev = _is_device(p)
+    if not dev and not isinstance(p, np.ndarray):
+        raise TypeError(f"{where} is a {type(p).__name__}; expected a NumPy or CuPy "
+                        f"float32/float64 array")
     if p.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{where} has dtype {p.dtype}; expected float32 or float64")
     if not p.flags.c_contiguous:
+        mod = "cupy" if dev else "np"
         raise ValueError(f"{where} is not C-contiguous: it is updated in place through a flat "
-                         f"view (pass np.ascontiguousarray(p) and keep that array)")
-    if not p.flags.writeable:
+                         f"view (pass {mod}.ascontiguousarray(p) and keep that array)")
+    if not dev and not p.flags.writeable:
         raise ValueError(f"{where} is read-only; the optimizer updates it in place")
-    return p
+    return dev
 
 
-def _root(a: np.ndarray) -> np.ndarray:
-    while isinstance(a.base, np.ndarray):
+def _address(a) -> int:
+    return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr  # CuPy: a MemoryPointer
+
+
+def _root(a):
+    while isinstance(a.base, np.ndarray) or (a.base is not None and _is_device(a.base)):
         a = a.base
     return a
 
 
-def _span(arrays) -> np.ndarray | None:
+def _span(arrays):
     """One flat view covering ``arrays`` when they lie back to back in one buffer, else None."""
     if not arrays:
         return None
     dt, root = arrays[0].dtype, _root(arrays[0])
     if not root.flags.c_contiguous or root.dtype != dt:
         return None
-    start = arrays[0].ctypes.data
-    pos = start
+    start = pos = None
     for a in arrays:
-        if a.dtype != dt or not a.flags.c_contiguous or _root(a) is not root or a.ctypes.data != pos:
+        if a.dtype != dt or not a.flags.c_contiguous or _root(a) is not root:
+            return None
+        at = _address(a)
+        if pos is None:
+            start = pos = at
+        elif at != pos:
             return None
         pos += a.nbytes
-    offset = (start - root.ctypes.data) // dt.itemsize
+    offset = (start - _address(root)) // dt.itemsize
     return root.reshape(-1)[offset:offset + (pos - start) // dt.itemsize]
 
 
@@ -115,7 +144,7 @@ class Optimizer:
                             f"{', '.join(sorted(unknown))}")
         self.defaults = dict(defaults)
         self._validate(self.defaults, "")
-        self._single = isinstance(params, np.ndarray)
+        self._single = _is_array(params)
         if self._single:
             params = [params]
         params = list(params)
@@ -124,11 +153,16 @@ class Optimizer:
         if not isinstance(params[0], dict):
             params = [{"params": params}]
         self.param_groups: list[dict] = []
-        self._params: list[np.ndarray] = []
+        self._params: list = []
+        self._device: list[bool] = []  # per parameter: a CuPy array (its updates run on the device)
         for gi, group in enumerate(params):
             self._add_group(group, gi)
         self.state: dict[int, dict] = {}
-        self._spans: dict = {}  # see _cached_span
+        # Per group, the kernel calls of the last step (see _step_group), valid while the same
+        # gradient arrays come back and no state was (re)allocated (_version counts that).
+        self._plans: dict[int, dict] = {}
+        self._version = 0
+        self._checked: list | None = None  # the gradient arrays step() validated last
 
     # ------------------------------------------------------------------ groups and checks
 
@@ -140,17 +174,18 @@ class Optimizer:
             raise ValueError(f"param group {gi} has unknown option(s) {sorted(unknown)}; "
                              f"valid: {', '.join(self.defaults)}")
         ps = group["params"]
-        ps = [ps] if isinstance(ps, np.ndarray) else list(ps)
+        ps = [ps] if _is_array(ps) else list(ps)
         full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         self._validate(full, f"param group {gi}: ")
         indices = []
         for p in ps:
             where = f"params[{len(self._params)}]"
-            _as_param(p, where)
+            dev = _as_param(p, where)
             if any(p is q for q in self._params):
                 raise ValueError(f"{where}: some parameters appear in more than one parameter group")
             indices.append(len(self._params))
             self._params.append(p)
+            self._device.append(dev)
         full["params"] = indices
         self.param_groups.append(full)
 
@@ -169,20 +204,47 @@ class Optimizer:
             h["beta1"], h["beta2"] = h.pop("betas")
         return h
 
-    def _rule(self, group: dict) -> dict:
+    def _rule_name(self, group: dict) -> str:
         return _RULES[(self.family, tuple(sorted(self._options(group).items())))]
+
+    def _rule(self, group: dict) -> dict:
+        return _gen.RULES[self._rule_name(group)]
+
+    def _check_grads(self, grads) -> None:
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            p = self._params[i]
+            host = type(g) is np.ndarray  # the common case, without the module-name test
+            if (host and self._device[i]) or (not host and (self._device[i] != _is_device(g)
+                                                            or not _is_array(g))):
+                kind = "CuPy" if self._device[i] else "NumPy"
+                raise TypeError(f"grads[{i}] is a {type(g).__module__}.{type(g).__name__}; "
+                                f"params[{i}] is a {kind} array, so its gradient must be one "
+                                f"too (nothing is copied between host and device)")
+            if g.shape != p.shape:
+                raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
+            if g.dtype != p.dtype:
+                raise TypeError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
 
     # ------------------------------------------------------------------ state
 
+    def _full(self, i: int, n: int, fill, dt):
+        """A state buffer beside parameter ``i``: on the device for a CuPy parameter."""
+        return (_xp() if self._device[i] else np).full(n, fill, dtype=dt)
+
     def _init_state(self, group: dict, rule: dict) -> None:
-        """Allocate the group's state: one flat buffer per key and dtype, a view per parameter."""
+        """Allocate the group's state: one flat buffer per key, place and dtype, a view per parameter."""
+        self._version += 1
         h = self._hyper(group)
         fills = rule["init"](**{k: h[k] for k in rule["hyper"]})
         missing = [i for i in group["params"] if i not in self.state]
-        for dt in dict.fromkeys(self._params[i].dtype for i in missing):
-            idx = [i for i in missing if self._params[i].dtype == dt]
+        kinds = dict.fromkeys((self._device[i], self._params[i].dtype) for i in missing)
+        for dev, dt in kinds:
+            idx = [i for i in missing if (self._device[i], self._params[i].dtype) == (dev, dt)]
             total = sum(self._params[i].size for i in idx)
-            buffers = {key: np.full(total, fill, dtype=dt) for key, fill in zip(rule["state"], fills)}
+            buffers = {key: self._full(idx[0], total, fill, dt)
+                       for key, fill in zip(rule["state"], fills)}
             pos = 0
             for i in idx:
                 n = self._params[i].size
@@ -193,39 +255,53 @@ class Optimizer:
         """A state key the rule needs but the parameter lacks (e.g. momentum switched on)."""
         for key, fill in zip(rule["state"], fills):
             if key not in self.state[i]:
-                self.state[i][key] = np.full(self._params[i].size, fill, dtype=self._params[i].dtype)
+                self._version += 1
+                p = self._params[i]
+                self.state[i][key] = self._full(i, p.size, fill, p.dtype)
                 self.state[i].setdefault("_fresh", set()).add(key)
 
     def _kernel_step(self, i: int, h: dict) -> int:
         """The step count the scalars are computed for (after incrementing)."""
         return self.state[i]["step"]
 
+    def _after_step(self, live) -> None:
+        """Hook run after the first step of a plan (SGD: momentum buffers are no longer fresh)."""
+
     # ------------------------------------------------------------------ stepping
 
     def step(self, grads) -> None:
         """One update of every parameter with a gradient, in place."""
-        if self._single and isinstance(grads, np.ndarray):
+        if self._single and _is_array(grads):
             grads = [grads]
         grads = list(grads)
         if len(grads) != len(self._params):
             raise ValueError(f"got {len(grads)} gradients for {len(self._params)} parameters")
-        for i, g in enumerate(grads):
-            if g is None:
-                continue
-            p = self._params[i]
-            if not isinstance(g, np.ndarray):
-                raise TypeError(f"grads[{i}] is a {type(g).__name__}; expected a NumPy array")
-            if g.shape != p.shape:
-                raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
-            if g.dtype != p.dtype:
-                raise TypeError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
-        for group in self.param_groups:
-            self._step_group(group, grads)
+        # Arrays checked at the last step are not checked again (holding them keeps them
+        # the same objects); any other array is.
+        last = self._checked
+        if last is None or any(g is not h for g, h in zip(grads, last)):
+            self._check_grads(grads)
+            self._checked = grads
+        for gi, group in enumerate(self.param_groups):
+            self._step_group(gi, group, grads)
 
-    def _step_group(self, group: dict, grads) -> None:
-        rule = self._rule(group)
+    def _step_group(self, gi: int, group: dict, grads) -> None:
+        name = self._rule_name(group)
+        rule = _gen.RULES[name]
         h = self._hyper(group)
         hyper = {k: h[k] for k in rule["hyper"]}
+        plan = self._plans.get(gi)
+        if plan is not None and plan["rule"] == name and plan["version"] == self._version:
+            calls = self._replan_grads(plan, group, grads)
+            if calls is not None:  # the same kernel calls as the last step: no per-parameter work
+                state = self.state
+                for i in plan["live"]:
+                    state[i]["step"] += 1
+                memo = {}
+                for i, dev, arrays in calls:
+                    self._call(name, rule, dev, arrays, self._kernel_step(i, h), hyper, memo)
+                return
+        self._plans.pop(gi, None)
         live = [i for i in group["params"] if grads[i] is not None]
         if not live:
             return
@@ -235,51 +311,84 @@ class Optimizer:
         for i in live:
             self._ensure_keys(i, rule, fills)
             self.state[i]["step"] += 1
-        # One call for the whole group when parameters, gradients and state are each one span.
-        steps = {self._kernel_step(i, h) for i in live}
-        if len(live) > 1 and len(steps) == 1:
-            key = tuple(live)
-            spans = [self._cached_span(("params", key), [self._params[i] for i in live]),
-                     self._cached_span(("grads", key), [grads[i] for i in live])]
-            spans += [self._cached_span((k, key), [self.state[i][k] for i in live])
-                      for k in rule["state"]]
-            if all(s is not None for s in spans):
-                self._call(rule, spans, steps.pop(), hyper)
-                return
+        calls = self._plan_calls(rule, live, grads, h)
         memo = {}
+        for i, dev, arrays in calls:
+            self._call(name, rule, dev, arrays, self._kernel_step(i, h), hyper, memo)
+        self._after_step(live)
+        if all(grads[i].flags.c_contiguous for i in live):  # the calls hold views, not copies
+            self._plans[gi] = {"rule": name, "version": self._version, "live": live,
+                               "grads": [grads[i] for i in group["params"]], "calls": calls}
+
+    def _plan_calls(self, rule: dict, live, grads, h: dict) -> list:
+        """[(index for the step count, on device, kernel arrays)]: one call for the group when
+        parameters, gradients and each state key are one span (same place, same step count)."""
+        steps = {self._kernel_step(i, h) for i in live}
+        devs = {self._device[i] for i in live}
+        if len(live) > 1 and len(steps) == 1 and len(devs) == 1:
+            spans = [_span([self._params[i] for i in live]), _span([grads[i] for i in live])]
+            spans += [_span([self.state[i][k] for i in live]) for k in rule["state"]]
+            if all(s is not None for s in spans):
+                return [(live[0], devs.pop(), spans)]
+        calls = []
         for i in live:
-            arrays = [self._params[i].reshape(-1), np.ascontiguousarray(grads[i]).reshape(-1)]
+            g = grads[i]
+            if not g.flags.c_contiguous:  # a copy (on the gradient's side of the bus)
+                g = (_xp() if self._device[i] else np).ascontiguousarray(g)
+            arrays = [self._params[i].reshape(-1), g.reshape(-1)]
             arrays += [self.state[i][k] for k in rule["state"]]
-            self._call(rule, arrays, self._kernel_step(i, h), hyper, memo)
+            calls.append((i, self._device[i], arrays))
+        return calls
 
-    def _cached_span(self, key, arrays):
-        """_span(arrays), remembered while the same array objects come back (an array's memory
-        never moves, and holding them keeps their ids theirs): no address arithmetic per step."""
-        hit = self._spans.get(key)
-        if hit is not None and len(hit[0]) == len(arrays) and all(a is b for a, b in zip(hit[0], arrays)):
-            return hit[1]
-        span = _span(arrays)
-        self._spans[key] = (list(arrays), span)
-        return span
+    def _replan_grads(self, plan: dict, group: dict, grads):
+        """The plan's calls for these gradients, or None when the plan does not fit them."""
+        old = plan["grads"]
+        new = [grads[i] for i in group["params"]]
+        if all(a is b for a, b in zip(new, old)):
+            return plan["calls"]
+        if any((a is None) != (b is None) for a, b in zip(new, old)):
+            return None
+        live = [grads[i] for i in plan["live"]]  # already validated by step()
+        if not all(g.flags.c_contiguous for g in live):
+            return None
+        calls = plan["calls"]
+        if len(calls) == 1 and len(live) > 1:
+            span = _span(live)
+            if span is None:
+                return None
+            calls = [(calls[0][0], calls[0][1], [calls[0][2][0], span, *calls[0][2][2:]])]
+        else:
+            calls = [(i, dev, [arrays[0], g.reshape(-1), *arrays[2:]])
+                     for (i, dev, arrays), g in zip(calls, live)]
+        plan["grads"], plan["calls"] = new, calls
+        return calls
 
-    def _call(self, rule: dict, arrays, t: int, hyper: dict, memo: dict | None = None) -> None:
+    def _call(self, name: str, rule: dict, dev: bool, arrays, t: int, hyper: dict,
+              memo: dict | None = None) -> None:
         dt = arrays[0].dtype
         scalars = memo.get((t, dt)) if memo is not None else None
         if scalars is None:  # the same for every parameter of a group at one step count
             scalars = [dt.type(x) for x in rule["scalars"](t, **hyper)]
             if memo is not None:
                 memo[(t, dt)] = scalars
-        rule["kernels"][(_DTYPE_NAME[dt], _parallel(arrays[0].shape[0]))](*arrays, *scalars)
+        if dev:
+            from . import cuda_dispatch
+
+            cuda_dispatch.optimizer_step(name, arrays[0], arrays[1], arrays[2:], scalars)
+        else:
+            rule["kernels"][(_DTYPE_NAME[dt], _parallel(arrays[0].shape[0]))](*arrays, *scalars)
 
     # ------------------------------------------------------------------ state dicts
 
     def state_dict(self) -> dict:
-        """Copies of the state, and the groups' options with parameter indices (torch's layout)."""
+        """Copies of the state (on the device for CuPy parameters), and the groups' options
+        with parameter indices (torch's layout)."""
         state = {}
         for i, s in sorted(self.state.items()):
             if s["step"] == 0:  # allocated with its group, never stepped: nothing to save
                 continue
-            state[i] = {k: (v.reshape(self._params[i].shape).copy() if isinstance(v, np.ndarray) else v)
+            state[i] = {k: (v.reshape(self._params[i].shape).copy() if _is_array(v)
+                            or self._device[i] else v)
                         for k, v in s.items() if not k.startswith("_")}
         groups = [{k: (list(v) if k == "params" else v) for k, v in g.items()} for g in self.param_groups]
         return {"state": state, "param_groups": groups}
@@ -304,6 +413,8 @@ class Optimizer:
         saved_state = state_dict["state"]
         self.param_groups = new_groups
         self.state = {}
+        self._plans = {}
+        self._version += 1
         for saved, group in zip(groups, self.param_groups):
             pairs = [(old, new) for old, new in zip(saved["params"], group["params"])
                      if saved_state.get(old)]
@@ -317,23 +428,35 @@ class Optimizer:
                 if i not in loaded:
                     self.state.pop(i, None)
 
+    def _state_array(self, i: int, value):
+        """A saved state value as an array where parameter ``i`` lives (host → device copies
+        only when loading host state for a device parameter)."""
+        if hasattr(value, "detach"):  # a torch tensor
+            value = value.detach().cpu().numpy()
+        if self._device[i]:
+            return value if _is_device(value) else _xp().asarray(np.asarray(value))
+        if _is_device(value):
+            return value.get()
+        return np.asarray(value)
+
     def _load_entry(self, i: int, entry: dict) -> None:
         p = self._params[i]
         mine = self.state[i]
         for key, value in entry.items():
             if key == "step":
-                mine["step"] = int(float(np.asarray(value)))
+                mine["step"] = int(float(value.item() if hasattr(value, "item") else value))
                 continue
             if value is None:
                 continue
-            arr = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
+            arr = self._state_array(i, value)
             if arr.shape != p.shape and arr.size != p.size:
                 raise ValueError(f"state {key!r} of parameter {i} has shape {arr.shape}, "
                                  f"the parameter has shape {p.shape}")
             if key in mine:
                 mine[key][...] = arr.reshape(-1)
             else:
-                mine[key] = np.ascontiguousarray(arr.reshape(-1), dtype=p.dtype)
+                xp = _xp() if self._device[i] else np
+                mine[key] = xp.ascontiguousarray(arr.reshape(-1), dtype=p.dtype)
         self._after_load(i, entry)
 
     def _after_load(self, i: int, entry: dict) -> None:
@@ -347,8 +470,9 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-#: (family, sorted switches) -> the generated rule that implements them.
-_RULES = {(r["optimizer"], tuple(sorted(r["options"].items()))): r for r in _gen.RULES.values()}
+#: (family, sorted switches) -> the name of the generated rule that implements them.
+_RULES = {(r["optimizer"], tuple(sorted(r["options"].items()))): name
+          for name, r in _gen.RULES.items()}
 
 
 # --------------------------------------------------------------------------- optimizers
@@ -382,11 +506,9 @@ class SGD(Optimizer):
         s = self.state[i]
         return 1 if "momentum_buffer" in s.get("_fresh", ()) else max(s["step"], 1)
 
-    def _step_group(self, group, grads):
-        super()._step_group(group, grads)
-        for i in group["params"]:  # buffers used once are no longer fresh
-            if grads[i] is not None and i in self.state:
-                self.state[i].pop("_fresh", None)
+    def _after_step(self, live):
+        for i in live:  # buffers used once are no longer fresh
+            self.state[i].pop("_fresh", None)
 
     def _init_state(self, group, rule):
         super()._init_state(group, rule)

@@ -109,8 +109,8 @@ def test_flat_buffer_is_one_kernel_call_per_step(monkeypatch):
     calls = []
     real = optim.Optimizer._call
     monkeypatch.setattr(optim.Optimizer, "_call",
-                        lambda self, rule, arrays, t, hyper: (calls.append(arrays[0].size),
-                                                              real(self, rule, arrays, t, hyper)))
+                        lambda self, name, rule, dev, arrays, *rest: (
+                            calls.append(arrays[0].size), real(self, name, rule, dev, arrays, *rest)))
 
     def fill(grads):
         for v, g in zip(gviews, grads):
