@@ -4,6 +4,10 @@ The functions take the gradients themselves (a float32/float64 array or a list o
 C-contiguous and writeable) rather than parameters with ``.grad``. The rules are in
 derive/optim.py (``clip_value_rule``, ``clip_scale_rule``, ``norm_rules``); the kernels in
 runtime/generated/numba_optim.py.
+
+CuPy gradients are clipped on the device by the CUDA kernels (``runtime.cuda_dispatch``), after
+the same argument checks: the norms are then 0-d CuPy arrays, and the reduced norm is read back
+once (one scalar) to compute the clipping coefficient. NumPy and CuPy arrays are not mixed.
 """
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import numbers
 import numpy as np
 
 from .generated import numba_optim as _gen
-from .optim import FLOAT_DTYPES, _parallel
+from .optim import FLOAT_DTYPES, _is_array, _is_device, _parallel
 
 __all__ = ["clip_grad_value_", "clip_grad_norm_", "get_total_norm"]
 
@@ -31,6 +35,22 @@ def _grads(grads, name: str = "grads") -> list[np.ndarray]:
     return arrays
 
 
+def _on_device(grads) -> bool:
+    """True for CuPy gradients (all of them), False for NumPy ones; TypeError when mixed."""
+    arrays = [grads] if _is_array(grads) else list(grads)
+    kinds = {_is_device(g) for g in arrays}
+    if len(kinds) > 1:
+        raise TypeError("grads mixes CuPy and NumPy arrays; clip the host and the device "
+                        "gradients separately (nothing is copied between them)")
+    return kinds == {True}
+
+
+def _cuda():
+    from . import cuda_dispatch
+
+    return cuda_dispatch
+
+
 def _number(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name}={value!r} must be a real number")
@@ -42,6 +62,8 @@ def clip_grad_value_(grads, clip_value) -> None:
     c = _number("clip_value", clip_value)
     if not c >= 0:
         raise ValueError(f"clip_value={clip_value!r} is invalid: it must be >= 0")
+    if _on_device(grads):
+        return _cuda().clip_grad_value_(grads, c)
     rule = _gen.RULES["clip_grad_value"]
     for g in _grads(grads):
         flat = g.reshape(-1)
@@ -65,11 +87,15 @@ def _norm_kernel(norm_type: float):
 def get_total_norm(grads, norm_type=2.0):
     """The norm of all gradients as one vector (torch.nn.utils.get_total_norm).
 
-    Accumulated in float64; returned as a scalar of the gradients' dtype (float64 if mixed).
+    Accumulated in float64; returned as a scalar of the gradients' dtype (float64 if mixed),
+    a 0-d CuPy array for CuPy gradients.
     """
     if isinstance(norm_type, str):  # torch accepts "inf"
         norm_type = float(norm_type)
     norm_type = _number("norm_type", norm_type)
+    if _on_device(grads):
+        _norm_kernel(norm_type)  # the same check of norm_type
+        return _cuda().get_total_norm(grads, norm_type)
     arrays = _grads(grads)
     if not arrays:
         return np.float64(0.0)
@@ -93,6 +119,11 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     max_norm = _number("max_norm", max_norm)
     if not max_norm >= 0:
         raise ValueError(f"max_norm={max_norm!r} is invalid: it must be >= 0")
+    if _on_device(grads):
+        if isinstance(norm_type, str):
+            norm_type = float(norm_type)
+        _norm_kernel(_number("norm_type", norm_type))
+        return _cuda().clip_grad_norm_(grads, max_norm, norm_type, error_if_nonfinite)
     arrays = _grads(grads)
     total = get_total_norm(arrays, norm_type)
     if not arrays:

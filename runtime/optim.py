@@ -387,8 +387,7 @@ class Optimizer:
         for i, s in sorted(self.state.items()):
             if s["step"] == 0:  # allocated with its group, never stepped: nothing to save
                 continue
-            state[i] = {k: (v.reshape(self._params[i].shape).copy() if _is_array(v)
-                            or self._device[i] else v)
+            state[i] = {k: (v.reshape(self._params[i].shape).copy() if _is_array(v) else v)
                         for k, v in s.items() if not k.startswith("_")}
         groups = [{k: (list(v) if k == "params" else v) for k, v in g.items()} for g in self.param_groups]
         return {"state": state, "param_groups": groups}
