@@ -69,6 +69,12 @@ def _loss_and_grad(name, pred, target, **kw):
     return loss_and_grad(name, pred, target, **kw)
 
 
+def _numba_threads() -> int:
+    import numba  # loaded by then: the kernels are Numba's
+
+    return numba.get_num_threads()
+
+
 def _layer_kernel(name, dtype):
     """A kernel of runtime/generated/numba_layers.py (printed from derive/batchnorm.py)."""
     from .generated import kernels
@@ -148,16 +154,18 @@ class Dense(Layer):
                              f"{x.shape}; expected (batch, {self.in_features})")
         self._input = x
         z = _buffer(self._work, "z", (x.shape[0], self.out_features), x.dtype)
-        np.matmul(x, self.params["weight"].T, out=z)
+        params = self.params
+        np.matmul(x, params["weight"].T, out=z)
         if self.bias:
-            z += self.params["bias"]
+            np.add(z, params["bias"], out=z)
         return z
 
     def backward(self, delta, need_input_grad=True):
         # ∂L/∂W = δᵀ a, ∂L/∂b = Σ_batch δ, ∂L/∂a = δ W
-        np.matmul(delta.T, self._input, out=self.grads["weight"])
+        grads = self.grads
+        np.matmul(delta.T, self._input, out=grads["weight"])
         if self.bias:
-            np.sum(delta, axis=0, out=self.grads["bias"])
+            np.add.reduce(delta, axis=0, out=grads["bias"])  # np.sum's Python wrapper costs µs
         if not need_input_grad:
             return None
         da = _buffer(self._work, "da", self._input.shape, delta.dtype)
@@ -185,21 +193,24 @@ class Activation(Layer):
         of runtime.activation (worth ~10 µs a call at small batches); None when the generated
         table has no such entry, and then the public functions are used.
         """
-        key = np.dtype(dtype).name
-        if key not in self._fast:
-            try:
-                from .generated import kernels
+        try:
+            return self._fast[dtype]  # keyed by the dtype object: dtype.name is a slow property
+        except KeyError:
+            pass
+        dtype = np.dtype(dtype)
+        try:
+            from .generated import kernels
 
-                table = kernels("numba_activations")
-                fwd = table[(self.name, "default", "forward", key)]
-                bwd = table[(self.name, "default", "backward_output", key)]
-                slope = self.options.get("negative_slope", 0.01)
-                args = (dtype.type(slope),) if self.name == "leaky_relu" else ()
-                ok = self.name != "leaky_relu" or slope > 0  # the output form needs slope > 0
-                self._fast[key] = (fwd, bwd, args) if ok else None
-            except (ImportError, KeyError, AttributeError):
-                self._fast[key] = None
-        return self._fast[key]
+            table = kernels("numba_activations")
+            fwd = table[(self.name, "default", "forward", dtype.name)]
+            bwd = table[(self.name, "default", "backward_output", dtype.name)]
+            slope = self.options.get("negative_slope", 0.01)
+            args = (dtype.type(slope),) if self.name == "leaky_relu" else ()
+            ok = self.name != "leaky_relu" or slope > 0  # the output form needs slope > 0
+            self._fast[dtype] = (fwd, bwd, args) if ok else None
+        except (ImportError, KeyError, AttributeError):
+            self._fast[dtype] = None
+        return self._fast[dtype]
 
     def forward(self, x, training):
         x = np.ascontiguousarray(x)
@@ -361,6 +372,8 @@ class Sequential:
             self.layers.append(Activation(output_activation))
         self.loss_name, self.loss_options = loss, dict(loss_options or {})
         self.training = True
+        self._work: dict = {}  # the head's gradient buffer
+        self._ce_cache: dict = {}
         self._bind(as_rng(seed))
 
     # ---------------------------------------------------------------- parameters
@@ -479,6 +492,59 @@ class Sequential:
         name = "bce_logits" if self.loss_name == "bce" else self.loss_name
         return _loss_and_grad(name, out, target, **self.loss_options)
 
+    def _ce_head(self, dtype, n_classes):
+        """(kernel, weight, ignore_index, label_smoothing, parallel_min) for the softmax_ce head
+        with class index targets, the options validated once (per dtype, class count and option values);
+        None when the options need the general path (a weight array)."""
+        opts = self.loss_options
+        if any(isinstance(v, np.ndarray) or k not in ("ignore_index", "label_smoothing")
+               for k, v in opts.items()):
+            return None
+        key = (dtype, n_classes, tuple(sorted(opts.items())))
+        hit = self._ce_cache.get(key)
+        if hit is None:
+            from . import validate
+            from .generated import PARALLEL_MIN, kernels
+            from .losses import SUFFIX
+
+            ignore = validate.integer_option("ignore_index", opts.get("ignore_index", -100))
+            eps = validate.option_range("label_smoothing", opts.get("label_smoothing", 0.0),
+                                        ge=0.0, le=1.0)
+            kernel = kernels("numba_losses")[("softmax_ce", "index", "mean", SUFFIX[dtype])]
+            hit = self._ce_cache[key] = (kernel, np.ones(n_classes, dtype), ignore, eps,
+                                         PARALLEL_MIN)
+        return hit
+
+    def _train_head(self, out, y):
+        """The head's loss and ∂L/∂output (into a reused buffer) for ``loss_and_backward``.
+
+        softmax_ce with class labels calls the fused kernel directly: the labels are checked
+        once here (the kernel does no bounds checks), the options once per setting. Every
+        other head goes through runtime.loss_and_grad with ``out=``.
+        """
+        grad = _buffer(self._work, "head_grad", out.shape, out.dtype)
+        if self.loss_name == "softmax_ce" and out.ndim == 2 and out.flags.c_contiguous:
+            head = self._ce_head(out.dtype, out.shape[1])
+            t = np.asarray(y)
+            if head is not None and t.dtype.kind in "iu":
+                from . import validate
+
+                kernel, weight, ignore, eps, parallel_min = head
+                if t.shape != (out.shape[0],):
+                    raise ValueError(f"target has shape {t.shape} but the output has shape "
+                                     f"{out.shape}: class labels need shape ({out.shape[0]},)")
+                t = validate.labels(t, out.shape[1], ignore, "target")
+                # below parallel_min runtime.loss_and_grad runs the kernel on one thread
+                if out.size >= parallel_min or _numba_threads() == 1:
+                    return float(kernel(out, t, weight, ignore, eps, grad)), grad
+                from .generated import threads_for  # small on many threads: wake no pool
+
+                with threads_for(out.size):
+                    return float(kernel(out, t, weight, ignore, eps, grad)), grad
+        target = self._target(y, out)
+        name = "bce_logits" if self.loss_name == "bce" else self.loss_name
+        return _loss_and_grad(name, out, target, out=grad, **self.loss_options)
+
     def loss_and_backward(self, X, y, return_output: bool = False):
         """Forward in training mode, the head's fused loss kernel, and backward into the grads.
 
@@ -486,7 +552,7 @@ class Sequential:
         buffer, valid until the next pass).
         """
         out = self._forward(X, training=True)
-        loss, delta = self._head(out, y)
+        loss, delta = self._train_head(out, y)
         self.backward(delta)
         return (loss, out) if return_output else loss
 
