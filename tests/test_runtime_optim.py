@@ -350,3 +350,66 @@ def test_clip_bad_input():
     with pytest.raises(TypeError, match="int64"):
         clip.clip_grad_norm_([np.zeros(2, np.int64)], 1.0)
     assert clip.clip_grad_norm_([], 1.0) == 0.0
+
+
+# --------------------------------------------------------------------------- step plans
+
+
+def test_step_plan_follows_changing_gradient_arrays_like_torch():
+    """The per-group plan (checks and spans of the last step's arrays) is reused only for the
+    same arrays: fresh views, arrays elsewhere, non-contiguous arrays, a missing gradient and a
+    bad new array are each handled as on a first step."""
+    sizes = [12, 5, 7]
+    offs = np.cumsum([0] + sizes)
+    cuts = list(zip(offs[:-1], offs[1:]))
+    rng = np.random.default_rng(11)
+    flat = rng.standard_normal(offs[-1])
+    params = [flat[a:b] for a, b in cuts]
+    gflat = np.zeros(offs[-1])
+    views = [gflat[a:b] for a, b in cuts]
+
+    def same_views(g):
+        for v, x in zip(views, g):
+            v[...] = x
+        return views
+
+    def fresh_views(g):
+        same_views(g)
+        return [gflat[a:b] for a, b in cuts]
+
+    kinds = [same_views, same_views, fresh_views,
+             lambda g: [x.copy() for x in g],  # separate arrays: no span, one call each
+             lambda g: [np.repeat(x, 2)[::2] for x in g],  # non-contiguous: copied per step
+             lambda g: [g[0], None, g[2]],
+             same_views, same_views]
+
+    def grads_of(grads, k=iter(range(100))):
+        return kinds[next(k)](grads)
+
+    def each_step(k, ours, theirs):
+        if k == 3:
+            with pytest.raises(ValueError, match=r"grads\[1\] has shape \(4,\)"):
+                ours.step([views[0], np.zeros(4), views[2]])
+
+    worst, ours, _ = _trajectory("Adam", dict(lr=0.05, amsgrad=True), np.float64, params,
+                                 steps=len(kinds), grads_of=grads_of, each_step=each_step)
+    assert worst <= 1e-12
+    assert [ours.state[i]["step"] for i in range(3)] == [8, 7, 8]
+
+
+def test_views_of_a_flat_buffer_are_one_call_per_step_after_the_first(monkeypatch):
+    flat = np.zeros(30, np.float32)
+    gflat = np.ones(30, np.float32)
+    opt = optim.SGD([flat[:10], flat[10:25], flat[25:]], lr=0.1, momentum=0.9)
+    grads = [gflat[:10], gflat[10:25], gflat[25:]]
+    calls = []
+    monkeypatch.setattr(optim, "_span", lambda arrays, real=optim._span: (calls.append(1),
+                                                                         real(arrays))[1])
+    for _ in range(5):
+        opt.step(grads)
+    assert len(calls) == 3  # params, grads, momentum buffers: spanned once, on the first step
+    opt.step([gflat[:10], gflat[10:25], gflat[25:]])  # new views: their span is checked again
+    assert len(calls) == 4
+    # b = g on the first step, then b = 0.9 b + g: θ = −0.1 (1 + 1.9 + 2.71 + 3.439 + 4.0951 + 4.68559)
+    np.testing.assert_allclose(flat, -0.1 * sum(sum(0.9**j for j in range(k)) for k in range(1, 7)),
+                               rtol=1e-6)
