@@ -19,6 +19,17 @@ gradients too, the whole group is one kernel call (the state of a group is alloc
 flat buffer per dtype, in parameter order). Arrays of at least ``PARALLEL_MIN`` elements use
 the parallel kernel (Numba threads), smaller ones the serial kernel.
 
+Each step's kernel calls are kept per group: when the next step passes the same gradient
+array objects (and no state was allocated since), they are called again without checking or
+re-slicing anything, so per-layer views of one flat buffer step as fast as the buffer itself.
+Any other array is checked in full (type, shape, dtype; contiguity and placement for the span).
+
+CuPy parameters are updated on the device by the same rules' CUDA kernels
+(runtime/generated/cupy_optim.py, through ``runtime.cuda_dispatch.optimizer_step``): their
+gradients must be CuPy arrays, their state is allocated on the device and stays there
+(``state_dict`` returns device copies), and a step reads nothing back to the host. NumPy and
+CuPy parameters may share an optimizer; each runs on its own side.
+
 ``state_dict()`` returns copies, in torch's layout (``{"state": {index: {"step": int,
 "exp_avg": array, ...}}, "param_groups": [{..., "params": [indices]}]}``, with torch's state
 keys); ``load_state_dict`` also accepts a torch optimizer's state dict (tensors are converted).
