@@ -216,7 +216,7 @@ class Optimizer:
         return h
 
     def _rule_name(self, group: dict) -> str:
-        return _RULES[(self.family, tuple(sorted(self._options(group).items())))]
+        return _RULE_NAMES[(self.family, tuple(sorted(self._options(group).items())))]
 
     def _rule(self, group: dict) -> dict:
         return _gen.RULES[self._rule_name(group)]
@@ -480,9 +480,10 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-#: (family, sorted switches) -> the name of the generated rule that implements them.
-_RULES = {(r["optimizer"], tuple(sorted(r["options"].items()))): name
-          for name, r in _gen.RULES.items()}
+#: (family, sorted switches) -> the name of the generated rule that implements them, and the rule.
+_RULE_NAMES = {(r["optimizer"], tuple(sorted(r["options"].items()))): name
+               for name, r in _gen.RULES.items()}
+_RULES = {key: _gen.RULES[name] for key, name in _RULE_NAMES.items()}
 
 
 # --------------------------------------------------------------------------- optimizers
