@@ -161,6 +161,23 @@ def _gradients_for(optimizer, model):
     return model.gradients
 
 
+def _as_model_inputs(model, X, y):
+    """X in the model's dtype and class labels as int64, converted once for the whole run
+    rather than per batch by the model (the model still checks every batch)."""
+    if type(X).__module__.split(".")[0] == "cupy" or type(y).__module__.split(".")[0] == "cupy":
+        return X, y
+    dtype = getattr(model, "dtype", None)
+    X = np.asarray(X)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and X.dtype != dtype \
+            and X.dtype.kind in "biuf":
+        X = X.astype(dtype)
+    y = np.asarray(y)
+    if getattr(model, "loss_name", None) == "softmax_ce" and y.dtype.kind == "i" \
+            and y.dtype != np.int64:
+        y = y.astype(np.int64)  # labels are checked per batch; only the copy is saved
+    return X, y
+
+
 def evaluate(model, X, y) -> dict:
     """Loss (and accuracy for classifiers) in evaluation mode."""
     result = {"loss": float(model.loss(X, y))}
@@ -187,6 +204,7 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    X, y = _as_model_inputs(model, X, y)
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
                         drop_last=drop_last)
     if progress is None:
