@@ -462,3 +462,83 @@ def mse_multi() -> Derivation:
         expr, (var,), {var: b.current}, {var: b.build()}, quantity=L,
         stable={"grad": 2 * (yhat - y) / (n_samples * n_targets)},
         symbols={"yhat": "predictions ŷ_ij", "y": "targets y_ij", "n": "samples", "m": "targets per sample"})
+
+
+# --------------------------------------------------------------------------- batch reductions
+
+
+class ell(sp.Function):
+    """A per-sample loss ℓ(ŷ, y), left general; ∂ℓ/∂ŷ is ``ell_prime``.
+
+    The steps are generic. Only the numeric checks need values, and for those ℓ stands for
+    the squared error (any differentiable loss would do: the steps never use its form).
+    """
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        if argindex != 1:
+            raise sp.ArgumentIndexError(self, argindex)
+        return ell_prime(*self.args)
+
+    def _eval_evalf(self, prec):
+        p, t = self.args
+        return ((p - t) ** 2).evalf(prec)
+
+    def _latex(self, printer, exp=None):
+        args = ", ".join(printer._print(x) for x in self.args)
+        return r"\ell\left(%s\right)" % args + (f"^{{{exp}}}" if exp else "")
+
+    def _pretty(self, printer):
+        return printer._print_Function(self, func_name="ℓ")
+
+
+class ell_prime(sp.Function):
+    """∂ℓ/∂ŷ of :class:`ell` (numerically, the squared error's 2(ŷ − y))."""
+
+    nargs = 2
+
+    def _eval_evalf(self, prec):
+        p, t = self.args
+        return (2 * (p - t)).evalf(prec)
+
+    def _latex(self, printer, exp=None):
+        args = ", ".join(printer._print(x) for x in self.args)
+        return r"\ell'\left(%s\right)" % args + (f"^{{{exp}}}" if exp else "")
+
+    def _pretty(self, printer):
+        return printer._print_Function(self, func_name="ℓ'")
+
+
+def reduction() -> Derivation:
+    """reduction='mean' and 'sum' over a batch of N: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N, or ℓ'(ŷ_k, y_k).
+
+    Every elementwise loss above is ℓ; the runtime's kernels scale the per-element gradient
+    by this 1/N (PyTorch's mean over all elements).
+    """
+    N = sp.Symbol("N", integer=True, positive=True)
+    n, k = sp.symbols("n k", integer=True, nonnegative=True)
+    P, T = sp.IndexedBase("yhat"), sp.IndexedBase("y")
+    domain = Domain(intervals={T: (0.0, 1.0)}, integers={N: (3, 5), k: (0, 2)})
+    steps, grads = {}, {}
+    total = sp.Sum(ell(P[n], T[n]), (n, 0, N - 1))
+    for name, scale in (("mean", 1 / N), ("sum", sp.Integer(1))):
+        Lr = sp.Symbol(f"L_{name}")
+        b = StepBuilder(Lr, scale * total, domain, rule=f"definition (reduction='{name}')")
+        dLr = sp.Derivative(Lr, P[k], evaluate=False)
+        b.restate("differentiate both sides",
+                  scale * sp.Derivative(total, P[k], evaluate=False), dLr)
+        b.then("linearity: the derivative of a sum is the sum of the derivatives",
+               scale * sp.Sum(sp.Derivative(ell(P[n], T[n]), P[k], evaluate=False), (n, 0, N - 1)))
+        b.then("chain rule: ∂ℓ(ŷ_n, y_n)/∂ŷ_k = ℓ'(ŷ_n, y_n)·δ_nk",
+               scale * sp.Sum(ell_prime(P[n], T[n]) * sp.KroneckerDelta(n, k), (n, 0, N - 1)))
+        b.then("only the term n = k remains", scale * ell_prime(P[k], T[k]))
+        steps[name], grads[name] = b.build(), b.current
+    # Both reductions share one variable ŷ_k; the 'sum' steps follow the 'mean' ones.
+    var = P[k]
+    return Derivation(
+        "reduction", "loss", "Mean and sum over a batch: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N or ℓ'(ŷ_k, y_k)",
+        scale * total, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"]},
+        quantity=sp.Symbol("L_mean"), options={"reduction": "mean"},
+        symbols={"yhat": "predictions ŷ_n of a batch", "y": "targets", "N": "batch size",
+                 "ell": "any per-sample loss ℓ(ŷ, y) above"})

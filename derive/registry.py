@@ -26,6 +26,7 @@ ENTRIES: tuple[Entry, ...] = (
     Entry("mae", "loss", "absolute error: sign(ŷ − y), 0 at 0", "losses:mae"),
     Entry("smooth_l1", "loss", "SmoothL1 with beta: r/β inside, sign(r) outside", "losses:smooth_l1"),
     Entry("huber", "loss", "Huber with delta: r inside, δ·sign(r) outside", "losses:huber"),
+    Entry("reduction", "loss", "reduction mean | sum over a batch: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N or ℓ'(ŷ_k, y_k)", "losses:reduction"),
     Entry("lp", "loss", "Lp loss |y − ŷ|^p: p|ŷ − y|^(p−1)·sign(ŷ − y); p = 2 MSE, p = 1 MAE", "losses:lp"),
     Entry("mse_vs_mae", "loss", "MSE vs MAE: r² > |r| iff |r| > 1; |2r| > |sign r| iff |r| > 1/2", "losses:mse_vs_mae"),
     Entry("mse_multi", "loss", "multi-target MSE 1/(mn) ΣΣ (y − ŷ)²: 2(ŷ_kl − y_kl)/(mn)", "losses:mse_multi"),
