@@ -10,7 +10,8 @@ Thread use is what the issue is about, so several settings are timed in one run,
 own worker process (thread pools of one setting must not spin next to another's):
 
 - ours, ``planned``: the plan runtime.train.fit picks (runtime.threads.plan, timed against the
-  all-serial plan on real steps when it is multi-threaded), OMP_WAIT_POLICY=PASSIVE;
+  all-serial plan on real steps when it is multi-threaded; the timing runs once every worker
+  has compiled and sits idle, as it would at the start of a training run), OMP_WAIT_POLICY=PASSIVE;
 - ours with OpenBLAS on every core and the kernels on one thread;
 - ours, ``defaults``: no plan at all (Numba and OpenBLAS pools on every core, default waits);
 - PyTorch with as many threads as cores (its default) and with 1 thread.
@@ -132,6 +133,9 @@ def _worker(conn, setting, batch):
 
         build = _ours
     step = build(batch)
+    step()  # compile / warm up
+    conn.send("ready")
+    assert conn.recv() == "plan"  # sent when every worker is ready: tuning runs alone
     if build is _ours and setting != "ours, defaults (no plan)":
         if setting == "ours, planned":
             tuner = threads.Tuner(threads.candidates(batch, SIZES), trials=5)
@@ -146,7 +150,6 @@ def _worker(conn, setting, batch):
         in_force.__enter__()
         note = f"BLAS {plan.blas}, kernels {plan.kernels}"
         assert numba.get_num_threads() == plan.kernels
-    step()  # compile / warm up
     conn.send(note)
     done = FRESH_STEPS  # the first block starts on a fresh model too
     while True:
@@ -168,7 +171,12 @@ def bench(batch, blocks, seconds_per_block=0.25):
         proc = ctx.Process(target=_worker, args=(there, setting, batch), daemon=True)
         proc.start()
         workers[setting] = (here, proc)
-    notes = {s: conn.recv() for s, (conn, _) in workers.items()}
+    for conn, _ in workers.values():  # all compiled and idle before any plan is tuned
+        assert conn.recv() == "ready"
+    notes = {}
+    for s, (conn, _) in workers.items():
+        conn.send("plan")
+        notes[s] = conn.recv()
 
     def run(setting, steps):
         # Idle OpenBLAS and OpenMP threads of the previous setting keep spinning for a while
