@@ -1,4 +1,4 @@
-"""Vectorizable, branch-free exp / log / log1p for generated Numba kernels.
+"""Vectorizable, branch-free exp / log / log1p / tanh for generated Numba kernels.
 
 Numba lowers ``math.exp`` / ``math.log`` / ``math.log1p`` to scalar libm
 calls, which LLVM cannot vectorize without SVML.  ``MATHLIB_SOURCE`` holds
@@ -24,6 +24,11 @@ see ``_derive_coefficients``):
   s = f/(2+f), R of degree 3 (f32) / 7 (f64).
 * log1p: u = 1 + x with the exact Fast2Sum error c, log1p = log(u) + c/u
   (one shared division for s and c/u); |x| < 2**-18 uses the series.
+* tanh: |x| < 0.625: x + x*z*P(z), z = x^2, P of degree 5 (f32) / 11 (f64);
+  above, sign(x) * (1 - 2/(exp(2|x|) + 1)) with the exp above (no
+  cancellation: the result is >= 0.55; exp overflows to inf -> exactly +-1).
+  Both sides are computed and selected; |x| < 2**-12 / 2**-27 returns x
+  (keeps tanh(-0) = -0).  Worst error sits just above the 0.625 switch.
 * Special values are applied with selects at the end: exp(+-inf) = inf/0,
   log(0) = -inf, log(<0) = NaN, log1p(-1) = -inf, log1p(<-1) = NaN,
   f(inf) = inf, NaN -> NaN.
@@ -32,11 +37,11 @@ Measured accuracy (max error in ulp of the exact result; float32: exhaustive
 over every float32 where the function is not saturated, vs float64 numpy;
 float64: 38-50M random points per function, vs 80-bit long double numpy):
 
-    exp_f32 0.988   log_f32 0.858   log1p_f32 0.912
-    exp_f64 0.980   log_f64 0.849   log1p_f64 0.934
+    exp_f32 0.988   log_f32 0.858   log1p_f32 0.912   tanh_f32 1.330
+    exp_f64 0.980   log_f64 0.849   log1p_f64 0.934   tanh_f64 1.333
 
 The float32 functions use float32 constants and arithmetic only (no fpext /
-double in the IR).  All six vectorize (checked in tests/test_mathlib.py via
+double in the IR).  All eight vectorize (checked in tests/test_mathlib.py via
 ``inspect_llvm``); float64 vectorizes too, at half the lanes.
 
 IMPORTANT -- compile the *calling* kernel with ``error_model="numpy"`` and a
@@ -77,7 +82,7 @@ by memory traffic and the division in log.
 
 MATHLIB_SOURCE = r'''
 # ---------------------------------------------------------------------------
-# Vectorizable, branch-free exp/log/log1p (from codegen/numba_mathlib.py).
+# Vectorizable, branch-free exp/log/log1p/tanh (from codegen/numba_mathlib.py).
 # Requires: import math, import numpy as np, import numba
 # ---------------------------------------------------------------------------
 FASTMATH = {"nsz", "arcp", "contract", "afn"}
@@ -119,6 +124,16 @@ _ML_F32_LOG_C2 = np.float32(0.2960069179534912)
 _ML_F32_SMALL = np.float32(3.814697265625e-06)          # 2**-18
 _ML_F32_THIRD = np.float32(1.0 / 3.0)
 _ML_F32_LOG1P_TINY = np.float32(1.4901161193847656e-08)   # 2**-26
+# tanh(x) = x + x*z*P(z), z = x^2, |x| < 0.625 (Chebyshev fit of
+# (tanh(s) - s)/s^3 in z = s^2); 1 - 2/(exp(2|x|) + 1) above
+_ML_F32_TANH_SMALL = np.float32(0.625)
+_ML_F32_TANH_TINY = np.float32(0.000244140625)          # 2**-12: tanh(x) rounds to x
+_ML_F32_TANH_C0 = np.float32(-0.3333333432674408)
+_ML_F32_TANH_C1 = np.float32(0.1333330124616623)
+_ML_F32_TANH_C2 = np.float32(-0.05395859479904175)
+_ML_F32_TANH_C3 = np.float32(0.02176356129348278)
+_ML_F32_TANH_C4 = np.float32(-0.008326576091349125)
+_ML_F32_TANH_C5 = np.float32(0.002273258753120899)
 
 # float64 constants
 _ML_F64_ZERO = np.float64(0.0)
@@ -164,6 +179,20 @@ _ML_F64_THIRD = np.float64(1.0 / 3.0)
 _ML_F64_QUARTER = np.float64(0.25)
 _ML_F64_FIFTH = np.float64(0.2)
 _ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
+_ML_F64_TANH_SMALL = np.float64(0.625)
+_ML_F64_TANH_TINY = np.float64(7.450580596923828e-09)   # 2**-27: tanh(x) rounds to x
+_ML_F64_TANH_C0 = np.float64(-0.3333333333333333)
+_ML_F64_TANH_C1 = np.float64(0.13333333333332975)
+_ML_F64_TANH_C2 = np.float64(-0.05396825396782573)
+_ML_F64_TANH_C3 = np.float64(0.021869488515988706)
+_ML_F64_TANH_C4 = np.float64(-0.008863235037913742)
+_ML_F64_TANH_C5 = np.float64(0.0035921209299417775)
+_ML_F64_TANH_C6 = np.float64(-0.0014557689990026916)
+_ML_F64_TANH_C7 = np.float64(0.0005896285964194752)
+_ML_F64_TANH_C8 = np.float64(-0.00023748797317858894)
+_ML_F64_TANH_C9 = np.float64(9.236750032628766e-05)
+_ML_F64_TANH_C10 = np.float64(-3.09733369825203e-05)
+_ML_F64_TANH_C11 = np.float64(6.375396531342414e-06)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -358,6 +387,51 @@ def log1p_f64(x):
     y = _ML_F64_NAN if x < _ML_F64_NEG_ONE else y
     y = x if abs(x) < _ML_F64_LOG1P_TINY else y
     return y
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def tanh_f32(x):
+    x = np.float32(x)
+    a = abs(x)
+    # |x| >= 0.625: 1 - 2/(e^2|x| + 1), no cancellation since the result is
+    # >= 0.55; e overflows to inf for large |x| and gives exactly 1.
+    e = exp_f32(a + a)
+    yb = _ML_F32_ONE - _ML_F32_TWO / (e + _ML_F32_ONE)
+    yb = _ML_F32_ZERO - yb if x < _ML_F32_ZERO else yb
+    # |x| < 0.625: odd polynomial x + x*z*P(z).
+    z = x * x
+    q = _ML_F32_TANH_C4 + z * _ML_F32_TANH_C5
+    q = _ML_F32_TANH_C3 + z * q
+    q = _ML_F32_TANH_C2 + z * q
+    q = _ML_F32_TANH_C1 + z * q
+    q = _ML_F32_TANH_C0 + z * q
+    ys = x + x * (z * q)
+    ys = x if a < _ML_F32_TANH_TINY else ys          # tanh(-0) = -0 (-0 + 0 = +0)
+    return ys if a < _ML_F32_TANH_SMALL else yb     # NaN -> yb = NaN
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def tanh_f64(x):
+    x = np.float64(x)
+    a = abs(x)
+    e = exp_f64(a + a)
+    yb = _ML_F64_ONE - _ML_F64_TWO / (e + _ML_F64_ONE)
+    yb = _ML_F64_ZERO - yb if x < _ML_F64_ZERO else yb
+    z = x * x
+    q = _ML_F64_TANH_C10 + z * _ML_F64_TANH_C11
+    q = _ML_F64_TANH_C9 + z * q
+    q = _ML_F64_TANH_C8 + z * q
+    q = _ML_F64_TANH_C7 + z * q
+    q = _ML_F64_TANH_C6 + z * q
+    q = _ML_F64_TANH_C5 + z * q
+    q = _ML_F64_TANH_C4 + z * q
+    q = _ML_F64_TANH_C3 + z * q
+    q = _ML_F64_TANH_C2 + z * q
+    q = _ML_F64_TANH_C1 + z * q
+    q = _ML_F64_TANH_C0 + z * q
+    ys = x + x * (z * q)
+    ys = x if a < _ML_F64_TANH_TINY else ys
+    return ys if a < _ML_F64_TANH_SMALL else yb
 '''
 
 MATHLIB_FUNCTIONS = {
@@ -367,6 +441,8 @@ MATHLIB_FUNCTIONS = {
     ("log", "float64"): "log_f64",
     ("log1p", "float32"): "log1p_f32",
     ("log1p", "float64"): "log1p_f64",
+    ("tanh", "float32"): "tanh_f32",
+    ("tanh", "float64"): "tanh_f64",
 }
 
 MAX_ULP = {  # documented bounds: measured maxima (see docstring) rounded up
@@ -376,6 +452,8 @@ MAX_ULP = {  # documented bounds: measured maxima (see docstring) rounded up
     ("log", "float64"): 0.9,     # 0.849, 38M random points
     ("log1p", "float32"): 0.95,  # 0.912, exhaustive
     ("log1p", "float64"): 0.95,  # 0.934, 50M random points
+    ("tanh", "float32"): 1.4,    # 1.330, exhaustive over |x| <= 9.5 (|x| > 9.01 gives +-1)
+    ("tanh", "float64"): 1.4,    # 1.333, 8M random points
 }
 
 
@@ -385,7 +463,9 @@ def _derive_coefficients():
 
     exp: Q(r) = (e^r - 1 - r) / r^2 on |r| <= 1.02 * ln2/2.
     log: Q(z) = (2 atanh(s) - 2 s) / s^3, z = s^2, s <= 1.02 * (sqrt2-1)/(sqrt2+1)
-    (so R(z) = z * Q(z)).  Chebyshev-series fits (near-minimax), rounded to
+    (so R(z) = z * Q(z)).
+    tanh: P(z) = (tanh(s) - s) / s^3, z = s^2, s <= 1.01 * 0.625.
+    Chebyshev-series fits (near-minimax), rounded to
     the working precision.
     """
     import mpmath as mp
@@ -404,14 +484,23 @@ def _derive_coefficients():
         s = mp.sqrt(z)
         return (2 * mp.atanh(s) - 2 * s) / (s * z)
 
+    def qtanh(z):
+        if z < mp.mpf("1e-40"):
+            return -mp.mpf(1) / 3 + 2 * z / 15
+        s = mp.sqrt(z)
+        return (mp.tanh(s) - s) / (s * z)
+
     r_max = mp.log(2) / 2 * mp.mpf("1.02")
     z_max = ((mp.sqrt(2) - 1) / (mp.sqrt(2) + 1)) ** 2 * mp.mpf("1.02")
+    z_tanh = (mp.mpf("0.625") * mp.mpf("1.01")) ** 2
     out = {}
     for name, f, interval, degree, t in [
             ("EXP_F32", qexp, [-r_max, r_max], 5, np.float32),
             ("EXP_F64", qexp, [-r_max, r_max], 10, np.float64),
             ("LOG_F32", qlog, [0, z_max], 2, np.float32),
-            ("LOG_F64", qlog, [0, z_max], 6, np.float64)]:
+            ("LOG_F64", qlog, [0, z_max], 6, np.float64),
+            ("TANH_F32", qtanh, [0, z_tanh], 5, np.float32),
+            ("TANH_F64", qtanh, [0, z_tanh], 11, np.float64)]:
         coeffs, _err = mp.chebyfit(f, interval, degree + 1, error=True)
         out[name] = [float(t(float(c))) for c in coeffs[::-1]]
     return out

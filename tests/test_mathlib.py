@@ -23,7 +23,7 @@ M = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(M)
 
 KEYS = sorted(M.MATHLIB_FUNCTIONS)
-REF = {"exp": np.exp, "log": np.log, "log1p": np.log1p}
+REF = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "tanh": np.tanh}
 CHUNK = 1 << 22
 
 
@@ -72,7 +72,7 @@ def reference(fname, x):
             return REF[fname](x.astype(np.longdouble))
     import mpmath
 
-    mp_f = {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p}[fname]
+    mp_f = {"exp": mpmath.exp, "log": mpmath.log, "log1p": mpmath.log1p, "tanh": mpmath.tanh}[fname]
     mpmath.mp.prec = 80
     out = np.empty(x.size, dtype=object)
     for i, v in enumerate(x.tolist()):
@@ -83,7 +83,7 @@ def reference(fname, x):
         elif fname == "log" and v == 0 or fname == "log1p" and v == -1:
             out[i] = -math.inf
         elif math.isinf(v):
-            out[i] = math.inf if v > 0 else 0.0
+            out[i] = math.copysign(1.0, v) if fname == "tanh" else (math.inf if v > 0 else 0.0)
         else:
             out[i] = mp_f(mpmath.mpf(v))
     return out
@@ -146,10 +146,12 @@ F32_DENSE = {
     # log1p: all x > 0 (incl. subnormals) and -1 < x < 0
     "log1p": [(0x00000000, 0x7F800000, 97, (1,)),
               (0x00000000, 0x3F800000, 97, (-1,))],
+    # tanh: every |x| <= 9.5 incl. subnormals (float32 tanh is +-1 beyond 9.01)
+    "tanh": [(0x00000000, 0x41180000, 97, (1, -1))],
 }
 
 
-@pytest.mark.parametrize("fname", ["exp", "log", "log1p"])
+@pytest.mark.parametrize("fname", ["exp", "log", "log1p", "tanh"])
 def test_float32_dense_sweep(ns, fname):
     key = (fname, "float32")
     for lo, hi, stride, signs in F32_DENSE[fname]:
@@ -173,6 +175,10 @@ def f64_samples(fname, rng):
         parts += [rng.uniform(0, 4, n), rng.uniform(0.7, 1.45, n),
                   1.0 + rng.uniform(-1e-7, 1e-7, n // 4),
                   np.exp2(rng.uniform(-1074, -1022, n // 4))]
+    elif fname == "tanh":
+        # both sides of the 0.625 switch, the exp branch, tiny and saturated
+        parts += [rng.uniform(-1, 1, n), rng.uniform(0.6, 0.7, n), rng.uniform(-20, 20, n),
+                  np.exp2(rng.uniform(-60, 5, n)) * rng.choice([-1.0, 1.0], n)]
     else:
         parts += [rng.uniform(-1, 3, n), rng.uniform(-0.3, 0.42, n),
                   -1.0 + np.exp2(rng.uniform(-53, -1, n // 4)),
@@ -180,7 +186,7 @@ def f64_samples(fname, rng):
     return np.concatenate(parts)
 
 
-@pytest.mark.parametrize("fname", ["exp", "log", "log1p"])
+@pytest.mark.parametrize("fname", ["exp", "log", "log1p", "tanh"])
 def test_float64_random(ns, fname):
     rng = np.random.default_rng(12345)
     x = f64_samples(fname, rng)
@@ -216,6 +222,9 @@ def edge_inputs(fname, dt):
         ex = near(1.0) + near(0.5) + near(2.0) \
             + [sub * 3, sub * 1000, tiny / 2, tiny * 1.5, 0.7071067811865476, 1.4142135623730951,
                math.e, 10.0, 1e30, -5.0]
+    elif fname == "tanh":
+        ex = near(0.625) + near(-0.625) + near(2.0 ** -12) + near(2.0 ** -27) \
+            + [9.0, -9.0, 9.1, 19.0, 20.0, -20.0, 44.0, 45.0, 89.0, 400.0, -400.0, 1e-5, -1e-5]
     else:
         ex = near(-1.0) + near(0.0) + [-0.5, -0.9999, -0.29289321881345254, 0.41421356237309515,
                                        1e-5, -1e-5, 1e-10, -1e-10, sub * 7, -sub * 7, tiny * 3,
@@ -268,6 +277,15 @@ def test_explicit_specials(ns, dt):
     for v in (1e-30, -1e-30, sub, -sub, 1e-20):
         assert f["log1p"](t(v)) == t(v)
     assert f["log1p"](t(0)) == 0
+    assert f["tanh"](t(0)) == 0 and not np.signbit(f["tanh"](t(0)))
+    assert f["tanh"](t(-0.0)) == 0 and np.signbit(f["tanh"](t(-0.0)))
+    assert f["tanh"](t(INF)) == 1
+    assert f["tanh"](t(-INF)) == -1
+    assert np.isnan(f["tanh"](t(NAN)))
+    for v in (30.0, 1000.0, float(np.finfo(dt).max)):
+        assert f["tanh"](t(v)) == 1 and f["tanh"](t(-v)) == -1
+    for v in (1e-30, -1e-30, sub, -sub):
+        assert f["tanh"](t(v)) == t(v)
 
 
 @pytest.mark.parametrize("key", KEYS, ids=lambda k: "%s-%s" % k if isinstance(k, tuple) else k)
@@ -281,7 +299,7 @@ def test_vectorized_and_no_promotion(ns, key):
     if key[1] == "float32":
         assert "fpext" not in ir and "double" not in ir, "float32 code promoted to double"
     # no libm calls left in the loop
-    assert not re.search(r"call .*@(expf?|logf?|log1pf?)\(", ir)
+    assert not re.search(r"call .*@(expf?|logf?|log1pf?|tanhf?)\(", ir)
 
 
 @pytest.mark.parametrize("key", KEYS, ids=lambda k: "%s-%s" % k if isinstance(k, tuple) else k)
