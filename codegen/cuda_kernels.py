@@ -52,6 +52,8 @@ FAMILIES = {
     # derive/optim.py's optimizers (every variant of each) and clipping (value; norm = the
     # norm reductions and the scaling kernel)
     "optim": ("sgd", "adagrad", "rmsprop", "adam", "adamw", "clip_grad_value", "clip_grad_norm"),
+    # derive/batchnorm.py's layers (codegen/cuda_layers.py)
+    "layers": ("batchnorm", "dropout"),
 }
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = {family: ROOT / "runtime" / "generated" / f"cupy_{family}.py" for family in FAMILIES}
@@ -671,6 +673,10 @@ def _kernel_source(name: str, dtype: str) -> str:
         return optimizer_source(name, dtype)
     if family == "activations":
         return activation_source(name, dtype)
+    if family == "layers":
+        from .cuda_layers import layer_source
+
+        return layer_source(name, dtype)
     raise NotImplementedError(f"cuda backend: the {family} template is not written yet ({name})")
 
 
@@ -683,6 +689,10 @@ def kernel_names(name: str) -> list[str]:
         return optimizer_kernels(name)
     if family_of(name) == "activations":
         return activation_kernels(name)
+    if family_of(name) == "layers":
+        from .cuda_layers import layer_kernels
+
+        return layer_kernels(name)
     raise NotImplementedError(f"cuda backend: no kernels for {name!r} yet")
 
 
@@ -779,7 +789,7 @@ def _tuple_text(items) -> str:
 
 def generate_module(names=None, command: str | None = None) -> str:
     """A standalone Python module holding the CUDA source of ``names`` (default: every
-    derivation with a CUDA template: the losses, activations and optimizers)."""
+    derivation with a CUDA template: the losses, activations, optimizers and layers)."""
     names = canonical_names(names or [n for members in FAMILIES.values() for n in members])
     source = cuda_source(names)
     if '"""' in source:

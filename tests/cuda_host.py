@@ -161,6 +161,39 @@ def optim_library(source: str) -> ctypes.CDLL:
     return compile_host(source, extra=_optim_shims())
 
 
+def _layer_shims() -> str:
+    """extern "C" entry points to the batch-norm and dropout spans (codegen/cuda_layers.py)."""
+    out = []
+    for tn, (T, _, _) in TYPES.items():
+        out.append(f"""
+extern "C" void h_batchnorm_train_span_{tn}(const {T}* x, const {T}* gamma, const {T}* beta,
+        long long N, long long F, {T} eps, {T} momentum, {T}* rm, {T}* rv, {T}* s, {T}* xh, {T}* y,
+        long long start, long long stride) {{
+    dc_batchnorm_train_span_{tn}(x, gamma, beta, N, F, eps, momentum, rm, rv, s, xh, y, start,
+                                 stride); }}
+extern "C" void h_batchnorm_eval_span_{tn}(const {T}* x, const {T}* gamma, const {T}* beta,
+        long long N, long long F, {T} eps, const {T}* rm, const {T}* rv, {T}* s, {T}* xh, {T}* y,
+        long long start, long long stride) {{
+    dc_batchnorm_eval_span_{tn}(x, gamma, beta, N, F, eps, rm, rv, s, xh, y, start, stride); }}
+extern "C" void h_batchnorm_backward_span_{tn}(const {T}* g, const {T}* xh, const {T}* gamma,
+        const {T}* s, long long N, long long F, {T}* dx, {T}* dgamma, {T}* dbeta, int training,
+        long long start, long long stride) {{
+    dc_batchnorm_backward_span_{tn}(g, xh, gamma, s, N, F, dx, dgamma, dbeta, training != 0,
+                                    start, stride); }}
+extern "C" void h_dropout_span_{tn}(const {T}* x, const {T}* m, {T} p, {T}* y, long long n,
+        long long start, long long stride) {{
+    dc_dropout_span_{tn}(x, m, p, y, n, start, stride); }}
+extern "C" void h_dropout_backward_span_{tn}(const {T}* g, const {T}* m, {T} p, {T}* dx,
+        long long n, long long start, long long stride) {{
+    dc_dropout_backward_span_{tn}(g, m, p, dx, n, start, stride); }}
+""")
+    return "".join(out)
+
+
+def layer_library(source: str) -> ctypes.CDLL:
+    return compile_host(source, extra=_layer_shims())
+
+
 def _ptr(a):
     return None if a is None else ctypes.c_void_p(a.ctypes.data)
 
