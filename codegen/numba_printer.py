@@ -20,7 +20,7 @@ API (other generators import this):
 
 Rules: a printer only prints the node classes it has a ``_print_<Class>`` method for (looked up
 along the node's MRO, but only among the methods this module defines: nothing falls back to
-SymPy's generic string printing). Functions go through a table (``FUNCTIONS``); exp/log/log1p map
+SymPy's generic string printing). Functions go through a table (``FUNCTIONS``); exp/log/log1p/tanh map
 to the vectorizable mathlib versions (``MATHLIB_FUNCTIONS``) when ``mathlib`` is on (default:
 on when ``codegen.numba_mathlib`` is importable), else to ``math.*``. Numerical conventions:
 ``Piecewise`` prints as nested conditional expressions (LLVM turns them into selects, so loops

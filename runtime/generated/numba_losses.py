@@ -19,7 +19,7 @@ LANES = 16
 
 
 # ---------------------------------------------------------------------------
-# Vectorizable, branch-free exp/log/log1p (from codegen/numba_mathlib.py).
+# Vectorizable, branch-free exp/log/log1p/tanh (from codegen/numba_mathlib.py).
 # Requires: import math, import numpy as np, import numba
 # ---------------------------------------------------------------------------
 FASTMATH = {"nsz", "arcp", "contract", "afn"}
@@ -61,6 +61,16 @@ _ML_F32_LOG_C2 = np.float32(0.2960069179534912)
 _ML_F32_SMALL = np.float32(3.814697265625e-06)          # 2**-18
 _ML_F32_THIRD = np.float32(1.0 / 3.0)
 _ML_F32_LOG1P_TINY = np.float32(1.4901161193847656e-08)   # 2**-26
+# tanh(x) = x + x*z*P(z), z = x^2, |x| < 0.625 (Chebyshev fit of
+# (tanh(s) - s)/s^3 in z = s^2); 1 - 2/(exp(2|x|) + 1) above
+_ML_F32_TANH_SMALL = np.float32(0.625)
+_ML_F32_TANH_TINY = np.float32(0.000244140625)          # 2**-12: tanh(x) rounds to x
+_ML_F32_TANH_C0 = np.float32(-0.3333333432674408)
+_ML_F32_TANH_C1 = np.float32(0.1333330124616623)
+_ML_F32_TANH_C2 = np.float32(-0.05395859479904175)
+_ML_F32_TANH_C3 = np.float32(0.02176356129348278)
+_ML_F32_TANH_C4 = np.float32(-0.008326576091349125)
+_ML_F32_TANH_C5 = np.float32(0.002273258753120899)
 
 # float64 constants
 _ML_F64_ZERO = np.float64(0.0)
@@ -106,6 +116,20 @@ _ML_F64_THIRD = np.float64(1.0 / 3.0)
 _ML_F64_QUARTER = np.float64(0.25)
 _ML_F64_FIFTH = np.float64(0.2)
 _ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
+_ML_F64_TANH_SMALL = np.float64(0.625)
+_ML_F64_TANH_TINY = np.float64(7.450580596923828e-09)   # 2**-27: tanh(x) rounds to x
+_ML_F64_TANH_C0 = np.float64(-0.3333333333333333)
+_ML_F64_TANH_C1 = np.float64(0.13333333333332975)
+_ML_F64_TANH_C2 = np.float64(-0.05396825396782573)
+_ML_F64_TANH_C3 = np.float64(0.021869488515988706)
+_ML_F64_TANH_C4 = np.float64(-0.008863235037913742)
+_ML_F64_TANH_C5 = np.float64(0.0035921209299417775)
+_ML_F64_TANH_C6 = np.float64(-0.0014557689990026916)
+_ML_F64_TANH_C7 = np.float64(0.0005896285964194752)
+_ML_F64_TANH_C8 = np.float64(-0.00023748797317858894)
+_ML_F64_TANH_C9 = np.float64(9.236750032628766e-05)
+_ML_F64_TANH_C10 = np.float64(-3.09733369825203e-05)
+_ML_F64_TANH_C11 = np.float64(6.375396531342414e-06)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -300,6 +324,51 @@ def log1p_f64(x):
     y = _ML_F64_NAN if x < _ML_F64_NEG_ONE else y
     y = x if abs(x) < _ML_F64_LOG1P_TINY else y
     return y
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def tanh_f32(x):
+    x = np.float32(x)
+    a = abs(x)
+    # |x| >= 0.625: 1 - 2/(e^2|x| + 1), no cancellation since the result is
+    # >= 0.55; e overflows to inf for large |x| and gives exactly 1.
+    e = exp_f32(a + a)
+    yb = _ML_F32_ONE - _ML_F32_TWO / (e + _ML_F32_ONE)
+    yb = _ML_F32_ZERO - yb if x < _ML_F32_ZERO else yb
+    # |x| < 0.625: odd polynomial x + x*z*P(z).
+    z = x * x
+    q = _ML_F32_TANH_C4 + z * _ML_F32_TANH_C5
+    q = _ML_F32_TANH_C3 + z * q
+    q = _ML_F32_TANH_C2 + z * q
+    q = _ML_F32_TANH_C1 + z * q
+    q = _ML_F32_TANH_C0 + z * q
+    ys = x + x * (z * q)
+    ys = x if a < _ML_F32_TANH_TINY else ys          # tanh(-0) = -0 (-0 + 0 = +0)
+    return ys if a < _ML_F32_TANH_SMALL else yb     # NaN -> yb = NaN
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def tanh_f64(x):
+    x = np.float64(x)
+    a = abs(x)
+    e = exp_f64(a + a)
+    yb = _ML_F64_ONE - _ML_F64_TWO / (e + _ML_F64_ONE)
+    yb = _ML_F64_ZERO - yb if x < _ML_F64_ZERO else yb
+    z = x * x
+    q = _ML_F64_TANH_C10 + z * _ML_F64_TANH_C11
+    q = _ML_F64_TANH_C9 + z * q
+    q = _ML_F64_TANH_C8 + z * q
+    q = _ML_F64_TANH_C7 + z * q
+    q = _ML_F64_TANH_C6 + z * q
+    q = _ML_F64_TANH_C5 + z * q
+    q = _ML_F64_TANH_C4 + z * q
+    q = _ML_F64_TANH_C3 + z * q
+    q = _ML_F64_TANH_C2 + z * q
+    q = _ML_F64_TANH_C1 + z * q
+    q = _ML_F64_TANH_C0 + z * q
+    ys = x + x * (z * q)
+    ys = x if a < _ML_F64_TANH_TINY else ys
+    return ys if a < _ML_F64_TANH_SMALL else yb
 
 
 # float32 constants: typed globals, so no literal promotes a loop to float64
