@@ -275,9 +275,8 @@ def test_batchnorm_nonfinite_inputs_propagate_as_in_numba(lib, t):
         outs.append([s, xh, y, r1, r2, *res])
     assert np.isnan(outs[0][1][:, 0]).all() and np.isnan(outs[0][1][:, 1]).all()
     for a, b in zip(*outs):
-        # NaN/Inf in the same places; finite values agree
-        assert err(a[..., 2:], b[..., 2:]) <= TOL[t] * 10 if a.ndim == 2 else True
-        assert np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(np.isinf(a), np.isinf(b))
+        # NaN/Inf in the same places (err asserts it); finite values agree
+        assert err(a, b) <= TOL[t]  # elementwise |a − b| / max(|b|, 1)
 
 
 @pytest.mark.parametrize("t", DTYPES)
