@@ -11,7 +11,9 @@ One template per kernel family, each in ``float`` (``_f32``) and ``double`` (``_
   probability targets; ``softmax_ce_check_labels_<t>`` validates labels on the device;
 - activations: ``<act>_forward_<t>``, ``<act>_backward_<t>`` (δ = upstream ⊙ f'(z)) and
   ``<act>_backward_output_<t>`` (the same from the saved output a, where derive gives that form);
-- optimizers: one fused in-place kernel per update rule over a flat buffer.
+- optimizers: one fused in-place kernel per update rule over a flat buffer;
+- layers (codegen/cuda_layers.py): batch norm (training/evaluation forward and backward) and
+  inverted dropout, one thread per feature / grid-stride over elements.
 
 Every piece of math is a ``__host__ __device__`` function printed by :mod:`codegen.cuda_printer`;
 the loops around it are ``__host__ __device__`` too (a span of a grid-stride loop, one pass of a
