@@ -251,7 +251,10 @@ def main(argv=None):
     lines += ["", "Milliseconds per step: median over the blocks (best block in parentheses), "
               "each setting in its own process; the load average (1 min) at the start of each "
               "run. The ratio is PyTorch's faster setting over ours (planned): above 1 we are "
-              "faster."]
+              "faster.", "", f"Every setting trains on one fixed batch and is rebuilt (same seed, "
+              f"untimed) every {FRESH_STEPS} steps: after ~700 steps the momentum of dead ReLU "
+              "units decays into float32 subnormals and both libraries' steps take about twice "
+              "as long (see the script's docstring)."]
     if verdicts:
         lines += ["", "Targets of the issue (median of the runs' median ratios): "
                   + "; ".join(verdicts) + "."]
