@@ -181,36 +181,43 @@ def _committed() -> dict[str, tuple[str, tuple[str, ...]]]:
     }
 
 
+def _own_generators():
+    """Committed modules whose families have a generator of their own (optimizers, layers)."""
+    from . import numba_layers, numba_optim
+
+    return (numba_optim, numba_layers)
+
+
 def regenerate_all(root=None, write: bool = True) -> dict[str, str]:
     """Regenerate the committed modules; {relative path: text}; written when ``write``."""
     root = Path(root or ROOT)
     texts = {}
     for rel, (backend, names) in _committed().items():
-        if not names:
-            continue
-        texts[rel] = generate_module(backend, names)
-        if write:
-            write_module(root / rel, texts[rel])
-    from . import numba_optim  # optimizer rules have their own generator (derive.optim rules)
-
-    texts[numba_optim.OUTPUT] = numba_optim.generate_module()
+        if names:
+            texts[rel] = generate_module(backend, names)
+    for module in _own_generators():
+        texts[module.OUTPUT] = module.generate_module()
     if write:
-        write_module(root / numba_optim.OUTPUT, texts[numba_optim.OUTPUT])
+        for rel, text in texts.items():
+            write_module(root / rel, text)
     return texts
+
+
+def unified_drift(root, rel: str, text: str) -> str:
+    """A unified diff from the committed file ``rel`` to ``text`` ("" when they agree)."""
+    path = Path(root or ROOT) / rel
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if old == text:
+        return ""
+    return "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True),
+                                        f"{rel} (committed)", f"{rel} (regenerated)"))
 
 
 def drift(root=None) -> dict[str, str]:
     """{relative path: unified diff} for every committed module that differs from its source."""
-    root = Path(root or ROOT)
-    diffs = {}
-    for rel, text in regenerate_all(root, write=False).items():
-        path = root / rel
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
-        if old != text:
-            diffs[rel] = "".join(difflib.unified_diff(
-                old.splitlines(True), text.splitlines(True), f"{rel} (committed)",
-                f"{rel} (regenerated)"))
-    return diffs
+    diffs = {rel: unified_drift(root, rel, text)
+             for rel, text in regenerate_all(root, write=False).items()}
+    return {rel: d for rel, d in diffs.items() if d}
 
 
 def main(argv=None) -> int:

@@ -15,14 +15,12 @@ Calling convention (``runtime/nn.py`` relies on it), ``S`` = ``f32`` or ``f64``:
 - ``dropout_S(x, mask, p, y)``, ``dropout_backward_S(g, mask, p, dx)`` on 1-D arrays, ``mask``
   of 0/1 in the data's dtype.
 
-``python -m codegen.numba_layers --update`` rewrites ``runtime/generated/numba_layers.py``;
+``python -m codegen.generate --update`` rewrites ``runtime/generated/numba_layers.py``;
 ``--check`` exits 1 with a diff when the committed module has drifted.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
-import sys
 from pathlib import Path
 
 import sympy as sp
@@ -195,7 +193,7 @@ def generate_module() -> str:
             table.append(f"    ({k!r}, {dt!r}): {k}_{s},")
     table.append("}")
     head = "\n".join([
-        "# generated, do not edit: regenerate with `python -m codegen.numba_layers --update`",
+        "# generated, do not edit: regenerate with `python -m codegen.generate --update`",
         f"# Generator: codegen.numba_layers, version {GENERATOR_VERSION}",
         "# Derivations: batchnorm, dropout (derive/batchnorm.py)",
         f"# Source hash: sha256:{source_hash(bn, drop)} (of the SymPy kernel forms printed below)",
@@ -232,29 +230,6 @@ def regenerate(root=None, write: bool = True) -> str:
 
 def drift(root=None) -> str:
     """A unified diff between the committed module and a fresh generation ("" if none)."""
-    path = Path(root or ROOT) / OUTPUT
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    new = regenerate(root, write=False)
-    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                        f"{OUTPUT} (committed)", f"{OUTPUT} (regenerated)"))
+    from .generate import unified_drift
 
-
-def main(argv=None) -> int:
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m codegen.numba_layers",
-                                 description="generate runtime/generated/numba_layers.py")
-    ap.add_argument("--update", action="store_true", help="rewrite the committed module")
-    ap.add_argument("--check", action="store_true", help="exit 1 with a diff when it drifted")
-    args = ap.parse_args(argv)
-    if args.update:
-        regenerate()
-        print(f"wrote {OUTPUT}")
-        return 0
-    diff = drift()
-    sys.stdout.write(diff or f"{OUTPUT} is up to date\n")
-    return 1 if diff and args.check else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return unified_drift(root, OUTPUT, regenerate(root, write=False))

@@ -15,14 +15,12 @@ float dtype; ``RULES[name]["kernels"][(dtype, parallel)](param, grad, *state, *s
 ``RULES[name]["scalars"](t, **hyper)`` gives the scalars in kernel order. Clip kernels take the
 gradient only (it is the updated buffer). ``NORMS[name]["kernels"][parallel](grad) -> float``.
 
-``python -m codegen.numba_optim --update`` rewrites ``runtime/generated/numba_optim.py``;
+``python -m codegen.generate --update`` rewrites ``runtime/generated/numba_optim.py``;
 ``--check`` exits 1 with a diff when the committed module has drifted.
 """
 from __future__ import annotations
 
-import difflib
 import hashlib
-import sys
 from pathlib import Path
 
 import sympy as sp
@@ -301,7 +299,7 @@ def generate_module(names=()) -> str:
         norms = norms if "clip_grad_norm" in families else ()
     printers = {dt: NumbaPrinter(dt, mathlib=False) for dt in DTYPES}
     head = [
-        "# generated, do not edit: regenerate with `python -m codegen.numba_optim --update`",
+        "# generated, do not edit: regenerate with `python -m codegen.generate --update`",
         f"# Generator: codegen.numba_optim, version {GENERATOR_VERSION}",
         "# Derivations: " + ", ".join(dict.fromkeys(r.optimizer for r in rules)),
         f"# Source hash: sha256:{source_hash(source_items(rules, norms))} "
@@ -375,29 +373,6 @@ def regenerate(root=None, write: bool = True) -> str:
 
 def drift(root=None) -> str:
     """A unified diff between the committed module and a fresh generation ("" if none)."""
-    path = Path(root or ROOT) / OUTPUT
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    new = regenerate(root, write=False)
-    return "".join(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                        f"{OUTPUT} (committed)", f"{OUTPUT} (regenerated)"))
+    from .generate import unified_drift
 
-
-def main(argv=None) -> int:
-    import argparse
-
-    ap = argparse.ArgumentParser(prog="python -m codegen.numba_optim",
-                                 description="generate runtime/generated/numba_optim.py")
-    ap.add_argument("--update", action="store_true", help="rewrite the committed module")
-    ap.add_argument("--check", action="store_true", help="exit 1 with a diff when it drifted")
-    args = ap.parse_args(argv)
-    if args.update:
-        regenerate()
-        print(f"wrote {OUTPUT}")
-        return 0
-    diff = drift()
-    sys.stdout.write(diff or f"{OUTPUT} is up to date\n")
-    return 1 if diff and args.check else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return unified_drift(root, OUTPUT, regenerate(root, write=False))

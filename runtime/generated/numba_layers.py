@@ -1,4 +1,4 @@
-# generated, do not edit: regenerate with `python -m codegen.numba_layers --update`
+# generated, do not edit: regenerate with `python -m codegen.generate --update`
 # Generator: codegen.numba_layers, version 1
 # Derivations: batchnorm, dropout (derive/batchnorm.py)
 # Source hash: sha256:77d401c846f66d89 (of the SymPy kernel forms printed below)

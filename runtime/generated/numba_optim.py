@@ -1,4 +1,4 @@
-# generated, do not edit: regenerate with `python -m codegen.numba_optim --update`
+# generated, do not edit: regenerate with `python -m codegen.generate --update`
 # Generator: codegen.numba_optim, version 1
 # Derivations: sgd, adagrad, rmsprop, adam, adamw, clip_grad_value, clip_grad_norm
 # Source hash: sha256:a3551c1e864e80dd (of the SymPy expressions printed below)
