@@ -401,4 +401,4 @@ def test_generated_layer_kernels_are_up_to_date():
     from codegen.numba_layers import drift
 
     diff = drift()
-    assert diff == "", f"runtime/generated/numba_layers.py drifted; run `python -m codegen.numba_layers --update`:\n{diff}"
+    assert diff == "", f"runtime/generated/numba_layers.py drifted; run `python -m codegen.generate --update`:\n{diff}"

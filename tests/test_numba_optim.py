@@ -20,7 +20,7 @@ TOL = {"float32": 1e-5, "float64": 1e-12}
 def test_committed_module_has_not_drifted():
     diff = gen.drift()
     assert not diff, ("runtime/generated/numba_optim.py differs from a fresh generation; run "
-                      "`python -m codegen.numba_optim --update`\n" + diff[:4000])
+                      "`python -m codegen.generate --update`\n" + diff[:4000])
 
 
 def test_header_and_imports():
