@@ -281,10 +281,10 @@ FAMILIES = {"sgd": ("sgd",), "momentum": ("sgd",), "adagrad": ("adagrad",),
             "clip_grad_value": ("clip_grad_value",), "clip_grad_norm": ("clip_grad_norm",)}
 
 
-def generate_module(names=()) -> str:
+def generate_module(names=(), command: str | None = None) -> str:
     """The source of a module with the kernels of the optimizer derivations ``names``
     (registry names, e.g. "adam", "clip_grad_norm"); every rule when empty, which is
-    runtime/generated/numba_optim.py."""
+    runtime/generated/numba_optim.py. ``command`` is how the header says to regenerate it."""
     rules, norms = _rules(), _norms()
     if names:
         from derive import registry
@@ -299,7 +299,7 @@ def generate_module(names=()) -> str:
         norms = norms if "clip_grad_norm" in families else ()
     printers = {dt: NumbaPrinter(dt, mathlib=False) for dt in DTYPES}
     head = [
-        "# generated, do not edit: regenerate with `python -m codegen.generate --update`",
+        f"# generated, do not edit: regenerate with `{command or 'python -m codegen.generate --update'}`",
         f"# Generator: codegen.numba_optim, version {GENERATOR_VERSION}",
         "# Derivations: " + ", ".join(dict.fromkeys(r.optimizer for r in rules)),
         f"# Source hash: sha256:{source_hash(source_items(rules, norms))} "

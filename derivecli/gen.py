@@ -19,7 +19,7 @@ def _numba_text(names: tuple[str, ...], command: str) -> str:
     if names and groups == {"optimizer"}:
         from codegen import numba_optim
 
-        return numba_optim.generate_module(names)
+        return numba_optim.generate_module(names, command=command)
     if "optimizer" in groups:
         raise click.UsageError("optimizer kernels are generated in their own module: run gen "
                                "once for the optimizers and once for the other names")

@@ -199,3 +199,21 @@ def test_kernels_property(name, dtype, n, seed, lr, momentum, beta1, beta2, weig
         ref_p = ref_step(r["optimizer"], ref_p, g, ref_state, hyper, t)
     if n:
         assert rel_err(p, ref_p) <= TOL[dtype]
+
+
+def test_gen_cli_for_an_optimizer_writes_an_importable_module_naming_its_command(tmp_path):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    from derivecli.cli import main
+
+    out = tmp_path / "my_adam.py"
+    res = CliRunner().invoke(main, ["gen", "--backend", "numba", "adam", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    first = out.read_text().splitlines()[0]
+    assert f"derivecli gen --backend numba adam -o {out}" in first
+    spec = importlib.util.spec_from_file_location("my_adam", out)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # standalone: numpy, numba and math only
+    assert module.RULES and all(name.startswith("adam") for name in module.RULES)
