@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sympy as sp
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,7 +31,6 @@ class NumbaConfig:
     """Per-backend generator settings (a value: a changed setting is a new config)."""
 
     block: int = 2048  # elements per parallel block of an elementwise kernel
-    lanes: int = 16  # independent accumulators inside a block (vectorizable)
     fastmath: tuple[str, ...] = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
     mathlib: bool | None = None  # None: the vectorizable mathlib when codegen.numba_mathlib exists
     dtypes: tuple[str, ...] = ("float32", "float64")
@@ -133,7 +132,6 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         "",
         f"FASTMATH = {{{', '.join(repr(f) for f in config.fastmath)}}}  # keeps NaN/Inf semantics",
         f"BLOCK = {config.block}",
-        f"LANES = {config.lanes}",
         "",
     ]
     parts = ["\n".join(head)]
@@ -141,6 +139,10 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         from .numba_mathlib import MATHLIB_SOURCE
 
         parts.append(MATHLIB_SOURCE.strip("\n") + "\n")
+    if losses:  # the loss kernels' sums and row maxima
+        from .numba_reduce import REDUCE_SOURCE
+
+        parts.append(REDUCE_SOURCE.strip("\n") + "\n")
     consts = constant_lines(*printers.values())
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"

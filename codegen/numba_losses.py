@@ -17,9 +17,9 @@ every array is 1-D and C-contiguous, all of one float dtype, and ``n = pred.size
 
 Options are scalars in the order of ``ElementwiseLoss.options``; the kernel converts them to its
 dtype once. Loops run over blocks of ``BLOCK`` elements in parallel (``prange``); inside a block
-the loss accumulates in ``LANES`` independent float lanes of the array's dtype (a plain scalar
-accumulator is a loop-carried dependency that stops vectorization without the ``reassoc``
-fast-math flag, which we never use), and across blocks in float64.
+the loss accumulates in the array's dtype through ``add_reassoc`` (``codegen.numba_reduce``: the
+one addition LLVM may reorder, so the loop vectorizes; the kernels never set the ``reassoc``
+flag), and across blocks in float64.
 
 The softmax cross-entropy kernels are row-wise; see :func:`softmax_ce_kernels`.
 """
@@ -183,24 +183,13 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     if reduction == "none":
         out += ["        for k in range(m):", *element(" " * 12, "k", "b")]
     else:
-        # Losses go to a block buffer (a plain store: the loop vectorizes), then are summed
-        # in LANES independent lanes (vectorizable without reassociation), then in float64.
-        out += [f"        buf = np.empty(m, np.{dtype})",
+        # The loss accumulates in the array's dtype through add_reassoc (the one addition
+        # LLVM may reorder, so the loop vectorizes), then across blocks in float64.
+        out += [f"        acc = {zero}",
                 "        for k in range(m):",
                 *element(" " * 12, "k", "b"),
-                "            buf[k] = loss_k",
-                f"        acc = np.zeros(LANES, np.{dtype})",
-                "        full = m - m % LANES",
-                "        for j0 in range(0, full, LANES):",
-                "            chunk = buf[j0:j0 + LANES]",
-                "            for k in range(LANES):",
-                "                acc[k] += chunk[k]",
-                "        total = 0.0",
-                "        for k in range(full, m):",
-                "            total += buf[k]",
-                "        for k in range(LANES):",
-                "            total += acc[k]",
-                "        partial[b] = total"]
+                "            acc = add_reassoc(acc, loss_k)",
+                "        partial[b] = acc"]
     if reduction == "mean":
         out.append("    return partial.sum() / n")
     elif reduction == "sum":
@@ -310,49 +299,21 @@ def _ce_doc(derivation, target: str, reduction: str, dtype: str) -> str:
     return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
 
 
-def _lanes_pass(ind: str, dtype: str, loads: list[str], updates: list[tuple[str, str, str]],
-                finals: list[str], zero: str, ninf: str) -> list[str]:
-    """A pass over the row with per-lane accumulators (vectorizable without reassociation).
+def _row_pass(ind: str, loads: list[str], updates: list[tuple[str, str, str]],
+              finals: list[str], zero: str, ninf: str) -> list[str]:
+    """One pass over the row ``for k in range(C)`` that vectorizes.
 
-    ``loads``: lines that read the element (using ``src[k]`` for src in zr/wr/tr/gr chunks);
-    ``updates``: (accumulator, 'max' | 'sum', element expression); ``finals``: extra lines
-    after each element (e.g. a store).
+    ``loads``: lines that read the element (``row[k]``, ``weight[k]``, ``trow[k]``);
+    ``updates``: (accumulator, 'max' | 'sum', element expression), reduced with
+    ``max_ignore_nan`` / ``add_reassoc`` (``codegen.numba_reduce``); ``finals``: extra lines
+    after each element (e.g. a store into ``g[k]``).
     """
-    # Rows shorter than LANES skip the lanes entirely (their set-up would dominate).
     o = [f"{ind}{acc} = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
-    o += [f"{ind}if full > 0:", f"{ind}    for k in range(LANES):"]
-    o += [f"{ind}        lane_{acc}[k] = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
-    o += [f"{ind}    for j0 in range(0, full, LANES):",
-          f"{ind}        zr = row[j0:j0 + LANES]"]
-    if any("wr[" in ln for ln in loads):
-        o.append(f"{ind}        wr = weight[j0:j0 + LANES]")
-    if any("tr[" in ln for ln in loads):
-        o.append(f"{ind}        tr = trow[j0:j0 + LANES]")
-    if any("gr[" in ln for ln in finals):
-        o.append(f"{ind}        gr = g[j0:j0 + LANES]")
-    o.append(f"{ind}        for k in range(LANES):")
-    o += [f"{ind}            {ln}" for ln in loads]
-    for acc, op, e in updates:
-        o.append(f"{ind}            lane_{acc}[k] = {e} if {e} > lane_{acc}[k] else lane_{acc}[k]"
-                 if op == "max" else f"{ind}            lane_{acc}[k] += {e}")
-    o += [f"{ind}            {ln}" for ln in finals]
-    o.append(f"{ind}    for k in range(LANES):")
-    for acc, op, _ in updates:
-        o.append(f"{ind}        {acc} = lane_{acc}[k] if lane_{acc}[k] > {acc} else {acc}"
-                 if op == "max" else f"{ind}        {acc} += lane_{acc}[k]")
-    tail = {"zr[k]": "row[k]", "wr[k]": "weight[k]", "tr[k]": "trow[k]", "gr[k]": "g[k]"}
-
-    def untail(ln):
-        for a, b in tail.items():
-            ln = ln.replace(a, b)
-        return ln
-
-    o.append(f"{ind}for k in range(full, C):")
-    o += [f"{ind}    {untail(ln)}" for ln in loads]
-    for acc, op, e in updates:
-        o.append(f"{ind}    {acc} = {e} if {e} > {acc} else {acc}" if op == "max"
-                 else f"{ind}    {acc} += {e}")
-    o += [f"{ind}    {untail(ln)}" for ln in finals]
+    o.append(f"{ind}for k in range(C):")
+    o += [f"{ind}    {ln}" for ln in loads]
+    o += [f"{ind}    {acc} = {'max_ignore_nan' if op == 'max' else 'add_reassoc'}({acc}, {e})"
+          for acc, op, e in updates]
+    o += [f"{ind}    {ln}" for ln in finals]
     return o
 
 
@@ -431,11 +392,6 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          f"def {helper}({hparams}):",
          f'    """Rows lo..hi-1 of {fname}; returns the sum of their losses (float64)."""',
          "    C = logits.shape[1]",
-         "    full = C - C % LANES",
-         f"    lane_mx = np.empty(LANES, np.{dtype})",
-         f"    lane_sum_a = np.empty(LANES, np.{dtype})",
-         f"    lane_sum_az = np.empty(LANES, np.{dtype})",
-         f"    lane_s = np.empty(LANES, np.{dtype})",
          "    total = 0.0",
          "    for i in range(lo, hi):",
          "        row = logits[i]",
@@ -455,21 +411,21 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}# (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)",
               f"{ind}sum_az = {zero}",
               f"{ind}if smoothing:"]
-        o += _lanes_pass(ind + "    ", dtype, ["zk = zr[k]", "wk = wr[k]"],
-                         [("mx", "max", "zk"), ("sum_az", "sum", "wk * zk")], [], zero, ninf)
+        o += _row_pass(ind + "    ", ["zk = row[k]", "wk = weight[k]"],
+                       [("mx", "max", "zk"), ("sum_az", "sum", "wk * zk")], [], zero, ninf)
         o += [f"{ind}else:"]
-        o += _lanes_pass(ind + "    ", dtype, ["zk = zr[k]"], [("mx", "max", "zk")], [], zero, ninf)
+        o += _row_pass(ind + "    ", ["zk = row[k]"], [("mx", "max", "zk")], [], zero, ninf)
     else:
         o += [f"{ind}trow = target[i]",
               f"{ind}# pass 1 (the one read of the row from memory): the row max m, and with",
               f"{ind}# a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j"]
-        o += _lanes_pass(ind, dtype, ["zk = zr[k]", "wk = wr[k]", "qk = tr[k]",
-                                      f"ak = wk * ({pr['q_prob']})"],
-                         [("mx", "max", "zk"), ("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")],
-                         [], zero, ninf)
+        o += _row_pass(ind, ["zk = row[k]", "wk = weight[k]", "qk = trow[k]",
+                             f"ak = wk * ({pr['q_prob']})"],
+                       [("mx", "max", "zk"), ("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")],
+                       [], zero, ninf)
     o.append(f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g")
-    o += _lanes_pass(ind, dtype, ["zk = zr[k]", f"ek = {shifted}"], [("s", "sum", "ek")],
-                     ["gr[k] = ek"], zero, ninf)
+    o += _row_pass(ind, ["zk = row[k]", f"ek = {shifted}"], [("s", "sum", "ek")],
+                   ["g[k] = ek"], zero, ninf)
     o.append(f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)")
     o += [ind + ln for ln in scal]
     if target == "index":

@@ -401,7 +401,12 @@ def test_out_buffer_is_filled_and_returned(name):
     # In place: the gradient overwrites the prediction (the kernels read before they write).
     q = p.copy()
     loss2, g2 = loss_and_grad(name, q, t, out=q)
-    assert g2 is q and loss2 == ref_loss and np.array_equal(q, ref_grad)
+    # Aliased arrays take LLVM's unvectorized fallback loop, which adds float32 sums (the
+    # loss, softmax's row sum) in another order: results may differ in their last bits.
+    f32_eps = float(np.finfo(np.float32).eps)
+    assert g2 is q
+    np.testing.assert_allclose(q, ref_grad, rtol=4 * f32_eps, atol=1e-30)
+    assert loss2 == pytest.approx(ref_loss, rel=4 * f32_eps)
 
 
 def test_dtype_policy():

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 1
+# Generator: codegen numba backend, version 2
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:46d3ca58a05a4bd8 (of the SymPy expressions printed below)
+# Source hash: sha256:233592916b8e9f12 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -15,7 +15,6 @@ import numpy as np
 
 FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 BLOCK = 2048
-LANES = 16
 
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 1
+# Generator: codegen numba backend, version 2
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:fcedfbf9ba510c02 (of the SymPy expressions printed below)
+# Source hash: sha256:8463f48cfdb81ab7 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -15,7 +15,6 @@ import numpy as np
 
 FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 BLOCK = 2048
-LANES = 16
 
 
 # ---------------------------------------------------------------------------
@@ -371,6 +370,38 @@ def tanh_f64(x):
     return ys if a < _ML_F64_TANH_SMALL else yb
 
 
+# ---------------------------------------------------------------------------
+# Reductions that vectorize (from codegen/numba_reduce.py): only these two
+# operations may be reordered; the rest of every kernel keeps IEEE order.
+# ---------------------------------------------------------------------------
+from numba.core import cgutils as _cgutils  # noqa: E402  (llvmlite.ir, reached through numba)
+from numba.core import types as _types  # noqa: E402
+from numba.extending import intrinsic as _intrinsic  # noqa: E402
+
+
+@_intrinsic
+def add_reassoc(typingctx, a, b):
+    """a + b as ``fadd reassoc nsz``: a sum reduction over it vectorizes."""
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1], flags=("reassoc", "nsz"))
+    if not isinstance(a, _types.Float) or a != b:
+        return None
+    return a(a, b), codegen
+
+
+@_intrinsic
+def max_ignore_nan(typingctx, a, b):
+    """IEEE maxNum (llvm.maxnum): the larger of a, b; the other one if one is NaN."""
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        fn = builder.module.declare_intrinsic(
+            "llvm.maxnum", [ty], _cgutils.ir.FunctionType(ty, [ty, ty]))
+        return builder.call(fn, args)
+    if not isinstance(a, _types.Float) or a != b:
+        return None
+    return a(a, b), codegen
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_0P5 = np.float32(0.5)
@@ -386,11 +417,6 @@ _F32_MINF = np.float32(-np.inf)
 def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float32)
-    lane_sum_a = np.empty(LANES, np.float32)
-    lane_sum_az = np.empty(LANES, np.float32)
-    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -408,60 +434,22 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         if smoothing:
             mx = _F32_MINF
             sum_az = _F32_0P0
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = _F32_MINF
-                    lane_sum_az[k] = _F32_0P0
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    wr = weight[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        wk = wr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                        lane_sum_az[k] += wk * zk
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-                    sum_az += lane_sum_az[k]
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = zk if zk > mx else mx
-                sum_az += wk * zk
+                mx = max_ignore_nan(mx, zk)
+                sum_az = add_reassoc(sum_az, wk * zk)
         else:
             mx = _F32_MINF
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = _F32_MINF
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
-                mx = zk if zk > mx else mx
+                mx = max_ignore_nan(mx, zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
@@ -528,11 +516,6 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
 def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float32)
-    lane_sum_a = np.empty(LANES, np.float32)
-    lane_sum_az = np.empty(LANES, np.float32)
-    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -550,60 +533,22 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         if smoothing:
             mx = _F32_MINF
             sum_az = _F32_0P0
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = _F32_MINF
-                    lane_sum_az[k] = _F32_0P0
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    wr = weight[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        wk = wr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                        lane_sum_az[k] += wk * zk
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-                    sum_az += lane_sum_az[k]
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = zk if zk > mx else mx
-                sum_az += wk * zk
+                mx = max_ignore_nan(mx, zk)
+                sum_az = add_reassoc(sum_az, wk * zk)
         else:
             mx = _F32_MINF
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = _F32_MINF
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
-                mx = zk if zk > mx else mx
+                mx = max_ignore_nan(mx, zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
@@ -666,11 +611,6 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
 def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float32)
-    lane_sum_a = np.empty(LANES, np.float32)
-    lane_sum_az = np.empty(LANES, np.float32)
-    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -689,60 +629,22 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         if smoothing:
             mx = _F32_MINF
             sum_az = _F32_0P0
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = _F32_MINF
-                    lane_sum_az[k] = _F32_0P0
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    wr = weight[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        wk = wr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                        lane_sum_az[k] += wk * zk
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-                    sum_az += lane_sum_az[k]
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = zk if zk > mx else mx
-                sum_az += wk * zk
+                mx = max_ignore_nan(mx, zk)
+                sum_az = add_reassoc(sum_az, wk * zk)
         else:
             mx = _F32_MINF
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = _F32_MINF
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
-                mx = zk if zk > mx else mx
+                mx = max_ignore_nan(mx, zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
@@ -803,11 +705,6 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
 def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float32)
-    lane_sum_a = np.empty(LANES, np.float32)
-    lane_sum_az = np.empty(LANES, np.float32)
-    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -818,54 +715,20 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-                lane_sum_a[k] = _F32_0P0
-                lane_sum_az[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_a[k] += ak
-                    lane_sum_az[k] += ak * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_a += lane_sum_a[k]
-                sum_az += lane_sum_az[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
+            mx = max_ignore_nan(mx, zk)
+            sum_a = add_reassoc(sum_a, ak)
+            sum_az = add_reassoc(sum_az, ak * zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
@@ -920,11 +783,6 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
 def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float32)
-    lane_sum_a = np.empty(LANES, np.float32)
-    lane_sum_az = np.empty(LANES, np.float32)
-    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -935,54 +793,20 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-                lane_sum_a[k] = _F32_0P0
-                lane_sum_az[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_a[k] += ak
-                    lane_sum_az[k] += ak * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_a += lane_sum_a[k]
-                sum_az += lane_sum_az[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
+            mx = max_ignore_nan(mx, zk)
+            sum_a = add_reassoc(sum_a, ak)
+            sum_az = add_reassoc(sum_az, ak * zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
@@ -1036,11 +860,6 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
 def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float32)
-    lane_sum_a = np.empty(LANES, np.float32)
-    lane_sum_az = np.empty(LANES, np.float32)
-    lane_s = np.empty(LANES, np.float32)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1051,54 +870,20 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_mx[k] = _F32_MINF
-                lane_sum_a[k] = _F32_0P0
-                lane_sum_az[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_a[k] += ak
-                    lane_sum_az[k] += ak * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_a += lane_sum_a[k]
-                sum_az += lane_sum_az[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
+            mx = max_ignore_nan(mx, zk)
+            sum_a = add_reassoc(sum_a, ak)
+            sum_az = add_reassoc(sum_az, ak * zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = _F32_0P0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = _F32_0P0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f32(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f32(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
@@ -1150,11 +935,6 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
 def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float64)
-    lane_sum_a = np.empty(LANES, np.float64)
-    lane_sum_az = np.empty(LANES, np.float64)
-    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1172,60 +952,22 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         if smoothing:
             mx = (-math.inf)
             sum_az = 0.0
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = (-math.inf)
-                    lane_sum_az[k] = 0.0
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    wr = weight[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        wk = wr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                        lane_sum_az[k] += wk * zk
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-                    sum_az += lane_sum_az[k]
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = zk if zk > mx else mx
-                sum_az += wk * zk
+                mx = max_ignore_nan(mx, zk)
+                sum_az = add_reassoc(sum_az, wk * zk)
         else:
             mx = (-math.inf)
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = (-math.inf)
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
-                mx = zk if zk > mx else mx
+                mx = max_ignore_nan(mx, zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
@@ -1292,11 +1034,6 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
 def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float64)
-    lane_sum_a = np.empty(LANES, np.float64)
-    lane_sum_az = np.empty(LANES, np.float64)
-    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1314,60 +1051,22 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         if smoothing:
             mx = (-math.inf)
             sum_az = 0.0
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = (-math.inf)
-                    lane_sum_az[k] = 0.0
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    wr = weight[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        wk = wr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                        lane_sum_az[k] += wk * zk
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-                    sum_az += lane_sum_az[k]
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = zk if zk > mx else mx
-                sum_az += wk * zk
+                mx = max_ignore_nan(mx, zk)
+                sum_az = add_reassoc(sum_az, wk * zk)
         else:
             mx = (-math.inf)
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = (-math.inf)
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
-                mx = zk if zk > mx else mx
+                mx = max_ignore_nan(mx, zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
@@ -1430,11 +1129,6 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
 def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float64)
-    lane_sum_a = np.empty(LANES, np.float64)
-    lane_sum_az = np.empty(LANES, np.float64)
-    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1453,60 +1147,22 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         if smoothing:
             mx = (-math.inf)
             sum_az = 0.0
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = (-math.inf)
-                    lane_sum_az[k] = 0.0
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    wr = weight[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        wk = wr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                        lane_sum_az[k] += wk * zk
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-                    sum_az += lane_sum_az[k]
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = zk if zk > mx else mx
-                sum_az += wk * zk
+                mx = max_ignore_nan(mx, zk)
+                sum_az = add_reassoc(sum_az, wk * zk)
         else:
             mx = (-math.inf)
-            if full > 0:
-                for k in range(LANES):
-                    lane_mx[k] = (-math.inf)
-                for j0 in range(0, full, LANES):
-                    zr = row[j0:j0 + LANES]
-                    for k in range(LANES):
-                        zk = zr[k]
-                        lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                for k in range(LANES):
-                    mx = lane_mx[k] if lane_mx[k] > mx else mx
-            for k in range(full, C):
+            for k in range(C):
                 zk = row[k]
-                mx = zk if zk > mx else mx
+                mx = max_ignore_nan(mx, zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
@@ -1567,11 +1223,6 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
 def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float64)
-    lane_sum_a = np.empty(LANES, np.float64)
-    lane_sum_az = np.empty(LANES, np.float64)
-    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1582,54 +1233,20 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-                lane_sum_a[k] = 0.0
-                lane_sum_az[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_a[k] += ak
-                    lane_sum_az[k] += ak * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_a += lane_sum_a[k]
-                sum_az += lane_sum_az[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
+            mx = max_ignore_nan(mx, zk)
+            sum_a = add_reassoc(sum_a, ak)
+            sum_az = add_reassoc(sum_az, ak * zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
@@ -1684,11 +1301,6 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
 def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float64)
-    lane_sum_a = np.empty(LANES, np.float64)
-    lane_sum_az = np.empty(LANES, np.float64)
-    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1699,54 +1311,20 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-                lane_sum_a[k] = 0.0
-                lane_sum_az[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_a[k] += ak
-                    lane_sum_az[k] += ak * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_a += lane_sum_a[k]
-                sum_az += lane_sum_az[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
+            mx = max_ignore_nan(mx, zk)
+            sum_a = add_reassoc(sum_a, ak)
+            sum_az = add_reassoc(sum_az, ak * zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
@@ -1800,11 +1378,6 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
 def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
-    full = C - C % LANES
-    lane_mx = np.empty(LANES, np.float64)
-    lane_sum_a = np.empty(LANES, np.float64)
-    lane_sum_az = np.empty(LANES, np.float64)
-    lane_s = np.empty(LANES, np.float64)
     total = 0.0
     for i in range(lo, hi):
         row = logits[i]
@@ -1815,54 +1388,20 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_mx[k] = (-math.inf)
-                lane_sum_a[k] = 0.0
-                lane_sum_az[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                wr = weight[j0:j0 + LANES]
-                tr = trow[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    wk = wr[k]
-                    qk = tr[k]
-                    ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-                    lane_mx[k] = zk if zk > lane_mx[k] else lane_mx[k]
-                    lane_sum_a[k] += ak
-                    lane_sum_az[k] += ak * zk
-            for k in range(LANES):
-                mx = lane_mx[k] if lane_mx[k] > mx else mx
-                sum_a += lane_sum_a[k]
-                sum_az += lane_sum_az[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-            mx = zk if zk > mx else mx
-            sum_a += ak
-            sum_az += ak * zk
+            mx = max_ignore_nan(mx, zk)
+            sum_a = add_reassoc(sum_a, ak)
+            sum_az = add_reassoc(sum_az, ak * zk)
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
         s = 0.0
-        if full > 0:
-            for k in range(LANES):
-                lane_s[k] = 0.0
-            for j0 in range(0, full, LANES):
-                zr = row[j0:j0 + LANES]
-                gr = g[j0:j0 + LANES]
-                for k in range(LANES):
-                    zk = zr[k]
-                    ek = exp_f64(-mx + zk)
-                    lane_s[k] += ek
-                    gr[k] = ek
-            for k in range(LANES):
-                s += lane_s[k]
-        for k in range(full, C):
+        for k in range(C):
             zk = row[k]
             ek = exp_f64(-mx + zk)
-            s += ek
+            s = add_reassoc(s, ek)
             g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
@@ -1933,7 +1472,7 @@ def bce_mean_f32(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -1941,19 +1480,8 @@ def bce_mean_f32(pred, target, grad):
             loss_k = -target_k*(_F32_M100P0 if _F32_M100P0 > log_f32(pred_k) else log_f32(pred_k)) - (_F32_1P0 - target_k)*(_F32_M100P0 if _F32_M100P0 > log1p_f32(t0) else log1p_f32(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
             grad_k = (-t0 - target_k)/(_F32_9P999999960041972EM13 if _F32_9P999999960041972EM13 > pred_k*(_F32_1P0 - pred_k) else pred_k*(_F32_1P0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -1979,7 +1507,7 @@ def bce_sum_f32(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -1987,19 +1515,8 @@ def bce_sum_f32(pred, target, grad):
             loss_k = -target_k*(_F32_M100P0 if _F32_M100P0 > log_f32(pred_k) else log_f32(pred_k)) - (_F32_1P0 - target_k)*(_F32_M100P0 if _F32_M100P0 > log1p_f32(t0) else log1p_f32(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
             grad_k = (-t0 - target_k)/(_F32_9P999999960041972EM13 if _F32_9P999999960041972EM13 > pred_k*(_F32_1P0 - pred_k) else pred_k*(_F32_1P0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2058,7 +1575,7 @@ def bce_mean_f64(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2066,19 +1583,8 @@ def bce_mean_f64(pred, target, grad):
             loss_k = -target_k*((-100.0) if (-100.0) > log_f64(pred_k) else log_f64(pred_k)) - (1.0 - target_k)*((-100.0) if (-100.0) > log1p_f64(t0) else log1p_f64(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
             grad_k = (-t0 - target_k)/(9.999999960041972e-13 if 9.999999960041972e-13 > pred_k*(1.0 - pred_k) else pred_k*(1.0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2104,7 +1610,7 @@ def bce_sum_f64(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2112,19 +1618,8 @@ def bce_sum_f64(pred, target, grad):
             loss_k = -target_k*((-100.0) if (-100.0) > log_f64(pred_k) else log_f64(pred_k)) - (1.0 - target_k)*((-100.0) if (-100.0) > log1p_f64(t0) else log1p_f64(t0))  # stable: log(1 - yhat) as log1p(-yhat), exact near yhat = 0; PyTorch clamp: log >= -100
             grad_k = (-t0 - target_k)/(9.999999960041972e-13 if 9.999999960041972e-13 > pred_k*(1.0 - pred_k) else pred_k*(1.0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2184,7 +1679,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2195,19 +1690,8 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2234,7 +1718,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2245,19 +1729,8 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2321,7 +1794,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
         pos_weight_b = pos_weight[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2333,19 +1806,8 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2372,7 +1834,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
         pos_weight_b = pos_weight[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2384,19 +1846,8 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
             loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2461,7 +1912,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2472,19 +1923,8 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2511,7 +1951,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2522,19 +1962,8 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2598,7 +2027,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
         pos_weight_b = pos_weight[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2610,19 +2039,8 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2649,7 +2067,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
         pos_weight_b = pos_weight[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2661,19 +2079,8 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
             loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
             grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2737,7 +2144,7 @@ def mse_mean_f32(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2745,19 +2152,8 @@ def mse_mean_f32(pred, target, grad):
             loss_k = (t0*t0)
             grad_k = _F32_2P0*t0
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2783,7 +2179,7 @@ def mse_sum_f32(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2791,19 +2187,8 @@ def mse_sum_f32(pred, target, grad):
             loss_k = (t0*t0)
             grad_k = _F32_2P0*t0
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2862,7 +2247,7 @@ def mse_mean_f64(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2870,19 +2255,8 @@ def mse_mean_f64(pred, target, grad):
             loss_k = (t0*t0)
             grad_k = 2.0*t0
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -2908,7 +2282,7 @@ def mse_sum_f64(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2916,19 +2290,8 @@ def mse_sum_f64(pred, target, grad):
             loss_k = (t0*t0)
             grad_k = 2.0*t0
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -2987,7 +2350,7 @@ def mae_mean_f32(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -2995,19 +2358,8 @@ def mae_mean_f32(pred, target, grad):
             loss_k = abs(t0)
             grad_k = -(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3033,7 +2385,7 @@ def mae_sum_f32(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3041,19 +2393,8 @@ def mae_sum_f32(pred, target, grad):
             loss_k = abs(t0)
             grad_k = -(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3112,7 +2453,7 @@ def mae_mean_f64(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3120,19 +2461,8 @@ def mae_mean_f64(pred, target, grad):
             loss_k = abs(t0)
             grad_k = -(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3158,7 +2488,7 @@ def mae_sum_f64(pred, target, grad):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3166,19 +2496,8 @@ def mae_sum_f64(pred, target, grad):
             loss_k = abs(t0)
             grad_k = -(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3238,7 +2557,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3250,19 +2569,8 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
             loss_k = (_F32_0P5*t0*(t2*t2) if t4 else -_F32_0P5*beta_ + t3)
             grad_k = (t0*t2 if t4 else -(_F32_1P0 if t1 > _F32_0P0 else (_F32_M1P0 if t1 < _F32_0P0 else t1)))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3289,7 +2597,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3301,19 +2609,8 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
             loss_k = (_F32_0P5*t0*(t2*t2) if t4 else -_F32_0P5*beta_ + t3)
             grad_k = (t0*t2 if t4 else -(_F32_1P0 if t1 > _F32_0P0 else (_F32_M1P0 if t1 < _F32_0P0 else t1)))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3378,7 +2675,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3390,19 +2687,8 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
             loss_k = (0.5*t0*(t2*t2) if t4 else -0.5*beta_ + t3)
             grad_k = (t0*t2 if t4 else -(1.0 if t1 > 0.0 else ((-1.0) if t1 < 0.0 else t1)))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3429,7 +2715,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3441,19 +2727,8 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
             loss_k = (0.5*t0*(t2*t2) if t4 else -0.5*beta_ + t3)
             grad_k = (t0*t2 if t4 else -(1.0 if t1 > 0.0 else ((-1.0) if t1 < 0.0 else t1)))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3518,7 +2793,7 @@ def huber_mean_f32(pred, target, grad, delta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3529,19 +2804,8 @@ def huber_mean_f32(pred, target, grad, delta):
             loss_k = (_F32_0P5*(t1*t1) if t3 else delta_*(-_F32_0P5*delta_ + t2))
             grad_k = (t1 if t3 else -(delta_*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3568,7 +2832,7 @@ def huber_sum_f32(pred, target, grad, delta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3579,19 +2843,8 @@ def huber_sum_f32(pred, target, grad, delta):
             loss_k = (_F32_0P5*(t1*t1) if t3 else delta_*(-_F32_0P5*delta_ + t2))
             grad_k = (t1 if t3 else -(delta_*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3655,7 +2908,7 @@ def huber_mean_f64(pred, target, grad, delta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3666,19 +2919,8 @@ def huber_mean_f64(pred, target, grad, delta):
             loss_k = (0.5*(t1*t1) if t3 else delta_*(-0.5*delta_ + t2))
             grad_k = (t1 if t3 else -(delta_*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3705,7 +2947,7 @@ def huber_sum_f64(pred, target, grad, delta):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3716,19 +2958,8 @@ def huber_sum_f64(pred, target, grad, delta):
             loss_k = (0.5*(t1*t1) if t3 else delta_*(-0.5*delta_ + t2))
             grad_k = (t1 if t3 else -(delta_*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3792,7 +3023,7 @@ def lp_mean_f32(pred, target, grad, p):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3801,19 +3032,8 @@ def lp_mean_f32(pred, target, grad, p):
             loss_k = (t1 ** p_)
             grad_k = -(p_*(t1 ** (p_ - _F32_1P0))*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0)))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3840,7 +3060,7 @@ def lp_sum_f32(pred, target, grad, p):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float32)
+        acc = _F32_0P0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3849,19 +3069,8 @@ def lp_sum_f32(pred, target, grad, p):
             loss_k = (t1 ** p_)
             grad_k = -(p_*(t1 ** (p_ - _F32_1P0))*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0)))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float32)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
@@ -3923,7 +3132,7 @@ def lp_mean_f64(pred, target, grad, p):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3932,19 +3141,8 @@ def lp_mean_f64(pred, target, grad, p):
             loss_k = (t1 ** p_)
             grad_k = -(p_*(t1 ** (p_ - 1.0))*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0)))
             grad_b[k] = grad_k * scale
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum() / n
 
 
@@ -3971,7 +3169,7 @@ def lp_sum_f64(pred, target, grad, p):
         target_b = target[lo:hi]
         grad_b = grad[lo:hi]
         m = hi - lo
-        buf = np.empty(m, np.float64)
+        acc = 0.0
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
@@ -3980,19 +3178,8 @@ def lp_sum_f64(pred, target, grad, p):
             loss_k = (t1 ** p_)
             grad_k = -(p_*(t1 ** (p_ - 1.0))*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0)))
             grad_b[k] = grad_k
-            buf[k] = loss_k
-        acc = np.zeros(LANES, np.float64)
-        full = m - m % LANES
-        for j0 in range(0, full, LANES):
-            chunk = buf[j0:j0 + LANES]
-            for k in range(LANES):
-                acc[k] += chunk[k]
-        total = 0.0
-        for k in range(full, m):
-            total += buf[k]
-        for k in range(LANES):
-            total += acc[k]
-        partial[b] = total
+            acc = add_reassoc(acc, loss_k)
+        partial[b] = acc
     return partial.sum()
 
 
