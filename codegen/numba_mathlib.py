@@ -100,10 +100,13 @@ _ML_F32_NAN = np.float32(np.nan)
 _ML_F32_LN2_HI = np.float32(0.693145751953125)         # 16 significant bits
 _ML_F32_LN2_LO = np.float32(1.428606765330187e-06)     # ln2 - LN2_HI
 _ML_F32_LOG2E = np.float32(1.4426950216293335)
-_ML_F32_SHIFT = np.float32(12582912.0)                 # 1.5 * 2**23
-_ML_F32_SHIFT_BITS = 0x4B400000
+# 1.5 * 2**23 + 254: t = x/ln2 + SHIFT has k + 254 in its low mantissa bits,
+# so (bits of t) << 23 = (k + 254) << 23 = bits of 2**(k + 127) * 2**127.
+_ML_F32_SHIFT = np.float32(12583166.0)
 _ML_F32_EXP_HI = np.float32(90.0)                      # exp(90) overflows
 _ML_F32_EXP_LO = np.float32(-110.0)                    # exp(-110) -> 0
+_ML_F32_P64 = np.float32(2.0 ** 64)
+_ML_F32_M64 = np.float32(2.0 ** -64)
 # exp(r) ~ 1 + r + r^2 * Q(r), |r| <= ln2/2 (Chebyshev fit, mpmath)
 _ML_F32_EXP_C0 = np.float32(0.5)
 _ML_F32_EXP_C1 = np.float32(0.1666666716337204)
@@ -147,8 +150,9 @@ _ML_F64_NAN = np.float64(np.nan)
 _ML_F64_LN2_HI = np.float64(0.6931471805592082)        # 40 significant bits
 _ML_F64_LN2_LO = np.float64(7.371002565167799e-13)     # ln2 - LN2_HI
 _ML_F64_LOG2E = np.float64(1.4426950408889634)
-_ML_F64_SHIFT = np.float64(6755399441055744.0)         # 1.5 * 2**52
-_ML_F64_SHIFT_BITS = 0x4338000000000000
+_ML_F64_SHIFT = np.float64(6755399441057790.0)         # 1.5 * 2**52 + 2046
+_ML_F64_P512 = np.float64(2.0 ** 512)
+_ML_F64_M512 = np.float64(2.0 ** -512)
 _ML_F64_EXP_HI = np.float64(720.0)                     # exp(720) overflows
 _ML_F64_EXP_LO = np.float64(-760.0)                    # exp(-760) -> 0
 _ML_F64_EXP_C0 = np.float64(0.5)
@@ -198,62 +202,65 @@ _ML_F64_TANH_C11 = np.float64(6.375396531342414e-06)
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f32(x):
     x = np.float32(x)
-    # Clamp (NaN -> HI, patched at the end) so k stays small; the clamped
-    # ends overflow to inf / underflow to 0 naturally.
-    xc = x if x < _ML_F32_EXP_HI else _ML_F32_EXP_HI
-    xc = xc if xc > _ML_F32_EXP_LO else _ML_F32_EXP_LO
-    # k = round(x / ln2): the shift trick leaves k in the low mantissa bits.
+    # Clamp so k stays small (the ends still overflow to inf / underflow to
+    # 0); this order lets NaN through, and NaN then flows to the result.
+    xc = _ML_F32_EXP_HI if x > _ML_F32_EXP_HI else x
+    xc = _ML_F32_EXP_LO if xc < _ML_F32_EXP_LO else xc
+    # k = round(x / ln2): the shift trick leaves k + 254 in the low bits of t.
     t = xc * _ML_F32_LOG2E + _ML_F32_SHIFT
     kf = t - _ML_F32_SHIFT
-    k = np.float32(t).view(np.int32) - _ML_F32_SHIFT_BITS
     # Cody-Waite: r = x - k*ln2 (k*LN2_HI is exact)
     r = xc - kf * _ML_F32_LN2_HI
     r = r - kf * _ML_F32_LN2_LO
-    q = _ML_F32_EXP_C4 + r * _ML_F32_EXP_C5
-    q = _ML_F32_EXP_C3 + r * q
-    q = _ML_F32_EXP_C2 + r * q
-    q = _ML_F32_EXP_C1 + r * q
-    q = _ML_F32_EXP_C0 + r * q
-    p = _ML_F32_ONE + (r + (r * r) * q)
-    # 2**k as two normal factors 2**k1 * 2**k2 (covers k in [-159, 130]);
-    # the first product is exact, the second rounds once (also subnormals).
-    k1 = k >> 1
-    k2 = k - k1
-    s1 = np.int32((k1 + 127) << 23).view(np.float32)
-    s2 = np.int32((k2 + 127) << 23).view(np.float32)
-    y = (p * s1) * s2
-    return y if x == x else x
+    # e^r - 1 = r + r^2*Q(r).  Q's tail from C2 on is evaluated Estrin-style
+    # (shorter dependency chain, same number of fmas); the last two steps stay
+    # Horner so the tail's rounding errors are damped by r^2.
+    r2 = r * r
+    q = (_ML_F32_EXP_C2 + r * _ML_F32_EXP_C3) + r2 * (_ML_F32_EXP_C4 + r * _ML_F32_EXP_C5)
+    q = _ML_F32_EXP_C0 + r * (_ML_F32_EXP_C1 + r * q)
+    pm1 = r + r2 * q
+    # 2**k = s1 * s2 with s1 = 2**64 (x > 0) or 2**-64 (x <= 0), so both
+    # factors are normal floats for every k in [-159, 130] (no subnormal
+    # intermediates, i.e. no slow microcode assists).  s2 (1 + pm1) is one fma
+    # rounded at normal range; the exact multiply by s1 then gives overflow to
+    # inf and gradual underflow (rounding once more only for subnormals).
+    # bits(s2) = (k + 127 - j) << 23 = (t_bits << 23) - bits(2**j), j = +-64
+    # (the shift also drops the high bits of t).  The select stays in the
+    # float domain so LLVM keeps the integer ops 32-bit wide.
+    s1 = _ML_F32_P64 if xc > _ML_F32_ZERO else _ML_F32_M64
+    s2 = np.int32((np.float32(t).view(np.int32) << 23)
+                  - np.float32(s1).view(np.int32)).view(np.float32)
+    return (s2 + s2 * pm1) * s1
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f64(x):
     x = np.float64(x)
-    xc = x if x < _ML_F64_EXP_HI else _ML_F64_EXP_HI
-    xc = xc if xc > _ML_F64_EXP_LO else _ML_F64_EXP_LO
-    t = xc * _ML_F64_LOG2E + _ML_F64_SHIFT
+    xc = _ML_F64_EXP_HI if x > _ML_F64_EXP_HI else x     # NaN passes through
+    xc = _ML_F64_EXP_LO if xc < _ML_F64_EXP_LO else xc
+    t = xc * _ML_F64_LOG2E + _ML_F64_SHIFT                # k + 2046 in the low bits
     kf = t - _ML_F64_SHIFT
     r = xc - kf * _ML_F64_LN2_HI
     r = r - kf * _ML_F64_LN2_LO
-    q = _ML_F64_EXP_C9 + r * _ML_F64_EXP_C10
-    q = _ML_F64_EXP_C8 + r * q
-    q = _ML_F64_EXP_C7 + r * q
-    q = _ML_F64_EXP_C6 + r * q
-    q = _ML_F64_EXP_C5 + r * q
-    q = _ML_F64_EXP_C4 + r * q
-    q = _ML_F64_EXP_C3 + r * q
-    q = _ML_F64_EXP_C2 + r * q
-    q = _ML_F64_EXP_C1 + r * q
-    q = _ML_F64_EXP_C0 + r * q
-    p = _ML_F64_ONE + (r + (r * r) * q)
-    # Split k = k1 + k2 with float rounding (no 64-bit arithmetic shift or
-    # float->int conversion needed, so this also vectorizes on plain AVX2).
-    t1 = kf * _ML_F64_HALF + _ML_F64_SHIFT
-    k1 = np.float64(t1).view(np.int64) - _ML_F64_SHIFT_BITS
-    k2 = np.float64(t).view(np.int64) - _ML_F64_SHIFT_BITS - k1
-    s1 = np.int64((k1 + 1023) << 52).view(np.float64)
-    s2 = np.int64((k2 + 1023) << 52).view(np.float64)
-    y = (p * s1) * s2
-    return y if x == x else x
+    # e^r - 1 = r + r^2*Q(r).  Q's tail from C2 on is split into even and odd
+    # parts in r^2 (two parallel Horner chains, same number of fmas); the
+    # last two steps stay Horner so the tail's rounding errors are damped.
+    r2 = r * r
+    qe = _ML_F64_EXP_C8 + r2 * _ML_F64_EXP_C10
+    qe = _ML_F64_EXP_C6 + r2 * qe
+    qe = _ML_F64_EXP_C4 + r2 * qe
+    qe = _ML_F64_EXP_C2 + r2 * qe
+    qo = _ML_F64_EXP_C7 + r2 * _ML_F64_EXP_C9
+    qo = _ML_F64_EXP_C5 + r2 * qo
+    qo = _ML_F64_EXP_C3 + r2 * qo
+    q = _ML_F64_EXP_C0 + r * (_ML_F64_EXP_C1 + r * (qe + r * qo))
+    pm1 = r + r2 * q
+    # 2**k = s1 * s2, s1 = 2**+-512, both normal for k in [-1097, 1039]; see
+    # exp_f32.  bits(s2) = (t_bits << 52) - bits(2**j).
+    s1 = _ML_F64_P512 if xc > _ML_F64_ZERO else _ML_F64_M512
+    s2 = np.int64((np.float64(t).view(np.int64) << 52)
+                  - np.float64(s1).view(np.int64)).view(np.float64)
+    return (s2 + s2 * pm1) * s1
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
