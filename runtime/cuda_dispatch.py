@@ -129,6 +129,12 @@ def _elementwise(xp, name, pred, target, reduction, out, opts):
     t = validate.like_input(target, "target", p, xp)
     validate.same_shape(p, t, "pred", "target")
     T = SCALAR[p.dtype]
+    from .losses import element_weight, weighted_reduction
+
+    w = element_weight(xp, opts.get("weight"), p)
+    if w is not None:  # the per-element kernel, then PyTorch's weighting and the reduction
+        loss, grad = _elementwise(xp, name, p, t, "none", out, {**opts, "weight": None})
+        return weighted_reduction(xp, w, loss, grad, reduction), grad
     kname, scalars = name, []
     if name == "smooth_l1":
         scalars.append(T(validate.option_range("beta", opts["beta"], ge=0.0)))

@@ -8,7 +8,9 @@
   C-contiguous array of that shape and dtype, reused across calls to avoid page faults).
 - Options (PyTorch's names and semantics): ``smooth_l1``: ``beta`` (≥ 0; 0 gives L1);
   ``huber``: ``delta`` (> 0); ``lp``: ``p`` (≥ 1, |pred − target|^p); ``bce_logits``: ``pos_weight`` (a scalar or an array broadcastable
-  to ``pred``); ``softmax_ce``: ``weight`` (shape (C,)), ``ignore_index`` (int, default −100),
+  to ``pred``); ``bce`` and ``bce_logits``: ``weight`` (an array broadcastable to ``pred``
+  that rescales each element's loss, as PyTorch's; the per-element kernel runs, then the
+  weighting and the reduction, one extra pass); ``softmax_ce``: ``weight`` (shape (C,)), ``ignore_index`` (int, default −100),
   ``label_smoothing`` (0 ≤ ε ≤ 1).
 - Dtypes: see :mod:`runtime.validate` (float32/float64 kept, float16 computed in float32,
   integer predictions rejected, targets converted to the prediction's dtype).
@@ -30,8 +32,8 @@ from .generated import kernels, threads_for
 #: that these names and aliases agree with derive.registry.
 LOSSES: dict[str, dict[str, object]] = {
     "softmax_ce": {"weight": None, "ignore_index": -100, "label_smoothing": 0.0},
-    "bce": {},
-    "bce_logits": {"pos_weight": None},
+    "bce": {"weight": None},
+    "bce_logits": {"pos_weight": None, "weight": None},
     "mse": {},
     "mae": {},
     "smooth_l1": {"beta": 1.0},
@@ -68,11 +70,6 @@ def canonical(name: str) -> str:
 
 def _options(name: str, options: dict) -> dict:
     unknown = sorted(set(options) - set(LOSSES[name]))
-    if "weight" in unknown and name in ("bce", "bce_logits"):
-        raise NotImplementedError(
-            f"weight= for {name} is not supported by the generated kernels; use "
-            f"reduction='none' and weight the per-element losses (pos_weight= is supported "
-            f"for bce_logits)")
     if unknown:
         valid = ", ".join(LOSSES[name]) or "none"
         raise TypeError(f"{name} got unexpected option(s) {', '.join(unknown)}; valid: {valid}")
@@ -99,6 +96,8 @@ def _elementwise(name, pred, target, reduction, out, opts):
     t = validate.like_input(target, "target", p)
     validate.same_shape(p, t, "pred", "target")
     dtype = SUFFIX[p.dtype]
+    w = element_weight(np, opts.get("weight"), p)
+    kernel_reduction = reduction if w is None else "none"
     args, variant = [], "default"
     if name == "smooth_l1":
         args.append(validate.option_range("beta", opts["beta"], ge=0.0))
@@ -125,16 +124,50 @@ def _elementwise(name, pred, target, reduction, out, opts):
     flat = [p.reshape(-1), t.reshape(-1)]
     if variant == "pos_weight_array":
         flat.append(np.ascontiguousarray(np.broadcast_to(pw, p.shape)).reshape(-1))
-    kernel = kernels("numba_losses")[(name, variant, reduction, dtype)]
+    kernel = kernels("numba_losses")[(name, variant, kernel_reduction, dtype)]
     with threads_for(p.size):
-        if reduction == "none":
+        if kernel_reduction == "none":
             loss = np.empty_like(p)
             kernel(*flat, loss.reshape(-1), grad.reshape(-1), *args)
         else:
             loss = float(kernel(*flat, grad.reshape(-1), *args))
+    if w is not None:
+        loss = weighted_reduction(np, w, loss, grad, reduction)
     if name == "bce" and np.isnan(loss).any():
         _check_probabilities(p)
     return loss, grad
+
+
+def element_weight(xp, weight, p):
+    """``weight=`` of bce / bce_logits, checked against ``pred``; None when not given."""
+    if weight is None:
+        return None
+    w = validate.like_input(weight, "weight", p, xp)
+    try:
+        shape = np.broadcast_shapes(tuple(w.shape), tuple(p.shape))
+    except ValueError:
+        shape = None
+    if shape != tuple(p.shape):
+        raise ValueError(f"weight has shape {tuple(w.shape)}, not broadcastable to pred's "
+                         f"shape {tuple(p.shape)}")
+    return w
+
+
+def weighted_reduction(xp, w, loss, grad, reduction):
+    """PyTorch's weighted BCE: w ⊙ ℓ, then the reduction (mean divides by the element count,
+    not by Σw). ``loss``/``grad`` are the per-element losses and the gradient of their sum,
+    both rescaled in place; returns the reduced loss (a float, a 0-d device array on CuPy)."""
+    loss *= w
+    grad *= w
+    if reduction == "none":
+        return loss
+    total = loss.sum(dtype=np.float64)
+    if reduction == "mean":
+        n = loss.size
+        total = total / n if n else total * np.nan  # PyTorch: the mean of nothing is nan
+        if n:
+            grad *= grad.dtype.type(1.0 / n)
+    return float(total) if xp is np else total.astype(grad.dtype)
 
 
 def _check_probabilities(p: np.ndarray) -> None:

@@ -163,6 +163,25 @@ def test_pos_weight_array_and_2d(host):
     assert any(name.startswith("bce_logits_pwarray") for name, *_ in host.launches)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["bce", "bce_logits"])
+def test_weight_rescales_each_element_as_torch(host, name, reduction):
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 3, (6, 5)).astype(np.float32)
+    p = 1 / (1 + np.exp(-z)) if name == "bce" else z
+    y = rng.uniform(size=(6, 5)).astype(np.float32)
+    w = rng.uniform(0, 2, 5).astype(np.float32)  # one per column, broadcast over the rows
+    want_l, want_g = reference(name, p, y)
+    want_l, want_g = w * want_l, w * want_g  # PyTorch: w ⊙ ℓ, then the reduction
+    if reduction == "mean":
+        want_l, want_g = want_l.mean(), want_g / z.size
+    elif reduction == "sum":
+        want_l = want_l.sum()
+    loss, grad = cuda_dispatch.loss_and_grad(name, p, y, reduction=reduction, weight=w)
+    assert_close(loss, want_l, np.float32, "loss")
+    assert_close(grad, want_g, np.float32, "grad")
+
+
 def test_noncontiguous_and_out_buffer(host):
     rng = np.random.default_rng(8)
     p = rng.normal(size=(40, 12))[:, ::3]  # a strided view

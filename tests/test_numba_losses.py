@@ -75,13 +75,20 @@ def sample(name, shape, dtype, rng):
 
 OPTIONS = {"smooth_l1": [{}, {"beta": 0.5}, {"beta": 0.0}], "huber": [{}, {"delta": 2.5}],
            "lp": [{"p": 2.0}, {"p": 1.0}, {"p": 3.5}],
-           "bce_logits": [{}, {"pos_weight": 3.0}, {"pos_weight": "array"}]}
+           "bce": [{}, {"weight": "array"}, {"weight": "full"}],
+           "bce_logits": [{}, {"pos_weight": 3.0}, {"pos_weight": "array"},
+                          {"weight": "array", "pos_weight": 2.0}, {"weight": "full"}]}
 
 
 def _opts(name, o, shape, dtype, rng):
+    o = dict(o)
     if o.get("pos_weight") == "array":  # one weight per column, broadcast over the rows
-        return {"pos_weight": rng.uniform(0.5, 3, shape[-1]).astype(dtype)}
-    return dict(o)
+        o["pos_weight"] = rng.uniform(0.5, 3, shape[-1]).astype(dtype)
+    if o.get("weight") == "array":  # one per column, broadcast over the rows
+        o["weight"] = rng.uniform(0, 2, shape[-1]).astype(dtype)
+    elif o.get("weight") == "full":  # one per element
+        o["weight"] = rng.uniform(0, 2, shape).astype(dtype)
+    return o
 
 
 def assert_close(ours, ref, dtype, what):
@@ -103,8 +110,9 @@ def test_elementwise_matches_numpy_reference(name, reduction, dtype):
         opts = _opts(name, o, shape, dtype, rng)
         loss, grad = loss_and_grad(name, p, t, reduction=reduction, **opts)
         ref_opts = {k: (np.asarray(v, np.float64) if k == "pos_weight" else v) for k, v in opts.items()}
-        rl, rg = reduce_ref(*ref_elementwise(name, p.astype(np.float64), t.astype(np.float64),
-                                             **ref_opts), reduction)
+        w = np.asarray(ref_opts.pop("weight", 1.0), np.float64)  # PyTorch: w ⊙ ℓ, then reduce
+        rl, rg = ref_elementwise(name, p.astype(np.float64), t.astype(np.float64), **ref_opts)
+        rl, rg = reduce_ref(w * rl, w * rg, reduction)
         assert grad.shape == p.shape and grad.dtype == p.dtype
         if reduction == "none":
             assert loss.shape == p.shape and loss.dtype == p.dtype
@@ -433,7 +441,10 @@ BAD = [
     (("huber", np.zeros(3), np.zeros(3)), {"delta": 0.0}, ValueError, "delta=0.0 must be > 0"),
     (("lp", np.zeros(3), np.zeros(3)), {"p": 0.5}, ValueError, "p=0.5 must be >= 1"),
     (("bce", np.array([0.5, 1.5]), np.zeros(2)), {}, ValueError, r"pred has 1.5 at position \(1,\)"),
-    (("bce", np.zeros(2), np.zeros(2)), {"weight": np.ones(2)}, NotImplementedError, "weight= for bce"),
+    (("bce", np.zeros((2, 3)), np.zeros((2, 3))), {"weight": np.ones(2)}, ValueError,
+     r"weight has shape \(2,\), not broadcastable to pred's shape \(2, 3\)"),
+    (("bce", np.zeros(2), np.zeros(2)), {"weight": np.array(["a", "b"])}, TypeError,
+     "weight has dtype <U1; expected a real numeric array"),
     (("bce_logits", np.zeros((2, 3)), np.zeros((2, 3))), {"pos_weight": np.ones(4)}, ValueError,
      r"pos_weight has shape \(4,\), not broadcastable to pred's shape \(2, 3\)"),
     (("ce", np.zeros((3, 4)), np.array([0, 4, 1])), {}, ValueError,
