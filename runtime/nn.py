@@ -82,6 +82,19 @@ def _layer_kernel(name, dtype):
     return kernels("numba_layers")[(name, np.dtype(dtype).name)]
 
 
+#: Batches smaller than this run a hidden Dense layer feature-major (see Dense.feature_major).
+#: bench/bench_mlp.py's 784-256-256-10 step, products timed one by one on one thread
+#: (OpenBLAS 0.3.31, SkylakeX kernels): at batch 64 the feature-major layout's products take
+#: ~14% less time than batch-major ones (sgemm's packing of a transposed weight costs more
+#: than the product itself at 64 rows); at 256 the two tie; at 1024 batch-major is ~5% faster.
+FEATURE_MAJOR_BELOW = 256
+
+
+def _feature_major(a) -> bool:
+    """True when ``a`` (batch, features) is stored feature-major: its transpose is C-contiguous."""
+    return a.flags.f_contiguous and not a.flags.c_contiguous
+
+
 def _buffer(cache: dict, key, shape, dtype) -> np.ndarray:
     """A reusable work array (fresh pages on every step cost more than the arithmetic)."""
     a = cache.get(key)
@@ -124,7 +137,15 @@ class Layer:
 
 
 class Dense(Layer):
-    """z = a Wᵀ + b with W of shape (out_features, in_features)."""
+    """z = a Wᵀ + b with W of shape (out_features, in_features).
+
+    ``feature_major`` (set by Sequential when an activation and another Dense follow): for
+    batches below FEATURE_MAJOR_BELOW the output z is the transpose of an (out, batch) buffer,
+    zᵀ = W aᵀ + b, and backward gives ∂L/∂a in the layout of the input a. The values are the
+    same either way; only which BLAS products run (and how fast) changes.
+    """
+
+    feature_major = False
 
     def __init__(self, in_features: int, out_features: int, *, bias: bool = True,
                  init: str = "xavier_uniform", gain_for: str = "linear",
@@ -153,27 +174,44 @@ class Dense(Layer):
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
         self._input = x
-        z = _buffer(self._work, "z", (x.shape[0], self.out_features), x.dtype)
-        params = self.params
-        np.matmul(x, params["weight"].T, out=z)
+        w, n = self.params["weight"], x.shape[0]
+        if self.feature_major and n < FEATURE_MAJOR_BELOW:
+            # zᵀ = W aᵀ + b into an (out, batch) buffer; z is its transpose (see
+            # FEATURE_MAJOR_BELOW): OpenBLAS runs these small-batch products faster this way.
+            zt = _buffer(self._work, "zt", (self.out_features, n), x.dtype)
+            np.matmul(w, x.T, out=zt)
+            if self.bias:
+                np.add(zt, self.params["bias"][:, None], out=zt)
+            return zt.T
+        z = _buffer(self._work, "z", (n, self.out_features), x.dtype)
+        np.matmul(x, w.T, out=z)
         if self.bias:
-            np.add(z, params["bias"], out=z)
+            np.add(z, self.params["bias"], out=z)
         return z
 
     def backward(self, delta, need_input_grad=True):
-        # ∂L/∂W = δᵀ a, ∂L/∂b = Σ_batch δ, ∂L/∂a = δ W
-        grads = self.grads
-        np.matmul(delta.T, self._input, out=grads["weight"])
+        # ∂L/∂W = δᵀ a, ∂L/∂b = Σ_batch δ, ∂L/∂a = δ W; each product in the layout of its
+        # operands (δ and a may be batch-major or feature-major, see forward)
+        grads, x = self.grads, self._input
+        np.matmul(delta.T, x, out=grads["weight"])
         if self.bias:
             # Σ_batch δ as 1ᵀδ: BLAS's gemv is 2–3× faster than np.sum(axis=0) (as accurate)
             ones = self._work.get("ones")
             if ones is None or ones.shape[0] != delta.shape[0] or ones.dtype != delta.dtype:
                 ones = self._work["ones"] = np.ones(delta.shape[0], delta.dtype)
-            np.matmul(ones, delta, out=grads["bias"])
+            if _feature_major(delta):
+                np.matmul(delta.T, ones, out=grads["bias"])
+            else:
+                np.matmul(ones, delta, out=grads["bias"])
         if not need_input_grad:
             return None
-        da = _buffer(self._work, "da", self._input.shape, delta.dtype)
-        return np.matmul(delta, self.params["weight"], out=da)
+        w = self.params["weight"]
+        if _feature_major(x):  # ∂L/∂a in a's layout, for the elementwise δ kernel below
+            dat = _buffer(self._work, "dat", (x.shape[1], x.shape[0]), delta.dtype)
+            np.matmul(w.T, delta.T, out=dat)
+            return dat.T
+        da = _buffer(self._work, "da", x.shape, delta.dtype)
+        return np.matmul(delta, w, out=da)
 
     def extra_repr(self):
         return f"{self.in_features}, {self.out_features}, bias={self.bias}, init={self.init!r}"
@@ -188,6 +226,7 @@ class Activation(Layer):
             raise ValueError(f"activation={name!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
         self.name, self.options = name, dict(options)
         self._z = self._a = None
+        self._fm = False
         self._fast = {}
 
     def _kernels(self, dtype):
@@ -217,26 +256,30 @@ class Activation(Layer):
         return self._fast[dtype]
 
     def forward(self, x, training):
-        x = np.ascontiguousarray(x)
-        self._z = x
-        a = _buffer(self._work, "a", x.shape, x.dtype)
-        fast = self._kernels(x.dtype)
+        # Elementwise, so a feature-major x (see Dense) is worked on as its C-contiguous
+        # transpose and the output keeps x's layout.
+        fm = _feature_major(x)
+        xc = x.T if fm else np.ascontiguousarray(x)
+        a = _buffer(self._work, "a", xc.shape, xc.dtype)
+        fast = self._kernels(xc.dtype)
         if fast is None:
-            self._a = _activations().activation(self.name, x, out=a, **self.options)
+            _activations().activation(self.name, xc, out=a, **self.options)
         else:
-            fast[0](x.reshape(-1), a.reshape(-1), *fast[2])
-            self._a = a
-        return self._a
+            fast[0](xc.reshape(-1), a.reshape(-1), *fast[2])
+        self._z, self._a, self._fm = xc, a, fm
+        return a.T if fm else a
 
     def backward(self, upstream, need_input_grad=True):
-        delta = _buffer(self._work, "delta", upstream.shape, upstream.dtype)
-        fast = self._kernels(upstream.dtype)
-        if fast is None or upstream.dtype != self._a.dtype:
-            return _activations().activation_grad(self.name, self._z, upstream, output=self._a,
-                                                  out=delta, **self.options)
-        fast[1](self._a.reshape(-1), np.ascontiguousarray(upstream).reshape(-1),
-                delta.reshape(-1), *fast[2])
-        return delta
+        # in the forward's layout: upstream as a C-contiguous array lined up with self._a
+        up = np.asfortranarray(upstream).T if self._fm else np.ascontiguousarray(upstream)
+        delta = _buffer(self._work, "delta", up.shape, up.dtype)
+        fast = self._kernels(up.dtype)
+        if fast is None or up.dtype != self._a.dtype:
+            _activations().activation_grad(self.name, self._z, up, output=self._a, out=delta,
+                                           **self.options)
+        else:
+            fast[1](self._a.reshape(-1), up.reshape(-1), delta.reshape(-1), *fast[2])
+        return delta.T if self._fm else delta
 
     def extra_repr(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
@@ -375,6 +418,12 @@ class Sequential:
                                  f"loss={loss!r}: the loss applies its own softmax/sigmoid")
             self.layers.append(Activation(output_activation))
         self.loss_name, self.loss_options = loss, dict(loss_options or {})
+        # Dense → Activation → Dense: the activation works in either layout and the next
+        # Dense reads either, so the first may run feature-major (Dense.feature_major).
+        for k, layer in enumerate(self.layers[:-2]):
+            if isinstance(layer, Dense):
+                layer.feature_major = (isinstance(self.layers[k + 1], Activation)
+                                       and isinstance(self.layers[k + 2], Dense))
         self.training = True
         self._work: dict = {}  # the head's gradient buffer
         self._ce_cache: dict = {}

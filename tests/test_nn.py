@@ -106,6 +106,42 @@ def test_mlp_matches_torch_autograd(act, head):
     _compare_with_torch(model, X, y, head)
 
 
+@pytest.mark.parametrize("act", ["relu", "leaky_relu"])
+@pytest.mark.parametrize("batch", [8, 300])
+def test_feature_major_and_batch_major_layouts_match_torch(act, batch):
+    # Hidden Dense layers run feature-major (zᵀ = W aᵀ + b) below FEATURE_MAJOR_BELOW and
+    # batch-major from there on: both layouts give torch's gradients.
+    from runtime import nn
+
+    model = MLP([5, 7, 6, 4], act, dtype=np.float64, seed=1)
+    X, y = _data(batch, 5, 4, seed=batch)
+    _compare_with_torch(model, X, y, "softmax_ce")
+    hidden = [layer for layer in model.layers if isinstance(layer, Dense)]
+    assert [d.feature_major for d in hidden] == [True, True, False]
+    z = hidden[0].forward(X, training=True)
+    assert nn._feature_major(z) == (batch < nn.FEATURE_MAJOR_BELOW)
+    assert not nn._feature_major(hidden[-1].forward(np.ones((batch, 6)), training=True))
+
+
+def test_activation_keeps_a_feature_major_layout():
+    # The same values from a feature-major input as from a C-contiguous one, and the output
+    # and ∂L/∂z in the input's layout (the fast kernels and the public fallback).
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(6, 5))
+    up = rng.normal(size=(6, 5))
+    for layer in (Activation("tanh"), Activation("leaky_relu", negative_slope=-0.5)):
+        ref = Activation(layer.name, **layer.options)
+        a_ref, d_ref = ref.forward(z, True).copy(), ref.backward(up).copy()
+        a = layer.forward(np.asfortranarray(z), True)
+        assert a.flags.f_contiguous and not a.flags.c_contiguous
+        np.testing.assert_array_equal(a, a_ref)
+        d = layer.backward(up)  # a C-contiguous upstream is put in a's layout
+        assert d.flags.f_contiguous and not d.flags.c_contiguous
+        np.testing.assert_array_equal(d, d_ref)
+    np.testing.assert_allclose(a_ref, np.where(z > 0, z, -0.5 * z))  # textbook leaky ReLU
+    np.testing.assert_allclose(d_ref, up * np.where(z > 0, 1.0, -0.5))
+
+
 def test_seed_001_two_layer_mlp_formula():
     # f = W2 max(0, W1 x + b1) + b2, written out in NumPy from the seed.
     model = MLP([3, 5, 2], "relu", loss="mse", dtype=np.float64, seed=3)
