@@ -12,6 +12,10 @@ updated in place through a flat view), or a list of param-group dicts as in torc
 (``{"params": [...], "lr": ...}``). ``grads`` has the same structure as the flattened params
 (one array per parameter, same shape and dtype; ``None`` skips a parameter, as a missing
 ``.grad`` does in torch). There is no ``zero_grad``: gradients are passed in, not accumulated.
+``maximize=True`` (per group, as in torch) ascends: the gradient is negated into a copy first,
+so such a group pays one extra pass and no cached plan. ``capturable`` and ``differentiable``
+(CUDA graphs, autograd through the step) raise NotImplementedError; ``foreach``/``fused`` are
+accepted and ignored (the kernels are always fused).
 
 One kernel call per parameter reads the parameter, its gradient and its state once and writes
 them once. When the parameters of a group are consecutive views of one flat buffer, and the
@@ -58,7 +62,7 @@ _DTYPE_NAME = {dt: dt.name for dt in FLOAT_DTYPES}  # dtype.name is slow to comp
 # torch.optim keywords accepted for drop-in use: the kernels are always fused, so foreach/fused
 # change nothing; the others would change the rule and are not implemented.
 _IGNORED = ("foreach", "fused")
-_UNSUPPORTED = ("maximize", "capturable", "differentiable")
+_UNSUPPORTED = ("capturable", "differentiable")  # CUDA graphs and autograd: none here
 
 
 def _parallel(n: int) -> bool:
@@ -149,11 +153,12 @@ class Optimizer:
             if extra.get(key):
                 raise NotImplementedError(f"{type(self).__name__}({key}=True) is not supported "
                                           f"by the fused kernels")
-        unknown = set(extra) - set(_IGNORED) - set(_UNSUPPORTED)
+        unknown = set(extra) - set(_IGNORED) - set(_UNSUPPORTED) - {"maximize"}
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) "
                             f"{', '.join(sorted(unknown))}")
-        self.defaults = dict(defaults)
+        # maximize: torch negates the gradient before anything else; so do we (one copy).
+        self.defaults = {**defaults, "maximize": bool(extra.get("maximize", False))}
         self._validate(self.defaults, "")
         self._single = _is_array(params)
         if self._single:
@@ -293,6 +298,12 @@ class Optimizer:
         if last is None or any(g is not h for g, h in zip(grads, last)):
             self._check_grads(grads)
             self._checked = grads
+        if any(group["maximize"] for group in self.param_groups):
+            grads = list(grads)
+            for group in self.param_groups:
+                if group["maximize"]:
+                    for i in group["params"]:
+                        grads[i] = None if grads[i] is None else -grads[i]
         for gi, group in enumerate(self.param_groups):
             self._step_group(gi, group, grads)
 

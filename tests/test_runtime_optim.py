@@ -42,6 +42,12 @@ CASES = [
     ("AdamW", {}),
     ("AdamW", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
     ("AdamW", dict(weight_decay=0.0)),
+    # maximize: gradient ascent (torch negates the gradient first)
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.05, maximize=True)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.05, maximize=True)),
+    ("RMSprop", dict(centered=True, momentum=0.5, maximize=True)),
+    ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.05, maximize=True)),
+    ("AdamW", dict(lr=0.01, maximize=True)),
 ]
 
 
@@ -233,7 +239,7 @@ BAD = [
     ("Adam", dict(betas=(0.9,)), ValueError, "pair"),
     ("Adam", dict(eps=-1.0), ValueError, "eps"),
     ("AdamW", dict(weight_decay=-0.01), ValueError, "weight_decay"),
-    ("Adam", dict(maximize=True), NotImplementedError, "maximize"),
+    ("Adam", dict(differentiable=True), NotImplementedError, "differentiable"),
     ("Adam", dict(capturable=True), NotImplementedError, "capturable"),
     ("Adam", dict(nosuch=1), TypeError, "nosuch"),
 ]
