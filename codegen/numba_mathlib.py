@@ -130,7 +130,8 @@ _ML_F32_LOG1P_TINY = np.float32(1.4901161193847656e-08)   # 2**-26
 # tanh(x) = x + x*z*P(z), z = x^2, |x| < 0.625 (Chebyshev fit of
 # (tanh(s) - s)/s^3 in z = s^2); 1 - 2/(exp(2|x|) + 1) above
 _ML_F32_TANH_SMALL = np.float32(0.625)
-_ML_F32_TANH_TINY = np.float32(0.000244140625)          # 2**-12: tanh(x) rounds to x
+_ML_F32_TANH_EXP_HI = np.float32(40.0)                  # tanh(20) rounds to 1
+_ML_F32_TANH_SHIFT = np.float32(12583039.0)             # 1.5 * 2**23 + 127
 _ML_F32_TANH_C0 = np.float32(-0.3333333432674408)
 _ML_F32_TANH_C1 = np.float32(0.1333330124616623)
 _ML_F32_TANH_C2 = np.float32(-0.05395859479904175)
@@ -184,7 +185,8 @@ _ML_F64_QUARTER = np.float64(0.25)
 _ML_F64_FIFTH = np.float64(0.2)
 _ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
 _ML_F64_TANH_SMALL = np.float64(0.625)
-_ML_F64_TANH_TINY = np.float64(7.450580596923828e-09)   # 2**-27: tanh(x) rounds to x
+_ML_F64_TANH_EXP_HI = np.float64(40.0)                  # tanh(20) rounds to 1
+_ML_F64_TANH_SHIFT = np.float64(6755399441056767.0)     # 1.5 * 2**52 + 1023
 _ML_F64_TANH_C0 = np.float64(-0.3333333333333333)
 _ML_F64_TANH_C1 = np.float64(0.13333333333332975)
 _ML_F64_TANH_C2 = np.float64(-0.05396825396782573)
@@ -200,15 +202,11 @@ _ML_F64_TANH_C11 = np.float64(6.375396531342414e-06)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def exp_f32(x):
-    x = np.float32(x)
-    # Clamp so k stays small (the ends still overflow to inf / underflow to
-    # 0); this order lets NaN through, and NaN then flows to the result.
-    xc = _ML_F32_EXP_HI if x > _ML_F32_EXP_HI else x
-    xc = _ML_F32_EXP_LO if xc < _ML_F32_EXP_LO else xc
-    # k = round(x / ln2): the shift trick leaves k + 254 in the low bits of t.
-    t = xc * _ML_F32_LOG2E + _ML_F32_SHIFT
-    kf = t - _ML_F32_SHIFT
+def _ml_exp_core_f32(xc, shift):
+    """t = x/ln2 + shift (k = round(x/ln2) + low bits of shift sit in the low
+    mantissa bits of t) and pm1 = e^r - 1, r = x - k*ln2; |x| <= 110."""
+    t = xc * _ML_F32_LOG2E + shift
+    kf = t - shift
     # Cody-Waite: r = x - k*ln2 (k*LN2_HI is exact)
     r = xc - kf * _ML_F32_LN2_HI
     r = r - kf * _ML_F32_LN2_LO
@@ -218,7 +216,17 @@ def exp_f32(x):
     r2 = r * r
     q = (_ML_F32_EXP_C2 + r * _ML_F32_EXP_C3) + r2 * (_ML_F32_EXP_C4 + r * _ML_F32_EXP_C5)
     q = _ML_F32_EXP_C0 + r * (_ML_F32_EXP_C1 + r * q)
-    pm1 = r + r2 * q
+    return t, r + r2 * q
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def exp_f32(x):
+    x = np.float32(x)
+    # Clamp so k stays small (the ends still overflow to inf / underflow to
+    # 0); this order lets NaN through, and NaN then flows to the result.
+    xc = _ML_F32_EXP_HI if x > _ML_F32_EXP_HI else x
+    xc = _ML_F32_EXP_LO if xc < _ML_F32_EXP_LO else xc
+    t, pm1 = _ml_exp_core_f32(xc, _ML_F32_SHIFT)     # k + 254 in the low bits of t
     # 2**k = s1 * s2 with s1 = 2**64 (x > 0) or 2**-64 (x <= 0), so both
     # factors are normal floats for every k in [-159, 130] (no subnormal
     # intermediates, i.e. no slow microcode assists).  s2 (1 + pm1) is one fma
@@ -234,12 +242,10 @@ def exp_f32(x):
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def exp_f64(x):
-    x = np.float64(x)
-    xc = _ML_F64_EXP_HI if x > _ML_F64_EXP_HI else x     # NaN passes through
-    xc = _ML_F64_EXP_LO if xc < _ML_F64_EXP_LO else xc
-    t = xc * _ML_F64_LOG2E + _ML_F64_SHIFT                # k + 2046 in the low bits
-    kf = t - _ML_F64_SHIFT
+def _ml_exp_core_f64(xc, shift):
+    """float64 _ml_exp_core_f32; |x| <= 760."""
+    t = xc * _ML_F64_LOG2E + shift
+    kf = t - shift
     r = xc - kf * _ML_F64_LN2_HI
     r = r - kf * _ML_F64_LN2_LO
     # e^r - 1 = r + r^2*Q(r).  Q's tail from C2 on is split into even and odd
@@ -254,7 +260,15 @@ def exp_f64(x):
     qo = _ML_F64_EXP_C5 + r2 * qo
     qo = _ML_F64_EXP_C3 + r2 * qo
     q = _ML_F64_EXP_C0 + r * (_ML_F64_EXP_C1 + r * (qe + r * qo))
-    pm1 = r + r2 * q
+    return t, r + r2 * q
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def exp_f64(x):
+    x = np.float64(x)
+    xc = _ML_F64_EXP_HI if x > _ML_F64_EXP_HI else x     # NaN passes through
+    xc = _ML_F64_EXP_LO if xc < _ML_F64_EXP_LO else xc
+    t, pm1 = _ml_exp_core_f64(xc, _ML_F64_SHIFT)         # k + 2046 in the low bits
     # 2**k = s1 * s2, s1 = 2**+-512, both normal for k in [-1097, 1039]; see
     # exp_f32.  bits(s2) = (t_bits << 52) - bits(2**j).
     s1 = _ML_F64_P512 if xc > _ML_F64_ZERO else _ML_F64_M512
@@ -401,30 +415,39 @@ def tanh_f32(x):
     x = np.float32(x)
     a = abs(x)
     # |x| >= 0.625: 1 - 2/(e^2|x| + 1), no cancellation since the result is
-    # >= 0.55; e overflows to inf for large |x| and gives exactly 1.
-    e = exp_f32(a + a)
+    # >= 0.55.  2|x| is clamped to 40 (tanh is 1 there), so k <= 58 and 2**k
+    # is a single normal factor: e = s + s*pm1 (NaN passes the clamp).
+    a2 = a + a
+    a2 = _ML_F32_TANH_EXP_HI if a2 > _ML_F32_TANH_EXP_HI else a2
+    t, pm1 = _ml_exp_core_f32(a2, _ML_F32_TANH_SHIFT)
+    sc = np.int32(np.float32(t).view(np.int32) << 23).view(np.float32)
+    e = sc + sc * pm1
     yb = _ML_F32_ONE - _ML_F32_TWO / (e + _ML_F32_ONE)
-    yb = _ML_F32_ZERO - yb if x < _ML_F32_ZERO else yb
-    # |x| < 0.625: odd polynomial x + x*z*P(z).
-    z = x * x
+    # |x| < 0.625: odd polynomial a + a*z*P(z) (tiny a: a*z*P rounds away).
+    z = a * a
     q = _ML_F32_TANH_C4 + z * _ML_F32_TANH_C5
     q = _ML_F32_TANH_C3 + z * q
     q = _ML_F32_TANH_C2 + z * q
     q = _ML_F32_TANH_C1 + z * q
     q = _ML_F32_TANH_C0 + z * q
-    ys = x + x * (z * q)
-    ys = x if a < _ML_F32_TANH_TINY else ys          # tanh(-0) = -0 (-0 + 0 = +0)
-    return ys if a < _ML_F32_TANH_SMALL else yb     # NaN -> yb = NaN
+    ys = a + a * (z * q)
+    y = ys if a < _ML_F32_TANH_SMALL else yb        # NaN -> yb = NaN
+    # copysign(y, x), also tanh(-0) = -0
+    return np.int32(np.float32(y).view(np.int32)
+                    | (np.float32(x).view(np.int32) & np.int32(-0x80000000))).view(np.float32)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def tanh_f64(x):
     x = np.float64(x)
     a = abs(x)
-    e = exp_f64(a + a)
+    a2 = a + a
+    a2 = _ML_F64_TANH_EXP_HI if a2 > _ML_F64_TANH_EXP_HI else a2
+    t, pm1 = _ml_exp_core_f64(a2, _ML_F64_TANH_SHIFT)
+    sc = np.int64(np.float64(t).view(np.int64) << 52).view(np.float64)
+    e = sc + sc * pm1
     yb = _ML_F64_ONE - _ML_F64_TWO / (e + _ML_F64_ONE)
-    yb = _ML_F64_ZERO - yb if x < _ML_F64_ZERO else yb
-    z = x * x
+    z = a * a
     q = _ML_F64_TANH_C10 + z * _ML_F64_TANH_C11
     q = _ML_F64_TANH_C9 + z * q
     q = _ML_F64_TANH_C8 + z * q
@@ -436,9 +459,10 @@ def tanh_f64(x):
     q = _ML_F64_TANH_C2 + z * q
     q = _ML_F64_TANH_C1 + z * q
     q = _ML_F64_TANH_C0 + z * q
-    ys = x + x * (z * q)
-    ys = x if a < _ML_F64_TANH_TINY else ys
-    return ys if a < _ML_F64_TANH_SMALL else yb
+    ys = a + a * (z * q)
+    y = ys if a < _ML_F64_TANH_SMALL else yb
+    return np.int64(np.float64(y).view(np.int64)
+                    | (np.float64(x).view(np.int64) & np.int64(-0x8000000000000000))).view(np.float64)
 '''
 
 MATHLIB_FUNCTIONS = {
