@@ -103,6 +103,51 @@ def _buffer(cache: dict, key, shape, dtype) -> np.ndarray:
     return a
 
 
+_ROWS_ARGS = ("lo", "hi", "logits", "labels", "weight", "ignore_index", "eps", "smoothing",
+              "n_classes", "sum_w", "scale", "grad")
+
+
+def _ce_rows(kernel):
+    """The serial row loop ``_<kernel>_rows`` of a generated softmax-CE kernel, or None when
+    the generated module has none with the expected arguments (then the kernel is called)."""
+    import inspect
+
+    rows = getattr(inspect.getmodule(kernel.py_func), f"_{kernel.__name__}_rows", None)
+    try:
+        ok = tuple(inspect.signature(rows.py_func).parameters) == _ROWS_ARGS
+    except (AttributeError, TypeError, ValueError):
+        ok = False
+    return rows if ok else None
+
+
+_LABEL_CHECK = []
+
+
+def _label_check():
+    """A compiled label check: (position of the first label outside [0, n) that is not
+    ignore_index, or -1; how many labels before it are ignore_index). One call instead of
+    validate.labels's handful of array operations per batch."""
+    if not _LABEL_CHECK:
+        try:
+            import numba
+
+            @numba.njit(cache=True)
+            def first_bad_label(t, n, ignore):
+                ignored = 0
+                for i in range(t.size):
+                    c = t[i]
+                    if c == ignore:
+                        ignored += 1
+                    elif c < 0 or c >= n:
+                        return i, ignored
+                return -1, ignored
+
+            _LABEL_CHECK.append(first_bad_label)
+        except ImportError:  # validate.labels does the same with NumPy
+            _LABEL_CHECK.append(None)
+    return _LABEL_CHECK[0]
+
+
 # --------------------------------------------------------------------------- layers
 
 
@@ -546,9 +591,10 @@ class Sequential:
         return _loss_and_grad(name, out, target, **self.loss_options)
 
     def _ce_head(self, dtype, n_classes):
-        """(kernel, weight, ignore_index, label_smoothing, parallel_min) for the softmax_ce head
-        with class index targets, the options validated once (per dtype, class count and option values);
-        None when the options need the general path (a weight array)."""
+        """The softmax_ce head with class index targets, its options validated once (per
+        dtype, class count and option values): a dict with the fused kernel and its
+        arguments, and ``rows``, the kernel's serial row loop when it can be called directly
+        (see _train_head); None when the options need the general path (a weight array)."""
         opts = self.loss_options
         if any(isinstance(v, np.ndarray) or k not in ("ignore_index", "label_smoothing")
                for k, v in opts.items()):
@@ -564,35 +610,58 @@ class Sequential:
             eps = validate.option_range("label_smoothing", opts.get("label_smoothing", 0.0),
                                         ge=0.0, le=1.0)
             kernel = kernels("numba_losses")[("softmax_ce", "index", "mean", SUFFIX[dtype])]
-            hit = self._ce_cache[key] = (kernel, np.ones(n_classes, dtype), ignore, eps,
-                                         PARALLEL_MIN)
+            hit = self._ce_cache[key] = {
+                "kernel": kernel, "weight": np.ones(n_classes, dtype), "ignore": ignore,
+                "eps": eps, "parallel_min": PARALLEL_MIN, "rows": _ce_rows(kernel),
+                # the row loop's scalars: with unit weights Σ_j w_j = C; eps as the kernel
+                # converts it. With no label ignored the mean divides by the batch size N
+                # (scale = 1/N, set per batch).
+                "row_args": (dtype.type(eps), eps > 0.0, dtype.type(n_classes),
+                             dtype.type(n_classes)),
+                "check": _label_check(),
+            }
         return hit
 
     def _train_head(self, out, y):
         """The head's loss and ∂L/∂output (into a reused buffer) for ``loss_and_backward``.
 
         softmax_ce with class labels calls the fused kernel directly: the labels are checked
-        once here (the kernel does no bounds checks), the options once per setting. Every
-        other head goes through runtime.loss_and_grad with ``out=``.
+        once here (the kernel does no bounds checks), the options once per setting. Below the
+        kernel's parallel size, when no label is ignored, it calls the kernel's serial
+        row loop (the generated ``_rows`` helper the parallel kernel runs per block): no
+        thread-pool launch and no reduction set-up on small batches. Every other head goes
+        through runtime.loss_and_grad with ``out=``.
         """
         grad = _buffer(self._work, "head_grad", out.shape, out.dtype)
         if self.loss_name == "softmax_ce" and out.ndim == 2 and out.flags.c_contiguous:
-            head = self._ce_head(out.dtype, out.shape[1])
-            t = np.asarray(y)
+            n, c = out.shape
+            head = self._ce_head(out.dtype, c)
+            t = y if type(y) is np.ndarray else np.asarray(y)
             if head is not None and t.dtype.kind in "iu":
                 from . import validate
 
-                kernel, weight, ignore, eps, parallel_min = head
-                if t.shape != (out.shape[0],):
+                if t.shape != (n,):
                     raise ValueError(f"target has shape {t.shape} but the output has shape "
-                                     f"{out.shape}: class labels need shape ({out.shape[0]},)")
-                t = validate.labels(t, out.shape[1], ignore, "target")
+                                     f"{out.shape}: class labels need shape ({n},)")
+                ignore, ignored = head["ignore"], -1
+                if t.dtype != np.int64 or not t.flags.c_contiguous or head["check"] is None:
+                    t = validate.labels(t, c, ignore, "target")
+                else:
+                    bad, ignored = head["check"](t, c, ignore)
+                    if bad >= 0:
+                        validate.labels(t, c, ignore, "target")  # raises, naming the label
+                rows, size = head["rows"], out.size
+                if rows is not None and ignored == 0 and n and size < head["parallel_min"]:
+                    total = rows(0, n, out, t, head["weight"], ignore, *head["row_args"],
+                                 out.dtype.type(1.0 / n), grad)
+                    return float(total / n), grad
+                kernel, weight, eps = head["kernel"], head["weight"], head["eps"]
                 # below parallel_min runtime.loss_and_grad runs the kernel on one thread
-                if out.size >= parallel_min or _numba_threads() == 1:
+                if size >= head["parallel_min"] or _numba_threads() == 1:
                     return float(kernel(out, t, weight, ignore, eps, grad)), grad
                 from .generated import threads_for  # small on many threads: wake no pool
 
-                with threads_for(out.size):
+                with threads_for(size):
                     return float(kernel(out, t, weight, ignore, eps, grad)), grad
         target = self._target(y, out)
         name = "bce_logits" if self.loss_name == "bce" else self.loss_name
