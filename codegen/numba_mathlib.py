@@ -117,16 +117,12 @@ _ML_F32_EXP_C5 = np.float32(0.00019892991986125708)
 _ML_F32_MIN_NORMAL = np.float32(1.1754943508222875e-38)
 _ML_F32_TWOSUB = np.float32(33554432.0)               # 2**25
 _ML_F32_SUBK = np.float32(25.0)
-_ML_F32_BIG = np.float32(1.8446744073709552e+19)       # 2**64
-_ML_F32_EXP_BIAS_KF = np.float32(8388735.0)            # 2**23 + 127
 # log(1+f) = f - hfsq + s*(hfsq + R(z)), s = f/(2+f), z = s*s,
 # R(z) = z * (C0 + z*C1 + z^2*C2)  (Chebyshev fit of (2atanh(s)-2s)/s^3)
 _ML_F32_LOG_C0 = np.float32(0.6666668653488159)
 _ML_F32_LOG_C1 = np.float32(0.3998831808567047)
 _ML_F32_LOG_C2 = np.float32(0.2960069179534912)
-_ML_F32_SMALL = np.float32(3.814697265625e-06)          # 2**-18
-_ML_F32_THIRD = np.float32(1.0 / 3.0)
-_ML_F32_LOG1P_TINY = np.float32(1.4901161193847656e-08)   # 2**-26
+_ML_F32_LOG1P_BIG = np.float32(1.8446744073709552e+19)  # 2**64
 # tanh(x) = x + x*z*P(z), z = x^2, |x| < 0.625 (Chebyshev fit of
 # (tanh(s) - s)/s^3 in z = s^2); 1 - 2/(exp(2|x|) + 1) above
 _ML_F32_TANH_SMALL = np.float32(0.625)
@@ -280,22 +276,22 @@ def exp_f64(x):
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f32(u):
     """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
-    as floats.  Pure integer bit manipulation, no float<->int conversion."""
-    ix = np.float32(u).view(np.int32) + (0x3F800000 - 0x3F3504F3)
-    e = (ix >> 23) & 0xFF
-    kf = np.int32(e | 0x4B000000).view(np.float32) - _ML_F32_EXP_BIAS_KF
+    as floats.  Integer ops on the bit pattern: subtracting the bits of
+    sqrt(1/2) leaves k in the (arithmetic-shifted) exponent field."""
+    ix = np.int32(np.float32(u).view(np.int32) - 0x3F3504F3)
+    kf = np.float32(np.int32(ix >> 23))
     m = np.int32((ix & 0x007FFFFF) + 0x3F3504F3).view(np.float32)
     return kf, m - _ML_F32_ONE
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def _ml_log_tail_f32(kf, f, s, lo):
-    """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
+def _ml_log_tail_f32(kf, f, s, lo, fx):
+    """log(2**k * (1 + f)) - f + fx + lo, given s = f / (2 + f)."""
     z = s * s
     rz = z * (_ML_F32_LOG_C0 + z * (_ML_F32_LOG_C1 + z * _ML_F32_LOG_C2))
     hfsq = _ML_F32_HALF * f * f
     lo = kf * _ML_F32_LN2_LO + lo
-    return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
+    return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - fx)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -306,7 +302,7 @@ def log_f32(x):
     kf, f = _ml_log_reduce_f32(xs)
     kf = kf - _ML_F32_SUBK if sub else kf
     s = f / (_ML_F32_TWO + f)
-    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO)
+    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO, f)
     y = y if x < _ML_F32_INF else x              # +inf -> inf, NaN -> NaN
     y = _ML_F32_NINF if x == _ML_F32_ZERO else y
     y = _ML_F32_NAN if x < _ML_F32_ZERO else y
@@ -317,27 +313,28 @@ def log_f32(x):
 def log1p_f32(x):
     x = np.float32(x)
     u = _ML_F32_ONE + x      # >= 2**-24 for x > -1: never subnormal
-    # Fast2Sum: c = (1 + x) - u exactly; log1p(x) = log(u) + c/u.
-    c = (_ML_F32_ONE - u) + x if abs(x) <= _ML_F32_ONE else (x - u) + _ML_F32_ONE
+    # c = (1 + x) - u: exact for u < 2**24 (g = u - 1 is exact, and so is
+    # the rounding error of 1 + x); log1p(x) = log(u) + c/u.
+    g = u - _ML_F32_ONE
+    c = x - g
     kf, f = _ml_log_reduce_f32(u)
-    # One division for both s = f/(2+f) and c/u: inv = 1/((2+f)*u).  For
-    # huge u use m = 1+f instead of u (no overflow); c/u is negligible there.
-    big = u > _ML_F32_BIG
-    uu = f + _ML_F32_ONE if big else u
-    c = _ML_F32_ZERO if big else c
+    # One division for both s = f/(2+f) and 1/u: inv = 1/((2+f)*u).  u is
+    # capped at 2**64 against overflow; c = 0 there (1 + x rounds to x).
+    uu = _ML_F32_LOG1P_BIG if u > _ML_F32_LOG1P_BIG else u
     two_f = _ML_F32_TWO + f
     inv = _ML_F32_ONE / (two_f * uu)
     s = (f * uu) * inv
-    cu = (c * two_f) * inv
-    y = _ml_log_tail_f32(kf, f, s, cu)
-    # |x| < 2**-18: c/u would dominate the result; use the series instead.
-    ys = x + (x * x) * (x * _ML_F32_THIRD - _ML_F32_HALF)
-    y = ys if abs(x) < _ML_F32_SMALL else y
+    # log(u) + c/u = log(u) - f + (f + c) - c*g/u.  For k = 0, f = g and
+    # f + c = x exactly, so the result is x plus small terms (one rounding
+    # at the result's scale; accurate down to tiny and subnormal x).
+    cgu = ((c * g) * two_f) * inv
+    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO - cgu, f + c)
     y = y if x < _ML_F32_INF else x
     y = _ML_F32_NINF if x == _ML_F32_NEG_ONE else y
     y = _ML_F32_NAN if x < _ML_F32_NEG_ONE else y
-    y = x if abs(x) < _ML_F32_LOG1P_TINY else y
-    return y
+    # log1p(x) has the sign of x: copysign also gives log1p(-0) = -0
+    return np.int32(np.float32(y).view(np.int32)
+                    | (np.float32(x).view(np.int32) & np.int32(-0x80000000))).view(np.float32)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
