@@ -166,7 +166,6 @@ _ML_F64_EXP_C10 = np.float64(2.0916212837493853e-09)
 _ML_F64_MIN_NORMAL = np.float64(2.2250738585072014e-308)
 _ML_F64_TWOSUB = np.float64(18014398509481984.0)      # 2**54
 _ML_F64_SUBK = np.float64(54.0)
-_ML_F64_BIG = np.float64(1.157920892373162e+77)        # 2**256
 _ML_F64_EXP_BIAS_KF = np.float64(4503599627371519.0)   # 2**52 + 1023
 _ML_F64_LOG_C0 = np.float64(0.666666666666667)
 _ML_F64_LOG_C1 = np.float64(0.39999999999886615)
@@ -175,11 +174,7 @@ _ML_F64_LOG_C3 = np.float64(0.2222221019926421)
 _ML_F64_LOG_C4 = np.float64(0.18182956608063458)
 _ML_F64_LOG_C5 = np.float64(0.15329500754204178)
 _ML_F64_LOG_C6 = np.float64(0.14643628601909797)
-_ML_F64_SMALL = np.float64(3.814697265625e-06)          # 2**-18
-_ML_F64_THIRD = np.float64(1.0 / 3.0)
-_ML_F64_QUARTER = np.float64(0.25)
-_ML_F64_FIFTH = np.float64(0.2)
-_ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
+_ML_F64_LOG1P_BIG = np.float64(1.157920892373162e+77)   # 2**256
 _ML_F64_TANH_SMALL = np.float64(0.625)
 _ML_F64_TANH_EXP_HI = np.float64(40.0)                  # tanh(20) rounds to 1
 _ML_F64_TANH_SHIFT = np.float64(6755399441056767.0)     # 1.5 * 2**52 + 1023
@@ -349,8 +344,8 @@ def _ml_log_reduce_f64(u):
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def _ml_log_tail_f64(kf, f, s, lo):
-    """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
+def _ml_log_tail_f64(kf, f, s, lo, fx):
+    """log(2**k * (1 + f)) - f + fx + lo, given s = f / (2 + f)."""
     z = s * s
     q = _ML_F64_LOG_C5 + z * _ML_F64_LOG_C6
     q = _ML_F64_LOG_C4 + z * q
@@ -361,7 +356,7 @@ def _ml_log_tail_f64(kf, f, s, lo):
     rz = z * q
     hfsq = _ML_F64_HALF * f * f
     lo = kf * _ML_F64_LN2_LO + lo
-    return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
+    return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - fx)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -372,7 +367,7 @@ def log_f64(x):
     kf, f = _ml_log_reduce_f64(xs)
     kf = kf - _ML_F64_SUBK if sub else kf
     s = f / (_ML_F64_TWO + f)
-    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO)
+    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO, f)
     y = y if x < _ML_F64_INF else x              # +inf -> inf, NaN -> NaN
     y = _ML_F64_NINF if x == _ML_F64_ZERO else y
     y = _ML_F64_NAN if x < _ML_F64_ZERO else y
@@ -383,28 +378,20 @@ def log_f64(x):
 def log1p_f64(x):
     x = np.float64(x)
     u = _ML_F64_ONE + x      # >= 2**-53 for x > -1: never subnormal
-    # Fast2Sum: c = (1 + x) - u exactly; log1p(x) = log(u) + c/u.
-    c = (_ML_F64_ONE - u) + x if abs(x) <= _ML_F64_ONE else (x - u) + _ML_F64_ONE
+    g = u - _ML_F64_ONE      # exact; c = (1 + x) - u exactly (see log1p_f32)
+    c = x - g
     kf, f = _ml_log_reduce_f64(u)
-    # One division for both s = f/(2+f) and c/u: inv = 1/((2+f)*u).  For
-    # huge u use m = 1+f instead of u (no overflow); c/u is negligible there.
-    big = u > _ML_F64_BIG
-    uu = f + _ML_F64_ONE if big else u
-    c = _ML_F64_ZERO if big else c
+    uu = _ML_F64_LOG1P_BIG if u > _ML_F64_LOG1P_BIG else u
     two_f = _ML_F64_TWO + f
     inv = _ML_F64_ONE / (two_f * uu)
     s = (f * uu) * inv
-    cu = (c * two_f) * inv
-    y = _ml_log_tail_f64(kf, f, s, cu)
-    # |x| < 2**-18: c/u would dominate the result; use the series instead.
-    ys = x * (_ML_F64_THIRD + x * (x * _ML_F64_FIFTH - _ML_F64_QUARTER)) - _ML_F64_HALF
-    ys = x + (x * x) * ys
-    y = ys if abs(x) < _ML_F64_SMALL else y
+    cgu = ((c * g) * two_f) * inv
+    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO - cgu, f + c)
     y = y if x < _ML_F64_INF else x
     y = _ML_F64_NINF if x == _ML_F64_NEG_ONE else y
     y = _ML_F64_NAN if x < _ML_F64_NEG_ONE else y
-    y = x if abs(x) < _ML_F64_LOG1P_TINY else y
-    return y
+    return np.int64(np.float64(y).view(np.int64)
+                    | (np.float64(x).view(np.int64) & np.int64(-0x8000000000000000))).view(np.float64)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
