@@ -43,7 +43,7 @@ def main(argv=None):
         "MLP 2-64-64-2 (ReLU)": MLP([2, 64, 64, 2], "relu", seed=0),
     }
     for name, model in models.items():
-        hist = fit(model, X, y, Adam(model.parameters(), lr=0.01), epochs=300, batch_size=64,
+        hist = fit(model, X, y, Adam(model.parameters(), lr=0.01), epochs=400, batch_size=64,
                    seed=0, progress=False)
         print(f"{name}: train loss {hist.loss[-1]:.4f}, train accuracy "
               f"{model.accuracy(X, y):.4f}, test accuracy {model.accuracy(X_test, y_test):.4f} "
