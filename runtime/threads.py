@@ -14,10 +14,11 @@ each phase the cores in turn and lets only one pool be multi-threaded:
 - ``passive_wait()`` asks OpenMP pools to sleep rather than spin when idle (it must run before
   Numba's threading layer starts; training calls it, an explicit environment value wins).
 
-``plan(batch_size, sizes)`` returns a :class:`ThreadPlan` from sizes alone; when it would use
-more than one thread, training times its first steps under it and under the all-serial plan
-and keeps the faster (:class:`Tuner`; a machine shared with other busy processes punishes a
-multi-threaded BLAS). ``using(plan)`` applies a plan for a block and restores the previous
+``plan(batch_size, sizes)`` returns a :class:`ThreadPlan` from sizes alone; ``candidates``
+adds the all-serial plan when that one is multi-threaded, and a BLAS-on-every-core plan for
+products too small for ``plan`` but big enough that a free core still pays (``BLAS_TRY_FLOPS``);
+training times its first steps under each candidate and keeps the fastest (:class:`Tuner`;
+a machine shared with other busy processes punishes a multi-threaded BLAS). ``using(plan)`` applies a plan for a block and restores the previous
 settings. ``bench/bench_mlp.py`` measures the plans side by
 side; the defaults below come from those measurements.
 """
@@ -30,11 +31,16 @@ from dataclasses import dataclass
 
 import numba
 
-__all__ = ["ThreadPlan", "plan", "candidates", "Tuner", "using", "passive_wait", "blas_threads", "set_blas_threads",
-           "cores"]
+__all__ = ["ThreadPlan", "plan", "candidates", "Tuner", "using", "passive_wait", "blas_threads",
+           "set_blas_threads", "cores", "BLAS_MIN_FLOPS", "BLAS_TRY_FLOPS", "KERNELS_MIN_ELEMENTS"]
 
 #: Products below this many flops (2·m·n·k) run BLAS on one thread.
 BLAS_MIN_FLOPS = 2 * 256 * 784 * 256
+#: From this many flops in the largest product a multi-threaded BLAS is worth timing against
+#: the serial plan (``candidates``): bench/bench_mlp.py's batch-64 step (largest product
+#: 25.7 MFLOP) measured 0.94 ms with OpenBLAS on 2 threads against 1.39 ms on one while the
+#: second core was free, and several times slower while other processes held it.
+BLAS_TRY_FLOPS = 2 * 64 * 256 * 256
 #: Elementwise kernels over fewer elements than this stay on one Numba thread.
 KERNELS_MIN_ELEMENTS = 1 << 20
 
@@ -179,12 +185,22 @@ class Tuner:
                          f"{self.medians[q] * 1e3:.3f} ms" for q in self.candidates)
 
 
-def candidates(batch_size: int, sizes, *, n_cores: int | None = None) -> list[ThreadPlan]:
-    """Plans worth timing for this network: the size-based plan and, if it uses more than
-    one thread anywhere, the all-serial plan."""
-    base = plan(batch_size, sizes, n_cores=n_cores)
+def candidates(batch_size: int, sizes, *, n_cores: int | None = None,
+               blas_try_flops: int = BLAS_TRY_FLOPS) -> list[ThreadPlan]:
+    """Plans worth timing for this network: the all-serial plan, and the size-based plan if it
+    uses more than one thread anywhere; when it does not, but the largest product has at
+    least ``blas_try_flops``, the BLAS on every core (kernels on one thread) is timed too."""
+    n = n_cores or cores()
+    base = plan(batch_size, sizes, n_cores=n)
     serial = ThreadPlan(1, 1, "everything on one thread")
-    return [base] if (base.blas, base.kernels) == (1, 1) else [serial, base]
+    if (base.blas, base.kernels) != (1, 1):
+        return [serial, base]
+    sizes = list(sizes)
+    flops = max((2 * batch_size * a * b for a, b in zip(sizes, sizes[1:])), default=0)
+    if n > 1 and flops >= blas_try_flops:
+        return [serial, ThreadPlan(n, 1, f"BLAS on every core: largest product "
+                                         f"{flops / 1e6:.1f} MFLOP ≥ {blas_try_flops / 1e6:.1f}")]
+    return [base]
 
 
 @contextlib.contextmanager

@@ -173,9 +173,18 @@ def test_tuner_keeps_the_fastest_plan_after_warmup_and_trials():
     assert order == [slow, fast] * 4  # in turn
     assert tuner.chosen == fast  # medians 1.0 < 2.0
     assert tuner.next() == fast and "*BLAS 1/kernels 1: 1000.000 ms" in tuner.summary()
-    assert threads.candidates(64, [784, 256, 10], n_cores=2) == [threads.plan(64, [784, 256, 10],
-                                                                              n_cores=2)]
     assert len(threads.candidates(1024, [784, 256, 10], n_cores=2)) == 2
+
+
+def test_candidates_time_a_multithreaded_blas_on_mid_sized_products():
+    sizes = [784, 256, 10]  # largest product at batch 64: 2·64·784·256 = 25.7 MFLOP
+    serial, blas = threads.candidates(64, sizes, n_cores=2)
+    assert (serial.blas, serial.kernels) == (1, 1) == (threads.plan(64, sizes, n_cores=2).blas, 1)
+    assert (blas.blas, blas.kernels) == (2, 1)  # never both pools multi-threaded
+    tiny = threads.candidates(64, [2, 8, 3], n_cores=2)  # 3 kFLOP: nothing to time
+    assert [(p.blas, p.kernels) for p in tiny] == [(1, 1)]
+    assert threads.candidates(64, sizes, n_cores=1) == [threads.plan(64, sizes, n_cores=1)]
+    assert len(threads.candidates(64, sizes, n_cores=2, blas_try_flops=10**9)) == 1
 
 
 def test_fit_tunes_multithreaded_plans_on_its_first_steps():
