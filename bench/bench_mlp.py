@@ -9,9 +9,11 @@ PyTorch: the same network with the same initial weights, ``torch.optim.SGD(fused
 Thread use is what the issue is about, so several settings are timed in one run, each in its
 own worker process (thread pools of one setting must not spin next to another's):
 
-- ours, ``planned``: the plan runtime.train.fit picks (runtime.threads.plan, timed against the
-  all-serial plan on real steps when it is multi-threaded; the timing runs once every worker
-  has compiled and sits idle, as it would at the start of a training run), OMP_WAIT_POLICY=PASSIVE;
+- ours, ``planned``: as runtime.train.fit runs: every step under a runtime.threads.Tuner's
+  plan (the candidates of runtime.threads.candidates timed on real steps; the first trials
+  run once every worker has compiled and sits idle, as at the start of a training run, and
+  are not timed; the Tuner's re-tunes when steps slow down, or every so many steps, run
+  inside the timed blocks), OMP_WAIT_POLICY=PASSIVE;
 - ours with OpenBLAS on every core and the kernels on one thread;
 - ours, ``defaults``: no plan at all (Numba and OpenBLAS pools on every core, default waits);
 - PyTorch with as many threads as cores (its default) and with 1 thread.
@@ -136,31 +138,44 @@ def _worker(conn, setting, batch):
     step()  # compile / warm up
     conn.send("ready")
     assert conn.recv() == "plan"  # sent when every worker is ready: tuning runs alone
+    planned = None
     if build is _ours and setting != "ours, defaults (no plan)":
         if setting == "ours, planned":
+            # as runtime.train.fit: every step under the tuner's plan, timed and recorded
+            # (the first trials here, untimed; re-tunes inside the timed blocks, counted)
             tuner = threads.Tuner(threads.candidates(batch, SIZES), trials=5)
+            planned = threads.Planned(tuner)
             while tuner.chosen is None:
-                p = tuner.next()
-                with threads.using(p):
-                    tuner.record(p, _block(step, 1))
+                planned(step)
             plan = tuner.chosen
         else:
             plan = threads.ThreadPlan(n, 1, "BLAS on every core")
-        in_force = threads.using(plan)  # kept referenced: for the worker's lifetime
-        in_force.__enter__()
+            in_force = threads.using(plan)  # kept referenced: for the worker's lifetime
+            in_force.__enter__()
         note = f"BLAS {plan.blas}, kernels {plan.kernels}"
         assert numba.get_num_threads() == plan.kernels
     conn.send(note)
+
+    def fresh():
+        inner = build(batch)
+        return inner if planned is None else (lambda: planned(inner))
+
     done = FRESH_STEPS  # the first block starts on a fresh model too
     while True:
         steps = conn.recv()
         if steps is None:
             break
         if done + steps > FRESH_STEPS:
-            step, done = build(batch), 0
+            step, done = fresh(), 0
             _block(step, 2)  # first touch of the work buffers
         conn.send(_block(step, steps))
         done += steps
+    if planned is not None:  # the plan in force at the end and the re-tunes on the way
+        plan = planned.current
+        conn.send(f"{note}; at the end BLAS {plan.blas}, kernels {plan.kernels}, "
+                  f"re-tuned {tuner.retunes}×")
+    else:
+        conn.send(note)
 
 
 def bench(batch, blocks, seconds_per_block=0.25):
@@ -194,8 +209,9 @@ def bench(batch, blocks, seconds_per_block=0.25):
     for _ in range(blocks):
         for s in SETTINGS:
             times[s].append(run(s, steps[s]))
-    for conn, proc in workers.values():
+    for s, (conn, proc) in workers.items():
         conn.send(None)
+        notes[s] = conn.recv()
         proc.join(timeout=30)
     return notes, {s: statistics.median(t) for s, t in times.items()}, \
         {s: min(t) for s, t in times.items()}

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numba
 
-__all__ = ["ThreadPlan", "plan", "candidates", "Tuner", "using", "passive_wait", "blas_threads",
+__all__ = ["ThreadPlan", "plan", "candidates", "Tuner", "Planned", "using", "passive_wait", "blas_threads",
            "set_blas_threads", "cores", "BLAS_MIN_FLOPS", "BLAS_TRY_FLOPS", "KERNELS_MIN_ELEMENTS"]
 
 #: Products below this many flops (2·m·n·k) run BLAS on one thread.
@@ -139,7 +139,7 @@ def plan(batch_size: int, sizes=(), *, n_cores: int | None = None,
 
 
 class Tuner:
-    """Try each candidate plan on real training steps and keep the fastest.
+    """Try each candidate plan on real training steps and keep the fastest, and keep watching.
 
     What a step costs under a plan depends on the machine and on what else runs on it: a
     multi-threaded BLAS that wins on idle cores can lose several times over when other
@@ -148,17 +148,33 @@ class Tuner:
     ``next()`` gives the plan for the coming step, ``record(plan, seconds)`` its time; after
     ``warmup`` + ``trials`` steps per candidate (in turn) ``chosen`` is the plan with the
     lowest median time. The steps run during the trials are ordinary training steps.
+
+    The load can change after the choice (measured on 2 shared cores: a batch-64 step with
+    OpenBLAS on both cores went from 1 ms to 50 ms when another process took one), so steps
+    keep being recorded: ``patience`` steps in a row slower than ``slowdown`` × the chosen
+    plan's median, or ``retune_every`` steps, start the trials again. A re-tune that keeps
+    the same plan doubles the interval to the next scheduled one (the trials of a plan that
+    lost cost time); one that changes the plan resets it. One candidate is never re-tuned.
     """
 
-    def __init__(self, candidates, trials: int = 3, warmup: int = 1):
+    def __init__(self, candidates, trials: int = 3, warmup: int = 1, *, patience: int = 3,
+                 slowdown: float = 2.0, retune_every: int = 1000):
         self.candidates = list(dict.fromkeys(candidates))
         if not self.candidates:
             raise ValueError("Tuner needs at least one candidate plan")
         self.trials, self.warmup = int(trials), int(warmup)
+        self.patience, self.slowdown = int(patience), float(slowdown)
+        self.retune_every = self._interval = int(retune_every)
+        self.retunes = 0
+        self.medians = {}
+        self.chosen = self.candidates[0] if len(self.candidates) == 1 else None
+        self._start()
+
+    def _start(self):
         self.times = {p: [] for p in self.candidates}
         self._seen = {p: 0 for p in self.candidates}
-        self.chosen = self.candidates[0] if len(self.candidates) == 1 else None
         self._turn = 0
+        self._bad = self._since = 0
 
     def next(self) -> ThreadPlan:
         if self.chosen is not None:
@@ -169,20 +185,76 @@ class Tuner:
 
     def record(self, p: ThreadPlan, seconds: float) -> None:
         if self.chosen is not None:
+            if len(self.candidates) > 1 and p == self.chosen:
+                self._watch(seconds)
             return
         self._seen[p] += 1
         if self._seen[p] > self.warmup:
             self.times[p].append(seconds)
         if all(len(t) >= self.trials for t in self.times.values()):
             median = {q: sorted(t)[len(t) // 2] for q, t in self.times.items()}
+            before = getattr(self, "_before", None)
             self.chosen = min(self.candidates, key=lambda q: median[q])
             self.medians = median
+            if before is not None:  # a re-tune: back off while the choice holds
+                self._interval = (2 * self._interval if self.chosen == before
+                                  else self.retune_every)
+            self._bad = self._since = 0
+
+    def _watch(self, seconds: float) -> None:
+        self._since += 1
+        slow = seconds > self.slowdown * self.medians[self.chosen]
+        self._bad = self._bad + 1 if slow else 0
+        if self._bad >= self.patience or (self._interval and self._since >= self._interval):
+            self._before, self.chosen = self.chosen, None
+            self.retunes += 1
+            self._start()
 
     def summary(self) -> str:
-        if self.chosen is None:
+        if not self.medians:
             return "tuning"
+        again = f" (re-tuned {self.retunes}×)" if self.retunes else ""
         return "; ".join(f"{'*' if q == self.chosen else ''}BLAS {q.blas}/kernels {q.kernels}: "
-                         f"{self.medians[q] * 1e3:.3f} ms" for q in self.candidates)
+                         f"{self.medians[q] * 1e3:.3f} ms" for q in self.candidates) + again
+
+
+class Planned:
+    """Run steps under a :class:`Tuner`'s plans: ``planned(fn, *args)`` applies the plan for
+    the coming step (thread counts change only when the plan does), runs ``fn(*args)``, and
+    records its time. ``close()`` (or leaving a ``with`` block) restores the thread counts
+    in force before the first step."""
+
+    def __init__(self, tuner: Tuner):
+        self.tuner = tuner
+        self.current = None
+        self._using = None
+
+    def __call__(self, fn, *args):
+        import time
+
+        p = self.tuner.next()
+        if p is not self.current:
+            if self._using is None:
+                self._using = using(p)
+                self._using.__enter__()
+            else:
+                _apply(p)
+            self.current = p
+        t0 = time.perf_counter()
+        result = fn(*args)
+        self.tuner.record(p, time.perf_counter() - t0)
+        return result
+
+    def close(self):
+        if self._using is not None:
+            self._using.__exit__(None, None, None)
+            self._using = self.current = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def candidates(batch_size: int, sizes, *, n_cores: int | None = None,
@@ -203,13 +275,17 @@ def candidates(batch_size: int, sizes, *, n_cores: int | None = None,
     return [base]
 
 
+def _apply(p: ThreadPlan) -> None:
+    numba.set_num_threads(max(1, min(p.kernels, numba.config.NUMBA_NUM_THREADS)))
+    if blas_threads() is not None:
+        set_blas_threads(p.blas)
+
+
 @contextlib.contextmanager
 def using(p: ThreadPlan):
     """Apply ``p`` inside the block; restore the previous thread counts afterwards."""
     before_kernels, before_blas = numba.get_num_threads(), blas_threads()
-    numba.set_num_threads(max(1, min(p.kernels, numba.config.NUMBA_NUM_THREADS)))
-    if before_blas is not None:
-        set_blas_threads(p.blas)
+    _apply(p)
     try:
         yield p
     finally:

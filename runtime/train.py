@@ -196,8 +196,9 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     ``batch_size=None`` is full-batch descent, 1 single-sample, otherwise mini-batch (seed
     003's three modes). ``clip_value`` / ``clip_norm`` clip the gradients before each step
     (runtime.clip). ``threads="auto"`` plans thread use for this network and batch size
-    (:func:`runtime.threads.plan`; when that plan is multi-threaded its first steps are timed
-    against the all-serial plan and the faster is kept, see :class:`runtime.threads.Tuner`);
+    (:func:`runtime.threads.candidates`; with more than one candidate plan the first steps
+    are timed under each and the fastest is kept, and kept watched: see
+    :class:`runtime.threads.Tuner`);
     a :class:`~runtime.threads.ThreadPlan` is used as given; None leaves the thread settings
     alone. ``callback(epoch, history)`` runs after each epoch; returning True
     stops training.
@@ -240,19 +241,13 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         if threads is not None:
             plan_in_force.enter_context(_threads.using(threads))
             history.thread_plan = str(threads)
+        planned = None if tuner is None else plan_in_force.enter_context(_threads.Planned(tuner))
         for epoch in range(1, epochs + 1):
             bar = ProgressBar(len(loader), epoch, epochs) if progress else None
             total_loss, seen, correct = 0.0, 0, 0
             for k, (xb, yb) in enumerate(loader, 1):
-                if tuner is not None and tuner.chosen is None:
-                    trial = tuner.next()
-                    with _threads.using(trial):
-                        t0 = time.perf_counter()
-                        loss, out = train_step(xb, yb)
-                        tuner.record(trial, time.perf_counter() - t0)
-                    if tuner.chosen is not None:
-                        history.thread_plan = f"{tuner.chosen} — timed: {tuner.summary()}"
-                        plan_in_force.enter_context(_threads.using(tuner.chosen))
+                if planned is not None:  # timed under the tuner's plan (see Tuner)
+                    loss, out = planned(train_step, xb, yb)
                 else:
                     loss, out = train_step(xb, yb)
                 n = len(xb)
@@ -283,5 +278,8 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
                 print(f"epoch {epoch}/{epochs} loss {history.loss[-1]:.4f}{acc}{extra}", flush=True)
             if callback is not None and callback(epoch, history):
                 break
+        if planned is not None:
+            history.thread_plan = (f"{planned.current} — timed: {tuner.summary()}"
+                                   if tuner.medians else f"{planned.current} — tuning")
     history.seconds = time.perf_counter() - start
     return history

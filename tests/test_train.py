@@ -176,6 +176,62 @@ def test_tuner_keeps_the_fastest_plan_after_warmup_and_trials():
     assert len(threads.candidates(1024, [784, 256, 10], n_cores=2)) == 2
 
 
+def _tune(tuner, cost):
+    """Run trials until the tuner chooses; ``cost[plan]`` gives each step's seconds."""
+    while tuner.chosen is None:
+        p = tuner.next()
+        tuner.record(p, cost[p])
+    return tuner.chosen
+
+
+def test_tuner_retunes_when_the_chosen_plan_slows_down_and_backs_off():
+    two, one = threads.ThreadPlan(2, 1, "two"), threads.ThreadPlan(1, 1, "one")
+    tuner = threads.Tuner([one, two], trials=3, warmup=1, patience=3, slowdown=2.0,
+                          retune_every=10)
+    assert _tune(tuner, {one: 1.5, two: 1.0}) == two
+    tuner.record(two, 5.0)
+    tuner.record(two, 5.0)
+    tuner.record(two, 1.0)  # a fast step resets the count of slow ones
+    tuner.record(two, 5.0)
+    tuner.record(two, 5.0)
+    assert tuner.chosen == two
+    tuner.record(two, 5.0)  # third slow step in a row: trials again
+    assert tuner.chosen is None and tuner.retunes == 1
+    assert _tune(tuner, {one: 1.6, two: 50.0}) == one  # the other process holds a core
+    assert "*BLAS 1/kernels 1: 1600.000 ms" in tuner.summary() and "re-tuned 1×" in tuner.summary()
+    for _ in range(9):  # a changed choice: the next scheduled re-tune after retune_every steps
+        tuner.record(one, 1.6)
+    assert tuner.chosen == one
+    tuner.record(one, 1.6)
+    assert tuner.chosen is None and tuner.retunes == 2
+    assert _tune(tuner, {one: 1.6, two: 50.0}) == one  # kept: the interval doubles
+    for _ in range(19):
+        tuner.record(one, 1.6)
+    assert tuner.chosen == one
+    tuner.record(one, 1.6)
+    assert tuner.chosen is None and tuner.retunes == 3
+    single = threads.Tuner([one])
+    for _ in range(5000):
+        single.record(one, 100.0)
+    assert single.chosen == one and single.retunes == 0
+
+
+def test_planned_applies_each_plan_records_and_restores():
+    if threads.blas_threads() is None:
+        pytest.skip("this NumPy's BLAS exposes no thread control")
+    before = numba.get_num_threads(), threads.blas_threads()
+    two, one = threads.ThreadPlan(2, 1, "two"), threads.ThreadPlan(1, 1, "one")
+    tuner = threads.Tuner([one, two], trials=1, warmup=0)
+    seen = []
+    with threads.Planned(tuner) as planned:
+        for _ in range(3):
+            assert planned(lambda x: seen.append((threads.blas_threads(), numba.get_num_threads()))
+                           or x, 7) == 7
+    assert seen == [(1, 1), (2, 1), seen[1] if tuner.chosen == two else (1, 1)]
+    assert tuner.medians and set(tuner.medians) == {one, two}
+    assert (numba.get_num_threads(), threads.blas_threads()) == before
+
+
 def test_candidates_time_a_multithreaded_blas_on_mid_sized_products():
     sizes = [784, 256, 10]  # largest product at batch 64: 2·64·784·256 = 25.7 MFLOP
     serial, blas = threads.candidates(64, sizes, n_cores=2)
