@@ -152,7 +152,8 @@ class Tuner:
     The load can change after the choice (measured on 2 shared cores: a batch-64 step with
     OpenBLAS on both cores went from 1 ms to 50 ms when another process took one), so steps
     keep being recorded: ``patience`` steps in a row slower than ``slowdown`` × the chosen
-    plan's median, or ``retune_every`` steps, start the trials again. A re-tune that keeps
+    plan's median (or than the next-best plan's median, when that is lower), or
+    ``retune_every`` steps, start the trials again. A re-tune that keeps
     the same plan doubles the interval to the next scheduled one (the trials of a plan that
     lost cost time); one that changes the plan resets it. One candidate is never re-tuned.
     """
@@ -200,10 +201,14 @@ class Tuner:
                 self._interval = (2 * self._interval if self.chosen == before
                                   else self.retune_every)
             self._bad = self._since = 0
+            # slower than this is slow: slowdown × the chosen median, or the next-best
+            # plan's median when that is lower (the choice would no longer be the best)
+            self._limit = min([self.slowdown * median[self.chosen]]
+                              + [m for q, m in median.items() if q != self.chosen])
 
     def _watch(self, seconds: float) -> None:
         self._since += 1
-        slow = seconds > self.slowdown * self.medians[self.chosen]
+        slow = seconds > self._limit
         self._bad = self._bad + 1 if slow else 0
         if self._bad >= self.patience or (self._interval and self._since >= self._interval):
             self._before, self.chosen = self.chosen, None

@@ -210,6 +210,10 @@ def test_tuner_retunes_when_the_chosen_plan_slows_down_and_backs_off():
     assert tuner.chosen == one
     tuner.record(one, 1.6)
     assert tuner.chosen is None and tuner.retunes == 3
+    assert _tune(tuner, {one: 1.5, two: 1.0}) == two
+    for _ in range(3):  # under 2× its own median, but slower than the other plan measured
+        tuner.record(two, 1.7)
+    assert tuner.chosen is None and tuner.retunes == 4
     single = threads.Tuner([one])
     for _ in range(5000):
         single.record(one, 100.0)
