@@ -12,26 +12,45 @@ generated kernel modules (which already ``import math, numpy as np, numba``);
 Algorithms (coefficients derived for this module with ``mpmath.chebyfit``,
 see ``_derive_coefficients``):
 
-* exp: k = round(x/ln2) via the 1.5*2**p shift trick (k is read from the low
-  mantissa bits, no float->int conversion), Cody-Waite r = x - k*ln2 (ln2 split
-  into 16+24 / 40+53 bits), exp(r) = 1 + r + r^2*Q(r) with Q of degree 5 (f32)
-  / 10 (f64), then * 2**k1 * 2**k2 (k = k1 + k2, each built from bits), which
-  gives overflow to inf, gradual underflow and 0 without branches.  The input
-  is clamped first (NaN is patched back at the end).
+* exp: the input is clamped to [-110, 90] / [-760, 720] in an order that
+  lets NaN through (NaN then flows to the result, no final patch).  k =
+  round(x/ln2) via the 1.5*2**p shift trick (k is read from the low mantissa
+  bits, no float->int conversion; the shift constant also carries the
+  exponent bias), Cody-Waite r = x - k*ln2 (ln2 split into 16+24 / 40+53
+  bits), e^r - 1 = r + r^2*Q(r) with Q of degree 5 (f32) / 10 (f64), its
+  tail evaluated Estrin-style / as even+odd halves (short dependency chain,
+  no extra operations).  Scaling: 2**k = s1 * s2 with s1 = 2**+-64
+  (2**+-512 for f64) chosen by the sign of x, so both factors are normal for
+  every k; y = (s2 + s2*(e^r - 1)) * s1 is one fma (one rounding) and one
+  exact multiply, which still gives overflow to inf and gradual underflow
+  (one more rounding only for subnormal results) and never creates subnormal
+  intermediates for ordinary results (those cost microcode assists on x86).
 * log: exponent/mantissa split by integer ops on the bit pattern (mantissa
   centred on [sqrt(1/2), sqrt(2)), subnormals pre-scaled by 2**25 / 2**54),
   then the fdlibm-style form log(1+f) = f - hfsq + s*(hfsq + R(s^2)),
   s = f/(2+f), R of degree 3 (f32) / 7 (f64).
-* log1p: u = 1 + x with the exact Fast2Sum error c, log1p = log(u) + c/u
-  (one shared division for s and c/u); |x| < 2**-18 uses the series.
-* tanh: |x| < 0.625: x + x*z*P(z), z = x^2, P of degree 5 (f32) / 11 (f64);
-  above, sign(x) * (1 - 2/(exp(2|x|) + 1)) with the exp above (no
-  cancellation: the result is >= 0.55; exp overflows to inf -> exactly +-1).
-  Both sides are computed and selected; |x| < 2**-12 / 2**-27 returns x
-  (keeps tanh(-0) = -0).  Worst error sits just above the 0.625 switch.
-* Special values are applied with selects at the end: exp(+-inf) = inf/0,
-  log(0) = -inf, log(<0) = NaN, log1p(-1) = -inf, log1p(<-1) = NaN,
-  f(inf) = inf, NaN -> NaN.
+* log1p: u = 1 + x, g = u - 1 (exact) and c = x - g, the exact rounding error
+  of 1 + x (for u < 2**24 / 2**53; c = 0 above), log1p = log(u) + c/u =
+  log(u) - f + (f + c) - c*g/u.  For k = 0, f = g and f + c = x, so the result
+  is x plus small terms: accurate down to tiny and subnormal x without a
+  separate series.  One division serves s and 1/u: 1/((2+f)*u), u capped at
+  2**64 / 2**256 (where c = 0) against overflow.  The sign is copied from x
+  at the end (log1p(-0) = -0).
+* tanh: |x| < 0.625: a + a*z*P(a^2), a = |x|, P of degree 5 (f32) / 11
+  (f64); above, 1 - 2/(exp(2a) + 1) (no cancellation: the result is
+  >= 0.55) with 2a clamped to 40 (tanh = 1 there), so 2**k is one normal
+  factor.  Both sides are computed and selected, then the sign of x is
+  copied onto the result (also tanh(-0) = -0; tiny a gives a exactly since
+  a*z*P rounds away).  Worst error sits just above the 0.625 switch.
+* Special values: exp(+-inf) = inf/0 and NaN come out of the clamp and the
+  arithmetic; the rest is applied with selects at the end: log(0) = -inf,
+  log(<0) = NaN, log1p(-1) = -inf, log1p(<-1) = NaN, f(inf) = inf,
+  NaN -> NaN.
+* Integer bit tricks on float32 stay int32: Numba types int32 arithmetic as
+  int64, and where LLVM cannot narrow it back (e.g. an arithmetic shift of a
+  sign-extended value, an integer select) the loop runs on <8 x i64> vectors
+  (512-bit on AVX-512), 2-3x slower; wrap such values in np.int32(...) and
+  keep selects in the float domain (the test checks the IR).
 
 Measured accuracy (max error in ulp of the exact result; float32: exhaustive
 over every float32 where the function is not saturated, vs float64 numpy;
@@ -270,13 +289,14 @@ def exp_f64(x):
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f32(u):
-    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
-    as floats.  Integer ops on the bit pattern: subtracting the bits of
+    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f,
+    2 + f) as floats.  Integer ops on the bit pattern: subtracting the bits of
     sqrt(1/2) leaves k in the (arithmetic-shifted) exponent field."""
     ix = np.int32(np.float32(u).view(np.int32) - 0x3F3504F3)
     kf = np.float32(np.int32(ix >> 23))
     m = np.int32((ix & 0x007FFFFF) + 0x3F3504F3).view(np.float32)
-    return kf, m - _ML_F32_ONE
+    # 2 + f computed as m + 1 (same value, exact f) off the f dependency chain
+    return kf, m - _ML_F32_ONE, m + _ML_F32_ONE
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -294,9 +314,9 @@ def log_f32(x):
     x = np.float32(x)
     sub = x < _ML_F32_MIN_NORMAL                 # subnormal: scale up first
     xs = x * _ML_F32_TWOSUB if sub else x
-    kf, f = _ml_log_reduce_f32(xs)
+    kf, f, two_f = _ml_log_reduce_f32(xs)
     kf = kf - _ML_F32_SUBK if sub else kf
-    s = f / (_ML_F32_TWO + f)
+    s = f / two_f
     y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO, f)
     y = y if x < _ML_F32_INF else x              # +inf -> inf, NaN -> NaN
     y = _ML_F32_NINF if x == _ML_F32_ZERO else y
@@ -312,11 +332,10 @@ def log1p_f32(x):
     # the rounding error of 1 + x); log1p(x) = log(u) + c/u.
     g = u - _ML_F32_ONE
     c = x - g
-    kf, f = _ml_log_reduce_f32(u)
+    kf, f, two_f = _ml_log_reduce_f32(u)
     # One division for both s = f/(2+f) and 1/u: inv = 1/((2+f)*u).  u is
     # capped at 2**64 against overflow; c = 0 there (1 + x rounds to x).
     uu = _ML_F32_LOG1P_BIG if u > _ML_F32_LOG1P_BIG else u
-    two_f = _ML_F32_TWO + f
     inv = _ML_F32_ONE / (two_f * uu)
     s = (f * uu) * inv
     # log(u) + c/u = log(u) - f + (f + c) - c*g/u.  For k = 0, f = g and
@@ -334,13 +353,14 @@ def log1p_f32(x):
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f64(u):
-    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
-    as floats.  Pure integer bit manipulation, no float<->int conversion."""
+    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f,
+    2 + f) as floats.  Pure integer bit manipulation, no float<->int conversion."""
     ix = np.float64(u).view(np.int64) + (0x3FF0000000000000 - 0x3FE6A09E667F3BCD)
     e = (ix >> 52) & 0x7FF
     kf = np.int64(e | 0x4330000000000000).view(np.float64) - _ML_F64_EXP_BIAS_KF
     m = np.int64((ix & 0x000FFFFFFFFFFFFF) + 0x3FE6A09E667F3BCD).view(np.float64)
-    return kf, m - _ML_F64_ONE
+    # 2 + f computed as m + 1 (same value, exact f) off the f dependency chain
+    return kf, m - _ML_F64_ONE, m + _ML_F64_ONE
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -364,9 +384,9 @@ def log_f64(x):
     x = np.float64(x)
     sub = x < _ML_F64_MIN_NORMAL                 # subnormal: scale up first
     xs = x * _ML_F64_TWOSUB if sub else x
-    kf, f = _ml_log_reduce_f64(xs)
+    kf, f, two_f = _ml_log_reduce_f64(xs)
     kf = kf - _ML_F64_SUBK if sub else kf
-    s = f / (_ML_F64_TWO + f)
+    s = f / two_f
     y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO, f)
     y = y if x < _ML_F64_INF else x              # +inf -> inf, NaN -> NaN
     y = _ML_F64_NINF if x == _ML_F64_ZERO else y
@@ -380,9 +400,8 @@ def log1p_f64(x):
     u = _ML_F64_ONE + x      # >= 2**-53 for x > -1: never subnormal
     g = u - _ML_F64_ONE      # exact; c = (1 + x) - u exactly (see log1p_f32)
     c = x - g
-    kf, f = _ml_log_reduce_f64(u)
+    kf, f, two_f = _ml_log_reduce_f64(u)
     uu = _ML_F64_LOG1P_BIG if u > _ML_F64_LOG1P_BIG else u
-    two_f = _ML_F64_TWO + f
     inv = _ML_F64_ONE / (two_f * uu)
     s = (f * uu) * inv
     cgu = ((c * g) * two_f) * inv
