@@ -153,19 +153,20 @@ class Tuner:
     OpenBLAS on both cores went from 1 ms to 50 ms when another process took one), so steps
     keep being recorded: ``patience`` steps in a row slower than ``slowdown`` × the chosen
     plan's median (or than the next-best plan's median, when that is lower), or
-    ``retune_every`` steps, start the trials again. A re-tune that keeps
-    the same plan doubles the interval to the next scheduled one (the trials of a plan that
-    lost cost time); one that changes the plan resets it. One candidate is never re-tuned.
+    ``retune_seconds`` of steps under the chosen plan (the load may also have gone), start
+    the trials again. A re-tune that keeps the same plan doubles the interval to the next
+    scheduled one (the trials of a plan that lost cost time); one that changes the plan
+    resets it. One candidate is never re-tuned.
     """
 
     def __init__(self, candidates, trials: int = 3, warmup: int = 1, *, patience: int = 3,
-                 slowdown: float = 2.0, retune_every: int = 1000):
+                 slowdown: float = 2.0, retune_seconds: float = 2.0):
         self.candidates = list(dict.fromkeys(candidates))
         if not self.candidates:
             raise ValueError("Tuner needs at least one candidate plan")
         self.trials, self.warmup = int(trials), int(warmup)
         self.patience, self.slowdown = int(patience), float(slowdown)
-        self.retune_every = self._interval = int(retune_every)
+        self.retune_seconds = self._interval = float(retune_seconds)
         self.retunes = 0
         self.medians = {}
         self.chosen = self.candidates[0] if len(self.candidates) == 1 else None
@@ -199,15 +200,15 @@ class Tuner:
             self.medians = median
             if before is not None:  # a re-tune: back off while the choice holds
                 self._interval = (2 * self._interval if self.chosen == before
-                                  else self.retune_every)
-            self._bad = self._since = 0
+                                  else self.retune_seconds)
+            self._bad, self._since = 0, 0.0
             # slower than this is slow: slowdown × the chosen median, or the next-best
             # plan's median when that is lower (the choice would no longer be the best)
             self._limit = min([self.slowdown * median[self.chosen]]
                               + [m for q, m in median.items() if q != self.chosen])
 
     def _watch(self, seconds: float) -> None:
-        self._since += 1
+        self._since += seconds
         slow = seconds > self._limit
         self._bad = self._bad + 1 if slow else 0
         if self._bad >= self.patience or (self._interval and self._since >= self._interval):

@@ -187,7 +187,7 @@ def _tune(tuner, cost):
 def test_tuner_retunes_when_the_chosen_plan_slows_down_and_backs_off():
     two, one = threads.ThreadPlan(2, 1, "two"), threads.ThreadPlan(1, 1, "one")
     tuner = threads.Tuner([one, two], trials=3, warmup=1, patience=3, slowdown=2.0,
-                          retune_every=10)
+                          retune_seconds=30.0)
     assert _tune(tuner, {one: 1.5, two: 1.0}) == two
     tuner.record(two, 5.0)
     tuner.record(two, 5.0)
@@ -197,18 +197,18 @@ def test_tuner_retunes_when_the_chosen_plan_slows_down_and_backs_off():
     assert tuner.chosen == two
     tuner.record(two, 5.0)  # third slow step in a row: trials again
     assert tuner.chosen is None and tuner.retunes == 1
-    assert _tune(tuner, {one: 1.6, two: 50.0}) == one  # the other process holds a core
-    assert "*BLAS 1/kernels 1: 1600.000 ms" in tuner.summary() and "re-tuned 1×" in tuner.summary()
-    for _ in range(9):  # a changed choice: the next scheduled re-tune after retune_every steps
-        tuner.record(one, 1.6)
+    assert _tune(tuner, {one: 3.0, two: 50.0}) == one  # the other process holds a core
+    assert "*BLAS 1/kernels 1: 3000.000 ms" in tuner.summary() and "re-tuned 1×" in tuner.summary()
+    for _ in range(9):  # a changed choice: the next scheduled re-tune after retune_seconds
+        tuner.record(one, 3.0)
     assert tuner.chosen == one
-    tuner.record(one, 1.6)
+    tuner.record(one, 3.0)
     assert tuner.chosen is None and tuner.retunes == 2
-    assert _tune(tuner, {one: 1.6, two: 50.0}) == one  # kept: the interval doubles
+    assert _tune(tuner, {one: 3.0, two: 50.0}) == one  # kept: the interval doubles
     for _ in range(19):
-        tuner.record(one, 1.6)
+        tuner.record(one, 3.0)
     assert tuner.chosen == one
-    tuner.record(one, 1.6)
+    tuner.record(one, 3.0)
     assert tuner.chosen is None and tuner.retunes == 3
     assert _tune(tuner, {one: 1.5, two: 1.0}) == two
     for _ in range(3):  # under 2× its own median, but slower than the other plan measured
