@@ -11,8 +11,9 @@ Two tables:
   elements (memory-bound) and over a 64K-element array repeated 256x.
 
 All loops are compiled with the flags generated kernels use
-(error_model="numpy", fastmath=FASTMATH).  Times are the best of --repeat runs (old and new
-alternate, so load from other jobs on a shared machine hits both).
+(error_model="numpy", fastmath=FASTMATH).  Times are the best of --repeat
+runs; old and new alternate, so load from other jobs on a shared machine hits
+both.  old/new > 1 means the new version is faster.
 
 Usage:  python bench/bench_mathlib.py [--compare a56fafb] [--funcs exp tanh] [--dtypes float32]
                                       [--libm] [--repeat 15]
