@@ -36,10 +36,13 @@ _ML_F32_NAN = np.float32(np.nan)
 _ML_F32_LN2_HI = np.float32(0.693145751953125)         # 16 significant bits
 _ML_F32_LN2_LO = np.float32(1.428606765330187e-06)     # ln2 - LN2_HI
 _ML_F32_LOG2E = np.float32(1.4426950216293335)
-_ML_F32_SHIFT = np.float32(12582912.0)                 # 1.5 * 2**23
-_ML_F32_SHIFT_BITS = 0x4B400000
+# 1.5 * 2**23 + 254: t = x/ln2 + SHIFT has k + 254 in its low mantissa bits,
+# so (bits of t) << 23 = (k + 254) << 23 = bits of 2**(k + 127) * 2**127.
+_ML_F32_SHIFT = np.float32(12583166.0)
 _ML_F32_EXP_HI = np.float32(90.0)                      # exp(90) overflows
 _ML_F32_EXP_LO = np.float32(-110.0)                    # exp(-110) -> 0
+_ML_F32_P64 = np.float32(2.0 ** 64)
+_ML_F32_M64 = np.float32(2.0 ** -64)
 # exp(r) ~ 1 + r + r^2 * Q(r), |r| <= ln2/2 (Chebyshev fit, mpmath)
 _ML_F32_EXP_C0 = np.float32(0.5)
 _ML_F32_EXP_C1 = np.float32(0.1666666716337204)
@@ -50,20 +53,17 @@ _ML_F32_EXP_C5 = np.float32(0.00019892991986125708)
 _ML_F32_MIN_NORMAL = np.float32(1.1754943508222875e-38)
 _ML_F32_TWOSUB = np.float32(33554432.0)               # 2**25
 _ML_F32_SUBK = np.float32(25.0)
-_ML_F32_BIG = np.float32(1.8446744073709552e+19)       # 2**64
-_ML_F32_EXP_BIAS_KF = np.float32(8388735.0)            # 2**23 + 127
 # log(1+f) = f - hfsq + s*(hfsq + R(z)), s = f/(2+f), z = s*s,
 # R(z) = z * (C0 + z*C1 + z^2*C2)  (Chebyshev fit of (2atanh(s)-2s)/s^3)
 _ML_F32_LOG_C0 = np.float32(0.6666668653488159)
 _ML_F32_LOG_C1 = np.float32(0.3998831808567047)
 _ML_F32_LOG_C2 = np.float32(0.2960069179534912)
-_ML_F32_SMALL = np.float32(3.814697265625e-06)          # 2**-18
-_ML_F32_THIRD = np.float32(1.0 / 3.0)
-_ML_F32_LOG1P_TINY = np.float32(1.4901161193847656e-08)   # 2**-26
+_ML_F32_LOG1P_BIG = np.float32(1.8446744073709552e+19)  # 2**64
 # tanh(x) = x + x*z*P(z), z = x^2, |x| < 0.625 (Chebyshev fit of
 # (tanh(s) - s)/s^3 in z = s^2); 1 - 2/(exp(2|x|) + 1) above
 _ML_F32_TANH_SMALL = np.float32(0.625)
-_ML_F32_TANH_TINY = np.float32(0.000244140625)          # 2**-12: tanh(x) rounds to x
+_ML_F32_TANH_EXP_HI = np.float32(40.0)                  # tanh(20) rounds to 1
+_ML_F32_TANH_SHIFT = np.float32(12583039.0)             # 1.5 * 2**23 + 127
 _ML_F32_TANH_C0 = np.float32(-0.3333333432674408)
 _ML_F32_TANH_C1 = np.float32(0.1333330124616623)
 _ML_F32_TANH_C2 = np.float32(-0.05395859479904175)
@@ -83,8 +83,9 @@ _ML_F64_NAN = np.float64(np.nan)
 _ML_F64_LN2_HI = np.float64(0.6931471805592082)        # 40 significant bits
 _ML_F64_LN2_LO = np.float64(7.371002565167799e-13)     # ln2 - LN2_HI
 _ML_F64_LOG2E = np.float64(1.4426950408889634)
-_ML_F64_SHIFT = np.float64(6755399441055744.0)         # 1.5 * 2**52
-_ML_F64_SHIFT_BITS = 0x4338000000000000
+_ML_F64_SHIFT = np.float64(6755399441057790.0)         # 1.5 * 2**52 + 2046
+_ML_F64_P512 = np.float64(2.0 ** 512)
+_ML_F64_M512 = np.float64(2.0 ** -512)
 _ML_F64_EXP_HI = np.float64(720.0)                     # exp(720) overflows
 _ML_F64_EXP_LO = np.float64(-760.0)                    # exp(-760) -> 0
 _ML_F64_EXP_C0 = np.float64(0.5)
@@ -101,7 +102,6 @@ _ML_F64_EXP_C10 = np.float64(2.0916212837493853e-09)
 _ML_F64_MIN_NORMAL = np.float64(2.2250738585072014e-308)
 _ML_F64_TWOSUB = np.float64(18014398509481984.0)      # 2**54
 _ML_F64_SUBK = np.float64(54.0)
-_ML_F64_BIG = np.float64(1.157920892373162e+77)        # 2**256
 _ML_F64_EXP_BIAS_KF = np.float64(4503599627371519.0)   # 2**52 + 1023
 _ML_F64_LOG_C0 = np.float64(0.666666666666667)
 _ML_F64_LOG_C1 = np.float64(0.39999999999886615)
@@ -110,13 +110,10 @@ _ML_F64_LOG_C3 = np.float64(0.2222221019926421)
 _ML_F64_LOG_C4 = np.float64(0.18182956608063458)
 _ML_F64_LOG_C5 = np.float64(0.15329500754204178)
 _ML_F64_LOG_C6 = np.float64(0.14643628601909797)
-_ML_F64_SMALL = np.float64(3.814697265625e-06)          # 2**-18
-_ML_F64_THIRD = np.float64(1.0 / 3.0)
-_ML_F64_QUARTER = np.float64(0.25)
-_ML_F64_FIFTH = np.float64(0.2)
-_ML_F64_LOG1P_TINY = np.float64(5.551115123125783e-17)    # 2**-54
+_ML_F64_LOG1P_BIG = np.float64(1.157920892373162e+77)   # 2**256
 _ML_F64_TANH_SMALL = np.float64(0.625)
-_ML_F64_TANH_TINY = np.float64(7.450580596923828e-09)   # 2**-27: tanh(x) rounds to x
+_ML_F64_TANH_EXP_HI = np.float64(40.0)                  # tanh(20) rounds to 1
+_ML_F64_TANH_SHIFT = np.float64(6755399441056767.0)     # 1.5 * 2**52 + 1023
 _ML_F64_TANH_C0 = np.float64(-0.3333333333333333)
 _ML_F64_TANH_C1 = np.float64(0.13333333333332975)
 _ML_F64_TANH_C2 = np.float64(-0.05396825396782573)
@@ -132,85 +129,101 @@ _ML_F64_TANH_C11 = np.float64(6.375396531342414e-06)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def exp_f32(x):
-    x = np.float32(x)
-    # Clamp (NaN -> HI, patched at the end) so k stays small; the clamped
-    # ends overflow to inf / underflow to 0 naturally.
-    xc = x if x < _ML_F32_EXP_HI else _ML_F32_EXP_HI
-    xc = xc if xc > _ML_F32_EXP_LO else _ML_F32_EXP_LO
-    # k = round(x / ln2): the shift trick leaves k in the low mantissa bits.
-    t = xc * _ML_F32_LOG2E + _ML_F32_SHIFT
-    kf = t - _ML_F32_SHIFT
-    k = np.float32(t).view(np.int32) - _ML_F32_SHIFT_BITS
+def _ml_exp_core_f32(xc, shift):
+    """t = x/ln2 + shift (k = round(x/ln2) + low bits of shift sit in the low
+    mantissa bits of t) and pm1 = e^r - 1, r = x - k*ln2; |x| <= 110."""
+    t = xc * _ML_F32_LOG2E + shift
+    kf = t - shift
     # Cody-Waite: r = x - k*ln2 (k*LN2_HI is exact)
     r = xc - kf * _ML_F32_LN2_HI
     r = r - kf * _ML_F32_LN2_LO
-    q = _ML_F32_EXP_C4 + r * _ML_F32_EXP_C5
-    q = _ML_F32_EXP_C3 + r * q
-    q = _ML_F32_EXP_C2 + r * q
-    q = _ML_F32_EXP_C1 + r * q
-    q = _ML_F32_EXP_C0 + r * q
-    p = _ML_F32_ONE + (r + (r * r) * q)
-    # 2**k as two normal factors 2**k1 * 2**k2 (covers k in [-159, 130]);
-    # the first product is exact, the second rounds once (also subnormals).
-    k1 = k >> 1
-    k2 = k - k1
-    s1 = np.int32((k1 + 127) << 23).view(np.float32)
-    s2 = np.int32((k2 + 127) << 23).view(np.float32)
-    y = (p * s1) * s2
-    return y if x == x else x
+    # e^r - 1 = r + r^2*Q(r).  Q's tail from C2 on is evaluated Estrin-style
+    # (shorter dependency chain, same number of fmas); the last two steps stay
+    # Horner so the tail's rounding errors are damped by r^2.
+    r2 = r * r
+    q = (_ML_F32_EXP_C2 + r * _ML_F32_EXP_C3) + r2 * (_ML_F32_EXP_C4 + r * _ML_F32_EXP_C5)
+    q = _ML_F32_EXP_C0 + r * (_ML_F32_EXP_C1 + r * q)
+    return t, r + r2 * q
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def exp_f32(x):
+    x = np.float32(x)
+    # Clamp so k stays small (the ends still overflow to inf / underflow to
+    # 0); this order lets NaN through, and NaN then flows to the result.
+    xc = _ML_F32_EXP_HI if x > _ML_F32_EXP_HI else x
+    xc = _ML_F32_EXP_LO if xc < _ML_F32_EXP_LO else xc
+    t, pm1 = _ml_exp_core_f32(xc, _ML_F32_SHIFT)     # k + 254 in the low bits of t
+    # 2**k = s1 * s2 with s1 = 2**64 (x > 0) or 2**-64 (x <= 0), so both
+    # factors are normal floats for every k in [-159, 130] (no subnormal
+    # intermediates, i.e. no slow microcode assists).  s2 (1 + pm1) is one fma
+    # rounded at normal range; the exact multiply by s1 then gives overflow to
+    # inf and gradual underflow (rounding once more only for subnormals).
+    # bits(s2) = (k + 127 - j) << 23 = (t_bits << 23) - bits(2**j), j = +-64
+    # (the shift also drops the high bits of t).  The select stays in the
+    # float domain so LLVM keeps the integer ops 32-bit wide.
+    s1 = _ML_F32_P64 if xc > _ML_F32_ZERO else _ML_F32_M64
+    s2 = np.int32((np.float32(t).view(np.int32) << 23)
+                  - np.float32(s1).view(np.int32)).view(np.float32)
+    return (s2 + s2 * pm1) * s1
+
+
+@numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
+def _ml_exp_core_f64(xc, shift):
+    """float64 _ml_exp_core_f32; |x| <= 760."""
+    t = xc * _ML_F64_LOG2E + shift
+    kf = t - shift
+    r = xc - kf * _ML_F64_LN2_HI
+    r = r - kf * _ML_F64_LN2_LO
+    # e^r - 1 = r + r^2*Q(r).  Q's tail from C2 on is split into even and odd
+    # parts in r^2 (two parallel Horner chains, same number of fmas); the
+    # last two steps stay Horner so the tail's rounding errors are damped.
+    r2 = r * r
+    qe = _ML_F64_EXP_C8 + r2 * _ML_F64_EXP_C10
+    qe = _ML_F64_EXP_C6 + r2 * qe
+    qe = _ML_F64_EXP_C4 + r2 * qe
+    qe = _ML_F64_EXP_C2 + r2 * qe
+    qo = _ML_F64_EXP_C7 + r2 * _ML_F64_EXP_C9
+    qo = _ML_F64_EXP_C5 + r2 * qo
+    qo = _ML_F64_EXP_C3 + r2 * qo
+    q = _ML_F64_EXP_C0 + r * (_ML_F64_EXP_C1 + r * (qe + r * qo))
+    return t, r + r2 * q
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def exp_f64(x):
     x = np.float64(x)
-    xc = x if x < _ML_F64_EXP_HI else _ML_F64_EXP_HI
-    xc = xc if xc > _ML_F64_EXP_LO else _ML_F64_EXP_LO
-    t = xc * _ML_F64_LOG2E + _ML_F64_SHIFT
-    kf = t - _ML_F64_SHIFT
-    r = xc - kf * _ML_F64_LN2_HI
-    r = r - kf * _ML_F64_LN2_LO
-    q = _ML_F64_EXP_C9 + r * _ML_F64_EXP_C10
-    q = _ML_F64_EXP_C8 + r * q
-    q = _ML_F64_EXP_C7 + r * q
-    q = _ML_F64_EXP_C6 + r * q
-    q = _ML_F64_EXP_C5 + r * q
-    q = _ML_F64_EXP_C4 + r * q
-    q = _ML_F64_EXP_C3 + r * q
-    q = _ML_F64_EXP_C2 + r * q
-    q = _ML_F64_EXP_C1 + r * q
-    q = _ML_F64_EXP_C0 + r * q
-    p = _ML_F64_ONE + (r + (r * r) * q)
-    # Split k = k1 + k2 with float rounding (no 64-bit arithmetic shift or
-    # float->int conversion needed, so this also vectorizes on plain AVX2).
-    t1 = kf * _ML_F64_HALF + _ML_F64_SHIFT
-    k1 = np.float64(t1).view(np.int64) - _ML_F64_SHIFT_BITS
-    k2 = np.float64(t).view(np.int64) - _ML_F64_SHIFT_BITS - k1
-    s1 = np.int64((k1 + 1023) << 52).view(np.float64)
-    s2 = np.int64((k2 + 1023) << 52).view(np.float64)
-    y = (p * s1) * s2
-    return y if x == x else x
+    xc = _ML_F64_EXP_HI if x > _ML_F64_EXP_HI else x     # NaN passes through
+    xc = _ML_F64_EXP_LO if xc < _ML_F64_EXP_LO else xc
+    t, pm1 = _ml_exp_core_f64(xc, _ML_F64_SHIFT)         # k + 2046 in the low bits
+    # 2**k = s1 * s2, s1 = 2**+-512, both normal for k in [-1097, 1039]; see
+    # exp_f32.  bits(s2) = (t_bits << 52) - bits(2**j).
+    s1 = _ML_F64_P512 if xc > _ML_F64_ZERO else _ML_F64_M512
+    s2 = np.int64((np.float64(t).view(np.int64) << 52)
+                  - np.float64(s1).view(np.int64)).view(np.float64)
+    return (s2 + s2 * pm1) * s1
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f32(u):
-    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
-    as floats.  Pure integer bit manipulation, no float<->int conversion."""
-    ix = np.float32(u).view(np.int32) + (0x3F800000 - 0x3F3504F3)
-    e = (ix >> 23) & 0xFF
-    kf = np.int32(e | 0x4B000000).view(np.float32) - _ML_F32_EXP_BIAS_KF
+    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f,
+    2 + f) as floats.  Integer ops on the bit pattern: subtracting the bits of
+    sqrt(1/2) leaves k in the (arithmetic-shifted) exponent field."""
+    ix = np.int32(np.float32(u).view(np.int32) - 0x3F3504F3)
+    kf = np.float32(np.int32(ix >> 23))
     m = np.int32((ix & 0x007FFFFF) + 0x3F3504F3).view(np.float32)
-    return kf, m - _ML_F32_ONE
+    # 2 + f computed as m + 1 (same value, exact f) off the f dependency chain
+    return kf, m - _ML_F32_ONE, m + _ML_F32_ONE
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def _ml_log_tail_f32(kf, f, s, lo):
-    """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
+def _ml_log_tail_f32(kf, f, s, lo, fx):
+    """log(2**k * (1 + f)) - f + fx + lo, given s = f / (2 + f)."""
     z = s * s
     rz = z * (_ML_F32_LOG_C0 + z * (_ML_F32_LOG_C1 + z * _ML_F32_LOG_C2))
     hfsq = _ML_F32_HALF * f * f
     lo = kf * _ML_F32_LN2_LO + lo
-    return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
+    return kf * _ML_F32_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - fx)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -218,10 +231,10 @@ def log_f32(x):
     x = np.float32(x)
     sub = x < _ML_F32_MIN_NORMAL                 # subnormal: scale up first
     xs = x * _ML_F32_TWOSUB if sub else x
-    kf, f = _ml_log_reduce_f32(xs)
+    kf, f, two_f = _ml_log_reduce_f32(xs)
     kf = kf - _ML_F32_SUBK if sub else kf
-    s = f / (_ML_F32_TWO + f)
-    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO)
+    s = f / two_f
+    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO, f)
     y = y if x < _ML_F32_INF else x              # +inf -> inf, NaN -> NaN
     y = _ML_F32_NINF if x == _ML_F32_ZERO else y
     y = _ML_F32_NAN if x < _ML_F32_ZERO else y
@@ -232,43 +245,44 @@ def log_f32(x):
 def log1p_f32(x):
     x = np.float32(x)
     u = _ML_F32_ONE + x      # >= 2**-24 for x > -1: never subnormal
-    # Fast2Sum: c = (1 + x) - u exactly; log1p(x) = log(u) + c/u.
-    c = (_ML_F32_ONE - u) + x if abs(x) <= _ML_F32_ONE else (x - u) + _ML_F32_ONE
-    kf, f = _ml_log_reduce_f32(u)
-    # One division for both s = f/(2+f) and c/u: inv = 1/((2+f)*u).  For
-    # huge u use m = 1+f instead of u (no overflow); c/u is negligible there.
-    big = u > _ML_F32_BIG
-    uu = f + _ML_F32_ONE if big else u
-    c = _ML_F32_ZERO if big else c
-    two_f = _ML_F32_TWO + f
+    # c = (1 + x) - u: exact for u < 2**24 (g = u - 1 is exact, and so is
+    # the rounding error of 1 + x); log1p(x) = log(u) + c/u.
+    g = u - _ML_F32_ONE
+    c = x - g
+    kf, f, two_f = _ml_log_reduce_f32(u)
+    # One division for both s = f/(2+f) and 1/u: inv = 1/((2+f)*u).  u is
+    # capped at 2**64 against overflow; c = 0 there (1 + x rounds to x).
+    uu = _ML_F32_LOG1P_BIG if u > _ML_F32_LOG1P_BIG else u
     inv = _ML_F32_ONE / (two_f * uu)
     s = (f * uu) * inv
-    cu = (c * two_f) * inv
-    y = _ml_log_tail_f32(kf, f, s, cu)
-    # |x| < 2**-18: c/u would dominate the result; use the series instead.
-    ys = x + (x * x) * (x * _ML_F32_THIRD - _ML_F32_HALF)
-    y = ys if abs(x) < _ML_F32_SMALL else y
+    # log(u) + c/u = log(u) - f + (f + c) - c*g/u.  For k = 0, f = g and
+    # f + c = x exactly, so the result is x plus small terms (one rounding
+    # at the result's scale; accurate down to tiny and subnormal x).
+    cgu = ((c * g) * two_f) * inv
+    y = _ml_log_tail_f32(kf, f, s, _ML_F32_ZERO - cgu, f + c)
     y = y if x < _ML_F32_INF else x
     y = _ML_F32_NINF if x == _ML_F32_NEG_ONE else y
     y = _ML_F32_NAN if x < _ML_F32_NEG_ONE else y
-    y = x if abs(x) < _ML_F32_LOG1P_TINY else y
-    return y
+    # log1p(x) has the sign of x: copysign also gives log1p(-0) = -0
+    return np.int32(np.float32(y).view(np.int32)
+                    | (np.float32(x).view(np.int32) & np.int32(-0x80000000))).view(np.float32)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ml_log_reduce_f64(u):
-    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f)
-    as floats.  Pure integer bit manipulation, no float<->int conversion."""
+    """u = 2**k * (1 + f) with 1 + f in [sqrt(1/2), sqrt(2)); returns (k, f,
+    2 + f) as floats.  Pure integer bit manipulation, no float<->int conversion."""
     ix = np.float64(u).view(np.int64) + (0x3FF0000000000000 - 0x3FE6A09E667F3BCD)
     e = (ix >> 52) & 0x7FF
     kf = np.int64(e | 0x4330000000000000).view(np.float64) - _ML_F64_EXP_BIAS_KF
     m = np.int64((ix & 0x000FFFFFFFFFFFFF) + 0x3FE6A09E667F3BCD).view(np.float64)
-    return kf, m - _ML_F64_ONE
+    # 2 + f computed as m + 1 (same value, exact f) off the f dependency chain
+    return kf, m - _ML_F64_ONE, m + _ML_F64_ONE
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
-def _ml_log_tail_f64(kf, f, s, lo):
-    """log(2**k * (1 + f)) + lo, given s = f / (2 + f)."""
+def _ml_log_tail_f64(kf, f, s, lo, fx):
+    """log(2**k * (1 + f)) - f + fx + lo, given s = f / (2 + f)."""
     z = s * s
     q = _ML_F64_LOG_C5 + z * _ML_F64_LOG_C6
     q = _ML_F64_LOG_C4 + z * q
@@ -279,7 +293,7 @@ def _ml_log_tail_f64(kf, f, s, lo):
     rz = z * q
     hfsq = _ML_F64_HALF * f * f
     lo = kf * _ML_F64_LN2_LO + lo
-    return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - f)
+    return kf * _ML_F64_LN2_HI - ((hfsq - (s * (hfsq + rz) + lo)) - fx)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -287,10 +301,10 @@ def log_f64(x):
     x = np.float64(x)
     sub = x < _ML_F64_MIN_NORMAL                 # subnormal: scale up first
     xs = x * _ML_F64_TWOSUB if sub else x
-    kf, f = _ml_log_reduce_f64(xs)
+    kf, f, two_f = _ml_log_reduce_f64(xs)
     kf = kf - _ML_F64_SUBK if sub else kf
-    s = f / (_ML_F64_TWO + f)
-    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO)
+    s = f / two_f
+    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO, f)
     y = y if x < _ML_F64_INF else x              # +inf -> inf, NaN -> NaN
     y = _ML_F64_NINF if x == _ML_F64_ZERO else y
     y = _ML_F64_NAN if x < _ML_F64_ZERO else y
@@ -301,28 +315,19 @@ def log_f64(x):
 def log1p_f64(x):
     x = np.float64(x)
     u = _ML_F64_ONE + x      # >= 2**-53 for x > -1: never subnormal
-    # Fast2Sum: c = (1 + x) - u exactly; log1p(x) = log(u) + c/u.
-    c = (_ML_F64_ONE - u) + x if abs(x) <= _ML_F64_ONE else (x - u) + _ML_F64_ONE
-    kf, f = _ml_log_reduce_f64(u)
-    # One division for both s = f/(2+f) and c/u: inv = 1/((2+f)*u).  For
-    # huge u use m = 1+f instead of u (no overflow); c/u is negligible there.
-    big = u > _ML_F64_BIG
-    uu = f + _ML_F64_ONE if big else u
-    c = _ML_F64_ZERO if big else c
-    two_f = _ML_F64_TWO + f
+    g = u - _ML_F64_ONE      # exact; c = (1 + x) - u exactly (see log1p_f32)
+    c = x - g
+    kf, f, two_f = _ml_log_reduce_f64(u)
+    uu = _ML_F64_LOG1P_BIG if u > _ML_F64_LOG1P_BIG else u
     inv = _ML_F64_ONE / (two_f * uu)
     s = (f * uu) * inv
-    cu = (c * two_f) * inv
-    y = _ml_log_tail_f64(kf, f, s, cu)
-    # |x| < 2**-18: c/u would dominate the result; use the series instead.
-    ys = x * (_ML_F64_THIRD + x * (x * _ML_F64_FIFTH - _ML_F64_QUARTER)) - _ML_F64_HALF
-    ys = x + (x * x) * ys
-    y = ys if abs(x) < _ML_F64_SMALL else y
+    cgu = ((c * g) * two_f) * inv
+    y = _ml_log_tail_f64(kf, f, s, _ML_F64_ZERO - cgu, f + c)
     y = y if x < _ML_F64_INF else x
     y = _ML_F64_NINF if x == _ML_F64_NEG_ONE else y
     y = _ML_F64_NAN if x < _ML_F64_NEG_ONE else y
-    y = x if abs(x) < _ML_F64_LOG1P_TINY else y
-    return y
+    return np.int64(np.float64(y).view(np.int64)
+                    | (np.float64(x).view(np.int64) & np.int64(-0x8000000000000000))).view(np.float64)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -330,30 +335,39 @@ def tanh_f32(x):
     x = np.float32(x)
     a = abs(x)
     # |x| >= 0.625: 1 - 2/(e^2|x| + 1), no cancellation since the result is
-    # >= 0.55; e overflows to inf for large |x| and gives exactly 1.
-    e = exp_f32(a + a)
+    # >= 0.55.  2|x| is clamped to 40 (tanh is 1 there), so k <= 58 and 2**k
+    # is a single normal factor: e = s + s*pm1 (NaN passes the clamp).
+    a2 = a + a
+    a2 = _ML_F32_TANH_EXP_HI if a2 > _ML_F32_TANH_EXP_HI else a2
+    t, pm1 = _ml_exp_core_f32(a2, _ML_F32_TANH_SHIFT)
+    sc = np.int32(np.float32(t).view(np.int32) << 23).view(np.float32)
+    e = sc + sc * pm1
     yb = _ML_F32_ONE - _ML_F32_TWO / (e + _ML_F32_ONE)
-    yb = _ML_F32_ZERO - yb if x < _ML_F32_ZERO else yb
-    # |x| < 0.625: odd polynomial x + x*z*P(z).
-    z = x * x
+    # |x| < 0.625: odd polynomial a + a*z*P(z) (tiny a: a*z*P rounds away).
+    z = a * a
     q = _ML_F32_TANH_C4 + z * _ML_F32_TANH_C5
     q = _ML_F32_TANH_C3 + z * q
     q = _ML_F32_TANH_C2 + z * q
     q = _ML_F32_TANH_C1 + z * q
     q = _ML_F32_TANH_C0 + z * q
-    ys = x + x * (z * q)
-    ys = x if a < _ML_F32_TANH_TINY else ys          # tanh(-0) = -0 (-0 + 0 = +0)
-    return ys if a < _ML_F32_TANH_SMALL else yb     # NaN -> yb = NaN
+    ys = a + a * (z * q)
+    y = ys if a < _ML_F32_TANH_SMALL else yb        # NaN -> yb = NaN
+    # copysign(y, x), also tanh(-0) = -0
+    return np.int32(np.float32(y).view(np.int32)
+                    | (np.float32(x).view(np.int32) & np.int32(-0x80000000))).view(np.float32)
 
 
 @numba.njit(inline="always", error_model="numpy", fastmath=FASTMATH)
 def tanh_f64(x):
     x = np.float64(x)
     a = abs(x)
-    e = exp_f64(a + a)
+    a2 = a + a
+    a2 = _ML_F64_TANH_EXP_HI if a2 > _ML_F64_TANH_EXP_HI else a2
+    t, pm1 = _ml_exp_core_f64(a2, _ML_F64_TANH_SHIFT)
+    sc = np.int64(np.float64(t).view(np.int64) << 52).view(np.float64)
+    e = sc + sc * pm1
     yb = _ML_F64_ONE - _ML_F64_TWO / (e + _ML_F64_ONE)
-    yb = _ML_F64_ZERO - yb if x < _ML_F64_ZERO else yb
-    z = x * x
+    z = a * a
     q = _ML_F64_TANH_C10 + z * _ML_F64_TANH_C11
     q = _ML_F64_TANH_C9 + z * q
     q = _ML_F64_TANH_C8 + z * q
@@ -365,9 +379,10 @@ def tanh_f64(x):
     q = _ML_F64_TANH_C2 + z * q
     q = _ML_F64_TANH_C1 + z * q
     q = _ML_F64_TANH_C0 + z * q
-    ys = x + x * (z * q)
-    ys = x if a < _ML_F64_TANH_TINY else ys
-    return ys if a < _ML_F64_TANH_SMALL else yb
+    ys = a + a * (z * q)
+    y = ys if a < _ML_F64_TANH_SMALL else yb
+    return np.int64(np.float64(y).view(np.int64)
+                    | (np.float64(x).view(np.int64) & np.int64(-0x8000000000000000))).view(np.float64)
 
 
 # ---------------------------------------------------------------------------
