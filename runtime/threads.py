@@ -156,16 +156,18 @@ class Tuner:
     ``retune_seconds`` of steps under the chosen plan (the load may also have gone), start
     the trials again. A re-tune that keeps the same plan doubles the interval to the next
     scheduled one (the trials of a plan that lost cost time); one that changes the plan
-    resets it. One candidate is never re-tuned.
+    resets it. A trial step ``give_up`` × slower than another plan's best ends that plan's
+    trials for the round, so a re-tune under load costs a step or two of the losing plan.
+    One candidate is never re-tuned.
     """
 
     def __init__(self, candidates, trials: int = 3, warmup: int = 1, *, patience: int = 3,
-                 slowdown: float = 2.0, retune_seconds: float = 2.0):
+                 slowdown: float = 2.0, retune_seconds: float = 1.0, give_up: float = 5.0):
         self.candidates = list(dict.fromkeys(candidates))
         if not self.candidates:
             raise ValueError("Tuner needs at least one candidate plan")
         self.trials, self.warmup = int(trials), int(warmup)
-        self.patience, self.slowdown = int(patience), float(slowdown)
+        self.patience, self.slowdown, self.give_up = int(patience), float(slowdown), float(give_up)
         self.retune_seconds = self._interval = float(retune_seconds)
         self.retunes = 0
         self.medians = {}
@@ -181,8 +183,11 @@ class Tuner:
     def next(self) -> ThreadPlan:
         if self.chosen is not None:
             return self.chosen
-        p = self.candidates[self._turn % len(self.candidates)]
-        self._turn += 1
+        for _ in self.candidates:  # in turn, skipping plans whose trials are done
+            p = self.candidates[self._turn % len(self.candidates)]
+            self._turn += 1
+            if len(self.times[p]) < self.trials:
+                return p
         return p
 
     def record(self, p: ThreadPlan, seconds: float) -> None:
@@ -193,6 +198,13 @@ class Tuner:
         self._seen[p] += 1
         if self._seen[p] > self.warmup:
             self.times[p].append(seconds)
+            # A trial step give_up × slower than another plan's best (this round's, or the
+            # last round's median) ends this plan's trials: it has lost, and under load its
+            # steps can cost 50× (no need to sit through the rest).
+            others = [min(t) for q, t in self.times.items() if q != p and t]
+            others += [m for q, m in self.medians.items() if q != p]
+            if others and seconds > self.give_up * min(others):
+                self.times[p] += [seconds] * (self.trials - len(self.times[p]))
         if all(len(t) >= self.trials for t in self.times.values()):
             median = {q: sorted(t)[len(t) // 2] for q, t in self.times.items()}
             before = getattr(self, "_before", None)

@@ -220,6 +220,23 @@ def test_tuner_retunes_when_the_chosen_plan_slows_down_and_backs_off():
     assert single.chosen == one and single.retunes == 0
 
 
+def test_tuner_gives_up_on_a_plan_far_slower_than_another():
+    two, one = threads.ThreadPlan(2, 1, "two"), threads.ThreadPlan(1, 1, "one")
+    tuner = threads.Tuner([one, two], trials=5, warmup=1, give_up=5.0)
+    order = []
+    while tuner.chosen is None:
+        p = tuner.next()
+        order.append(p)
+        tuner.record(p, {one: 1.0, two: 50.0}[p])
+    # warm-up of each, one trial of `one`, then one trial of `two` (50 > 5 × 1) ends its
+    # round; `one` finishes its five trials alone
+    assert tuner.chosen == one and order.count(two) == 2 and order.count(one) == 6
+    noisy = threads.Tuner([one, two], trials=3, warmup=0, give_up=5.0)
+    for p, t in [(one, 1.0), (two, 4.0), (one, 1.0), (two, 0.5), (one, 1.0), (two, 0.5)]:
+        noisy.record(p, t)  # 4× is an outlier, not a give-up: the median decides
+    assert noisy.chosen == two
+
+
 def test_planned_applies_each_plan_records_and_restores():
     if threads.blas_threads() is None:
         pytest.skip("this NumPy's BLAS exposes no thread control")
