@@ -318,10 +318,13 @@ def write_section(text: str, args) -> None:
         "Notes. The triad's GB/s beside each case shows the load of that moment: at ~13 GB/s one of "
         "the two CPUs was taken by another job, and the Numba rows of that case are then about half "
         "as fast as in a quiet moment (torch's less so: its eager passes are spread over more time). "
-        "`tanh` evaluates libm's tanh (scalar, not vectorized: the mathlib has no tanh), hence its "
-        "0.2×; every other kernel's loop is vectorized (AVX2, 8 float lanes, checked in the LLVM IR). "
-        "The elementwise mean/sum kernels store each loss to an L1 block buffer and sum it in 16 "
-        "lanes (no reassociation allowed), which costs them ~20% against the `none` kernels.")
+        "Every kernel's loop is vectorized (AVX2 width, 8 float lanes, checked in the LLVM IR), "
+        "exp/log/log1p/tanh included (codegen/numba_mathlib.py). Sums and row maxima reduce "
+        "through `add_reassoc` / `max_ignore_nan` (codegen/numba_reduce.py), the only operations "
+        "LLVM may reorder. softmax_ce and bce_logits are bound by computing exp and log1p (about "
+        "0.6 ns per logit per thread for softmax_ce with the row in L2), the other losses by "
+        "memory: with `out=` they run at ~90% of the triad, so their speed-up over torch is "
+        "torch's distance from the same bound (torch's mae is slower, hence 15×).")
     body = (f"<!-- bench_losses: start -->\n## Losses and activations, forward + backward "
             f"(bench/bench_losses.py)\n\n`{cmd.strip()} --write` on {machine()}; best and median of "
             f"{args.reps} runs, interleaved round-robin. The machine is shared by other jobs: ratios "
