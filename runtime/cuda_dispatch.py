@@ -11,6 +11,9 @@ functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad
 scalars)`` (one fused in-place update by a derive.optim rule's kernel), ``clip_grad_value_``,
 ``get_total_norm`` and ``clip_grad_norm_`` (as ``runtime.clip``; the norm's reduced value is
 read back once to finish it on the host).
+``batchnorm_forward``, ``batchnorm_backward`` and ``dropout`` run the layer kernels of
+runtime/generated/cupy_layers.py for ``runtime.nn`` models on the device (into the caller's
+buffers; nothing read back).
 
 Kernels come from ``runtime/generated/cupy_<family>.py`` (CUDA source compiled by
 ``cupy.RawModule`` on first use). Launches go through :class:`Launcher`, so the tests can run
@@ -441,3 +444,53 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
         for g in arrays:
             _update("clip_grad_scale", [g], g.dtype, (kappa,))
     return total
+
+
+# --------------------------------------------------------------------------- layers
+
+def _layer_arrays(names_arrays, dtype):
+    for name, a in names_arrays:
+        _flat_device(a, name, dtype)
+
+
+def batchnorm_forward(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat,
+                      y, training: bool) -> None:
+    """Batch norm of ``x`` (N, F) by the kernels of runtime/generated/cupy_layers.py, into the
+    caller's device buffers ``inv_std`` (F,), ``xhat`` and ``y`` (N, F); training mode also
+    updates ``running_mean``/``running_var`` in place (as the Numba kernels; see runtime.nn)."""
+    N, F = (int(s) for s in x.shape)
+    T = SCALAR[x.dtype]
+    _layer_arrays((("x", x), ("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
+                   ("running_var", running_var), ("inv_std", inv_std), ("xhat", xhat), ("y", y)),
+                  x.dtype)
+    if not F:
+        return
+    tail = (T(eps), T(momentum)) if training else (T(eps),)
+    launcher().launch("layers", f"batchnorm_{'train' if training else 'eval'}_{TAG[x.dtype]}",
+                      _grid(F), BLOCK, (x, gamma, beta, np.int64(N), np.int64(F), *tail,
+                                        running_mean, running_var, inv_std, xhat, y))
+
+
+def batchnorm_backward(g, xhat, gamma, inv_std, dx, dgamma, dbeta, training: bool) -> None:
+    """∂L/∂x into ``dx``, ∂L/∂γ and ∂L/∂β into ``dgamma``/``dbeta`` (derive.batchnorm's rule;
+    ``training`` False: the evaluation-mode affine rule)."""
+    N, F = (int(s) for s in g.shape)
+    _layer_arrays((("g", g), ("xhat", xhat), ("gamma", gamma), ("inv_std", inv_std), ("dx", dx),
+                   ("dgamma", dgamma), ("dbeta", dbeta)), g.dtype)
+    if not F:
+        return
+    name = "batchnorm_backward" if training else "batchnorm_backward_eval"
+    launcher().launch("layers", f"{name}_{TAG[g.dtype]}", _grid(F), BLOCK,
+                      (g, xhat, gamma, inv_std, np.int64(N), np.int64(F), dx, dgamma, dbeta))
+
+
+def dropout(x, mask, p, y, backward: bool = False) -> None:
+    """Inverted dropout y = m x/(1 − p) (``backward``: dx = m g/(1 − p)) into ``y``; ``mask``
+    holds 0/1 in ``x``'s dtype."""
+    _layer_arrays((("x", x), ("mask", mask), ("y", y)), x.dtype)
+    n = int(x.size)
+    if n:
+        name = "dropout_backward" if backward else "dropout"
+        launcher().launch("layers", f"{name}_{TAG[x.dtype]}", _grid(n), BLOCK,
+                          (x.reshape(-1), mask.reshape(-1), SCALAR[x.dtype](p), y.reshape(-1),
+                           np.int64(n)))

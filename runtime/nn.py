@@ -25,6 +25,29 @@ the views in buffer order, so ``runtime.optim`` steps the whole model with one f
 
 ``model.flat_parameters()`` / ``model.flat_gradients()`` give the two flat buffers themselves
 (one array each): the fastest way to step, with nothing to check per parameter.
+
+On a GPU (CuPy), as PyTorch: move the model, then build the optimizer on its parameters::
+
+    model = MLP([784, 256, 10], "relu", seed=0).to("cuda")   # or MLP(..., device="cuda")
+    opt = runtime.optim.Adam(model.flat_parameters(), lr=1e-3)
+    loss = model.loss_and_backward(cupy.asarray(X), cupy.asarray(labels))
+    opt.step(model.flat_gradients())
+    float(loss)                                               # the only read back, if wanted
+
+``to(device)`` ("cuda", "cpu", or an array module such as ``cupy``/``numpy``) moves the flat
+parameter and gradient buffers (and batch norm's running statistics) and rebinds the layers'
+views; the array module is decided there, once per model, never per call. On the device the
+products are ``cupy.matmul`` (with ``out=`` into reused buffers, as on the host, always
+batch-major), the activations and the head go through runtime.activation/activation_grad/
+loss_and_grad to runtime.cuda_dispatch's CUDA kernels, and batch norm and dropout through
+cuda_dispatch.batchnorm_forward/batchnorm_backward/dropout (the kernels of
+runtime/generated/cupy_layers.py). Dropout's mask is drawn on the device by
+``cupy.random.default_rng(seed)``: seeded and repeatable, but not the NumPy path's mask (as
+torch's CUDA and CPU generators differ). A device step reads nothing back: ``loss_and_backward``
+returns the loss as a 0-d device array (``float(loss)`` is the read). One exception lives in
+cuda_dispatch: the softmax-CE head with class labels reads its label check's one scalar per
+call. Inputs must be on the model's device: a NumPy X or y for a device model (or a CuPy one
+for a host model) is a TypeError naming the argument; nothing is copied implicitly.
 """
 from __future__ import annotations
 
@@ -103,6 +126,46 @@ def _buffer(cache: dict, key, shape, dtype) -> np.ndarray:
     return a
 
 
+def _dbuffer(cache: dict, key, shape, dtype, xp):
+    """_buffer on the device (``xp`` the model's array module)."""
+    a = cache.get(key)
+    if a is None or a.shape != shape or a.dtype != dtype:
+        a = cache[key] = xp.empty(shape, dtype=dtype)
+    return a
+
+
+def _cuda():
+    from . import cuda_dispatch
+
+    return cuda_dispatch
+
+
+def _is_cupy(a) -> bool:
+    return type(a).__module__.split(".")[0] == "cupy"
+
+
+def _device_module(device):
+    """The array module for ``device``: "cuda"/"gpu" → cupy, "cpu" → numpy, or a module-like
+    object with ``ndarray`` and ``asarray`` (cupy, numpy, a test's stand-in)."""
+    if isinstance(device, str):
+        key = device.split(":")[0].lower()
+        if key == "cpu":
+            return np
+        if key in ("cuda", "gpu"):
+            try:
+                import cupy
+            except ImportError as err:
+                raise RuntimeError(f"device={device!r} needs CuPy ({err}); pip install -e "
+                                   f"'.[gpu]'") from None
+            return cupy
+        raise ValueError(f"device={device!r} is not supported; valid: 'cpu', 'cuda', or an "
+                         f"array module (numpy, cupy)")
+    if hasattr(device, "ndarray") and hasattr(device, "asarray"):
+        return device
+    raise ValueError(f"device={device!r} is not supported; valid: 'cpu', 'cuda', or an array "
+                     f"module (numpy, cupy)")
+
+
 _ROWS_ARGS = ("lo", "hi", "logits", "labels", "weight", "ignore_index", "eps", "smoothing",
               "n_classes", "sum_w", "scale", "grad")
 
@@ -173,6 +236,13 @@ class Layer:
 
     def backward(self, upstream: np.ndarray, need_input_grad: bool = True):
         raise NotImplementedError
+
+    # The device (CuPy) passes: ``xp`` is the model's array module (see Sequential.to).
+    def forward_xp(self, x, training: bool, xp):
+        raise NotImplementedError(f"{type(self).__name__} has no device (CuPy) forward")
+
+    def backward_xp(self, upstream, need_input_grad: bool, xp):
+        raise NotImplementedError(f"{type(self).__name__} has no device (CuPy) backward")
 
     def extra_repr(self) -> str:
         return ""
@@ -258,6 +328,30 @@ class Dense(Layer):
         da = _buffer(self._work, "da", x.shape, delta.dtype)
         return np.matmul(delta, w, out=da)
 
+    def forward_xp(self, x, training, xp):
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
+                             f"{x.shape}; expected (batch, {self.in_features})")
+        self._input = x
+        z = _dbuffer(self._work, "z", (x.shape[0], self.out_features), x.dtype, xp)
+        xp.matmul(x, self.params["weight"].T, out=z)
+        if self.bias:
+            xp.add(z, self.params["bias"], out=z)
+        return z
+
+    def backward_xp(self, delta, need_input_grad, xp):
+        grads, x = self.grads, self._input
+        xp.matmul(delta.T, x, out=grads["weight"])
+        if self.bias:  # Σ_batch δ as 1ᵀδ, as the host path
+            ones = self._work.get("ones")
+            if ones is None or ones.shape[0] != delta.shape[0] or ones.dtype != delta.dtype:
+                ones = self._work["ones"] = xp.ones(delta.shape[0], delta.dtype)
+            xp.matmul(ones, delta, out=grads["bias"])
+        if not need_input_grad:
+            return None
+        da = _dbuffer(self._work, "da", x.shape, delta.dtype, xp)
+        return xp.matmul(delta, self.params["weight"], out=da)
+
     def extra_repr(self):
         return f"{self.in_features}, {self.out_features}, bias={self.bias}, init={self.init!r}"
 
@@ -326,6 +420,20 @@ class Activation(Layer):
             fast[1](self._a.reshape(-1), up.reshape(-1), delta.reshape(-1), *fast[2])
         return delta.T if self._fm else delta
 
+    def forward_xp(self, x, training, xp):
+        x = xp.ascontiguousarray(x)
+        a = _dbuffer(self._work, "a", x.shape, x.dtype, xp)
+        _activations().activation(self.name, x, out=a, **self.options)  # → cuda_dispatch
+        self._z, self._a, self._fm = x, a, False
+        return a
+
+    def backward_xp(self, upstream, need_input_grad, xp):
+        up = xp.ascontiguousarray(upstream)
+        delta = _dbuffer(self._work, "delta", up.shape, up.dtype, xp)
+        _activations().activation_grad(self.name, self._z, up, output=self._a, out=delta,
+                                       **self.options)
+        return delta
+
     def extra_repr(self):
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
         return f"{self.name!r}{opts}"
@@ -389,6 +497,28 @@ class BatchNorm(Layer):
                                      self._inv_std, dx, self.grads["weight"], self.grads["bias"])
         return dx if need_input_grad else None
 
+    def forward_xp(self, x, training, xp):
+        n, dt = x.shape[0], x.dtype
+        self._training = training
+        if training and n < 2:
+            raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
+                             f"got input of shape {x.shape}")
+        x = xp.ascontiguousarray(x)
+        self._inv_std = _dbuffer(self._work, "inv_std", (self.num_features,), dt, xp)
+        self._xhat = _dbuffer(self._work, "xhat", x.shape, dt, xp)
+        y = _dbuffer(self._work, "y", x.shape, dt, xp)
+        _cuda().batchnorm_forward(x, self.params["weight"], self.params["bias"], self.eps,
+                                  self.momentum, self.running_mean, self.running_var,
+                                  self._inv_std, self._xhat, y, training)
+        return y
+
+    def backward_xp(self, g, need_input_grad, xp):
+        g = xp.ascontiguousarray(g)
+        dx = _dbuffer(self._work, "dx", g.shape, g.dtype, xp)
+        _cuda().batchnorm_backward(g, self._xhat, self.params["weight"], self._inv_std, dx,
+                                   self.grads["weight"], self.grads["bias"], self._training)
+        return dx if need_input_grad else None
+
     def extra_repr(self):
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
@@ -411,6 +541,7 @@ class Dropout(Layer):
     def reseed(self, seed):
         self.seed = seed
         self.rng = as_rng(seed)
+        self._device_rng = None  # drawn from self.seed again on the next device forward
 
     def forward(self, x, training):
         if not training or self.p == 0:
@@ -432,6 +563,32 @@ class Dropout(Layer):
             dx.reshape(-1))
         return dx
 
+    def forward_xp(self, x, training, xp):
+        if not training or self.p == 0:
+            self._mask = None
+            return x
+        if self._device_rng is None:
+            seed = self.seed
+            if not isinstance(seed, (int, np.integer)):  # None or a Generator: an int from it
+                seed = int(as_rng(seed).integers(2**63))
+            self._device_rng = xp.random.default_rng(int(seed))
+        dt = x.dtype
+        keep = self._device_rng.random(x.shape, dtype=np.float64 if dt == np.float64 else
+                                       np.float32)
+        self._mask = xp.asarray(keep >= self.p, dtype=dt)  # m: 1 keeps an input, 0 drops it
+        x = xp.ascontiguousarray(x)
+        y = _dbuffer(self._work, "y", x.shape, dt, xp)
+        _cuda().dropout(x, self._mask, self.p, y)
+        return y
+
+    def backward_xp(self, upstream, need_input_grad, xp):
+        if self._mask is None:
+            return upstream
+        g = xp.ascontiguousarray(upstream)
+        dx = _dbuffer(self._work, "dx", g.shape, g.dtype, xp)
+        _cuda().dropout(g, self._mask, self.p, dx, backward=True)
+        return dx
+
     def extra_repr(self):
         return f"p={self.p}"
 
@@ -451,7 +608,7 @@ class Sequential:
     """
 
     def __init__(self, layers, *, loss: str = "softmax_ce", output_activation: str | None = None,
-                 dtype=np.float32, seed=None, loss_options: dict | None = None):
+                 dtype=np.float32, seed=None, loss_options: dict | None = None, device=None):
         self.layers = list(layers)
         self.dtype = np.dtype(dtype)
         if self.dtype not in FLOAT:
@@ -472,7 +629,10 @@ class Sequential:
         self.training = True
         self._work: dict = {}  # the head's gradient buffer
         self._ce_cache: dict = {}
+        self.xp = np  # the array module of the parameters (see to())
         self._bind(as_rng(seed))
+        if device is not None:
+            self.to(device)
 
     # ---------------------------------------------------------------- parameters
 
@@ -481,6 +641,12 @@ class Sequential:
         total = sum(int(np.prod(shape)) for _, _, shape in specs)
         self.flat_params = np.zeros(total, dtype=self.dtype)
         self.flat_grads = np.zeros(total, dtype=self.dtype)
+        self._views()
+        for layer in self.layers:
+            layer.init_params(rng)
+
+    def _views(self):
+        """Bind each layer's params/grads to views of the flat buffers."""
         self._names = []
         pos = 0
         for k, layer in enumerate(self.layers):
@@ -490,8 +656,46 @@ class Sequential:
                 layer.grads[name] = self.flat_grads[pos:pos + n].reshape(shape)
                 self._names.append(f"{k}.{name}")
                 pos += n
+
+    # The passes that differ on the device; to() binds the device versions on the instance,
+    # so the NumPy path runs its methods with no per-call test of where the arrays live.
+    _DEVICE_METHODS = ("_input", "_target", "_forward", "_train_head", "backward")
+
+    def to(self, device):
+        """Move the model to ``device`` ("cuda", "cpu", or an array module: cupy, numpy) and
+        return it. Parameters, gradients and batch norm's running statistics are copied to the
+        device's flat buffers and the layers rebound to views of them; optimizers built before
+        hold the old arrays (build them after moving, as in PyTorch)."""
+        xp = _device_module(device)
+        if xp is self.xp:
+            return self
+
+        def move(a):
+            host = a if self.xp is np else a.get()
+            return host if xp is np else xp.asarray(host)
+
+        self.flat_params, self.flat_grads = move(self.flat_params), move(self.flat_grads)
+        self._views()
         for layer in self.layers:
-            layer.init_params(rng)
+            layer._work = {}
+            if isinstance(layer, BatchNorm) and layer.running_mean is not None:
+                layer.running_mean = move(layer.running_mean)
+                layer.running_var = move(layer.running_var)
+            for attr in ("_input", "_z", "_a", "_xhat", "_inv_std", "_mask"):
+                if hasattr(layer, attr):
+                    setattr(layer, attr, None)
+        self._work, self._ce_cache = {}, {}
+        self.xp = xp
+        for name in self._DEVICE_METHODS:
+            if xp is np:
+                self.__dict__.pop(name, None)
+            else:
+                setattr(self, name, getattr(self, f"{name}_xp"))
+        return self
+
+    @property
+    def device(self) -> str:
+        return "cpu" if self.xp is np else "cuda"
 
     def parameters(self) -> list[np.ndarray]:
         """Views of the flat parameter buffer, one per parameter, in buffer order."""
@@ -513,6 +717,7 @@ class Sequential:
         return list(zip(self._names, self.parameters()))
 
     def state_dict(self) -> dict:
+        """Copies of the parameters and running statistics, on the model's device."""
         state = {name: p.copy() for name, p in self.named_parameters()}
         for k, layer in enumerate(self.layers):
             if isinstance(layer, BatchNorm):
@@ -530,7 +735,10 @@ class Sequential:
         if missing:
             raise KeyError(f"state dict is missing {missing}")
         for name, target in mine.items():
-            value = np.asarray(state[name])
+            value = state[name]
+            if self.xp is np and _is_cupy(value):
+                value = value.get()
+            value = self.xp.asarray(value)
             if value.shape != target.shape:
                 raise ValueError(f"state[{name!r}] has shape {value.shape}, expected {target.shape}")
             target[...] = value
@@ -548,8 +756,7 @@ class Sequential:
 
     def _input(self, X):
         if type(X).__module__.split(".")[0] == "cupy":
-            raise NotImplementedError("runtime.nn trains on NumPy arrays; CuPy (GPU) arrays are "
-                                      "not supported by the network layers yet")
+            raise TypeError(_placement("X", X, np))
         X = np.asarray(X)
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
@@ -572,6 +779,8 @@ class Sequential:
     __call__ = forward
 
     def _target(self, y, out):
+        if type(y) is not np.ndarray and _is_cupy(y):
+            raise TypeError(_placement("y", y, np))
         if self.loss_name == "softmax_ce":
             return np.asarray(y)
         y = np.asarray(y, dtype=self.dtype)
@@ -580,10 +789,11 @@ class Sequential:
         return y
 
     def loss(self, X, y) -> float:
-        """The loss on (X, y) in evaluation mode (no gradients kept)."""
+        """The loss on (X, y) in evaluation mode (no gradients kept), as a float (on a device
+        model: one read back)."""
         out = self._forward(X, training=False)
         loss, _ = self._head(out, y)
-        return loss
+        return float(loss)
 
     def _head(self, out, y):
         target = self._target(y, out)
@@ -636,7 +846,7 @@ class Sequential:
         if self.loss_name == "softmax_ce" and out.ndim == 2 and out.flags.c_contiguous:
             n, c = out.shape
             head = self._ce_head(out.dtype, c)
-            t = y if type(y) is np.ndarray else np.asarray(y)
+            t = y if type(y) is np.ndarray else self._target(y, out)
             if head is not None and t.dtype.kind in "iu":
                 from . import validate
 
@@ -670,8 +880,9 @@ class Sequential:
     def loss_and_backward(self, X, y, return_output: bool = False):
         """Forward in training mode, the head's fused loss kernel, and backward into the grads.
 
-        Returns the loss, or (loss, output) with ``return_output`` (the output is a work
-        buffer, valid until the next pass).
+        Returns the loss (a float; on a device model a 0-d device array, read by ``float``),
+        or (loss, output) with ``return_output`` (the output is a work buffer, valid until
+        the next pass).
         """
         out = self._forward(X, training=True)
         loss, delta = self._train_head(out, y)
@@ -685,6 +896,51 @@ class Sequential:
         for k, layer in enumerate(reversed(self.layers)):
             g = layer.backward(g, need_input_grad=k < last)  # no ∂L/∂X for the input
 
+    # ---------------------------------------------------------------- device passes
+
+    def _input_xp(self, X):
+        xp = self.xp
+        if not isinstance(X, xp.ndarray):
+            raise TypeError(_placement("X", X, xp))
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        if X.ndim == 1:
+            X = X[:, None]
+        return X
+
+    def _target_xp(self, y, out):
+        xp = self.xp
+        if not isinstance(y, xp.ndarray):
+            raise TypeError(_placement("y", y, xp))
+        if self.loss_name == "softmax_ce":
+            return y
+        if y.dtype != self.dtype:
+            y = y.astype(self.dtype)
+        if y.ndim == 1 and out.ndim == 2 and out.shape[1] == 1:
+            y = y[:, None]
+        return y
+
+    def _forward_xp(self, X, training: bool):
+        a, xp = self._input_xp(X), self.xp
+        for layer in self.layers:
+            a = layer.forward_xp(a, training, xp)
+        return a
+
+    def _train_head_xp(self, out, y):
+        # runtime.loss_and_grad hands device arrays to cuda_dispatch; the loss stays on the device
+        grad = _dbuffer(self._work, "head_grad", out.shape, out.dtype, self.xp)
+        target = self._target_xp(y, out)
+        name = "bce_logits" if self.loss_name == "bce" else self.loss_name
+        return _loss_and_grad(name, out, target, out=grad, **self.loss_options)
+
+    def backward_xp(self, grad_output) -> None:
+        g, xp = grad_output, self.xp
+        last = len(self.layers) - 1
+        for k, layer in enumerate(reversed(self.layers)):
+            g = layer.backward_xp(g, k < last, xp)
+
+    # ---------------------------------------------------------------- predictions
+
     def predict_proba(self, X) -> np.ndarray:
         out = self._forward(X, training=False)
         if self.loss_name == "softmax_ce":
@@ -692,7 +948,7 @@ class Sequential:
             # argmax as label, adding the one back loses nothing (that probability is ≥ 1/C).
             labels = out.argmax(axis=1)
             _, p = _loss_and_grad("softmax_ce", out, labels, reduction="none")
-            p[np.arange(len(labels)), labels] += 1
+            p[self.xp.arange(len(labels)), labels] += 1
             return p
         if self.loss_name == "bce":
             return _activations().activation("sigmoid", out)
@@ -712,15 +968,30 @@ class Sequential:
         """The fraction of correct predictions (classification heads)."""
         if self.loss_name not in ("softmax_ce", "bce"):
             raise ValueError(f"accuracy needs a classification head, the loss is {self.loss_name!r}")
-        pred, y = self.predict(X), np.asarray(y)
+        pred = self.predict(X)
+        if self.xp is np:
+            y = self._target(y, pred) if _is_cupy(y) else np.asarray(y)  # _target: the TypeError
+        elif not isinstance(y, self.xp.ndarray):
+            raise TypeError(_placement("y", y, self.xp))
         if pred.shape != y.shape:
             y = y.reshape(pred.shape)
-        return float(np.mean(pred == y))
+        return float((pred == y).mean())
 
     def __repr__(self):
         inner = "\n".join(f"  ({k}): {layer!r}" for k, layer in enumerate(self.layers))
         return (f"{type(self).__name__}(\n{inner}\n  loss={self.loss_name!r}, dtype={self.dtype}, "
                 f"parameters={self.flat_params.size}\n)")
+
+
+def _placement(name, value, xp) -> str:
+    """The TypeError message for an input not on the model's device."""
+    if xp is np:
+        return (f"{name} is a CuPy array ({type(value).__name__}) but the model is on the host "
+                f"(NumPy parameters); move the model with model.to('cuda'), or {name} with "
+                f"cupy.asnumpy({name})")
+    return (f"{name} is a {type(value).__module__}.{type(value).__name__} but the model is on "
+            f"the device ({xp.__name__} parameters); move {name} with cupy.asarray({name}) "
+            f"(nothing is copied implicitly)")
 
 
 def _per_layer(value, n, name):
@@ -747,7 +1018,7 @@ class MLP(Sequential):
     def __init__(self, sizes, activation="relu", *, loss: str = "softmax_ce",
                  output_activation: str | None = None, batchnorm: bool = False,
                  dropout: float = 0.0, init=None, negative_slope: float = 0.01,
-                 dtype=np.float32, seed=None, loss_options: dict | None = None):
+                 dtype=np.float32, seed=None, loss_options: dict | None = None, device=None):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
@@ -772,4 +1043,4 @@ class MLP(Sequential):
         layers.append(Dense(sizes[-2], sizes[-1], init="xavier_uniform"))
         self.sizes = sizes
         super().__init__(layers, loss=loss, output_activation=output_activation, dtype=dtype,
-                         seed=rng, loss_options=loss_options)
+                         seed=rng, loss_options=loss_options, device=device)
