@@ -605,6 +605,7 @@ class Sequential:
     ``smooth_l1``, ``huber``, ``lp``: any elementwise loss of runtime.losses, options in
     ``loss_options``) on the output. ``output_activation`` (regression heads only) puts
     an activation after the last layer, e.g. seed 000's sigmoid output with MSE.
+    ``device`` (default: the host) moves the model there once built; see ``to``.
     """
 
     def __init__(self, layers, *, loss: str = "softmax_ce", output_activation: str | None = None,
@@ -1013,6 +1014,7 @@ class MLP(Sequential):
     ``MLP([n, m, p], "relu")`` is seed 001's f = W2 max(0, W1 x + b1) + b2. ``activation`` (and
     ``init``) may be one value or one per hidden layer. ``init=None`` picks Kaiming uniform for
     ReLU-like layers and Xavier uniform otherwise; the output layer gets Xavier uniform.
+    ``device="cuda"`` builds it on the host (same seeded weights) and moves it (``to``).
     """
 
     def __init__(self, sizes, activation="relu", *, loss: str = "softmax_ce",
