@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .init import as_rng
+from .validate import any_cupy
 
 __all__ = ["DataLoader", "updates_per_epoch", "MODES"]
 
@@ -39,7 +40,8 @@ class DataLoader:
                  seed=None, drop_last: bool = False):
         if not arrays:
             raise ValueError("DataLoader needs at least one array")
-        arrays = tuple(np.asarray(a) for a in arrays)
+        # CuPy arrays stay on the device (batches are device slices / gathers there).
+        arrays = tuple(a if any_cupy(a) else np.asarray(a) for a in arrays)
         for k, a in enumerate(arrays):
             if a.ndim == 0:
                 raise ValueError(f"arrays[{k}] is a scalar; every array needs a sample axis")

@@ -202,6 +202,9 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     a :class:`~runtime.threads.ThreadPlan` is used as given; None leaves the thread settings
     alone. ``callback(epoch, history)`` runs after each epoch; returning True
     stops training.
+
+    A model moved to the GPU (``model.to("cuda")``) trains on CuPy ``X``/``y`` the same way;
+    the history's per-step loss and accuracy are then one small read from the device per step.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -212,6 +215,8 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         progress = sys.stderr.isatty()
     classify = _classification(model)
     tuner = None
+    if threads == "auto" and getattr(model, "device", "cpu") != "cpu":
+        threads = None  # a model on the GPU: no host thread plan to make (nor to time)
     if threads == "auto":
         _threads.passive_wait()
         options = _threads.candidates(loader.batch_size or loader.n, getattr(model, "sizes", ()))

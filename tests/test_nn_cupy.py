@@ -257,3 +257,19 @@ def test_to_round_trip_device_argument_and_state_dict(host):
     np.testing.assert_array_equal(fd.get(fresh.flat_params), cpu.flat_params)
     with pytest.raises(ValueError, match=r"device='tpu' is not supported"):
         cpu.to("tpu")
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_fit_trains_a_device_model_like_the_host(host, batch_size):
+    from runtime.train import fit
+
+    cpu, dev = pair(np.float32)
+    X, y = data(np.float32, "softmax_ce")
+    h_cpu = fit(cpu, X, y, optim.SGD(cpu.flat_parameters(), lr=0.1, momentum=0.9), epochs=3,
+                batch_size=batch_size, seed=5)
+    h_dev = fit(dev, fd.put(X), fd.put(y), optim.SGD(dev.flat_parameters(), lr=0.1, momentum=0.9),
+                epochs=3, batch_size=batch_size, seed=5)
+    assert h_dev.updates == h_cpu.updates == 3 * (1 if batch_size is None else 3)
+    np.testing.assert_allclose(h_dev.step_loss, h_cpu.step_loss, rtol=1e-5)
+    assert h_dev.thread_plan in ("", None) or "BLAS" not in str(h_dev.thread_plan)
+    check_close(cpu, dev, 1e-5, "after fit")
