@@ -32,8 +32,10 @@ On a GPU (CuPy), as PyTorch: move the model, then build the optimizer on its par
     opt = runtime.optim.Adam(model.flat_parameters(), lr=1e-3)
     loss = model.loss_and_backward(cupy.asarray(X), cupy.asarray(labels))
     opt.step(model.flat_gradients())
-    float(loss)                                               # the only read back, if wanted
+    float(loss)                                               # a read back, if wanted
 
+A step reads nothing else back, except that a softmax-CE head with class labels checks them
+against [0, C) first and reads that one scalar (a sync per step; see runtime.cuda_dispatch).
 ``to(device)`` ("cuda", "cpu", or an array module such as ``cupy``/``numpy``) moves the flat
 parameter and gradient buffers (and batch norm's running statistics) and rebinds the layers'
 views; the array module is decided there, once per model, never per call. On the device the
