@@ -147,7 +147,7 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"
                      + "\n".join(consts) + "\n")
-    parts += [src for _, _, src in kernels]
+    parts += [src for _, _, src in kernels if src]
     table = ["KERNELS = {"] + [f"    {key!r}: {fname}," for key, fname, _ in kernels] + ["}"]
     parts.append("\n".join(table) + "\n")
     return "\n\n".join(parts)

@@ -458,13 +458,23 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     else:
         o.append(f"{ind}total += loss_i")
     o.append("    return total")
-    return fname, "\n".join(o) + "\n\n\n" + "\n".join(driver) + "\n"
+    # The serial twin: the same driver on one thread (range for prange), for small inputs
+    # where waking the thread pool costs more than the rows (a training step's head).
+    serial = [driver[0].replace("parallel=True, ", ""),
+              driver[1].replace(f"def {fname}(", f"def {fname}_serial("),
+              f'    """{fname} on the calling thread only (same arguments and result)."""',
+              *[ln.replace("numba.prange(", "range(") for ln in driver[3:]]]
+    return fname, ("\n".join(o) + "\n\n\n" + "\n".join(driver) + "\n\n\n"
+                   + "\n".join(serial) + "\n")
 
 
 def softmax_ce_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:
+    """[(key, function name, source)]: per target and reduction the parallel kernel (its source
+    also holds the row helper and the serial twin, keyed with the target + "_serial")."""
     out = []
     for target in CE_TARGETS:
         for reduction in REDUCTIONS:
             fname, src = softmax_ce_kernel(derivation, target, reduction, dtype, printer)
             out.append((("softmax_ce", target, reduction, dtype), fname, src))
+            out.append((("softmax_ce", f"{target}_serial", reduction, dtype), f"{fname}_serial", ""))
     return out

@@ -34,8 +34,6 @@ On a GPU (CuPy), as PyTorch: move the model, then build the optimizer on its par
     opt.step(model.flat_gradients())
     float(loss)                                               # a read back, if wanted
 
-A step reads nothing else back, except that a softmax-CE head with class labels checks them
-against [0, C) first and reads that one scalar (a sync per step; see runtime.cuda_dispatch).
 ``to(device)`` ("cuda", "cpu", or an array module such as ``cupy``/``numpy``) moves the flat
 parameter and gradient buffers (and batch norm's running statistics) and rebinds the layers'
 views; the array module is decided there, once per model, never per call. On the device the
@@ -120,16 +118,9 @@ def _feature_major(a) -> bool:
     return a.flags.f_contiguous and not a.flags.c_contiguous
 
 
-def _buffer(cache: dict, key, shape, dtype) -> np.ndarray:
-    """A reusable work array (fresh pages on every step cost more than the arithmetic)."""
-    a = cache.get(key)
-    if a is None or a.shape != shape or a.dtype != dtype:
-        a = cache[key] = np.empty(shape, dtype=dtype)
-    return a
-
-
-def _dbuffer(cache: dict, key, shape, dtype, xp):
-    """_buffer on the device (``xp`` the model's array module)."""
+def _buffer(cache: dict, key, shape, dtype, xp=np):
+    """A reusable work array (fresh pages on every step cost more than the arithmetic), made by
+    ``xp`` (the model's array module) when new."""
     a = cache.get(key)
     if a is None or a.shape != shape or a.dtype != dtype:
         a = cache[key] = xp.empty(shape, dtype=dtype)
@@ -168,44 +159,24 @@ def _device_module(device):
                      f"module (numpy, cupy)")
 
 
-_ROWS_ARGS = ("lo", "hi", "logits", "labels", "weight", "ignore_index", "eps", "smoothing",
-              "n_classes", "sum_w", "scale", "grad")
-
-
-def _ce_rows(kernel):
-    """The serial row loop ``_<kernel>_rows`` of a generated softmax-CE kernel, or None when
-    the generated module has none with the expected arguments (then the kernel is called)."""
-    import inspect
-
-    rows = getattr(inspect.getmodule(kernel.py_func), f"_{kernel.__name__}_rows", None)
-    try:
-        ok = tuple(inspect.signature(rows.py_func).parameters) == _ROWS_ARGS
-    except (AttributeError, TypeError, ValueError):
-        ok = False
-    return rows if ok else None
-
-
 _LABEL_CHECK = []
 
 
 def _label_check():
-    """A compiled label check: (position of the first label outside [0, n) that is not
-    ignore_index, or -1; how many labels before it are ignore_index). One call instead of
-    validate.labels's handful of array operations per batch."""
+    """A compiled label check: the position of the first label outside [0, n) that is not
+    ignore_index, or -1. One call instead of validate.labels's handful of array operations per
+    batch; on a bad label validate.labels runs to raise its message."""
     if not _LABEL_CHECK:
         try:
             import numba
 
             @numba.njit(cache=True)
             def first_bad_label(t, n, ignore):
-                ignored = 0
                 for i in range(t.size):
                     c = t[i]
-                    if c == ignore:
-                        ignored += 1
-                    elif c < 0 or c >= n:
-                        return i, ignored
-                return -1, ignored
+                    if c != ignore and (c < 0 or c >= n):
+                        return i
+                return -1
 
             _LABEL_CHECK.append(first_bad_label)
         except ImportError:  # validate.labels does the same with NumPy
@@ -335,7 +306,7 @@ class Dense(Layer):
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
         self._input = x
-        z = _dbuffer(self._work, "z", (x.shape[0], self.out_features), x.dtype, xp)
+        z = _buffer(self._work, "z", (x.shape[0], self.out_features), x.dtype, xp)
         xp.matmul(x, self.params["weight"].T, out=z)
         if self.bias:
             xp.add(z, self.params["bias"], out=z)
@@ -351,7 +322,7 @@ class Dense(Layer):
             xp.matmul(ones, delta, out=grads["bias"])
         if not need_input_grad:
             return None
-        da = _dbuffer(self._work, "da", x.shape, delta.dtype, xp)
+        da = _buffer(self._work, "da", x.shape, delta.dtype, xp)
         return xp.matmul(delta, self.params["weight"], out=da)
 
     def extra_repr(self):
@@ -424,14 +395,14 @@ class Activation(Layer):
 
     def forward_xp(self, x, training, xp):
         x = xp.ascontiguousarray(x)
-        a = _dbuffer(self._work, "a", x.shape, x.dtype, xp)
+        a = _buffer(self._work, "a", x.shape, x.dtype, xp)
         _activations().activation(self.name, x, out=a, **self.options)  # → cuda_dispatch
         self._z, self._a, self._fm = x, a, False
         return a
 
     def backward_xp(self, upstream, need_input_grad, xp):
         up = xp.ascontiguousarray(upstream)
-        delta = _dbuffer(self._work, "delta", up.shape, up.dtype, xp)
+        delta = _buffer(self._work, "delta", up.shape, up.dtype, xp)
         _activations().activation_grad(self.name, self._z, up, output=self._a, out=delta,
                                        **self.options)
         return delta
@@ -506,9 +477,9 @@ class BatchNorm(Layer):
             raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
                              f"got input of shape {x.shape}")
         x = xp.ascontiguousarray(x)
-        self._inv_std = _dbuffer(self._work, "inv_std", (self.num_features,), dt, xp)
-        self._xhat = _dbuffer(self._work, "xhat", x.shape, dt, xp)
-        y = _dbuffer(self._work, "y", x.shape, dt, xp)
+        self._inv_std = _buffer(self._work, "inv_std", (self.num_features,), dt, xp)
+        self._xhat = _buffer(self._work, "xhat", x.shape, dt, xp)
+        y = _buffer(self._work, "y", x.shape, dt, xp)
         _cuda().batchnorm_forward(x, self.params["weight"], self.params["bias"], self.eps,
                                   self.momentum, self.running_mean, self.running_var,
                                   self._inv_std, self._xhat, y, training)
@@ -516,7 +487,7 @@ class BatchNorm(Layer):
 
     def backward_xp(self, g, need_input_grad, xp):
         g = xp.ascontiguousarray(g)
-        dx = _dbuffer(self._work, "dx", g.shape, g.dtype, xp)
+        dx = _buffer(self._work, "dx", g.shape, g.dtype, xp)
         _cuda().batchnorm_backward(g, self._xhat, self.params["weight"], self._inv_std, dx,
                                    self.grads["weight"], self.grads["bias"], self._training)
         return dx if need_input_grad else None
@@ -579,7 +550,7 @@ class Dropout(Layer):
                                        np.float32)
         self._mask = xp.asarray(keep >= self.p, dtype=dt)  # m: 1 keeps an input, 0 drops it
         x = xp.ascontiguousarray(x)
-        y = _dbuffer(self._work, "y", x.shape, dt, xp)
+        y = _buffer(self._work, "y", x.shape, dt, xp)
         _cuda().dropout(x, self._mask, self.p, y)
         return y
 
@@ -587,7 +558,7 @@ class Dropout(Layer):
         if self._mask is None:
             return upstream
         g = xp.ascontiguousarray(upstream)
-        dx = _dbuffer(self._work, "dx", g.shape, g.dtype, xp)
+        dx = _buffer(self._work, "dx", g.shape, g.dtype, xp)
         _cuda().dropout(g, self._mask, self.p, dx, backward=True)
         return dx
 
@@ -822,15 +793,12 @@ class Sequential:
             ignore = validate.integer_option("ignore_index", opts.get("ignore_index", -100))
             eps = validate.option_range("label_smoothing", opts.get("label_smoothing", 0.0),
                                         ge=0.0, le=1.0)
-            kernel = kernels("numba_losses")[("softmax_ce", "index", "mean", SUFFIX[dtype])]
+            table = kernels("numba_losses")
+            kernel = table[("softmax_ce", "index", "mean", SUFFIX[dtype])]
             hit = self._ce_cache[key] = {
                 "kernel": kernel, "weight": np.ones(n_classes, dtype), "ignore": ignore,
-                "eps": eps, "parallel_min": PARALLEL_MIN, "rows": _ce_rows(kernel),
-                # the row loop's scalars: with unit weights Σ_j w_j = C; eps as the kernel
-                # converts it. With no label ignored the mean divides by the batch size N
-                # (scale = 1/N, set per batch).
-                "row_args": (dtype.type(eps), eps > 0.0, dtype.type(n_classes),
-                             dtype.type(n_classes)),
+                "eps": eps, "parallel_min": PARALLEL_MIN,
+                "serial": table[("softmax_ce", "index_serial", "mean", SUFFIX[dtype])],
                 "check": _label_check(),
             }
         return hit
@@ -840,10 +808,9 @@ class Sequential:
 
         softmax_ce with class labels calls the fused kernel directly: the labels are checked
         once here (the kernel does no bounds checks), the options once per setting. Below the
-        kernel's parallel size, when no label is ignored, it calls the kernel's serial
-        row loop (the generated ``_rows`` helper the parallel kernel runs per block): no
-        thread-pool launch and no reduction set-up on small batches. Every other head goes
-        through runtime.loss_and_grad with ``out=``.
+        kernel's parallel size it calls the generated serial twin of the kernel: no
+        thread-pool launch on small batches. Every other head goes through
+        runtime.loss_and_grad with ``out=``.
         """
         grad = _buffer(self._work, "head_grad", out.shape, out.dtype)
         if self.loss_name == "softmax_ce" and out.ndim == 2 and out.flags.c_contiguous:
@@ -856,26 +823,13 @@ class Sequential:
                 if t.shape != (n,):
                     raise ValueError(f"target has shape {t.shape} but the output has shape "
                                      f"{out.shape}: class labels need shape ({n},)")
-                ignore, ignored = head["ignore"], -1
+                ignore = head["ignore"]
                 if t.dtype != np.int64 or not t.flags.c_contiguous or head["check"] is None:
                     t = validate.labels(t, c, ignore, "target")
-                else:
-                    bad, ignored = head["check"](t, c, ignore)
-                    if bad >= 0:
-                        validate.labels(t, c, ignore, "target")  # raises, naming the label
-                rows, size = head["rows"], out.size
-                if rows is not None and ignored == 0 and n and size < head["parallel_min"]:
-                    total = rows(0, n, out, t, head["weight"], ignore, *head["row_args"],
-                                 out.dtype.type(1.0 / n), grad)
-                    return float(total / n), grad
-                kernel, weight, eps = head["kernel"], head["weight"], head["eps"]
-                # below parallel_min runtime.loss_and_grad runs the kernel on one thread
-                if size >= head["parallel_min"] or _numba_threads() == 1:
-                    return float(kernel(out, t, weight, ignore, eps, grad)), grad
-                from .generated import threads_for  # small on many threads: wake no pool
-
-                with threads_for(size):
-                    return float(kernel(out, t, weight, ignore, eps, grad)), grad
+                elif head["check"](t, c, ignore) >= 0:
+                    validate.labels(t, c, ignore, "target")  # raises, naming the label
+                kernel = head["kernel"] if out.size >= head["parallel_min"] else head["serial"]
+                return float(kernel(out, t, head["weight"], ignore, head["eps"], grad)), grad
         target = self._target(y, out)
         name = "bce_logits" if self.loss_name == "bce" else self.loss_name
         return _loss_and_grad(name, out, target, out=grad, **self.loss_options)
@@ -931,7 +885,7 @@ class Sequential:
 
     def _train_head_xp(self, out, y):
         # runtime.loss_and_grad hands device arrays to cuda_dispatch; the loss stays on the device
-        grad = _dbuffer(self._work, "head_grad", out.shape, out.dtype, self.xp)
+        grad = _buffer(self._work, "head_grad", out.shape, out.dtype, self.xp)
         target = self._target_xp(y, out)
         name = "bce_logits" if self.loss_name == "bce" else self.loss_name
         return _loss_and_grad(name, out, target, out=grad, **self.loss_options)

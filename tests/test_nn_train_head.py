@@ -111,34 +111,23 @@ def test_float32_head_matches_float64():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"ignore_index": 2}])
-def test_serial_row_path_matches_torch_and_the_kernel(dtype, options):
-    # Small batches with no ignored label run the generated kernel's serial row loop directly;
-    # a batch with an ignored label, or a large one, runs the parallel kernel. Both give
-    # torch's loss and gradients.
+def test_small_batches_run_the_serial_kernel_and_match_torch(dtype, options):
+    # Small batches run the generated kernel's serial twin (no thread-pool launch), large
+    # ones the parallel kernel; both give torch's loss and gradients, ignored labels included.
     X, y = _data(n=12, seed=4)
-    y[y == 2] = 1  # no label is ignored
     tol = dict(rtol=1e-4, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-8, atol=1e-12)
     model = MLP([5, 6, 4], "tanh", dtype=dtype, seed=3, loss_options=options)
-    calls = []
     model.loss_and_backward(X, y)  # fills the head's cache
     (head,) = model._ce_cache.values()
-    assert head["rows"] is not None, "the generated softmax-CE module has no serial row loop"
-    rows = head["rows"]
-    head["rows"] = lambda *a: calls.append(1) or rows(*a)
-    loss = model.loss_and_backward(X, y)
-    assert calls == [1]
-    tloss, tgrads = _torch_grads(model, X.astype(dtype).astype(np.float64), y, **options)
-    assert loss == pytest.approx(tloss, rel=tol["rtol"])
-    ours = [g.copy() for g in model.gradients()]
-    for a, b in zip(ours, tgrads):
-        np.testing.assert_allclose(a, b, **tol)
-    head["rows"] = None  # the parallel kernel on the same batch
-    assert model.loss_and_backward(X, y) == pytest.approx(loss, rel=tol["rtol"])
-    for a, b in zip(model.gradients(), ours):
-        np.testing.assert_allclose(a, b, **tol)
-    head["rows"] = lambda *a: calls.append(1) or rows(*a)
+    assert head["serial"].__name__.endswith("_serial")
+    calls, serial = [], head["serial"]
+    head["serial"] = lambda *a: calls.append(1) or serial(*a)
     y[0] = options.get("ignore_index", -100)  # an ignored label: the kernel's denominator
-    loss = model.loss_and_backward(X, y)
+    for parallel_min in (10**9, 0):  # the serial twin, then the parallel kernel
+        head["parallel_min"] = parallel_min
+        loss = model.loss_and_backward(X, y)
+        tloss, tgrads = _torch_grads(model, X.astype(dtype).astype(np.float64), y, **options)
+        assert loss == pytest.approx(tloss, rel=tol["rtol"])
+        for a, b in zip(model.gradients(), tgrads):
+            np.testing.assert_allclose(a, b, **tol)
     assert calls == [1]
-    tloss, _ = _torch_grads(model, X.astype(dtype).astype(np.float64), y, **options)
-    assert loss == pytest.approx(tloss, rel=tol["rtol"])

@@ -528,6 +528,29 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """softmax_ce_index_mean_f32 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
+    for i in range(N):
+        if labels[i] != ignore_index:
+            denom += weight[labels[i]]
+    scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
+        partial[b] = _softmax_ce_index_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
@@ -618,6 +641,25 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """softmax_ce_index_sum_f32 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
+    scale = _F32_1P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
         partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum()
 
@@ -717,6 +759,23 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
+    """softmax_ce_index_none_f32 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
+        partial[b] = _softmax_ce_index_none_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
@@ -790,6 +849,26 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, grad):
+    """softmax_ce_prob_mean_f32 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
+    denom = float(N)
+    scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
         partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum() / denom
 
@@ -872,6 +951,25 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad):
+    """softmax_ce_prob_sum_f32 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
+    scale = _F32_1P0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
+        partial[b] = _softmax_ce_prob_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f32; returns the sum of their losses (float64)."""
     C = logits.shape[1]
@@ -943,6 +1041,23 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, loss, grad):
+    """softmax_ce_prob_none_f32 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float32(C)
+    eps = np.float32(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = _F32_0P0
+    for k in range(C):
+        sum_w += weight[k]
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
         partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
@@ -1046,6 +1161,29 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """softmax_ce_index_mean_f64 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
+    for i in range(N):
+        if labels[i] != ignore_index:
+            denom += weight[labels[i]]
+    scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
+        partial[b] = _softmax_ce_index_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
@@ -1136,6 +1274,25 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
+    """softmax_ce_index_sum_f64 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
+    scale = 1.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
         partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum()
 
@@ -1235,6 +1392,23 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
+    """softmax_ce_index_none_f64 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
+        partial[b] = _softmax_ce_index_none_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
@@ -1308,6 +1482,26 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum() / denom
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, grad):
+    """softmax_ce_prob_mean_f64 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
+    denom = float(N)
+    scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
         partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
     return partial.sum() / denom
 
@@ -1390,6 +1584,25 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad):
+    """softmax_ce_prob_sum_f64 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
+    scale = 1.0
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
+        partial[b] = _softmax_ce_prob_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
+    return partial.sum()
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f64; returns the sum of their losses (float64)."""
     C = logits.shape[1]
@@ -1461,6 +1674,23 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
+
+
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+def softmax_ce_prob_none_f64_serial(logits, target, weight, label_smoothing, loss, grad):
+    """softmax_ce_prob_none_f64 on the calling thread only (same arguments and result)."""
+    N, C = logits.shape
+    n_classes = np.float64(C)
+    eps = np.float64(label_smoothing)
+    smoothing = label_smoothing > 0.0
+    sum_w = 0.0
+    for k in range(C):
+        sum_w += weight[k]
+    rows = max(1, BLOCK // max(C, 1))
+    nblocks = (N + rows - 1) // rows
+    partial = np.zeros(nblocks, np.float64)
+    for b in range(nblocks):
         partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
@@ -3234,17 +3464,29 @@ def lp_none_f64(pred, target, loss, grad, p):
 
 KERNELS = {
     ('softmax_ce', 'index', 'mean', 'float32'): softmax_ce_index_mean_f32,
+    ('softmax_ce', 'index_serial', 'mean', 'float32'): softmax_ce_index_mean_f32_serial,
     ('softmax_ce', 'index', 'sum', 'float32'): softmax_ce_index_sum_f32,
+    ('softmax_ce', 'index_serial', 'sum', 'float32'): softmax_ce_index_sum_f32_serial,
     ('softmax_ce', 'index', 'none', 'float32'): softmax_ce_index_none_f32,
+    ('softmax_ce', 'index_serial', 'none', 'float32'): softmax_ce_index_none_f32_serial,
     ('softmax_ce', 'prob', 'mean', 'float32'): softmax_ce_prob_mean_f32,
+    ('softmax_ce', 'prob_serial', 'mean', 'float32'): softmax_ce_prob_mean_f32_serial,
     ('softmax_ce', 'prob', 'sum', 'float32'): softmax_ce_prob_sum_f32,
+    ('softmax_ce', 'prob_serial', 'sum', 'float32'): softmax_ce_prob_sum_f32_serial,
     ('softmax_ce', 'prob', 'none', 'float32'): softmax_ce_prob_none_f32,
+    ('softmax_ce', 'prob_serial', 'none', 'float32'): softmax_ce_prob_none_f32_serial,
     ('softmax_ce', 'index', 'mean', 'float64'): softmax_ce_index_mean_f64,
+    ('softmax_ce', 'index_serial', 'mean', 'float64'): softmax_ce_index_mean_f64_serial,
     ('softmax_ce', 'index', 'sum', 'float64'): softmax_ce_index_sum_f64,
+    ('softmax_ce', 'index_serial', 'sum', 'float64'): softmax_ce_index_sum_f64_serial,
     ('softmax_ce', 'index', 'none', 'float64'): softmax_ce_index_none_f64,
+    ('softmax_ce', 'index_serial', 'none', 'float64'): softmax_ce_index_none_f64_serial,
     ('softmax_ce', 'prob', 'mean', 'float64'): softmax_ce_prob_mean_f64,
+    ('softmax_ce', 'prob_serial', 'mean', 'float64'): softmax_ce_prob_mean_f64_serial,
     ('softmax_ce', 'prob', 'sum', 'float64'): softmax_ce_prob_sum_f64,
+    ('softmax_ce', 'prob_serial', 'sum', 'float64'): softmax_ce_prob_sum_f64_serial,
     ('softmax_ce', 'prob', 'none', 'float64'): softmax_ce_prob_none_f64,
+    ('softmax_ce', 'prob_serial', 'none', 'float64'): softmax_ce_prob_none_f64_serial,
     ('bce', 'default', 'mean', 'float32'): bce_mean_f32,
     ('bce', 'default', 'sum', 'float32'): bce_sum_f32,
     ('bce', 'default', 'none', 'float32'): bce_none_f32,
