@@ -106,10 +106,10 @@ def _layer_kernel(name, dtype):
 
 
 #: Batches smaller than this run a hidden Dense layer feature-major (see Dense.feature_major).
-#: bench/bench_mlp.py's 784-256-256-10 step, products timed one by one on one thread
-#: (OpenBLAS 0.3.31, SkylakeX kernels): at batch 64 the feature-major layout's products take
-#: ~14% less time than batch-major ones (sgemm's packing of a transposed weight costs more
-#: than the product itself at 64 rows); at 256 the two tie; at 1024 batch-major is ~5% faster.
+#: bench/bench_mlp_layouts.py times a 784→256 layer's three products in both layouts (OpenBLAS
+#: 0.3.31, SkylakeX kernels, 1 thread): feature-major 6–14% faster at batch 64 (sgemm's packing
+#: of a transposed weight costs more than the product at 64 rows), a tie at 256, batch-major
+#: ~5% faster at 1024.
 FEATURE_MAJOR_BELOW = 256
 
 
