@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sympy as sp
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -139,7 +139,7 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         from .numba_mathlib import MATHLIB_SOURCE
 
         parts.append(MATHLIB_SOURCE.strip("\n") + "\n")
-    if losses:  # the loss kernels' sums and row maxima
+    if losses or activations:  # the loss kernels' sums and row maxima; wide_vectors
         from .numba_reduce import REDUCE_SOURCE
 
         parts.append(REDUCE_SOURCE.strip("\n") + "\n")

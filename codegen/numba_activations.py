@@ -73,6 +73,7 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
     o += ["    nblocks = (n + BLOCK - 1) // BLOCK",
           "    for b in numba.prange(nblocks):",
+          "        wide_vectors()  # 512-bit vectors where the CPU has them",
           "        lo = b * BLOCK",
           "        hi = min(lo + BLOCK, n)",
           *[f"        {a}_b = {a}[lo:hi]" for a in arrays],

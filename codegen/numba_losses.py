@@ -164,6 +164,7 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     if reduction != "none":
         out.append("    partial = np.empty(nblocks, np.float64)")
     out += ["    for b in numba.prange(nblocks):",
+            "        wide_vectors()  # 512-bit vectors where the CPU has them",
             "        lo = b * BLOCK",
             "        hi = min(lo + BLOCK, n)",
             # Slices (indices from 0) let LLVM drop negative-index wraparound and vectorize.
@@ -391,6 +392,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     o = ["@numba.njit(error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
          f"def {helper}({hparams}):",
          f'    """Rows lo..hi-1 of {fname}; returns the sum of their losses (float64)."""',
+         "    wide_vectors()  # 512-bit vectors where the CPU has them",
          "    C = logits.shape[1]",
          "    total = 0.0",
          "    for i in range(lo, hi):",

@@ -28,6 +28,7 @@ REDUCE_SOURCE = r'''
 # ---------------------------------------------------------------------------
 # Reductions that vectorize (from codegen/numba_reduce.py): only these two
 # operations may be reordered; the rest of every kernel keeps IEEE order.
+# wide_vectors() asks for 512-bit vectors in the function that calls it.
 # ---------------------------------------------------------------------------
 from numba.core import cgutils as _cgutils  # noqa: E402  (llvmlite.ir, reached through numba)
 from numba.core import types as _types  # noqa: E402
@@ -55,4 +56,20 @@ def max_ignore_nan(typingctx, a, b):
     if not isinstance(a, _types.Float) or a != b:
         return None
     return a(a, b), codegen
+
+
+@_intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorize the calling function with 512-bit vectors on AVX-512 CPUs.
+
+    LLVM prefers 256-bit vectors there (the "prefer-256-bit" tuning of Skylake-X and Ice
+    Lake); the string attribute "prefer-vector-width"="512" lifts that for this function only.
+    No effect on CPUs without AVX-512, and no code is emitted."""
+    def codegen(context, builder, signature, args):
+        try:  # llvmlite's AttributeSet admits only known names; a string attribute prints as is
+            set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        except TypeError:  # not a set in some other llvmlite: keep the default width
+            pass
+        return context.get_dummy_value()
+    return _types.none(), codegen
 '''

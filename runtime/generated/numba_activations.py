@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 2
+# Generator: codegen numba backend, version 3
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:233592916b8e9f12 (of the SymPy expressions printed below)
+# Source hash: sha256:752e5eba7566c2d9 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -385,6 +385,55 @@ def tanh_f64(x):
                     | (np.float64(x).view(np.int64) & np.int64(-0x8000000000000000))).view(np.float64)
 
 
+# ---------------------------------------------------------------------------
+# Reductions that vectorize (from codegen/numba_reduce.py): only these two
+# operations may be reordered; the rest of every kernel keeps IEEE order.
+# wide_vectors() asks for 512-bit vectors in the function that calls it.
+# ---------------------------------------------------------------------------
+from numba.core import cgutils as _cgutils  # noqa: E402  (llvmlite.ir, reached through numba)
+from numba.core import types as _types  # noqa: E402
+from numba.extending import intrinsic as _intrinsic  # noqa: E402
+
+
+@_intrinsic
+def add_reassoc(typingctx, a, b):
+    """a + b as ``fadd reassoc nsz``: a sum reduction over it vectorizes."""
+    def codegen(context, builder, signature, args):
+        return builder.fadd(args[0], args[1], flags=("reassoc", "nsz"))
+    if not isinstance(a, _types.Float) or a != b:
+        return None
+    return a(a, b), codegen
+
+
+@_intrinsic
+def max_ignore_nan(typingctx, a, b):
+    """IEEE maxNum (llvm.maxnum): the larger of a, b; the other one if one is NaN."""
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        fn = builder.module.declare_intrinsic(
+            "llvm.maxnum", [ty], _cgutils.ir.FunctionType(ty, [ty, ty]))
+        return builder.call(fn, args)
+    if not isinstance(a, _types.Float) or a != b:
+        return None
+    return a(a, b), codegen
+
+
+@_intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorize the calling function with 512-bit vectors on AVX-512 CPUs.
+
+    LLVM prefers 256-bit vectors there (the "prefer-256-bit" tuning of Skylake-X and Ice
+    Lake); the string attribute "prefer-vector-width"="512" lifts that for this function only.
+    No effect on CPUs without AVX-512, and no code is emitted."""
+    def codegen(context, builder, signature, args):
+        try:  # llvmlite's AttributeSet admits only known names; a string attribute prints as is
+            set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        except TypeError:  # not a set in some other llvmlite: keep the default width
+            pass
+        return context.get_dummy_value()
+    return _types.none(), codegen
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_1P0 = np.float32(1.0)
@@ -402,6 +451,7 @@ def sigmoid_forward_f32(z, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -427,6 +477,7 @@ def sigmoid_backward_f32(z, upstream, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -454,6 +505,7 @@ def sigmoid_backward_output_f32(a, upstream, out):
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -478,6 +530,7 @@ def sigmoid_forward_f64(z, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -503,6 +556,7 @@ def sigmoid_backward_f64(z, upstream, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -530,6 +584,7 @@ def sigmoid_backward_output_f64(a, upstream, out):
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -554,6 +609,7 @@ def tanh_forward_f32(z, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -577,6 +633,7 @@ def tanh_backward_f32(z, upstream, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -601,6 +658,7 @@ def tanh_backward_output_f32(a, upstream, out):
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -625,6 +683,7 @@ def tanh_forward_f64(z, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -648,6 +707,7 @@ def tanh_backward_f64(z, upstream, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -672,6 +732,7 @@ def tanh_backward_output_f64(a, upstream, out):
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -696,6 +757,7 @@ def relu_forward_f32(z, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -719,6 +781,7 @@ def relu_backward_f32(z, upstream, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -743,6 +806,7 @@ def relu_backward_output_f32(a, upstream, out):
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -767,6 +831,7 @@ def relu_forward_f64(z, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -790,6 +855,7 @@ def relu_backward_f64(z, upstream, out):
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -814,6 +880,7 @@ def relu_backward_output_f64(a, upstream, out):
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -839,6 +906,7 @@ def leaky_relu_forward_f32(z, out, negative_slope):
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -863,6 +931,7 @@ def leaky_relu_backward_f32(z, upstream, out, negative_slope):
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -888,6 +957,7 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
@@ -913,6 +983,7 @@ def leaky_relu_forward_f64(z, out, negative_slope):
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -937,6 +1008,7 @@ def leaky_relu_backward_f64(z, upstream, out, negative_slope):
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
@@ -962,6 +1034,7 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 2
+# Generator: codegen numba backend, version 3
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:8463f48cfdb81ab7 (of the SymPy expressions printed below)
+# Source hash: sha256:846044f98b107d27 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -388,6 +388,7 @@ def tanh_f64(x):
 # ---------------------------------------------------------------------------
 # Reductions that vectorize (from codegen/numba_reduce.py): only these two
 # operations may be reordered; the rest of every kernel keeps IEEE order.
+# wide_vectors() asks for 512-bit vectors in the function that calls it.
 # ---------------------------------------------------------------------------
 from numba.core import cgutils as _cgutils  # noqa: E402  (llvmlite.ir, reached through numba)
 from numba.core import types as _types  # noqa: E402
@@ -417,6 +418,22 @@ def max_ignore_nan(typingctx, a, b):
     return a(a, b), codegen
 
 
+@_intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorize the calling function with 512-bit vectors on AVX-512 CPUs.
+
+    LLVM prefers 256-bit vectors there (the "prefer-256-bit" tuning of Skylake-X and Ice
+    Lake); the string attribute "prefer-vector-width"="512" lifts that for this function only.
+    No effect on CPUs without AVX-512, and no code is emitted."""
+    def codegen(context, builder, signature, args):
+        try:  # llvmlite's AttributeSet admits only known names; a string attribute prints as is
+            set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        except TypeError:  # not a set in some other llvmlite: keep the default width
+            pass
+        return context.get_dummy_value()
+    return _types.none(), codegen
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_0P5 = np.float32(0.5)
@@ -431,6 +448,7 @@ _F32_MINF = np.float32(-np.inf)
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f32; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -553,6 +571,7 @@ def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f32; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -667,6 +686,7 @@ def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f32; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -778,6 +798,7 @@ def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f32; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -876,6 +897,7 @@ def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, gra
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f32; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -972,6 +994,7 @@ def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f32; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1064,6 +1087,7 @@ def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, los
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f64; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1186,6 +1210,7 @@ def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f64; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1300,6 +1325,7 @@ def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f64; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1411,6 +1437,7 @@ def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f64; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1509,6 +1536,7 @@ def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, gra
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f64; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1605,6 +1633,7 @@ def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
 def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f64; returns the sum of their losses (float64)."""
+    wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
     for i in range(lo, hi):
@@ -1711,6 +1740,7 @@ def bce_mean_f32(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1746,6 +1776,7 @@ def bce_sum_f32(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1780,6 +1811,7 @@ def bce_none_f32(pred, target, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1814,6 +1846,7 @@ def bce_mean_f64(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1849,6 +1882,7 @@ def bce_sum_f64(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1883,6 +1917,7 @@ def bce_none_f64(pred, target, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1918,6 +1953,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1957,6 +1993,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -1995,6 +2032,7 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2032,6 +2070,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2072,6 +2111,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2111,6 +2151,7 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2151,6 +2192,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2190,6 +2232,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2228,6 +2271,7 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2265,6 +2309,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2305,6 +2350,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2344,6 +2390,7 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2383,6 +2430,7 @@ def mse_mean_f32(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2418,6 +2466,7 @@ def mse_sum_f32(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2452,6 +2501,7 @@ def mse_none_f32(pred, target, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2486,6 +2536,7 @@ def mse_mean_f64(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2521,6 +2572,7 @@ def mse_sum_f64(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2555,6 +2607,7 @@ def mse_none_f64(pred, target, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2589,6 +2642,7 @@ def mae_mean_f32(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2624,6 +2678,7 @@ def mae_sum_f32(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2658,6 +2713,7 @@ def mae_none_f32(pred, target, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2692,6 +2748,7 @@ def mae_mean_f64(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2727,6 +2784,7 @@ def mae_sum_f64(pred, target, grad):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2761,6 +2819,7 @@ def mae_none_f64(pred, target, loss, grad):
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2796,6 +2855,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2836,6 +2896,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2875,6 +2936,7 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2914,6 +2976,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2954,6 +3017,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -2993,6 +3057,7 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3032,6 +3097,7 @@ def huber_mean_f32(pred, target, grad, delta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3071,6 +3137,7 @@ def huber_sum_f32(pred, target, grad, delta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3109,6 +3176,7 @@ def huber_none_f32(pred, target, loss, grad, delta):
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3147,6 +3215,7 @@ def huber_mean_f64(pred, target, grad, delta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3186,6 +3255,7 @@ def huber_sum_f64(pred, target, grad, delta):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3224,6 +3294,7 @@ def huber_none_f64(pred, target, loss, grad, delta):
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3262,6 +3333,7 @@ def lp_mean_f32(pred, target, grad, p):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3299,6 +3371,7 @@ def lp_sum_f32(pred, target, grad, p):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3335,6 +3408,7 @@ def lp_none_f32(pred, target, loss, grad, p):
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3371,6 +3445,7 @@ def lp_mean_f64(pred, target, grad, p):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3408,6 +3483,7 @@ def lp_sum_f64(pred, target, grad, p):
     nblocks = (n + BLOCK - 1) // BLOCK
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
@@ -3444,6 +3520,7 @@ def lp_none_f64(pred, target, loss, grad, p):
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
