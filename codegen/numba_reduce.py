@@ -1,4 +1,5 @@
-"""Vectorizable reductions for generated Numba kernels: a NaN-aware max and a reassociable add.
+"""Vectorizable reductions for generated Numba kernels (a NaN-aware max, a reassociable add),
+and a request for 512-bit vectors.
 
 LLVM vectorizes a loop that reduces into one scalar (``s += x[k]``, ``m = max(m, x[k])``)
 only if it may reorder the operations. The kernels never set the ``reassoc`` fast-math flag on a
@@ -19,6 +20,14 @@ Measured here (1 thread, 1000-float32 rows in L2, ``bench``-style loop, Ice Lake
 vectors): row max 1.1 ns/element with ``a if a > m else m`` (scalar, also with every
 fast-math flag) → 0.13 ns with ``max_ignore_nan``; row sum 1.07 → 0.11 ns with ``add_reassoc``.
 The fused softmax cross-entropy at 8192×1000 went from 10–12 ms to 5–6.5 ms on 2 threads.
+
+A third intrinsic, ``wide_vectors()``, emits no code: it gives the function that calls it the
+attribute ``"prefer-vector-width"="512"``. On AVX-512 CPUs LLVM otherwise vectorizes with 256-bit
+vectors (its "prefer-256-bit" tuning, chosen for old Skylake-X clock penalties); with 512 bits
+the exp/log1p-bound loops do twice the lanes per instruction. Measured here, 2 threads:
+bce_logits over 16M float32 20.5 → 13.3 ms; softmax_ce 8192×1000 about 5% (bound by memory).
+The loss and activation kernels call it at the top of each parallel block and row helper; on
+CPUs without AVX-512 it changes nothing.
 
 The intrinsics build LLVM IR through llvmlite, which generated modules reach as
 ``numba.core.cgutils.ir`` so that they import numba, numpy and math only.
