@@ -158,16 +158,23 @@ class Tuner:
     scheduled one (the trials of a plan that lost cost time); one that changes the plan
     resets it. A trial step ``give_up`` × slower than another plan's best ends that plan's
     trials for the round, so a re-tune under load costs a step or two of the losing plan.
+    A scheduled re-tune (nothing got slow) only checks whether another plan has become
+    faster: a trial step of another plan ``recheck`` × slower than the chosen plan's median
+    ends that plan's trials (a warm-up and one step, not the full trials, per losing plan:
+    at batch 1024 each step of the serial plan costs ~6 ms more than one of BLAS on 2 cores).
     One candidate is never re-tuned.
     """
 
     def __init__(self, candidates, trials: int = 3, warmup: int = 1, *, patience: int = 3,
-                 slowdown: float = 2.0, retune_seconds: float = 1.0, give_up: float = 5.0):
+                 slowdown: float = 2.0, retune_seconds: float = 1.0, give_up: float = 5.0,
+                 recheck: float = 1.5):
         self.candidates = list(dict.fromkeys(candidates))
         if not self.candidates:
             raise ValueError("Tuner needs at least one candidate plan")
         self.trials, self.warmup = int(trials), int(warmup)
         self.patience, self.slowdown, self.give_up = int(patience), float(slowdown), float(give_up)
+        self.recheck = float(recheck)
+        self._scheduled = False  # the running trials are a scheduled re-tune
         self.retune_seconds = self._interval = float(retune_seconds)
         self.retunes = 0
         self.medians = {}
@@ -203,13 +210,16 @@ class Tuner:
             # steps can cost 50× (no need to sit through the rest).
             others = [min(t) for q, t in self.times.items() if q != p and t]
             others += [m for q, m in self.medians.items() if q != p]
-            if others and seconds > self.give_up * min(others):
+            give_up = self.give_up
+            if self._scheduled and p != self._before:  # a re-check: losing by a little is enough
+                others, give_up = [self.medians[self._before]], self.recheck
+            if others and seconds > give_up * min(others):
                 self.times[p] += [seconds] * (self.trials - len(self.times[p]))
         if all(len(t) >= self.trials for t in self.times.values()):
             median = {q: sorted(t)[len(t) // 2] for q, t in self.times.items()}
             before = getattr(self, "_before", None)
             self.chosen = min(self.candidates, key=lambda q: median[q])
-            self.medians = median
+            self.medians, self._scheduled = median, False
             if before is not None:  # a re-tune: back off while the choice holds
                 self._interval = (2 * self._interval if self.chosen == before
                                   else self.retune_seconds)
@@ -224,6 +234,7 @@ class Tuner:
         slow = seconds > self._limit
         self._bad = self._bad + 1 if slow else 0
         if self._bad >= self.patience or (self._interval and self._since >= self._interval):
+            self._scheduled = self._bad < self.patience  # not because steps got slow
             self._before, self.chosen = self.chosen, None
             self.retunes += 1
             self._start()

@@ -237,6 +237,41 @@ def test_tuner_gives_up_on_a_plan_far_slower_than_another():
     assert noisy.chosen == two
 
 
+def test_scheduled_retune_drops_a_plan_that_still_loses_after_one_step():
+    two, one = threads.ThreadPlan(2, 1, "two"), threads.ThreadPlan(1, 1, "one")
+    cost = {one: 2.0, two: 1.0}  # `one` loses by 2×: under give_up (5×), over recheck (1.5×)
+
+    def steps_until_chosen(tuner):
+        ran = []
+        while tuner.chosen is None:
+            p = tuner.next()
+            ran.append(p)
+            tuner.record(p, cost[p])
+        return ran
+
+    tuner = threads.Tuner([one, two], trials=5, warmup=1, retune_seconds=3.0)
+    first = steps_until_chosen(tuner)
+    assert tuner.chosen == two and first.count(one) == 6  # first tuning: all its trials
+    tuner.record(two, 1.0)
+    tuner.record(two, 1.0)
+    tuner.record(two, 1.0)  # 3 s of steps: a scheduled re-tune (nothing got slow)
+    assert tuner.chosen is None and tuner.retunes == 1
+    again = steps_until_chosen(tuner)
+    assert tuner.chosen == two and again.count(one) == 2  # its warm-up and one trial step
+    assert again.count(two) == 6
+    for _ in range(3):  # slow steps: a triggered re-tune gives every plan its full trials
+        tuner.record(two, 2.5)
+    assert tuner.chosen is None and tuner.retunes == 2
+    cost[two] = 2.5
+    triggered = steps_until_chosen(tuner)
+    assert triggered.count(one) == 6 and tuner.chosen == one  # 2.0 < 2.5: the other plan wins
+    cost[two] = 1.0  # a plan 1.5× faster than the chosen one is kept by a re-check
+    for _ in range(2):
+        tuner.record(one, 2.0)  # 4 s (the interval went back to 3 s on the change)
+    assert tuner.chosen is None
+    assert steps_until_chosen(tuner).count(two) == 6 and tuner.chosen == two
+
+
 def test_planned_applies_each_plan_records_and_restores():
     if threads.blas_threads() is None:
         pytest.skip("this NumPy's BLAS exposes no thread control")
