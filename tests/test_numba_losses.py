@@ -278,6 +278,37 @@ def test_softmax_ce_matches_reference_and_torch(target_kind, reduction, dtype):
             assert_close(grad, tg, dtype, what + " grad vs torch")
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("in_place", [False, True], ids=["out", "in-place"])
+def test_softmax_ce_across_row_blocks_with_ignored_rows(dtype, in_place):
+    # Each row's max is taken in the exp pass of the row before it, within a block of rows
+    # (BLOCK // C rows, run in parallel): ignored rows at the start and end of blocks, and
+    # runs of them, must still hand the right max on; also with the gradient written over
+    # the logits, where the next row is read while this one is overwritten.
+    from runtime.generated.numba_losses import BLOCK
+
+    rng = np.random.default_rng(12)
+    C = 61
+    rows = BLOCK // C
+    assert rows > 22, "the ignored rows below must sit inside a block"
+    N = 3 * rows + 5
+    z = (rng.standard_normal((N, C)) * 4).astype(dtype)
+    z[::7] += 1000  # rows whose max is far from their neighbours': a wrong shift overflows
+    z[3::7] -= 1000  # or underflows exp(z - m)
+    t = rng.integers(0, C, N)
+    for i in (0, 1, 14, 21, rows - 1, rows, rows + 1, 2 * rows - 1, N - 2, N - 1):
+        t[i] = -100
+    opts = dict(weight=rng.uniform(0.5, 2, C).astype(dtype), label_smoothing=0.1)
+    for reduction in REDUCTIONS:
+        rl, rg = ref_softmax_ce(z, t, reduction=reduction, **opts)
+        work = z.copy()
+        out = work if in_place else np.empty_like(z)
+        loss, grad = loss_and_grad("softmax_ce", work, t, reduction=reduction, out=out, **opts)
+        assert grad is out
+        assert_close(loss, rl, dtype, f"{reduction} loss")
+        assert_close(grad, rg, dtype, f"{reduction} grad")
+
+
 def test_softmax_ce_gradient_matches_central_differences():
     rng = np.random.default_rng(5)
     z, t = ce_sample(6, 11, np.float64, "index", rng)

@@ -406,12 +406,12 @@ def add_reassoc(typingctx, a, b):
 
 
 @_intrinsic
-def max_ignore_nan(typingctx, a, b):
-    """IEEE maxNum (llvm.maxnum): the larger of a, b; the other one if one is NaN."""
+def max_propagate_nan(typingctx, a, b):
+    """IEEE maximum (llvm.maximum): the larger of a, b; NaN if either is NaN."""
     def codegen(context, builder, signature, args):
         ty = args[0].type
         fn = builder.module.declare_intrinsic(
-            "llvm.maxnum", [ty], _cgutils.ir.FunctionType(ty, [ty, ty]))
+            "llvm.maximum", [ty], _cgutils.ir.FunctionType(ty, [ty, ty]))
         return builder.call(fn, args)
     if not isinstance(a, _types.Float) or a != b:
         return None

@@ -406,12 +406,12 @@ def add_reassoc(typingctx, a, b):
 
 
 @_intrinsic
-def max_ignore_nan(typingctx, a, b):
-    """IEEE maxNum (llvm.maxnum): the larger of a, b; the other one if one is NaN."""
+def max_propagate_nan(typingctx, a, b):
+    """IEEE maximum (llvm.maximum): the larger of a, b; NaN if either is NaN."""
     def codegen(context, builder, signature, args):
         ty = args[0].type
         fn = builder.module.declare_intrinsic(
-            "llvm.maxnum", [ty], _cgutils.ir.FunctionType(ty, [ty, ty]))
+            "llvm.maximum", [ty], _cgutils.ir.FunctionType(ty, [ty, ty]))
         return builder.call(fn, args)
     if not isinstance(a, _types.Float) or a != b:
         return None
@@ -451,39 +451,61 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = _F32_MINF
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = _F32_MINF
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
                 g[k] = _F32_0P0
+            if not last:
+                nrow = logits[i + 1]
+                mx_next = _F32_MINF
+                for k in range(C):
+                    nk = nrow[k]
+                    mx_next = max_propagate_nan(mx_next, nk)
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): the row max m
-        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
+        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = _F32_0P0
         if smoothing:
-            mx = _F32_MINF
             sum_az = _F32_0P0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = max_ignore_nan(mx, zk)
                 sum_az = add_reassoc(sum_az, wk * zk)
-        else:
-            mx = _F32_MINF
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = _F32_0P0
             for k in range(C):
                 zk = row[k]
-                mx = max_ignore_nan(mx, zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = _F32_0P0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f32(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+                ek = exp_f32(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = _F32_0P0
+            mx_next = _F32_MINF
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
@@ -574,39 +596,61 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = _F32_MINF
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = _F32_MINF
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
                 g[k] = _F32_0P0
+            if not last:
+                nrow = logits[i + 1]
+                mx_next = _F32_MINF
+                for k in range(C):
+                    nk = nrow[k]
+                    mx_next = max_propagate_nan(mx_next, nk)
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): the row max m
-        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
+        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = _F32_0P0
         if smoothing:
-            mx = _F32_MINF
             sum_az = _F32_0P0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = max_ignore_nan(mx, zk)
                 sum_az = add_reassoc(sum_az, wk * zk)
-        else:
-            mx = _F32_MINF
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = _F32_0P0
             for k in range(C):
                 zk = row[k]
-                mx = max_ignore_nan(mx, zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = _F32_0P0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f32(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+                ek = exp_f32(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = _F32_0P0
+            mx_next = _F32_MINF
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
@@ -689,40 +733,62 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = _F32_MINF
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = _F32_MINF
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
                 g[k] = _F32_0P0
             loss[i] = _F32_0P0
+            if not last:
+                nrow = logits[i + 1]
+                mx_next = _F32_MINF
+                for k in range(C):
+                    nk = nrow[k]
+                    mx_next = max_propagate_nan(mx_next, nk)
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): the row max m
-        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
+        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = _F32_0P0
         if smoothing:
-            mx = _F32_MINF
             sum_az = _F32_0P0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = max_ignore_nan(mx, zk)
                 sum_az = add_reassoc(sum_az, wk * zk)
-        else:
-            mx = _F32_MINF
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = _F32_0P0
             for k in range(C):
                 zk = row[k]
-                mx = max_ignore_nan(mx, zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = _F32_0P0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f32(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+                ek = exp_f32(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = _F32_0P0
+            mx_next = _F32_MINF
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f32(s)
         lse = r0
@@ -801,13 +867,22 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = _F32_MINF
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = _F32_MINF
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         trow = target[i]
-        # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
         for k in range(C):
@@ -815,16 +890,28 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-            mx = max_ignore_nan(mx, zk)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = _F32_0P0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f32(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = _F32_0P0
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = _F32_0P0
+            mx_next = _F32_MINF
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
@@ -900,13 +987,22 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = _F32_MINF
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = _F32_MINF
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         trow = target[i]
-        # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
         for k in range(C):
@@ -914,16 +1010,28 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-            mx = max_ignore_nan(mx, zk)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = _F32_0P0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f32(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = _F32_0P0
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = _F32_0P0
+            mx_next = _F32_MINF
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
@@ -997,13 +1105,22 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = _F32_MINF
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = _F32_MINF
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         trow = target[i]
-        # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        mx = _F32_MINF
         sum_a = _F32_0P0
         sum_az = _F32_0P0
         for k in range(C):
@@ -1011,16 +1128,28 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
-            mx = max_ignore_nan(mx, zk)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = _F32_0P0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f32(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = _F32_0P0
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = _F32_0P0
+            mx_next = _F32_MINF
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f32(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f32(s)
         loss_i = lse*sum_a - sum_az
@@ -1090,39 +1219,61 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = (-math.inf)
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = (-math.inf)
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
                 g[k] = 0.0
+            if not last:
+                nrow = logits[i + 1]
+                mx_next = (-math.inf)
+                for k in range(C):
+                    nk = nrow[k]
+                    mx_next = max_propagate_nan(mx_next, nk)
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): the row max m
-        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
+        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = 0.0
         if smoothing:
-            mx = (-math.inf)
             sum_az = 0.0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = max_ignore_nan(mx, zk)
                 sum_az = add_reassoc(sum_az, wk * zk)
-        else:
-            mx = (-math.inf)
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = 0.0
             for k in range(C):
                 zk = row[k]
-                mx = max_ignore_nan(mx, zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = 0.0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f64(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+                ek = exp_f64(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = 0.0
+            mx_next = (-math.inf)
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
@@ -1213,39 +1364,61 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = (-math.inf)
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = (-math.inf)
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
                 g[k] = 0.0
+            if not last:
+                nrow = logits[i + 1]
+                mx_next = (-math.inf)
+                for k in range(C):
+                    nk = nrow[k]
+                    mx_next = max_propagate_nan(mx_next, nk)
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): the row max m
-        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
+        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = 0.0
         if smoothing:
-            mx = (-math.inf)
             sum_az = 0.0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = max_ignore_nan(mx, zk)
                 sum_az = add_reassoc(sum_az, wk * zk)
-        else:
-            mx = (-math.inf)
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = 0.0
             for k in range(C):
                 zk = row[k]
-                mx = max_ignore_nan(mx, zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = 0.0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f64(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+                ek = exp_f64(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = 0.0
+            mx_next = (-math.inf)
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
@@ -1328,40 +1501,62 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = (-math.inf)
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = (-math.inf)
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
                 g[k] = 0.0
             loss[i] = 0.0
+            if not last:
+                nrow = logits[i + 1]
+                mx_next = (-math.inf)
+                for k in range(C):
+                    nk = nrow[k]
+                    mx_next = max_propagate_nan(mx_next, nk)
             continue
         zc = row[c]  # read before g (which may be row) is written
         wc = weight[c]
-        # pass 1 (the one read of the row from memory): the row max m
-        # (and, with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term)
+        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = 0.0
         if smoothing:
-            mx = (-math.inf)
             sum_az = 0.0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                mx = max_ignore_nan(mx, zk)
                 sum_az = add_reassoc(sum_az, wk * zk)
-        else:
-            mx = (-math.inf)
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = 0.0
             for k in range(C):
                 zk = row[k]
-                mx = max_ignore_nan(mx, zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = 0.0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f64(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+                ek = exp_f64(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = 0.0
+            mx_next = (-math.inf)
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         r0 = mx + log_f64(s)
         lse = r0
@@ -1440,13 +1635,22 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = (-math.inf)
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = (-math.inf)
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         trow = target[i]
-        # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
         for k in range(C):
@@ -1454,16 +1658,28 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-            mx = max_ignore_nan(mx, zk)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = 0.0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f64(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = 0.0
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = 0.0
+            mx_next = (-math.inf)
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
@@ -1539,13 +1755,22 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = (-math.inf)
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = (-math.inf)
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         trow = target[i]
-        # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
         for k in range(C):
@@ -1553,16 +1778,28 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-            mx = max_ignore_nan(mx, zk)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = 0.0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f64(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = 0.0
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = 0.0
+            mx_next = (-math.inf)
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
@@ -1636,13 +1873,22 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # pass 1, the row max m: here for the first row; each later row's is taken in the
+    # exp pass of the row before it, where its read from memory overlaps that computing
+    mx_next = (-math.inf)
+    if lo < hi:
+        nrow = logits[lo]
+        mx_next = (-math.inf)
+        for k in range(C):
+            nk = nrow[k]
+            mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
         g = grad[i]
+        mx = mx_next
+        last = i + 1 == hi
         trow = target[i]
-        # pass 1 (the one read of the row from memory): the row max m, and with
         # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
-        mx = (-math.inf)
         sum_a = 0.0
         sum_az = 0.0
         for k in range(C):
@@ -1650,16 +1896,28 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
-            mx = max_ignore_nan(mx, zk)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g
-        s = 0.0
-        for k in range(C):
-            zk = row[k]
-            ek = exp_f64(-mx + zk)
-            s = add_reassoc(s, ek)
-            g[k] = ek
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # and pass 1 of the next row (its max) in the same loop
+        if last:
+            s = 0.0
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                s = add_reassoc(s, ek)
+                g[k] = ek
+        else:
+            nrow = logits[i + 1]
+            s = 0.0
+            mx_next = (-math.inf)
+            for k in range(C):
+                zk = row[k]
+                ek = exp_f64(-mx + zk)
+                nk = nrow[k]
+                s = add_reassoc(s, ek)
+                mx_next = max_propagate_nan(mx_next, nk)
+                g[k] = ek
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_f64(s)
         loss_i = lse*sum_a - sum_az
