@@ -174,6 +174,8 @@ class Tuner:
         self.trials, self.warmup = int(trials), int(warmup)
         self.patience, self.slowdown, self.give_up = int(patience), float(slowdown), float(give_up)
         self.recheck = float(recheck)
+        if not self.recheck >= 1:  # below 1 a re-check would drop plans faster than the choice
+            raise ValueError(f"recheck must be >= 1, got {recheck!r}")
         self._scheduled = False  # the running trials are a scheduled re-tune
         self.retune_seconds = self._interval = float(retune_seconds)
         self.retunes = 0

@@ -270,6 +270,8 @@ def test_scheduled_retune_drops_a_plan_that_still_loses_after_one_step():
         tuner.record(one, 2.0)  # 4 s (the interval went back to 3 s on the change)
     assert tuner.chosen is None
     assert steps_until_chosen(tuner).count(two) == 6 and tuner.chosen == two
+    with pytest.raises(ValueError, match="recheck must be >= 1, got 0.5"):
+        threads.Tuner([one, two], recheck=0.5)
 
 
 def test_planned_applies_each_plan_records_and_restores():
