@@ -31,6 +31,7 @@ class NumbaConfig:
     """Per-backend generator settings (a value: a changed setting is a new config)."""
 
     block: int = 2048  # elements per parallel block of an elementwise kernel
+    row_block: int = 131072  # logits per block of rows of a softmax kernel (at most)
     fastmath: tuple[str, ...] = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
     mathlib: bool | None = None  # None: the vectorizable mathlib when codegen.numba_mathlib exists
     dtypes: tuple[str, ...] = ("float32", "float64")
@@ -132,6 +133,7 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         "",
         f"FASTMATH = {{{', '.join(repr(f) for f in config.fastmath)}}}  # keeps NaN/Inf semantics",
         f"BLOCK = {config.block}",
+        *([f"ROW_BLOCK = {config.row_block}"] if losses else []),
         "",
     ]
     parts = ["\n".join(head)]

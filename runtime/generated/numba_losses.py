@@ -15,6 +15,7 @@ import numpy as np
 
 FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 BLOCK = 2048
+ROW_BLOCK = 131072
 
 
 # ---------------------------------------------------------------------------
@@ -559,7 +560,7 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
         if labels[i] != ignore_index:
             denom += weight[labels[i]]
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -582,7 +583,7 @@ def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label
         if labels[i] != ignore_index:
             denom += weight[labels[i]]
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -700,7 +701,7 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     for k in range(C):
         sum_w += weight[k]
     scale = _F32_1P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -719,7 +720,7 @@ def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_
     for k in range(C):
         sum_w += weight[k]
     scale = _F32_1P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -837,7 +838,7 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
     sum_w = _F32_0P0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -854,7 +855,7 @@ def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label
     sum_w = _F32_0P0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -953,7 +954,7 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
         sum_w += weight[k]
     denom = float(N)
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -973,7 +974,7 @@ def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, gra
         sum_w += weight[k]
     denom = float(N)
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1072,7 +1073,7 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     for k in range(C):
         sum_w += weight[k]
     scale = _F32_1P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1091,7 +1092,7 @@ def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad
     for k in range(C):
         sum_w += weight[k]
     scale = _F32_1P0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1189,7 +1190,7 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
     sum_w = _F32_0P0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1206,7 +1207,7 @@ def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, los
     sum_w = _F32_0P0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1327,7 +1328,7 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
         if labels[i] != ignore_index:
             denom += weight[labels[i]]
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1350,7 +1351,7 @@ def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label
         if labels[i] != ignore_index:
             denom += weight[labels[i]]
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1468,7 +1469,7 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     for k in range(C):
         sum_w += weight[k]
     scale = 1.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1487,7 +1488,7 @@ def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_
     for k in range(C):
         sum_w += weight[k]
     scale = 1.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1605,7 +1606,7 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
     sum_w = 0.0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1622,7 +1623,7 @@ def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label
     sum_w = 0.0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1721,7 +1722,7 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
         sum_w += weight[k]
     denom = float(N)
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1741,7 +1742,7 @@ def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, gra
         sum_w += weight[k]
     denom = float(N)
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1840,7 +1841,7 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     for k in range(C):
         sum_w += weight[k]
     scale = 1.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1859,7 +1860,7 @@ def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad
     for k in range(C):
         sum_w += weight[k]
     scale = 1.0
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
@@ -1957,7 +1958,7 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
     sum_w = 0.0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
@@ -1974,7 +1975,7 @@ def softmax_ce_prob_none_f64_serial(logits, target, weight, label_smoothing, los
     sum_w = 0.0
     for k in range(C):
         sum_w += weight[k]
-    rows = max(1, BLOCK // max(C, 1))
+    rows = max(1, N)
     nblocks = (N + rows - 1) // rows
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
