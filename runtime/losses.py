@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import validate
-from .generated import kernels, threads_for
+from .generated import PARALLEL_MIN, kernels, threads_for
 
 #: Loss names and their options' defaults. runtime must not import derive; a test checks
 #: that these names and aliases agree with derive.registry.
@@ -227,16 +227,17 @@ def _softmax_ce(pred, target, reduction, out, weight, ignore_index, label_smooth
         validate.gradient_buffer(out, z.shape, z.dtype, inputs=(("pred", z),))
     g2 = out.reshape(-1, C) if out is not None and not moved else np.empty_like(z2)
     dtype = SUFFIX[z.dtype]
-    kernel = kernels("numba_losses")[("softmax_ce", "prob" if prob else "index", reduction, dtype)]
+    # Small inputs run the serial twin: no thread pool to wake or to limit.
+    variant = ("prob" if prob else "index") + ("_serial" if z2.size < PARALLEL_MIN else "")
+    kernel = kernels("numba_losses")[("softmax_ce", variant, reduction, dtype)]
     head = (z2, t2, w) + (() if prob else (ignore_index,)) + (eps,)
-    with threads_for(z2.size):
-        if reduction == "none":
-            rows = np.empty(z2.shape[0], z.dtype)
-            kernel(*head, rows, g2)
-            loss = rows.reshape(z.shape[:cdim] + z.shape[cdim + 1:]) if not moved else \
-                rows.reshape((z.shape[0],) + z.shape[2:])
-        else:
-            loss = float(kernel(*head, g2))
+    if reduction == "none":
+        rows = np.empty(z2.shape[0], z.dtype)
+        kernel(*head, rows, g2)
+        loss = rows.reshape(z.shape[:cdim] + z.shape[cdim + 1:]) if not moved else \
+            rows.reshape((z.shape[0],) + z.shape[2:])
+    else:
+        loss = float(kernel(*head, g2))
     if moved:
         g = np.moveaxis(g2.reshape((z.shape[0],) + z.shape[2:] + (C,)), -1, 1)
         if out is not None:
