@@ -444,16 +444,22 @@ class BatchNorm(Layer):
         self.running_mean = np.zeros(self.num_features, dtype=dt)
         self.running_var = np.ones(self.num_features, dtype=dt)
 
-    def forward(self, x, training):
-        n, dt = x.shape[0], x.dtype
+    def _start_forward(self, x, training, xp=np):
+        """Check the batch, keep the mode and give (x contiguous, the output buffer); the
+        saved statistics (1/σ, x̂) get their buffers too. Shared by the host and device paths."""
         self._training = training
-        if training and n < 2:
+        if training and x.shape[0] < 2:
             raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
                              f"got input of shape {x.shape}")
-        x = np.ascontiguousarray(x)
-        self._inv_std = _buffer(self._work, "inv_std", (self.num_features,), dt)
-        self._xhat = _buffer(self._work, "xhat", x.shape, dt)
-        y = _buffer(self._work, "y", x.shape, dt)
+        x = xp.ascontiguousarray(x)
+        dt = x.dtype
+        self._inv_std = _buffer(self._work, "inv_std", (self.num_features,), dt, xp)
+        self._xhat = _buffer(self._work, "xhat", x.shape, dt, xp)
+        return x, _buffer(self._work, "y", x.shape, dt, xp)
+
+    def forward(self, x, training):
+        x, y = self._start_forward(x, training)
+        dt = x.dtype
         w, b = self.params["weight"], self.params["bias"]
         if training:
             _layer_kernel("batchnorm_train", dt)(x, w, b, self.eps, self.momentum, self.running_mean,
@@ -471,15 +477,7 @@ class BatchNorm(Layer):
         return dx if need_input_grad else None
 
     def forward_xp(self, x, training, xp):
-        n, dt = x.shape[0], x.dtype
-        self._training = training
-        if training and n < 2:
-            raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
-                             f"got input of shape {x.shape}")
-        x = xp.ascontiguousarray(x)
-        self._inv_std = _buffer(self._work, "inv_std", (self.num_features,), dt, xp)
-        self._xhat = _buffer(self._work, "xhat", x.shape, dt, xp)
-        y = _buffer(self._work, "y", x.shape, dt, xp)
+        x, y = self._start_forward(x, training, xp)
         _cuda().batchnorm_forward(x, self.params["weight"], self.params["bias"], self.eps,
                                   self.momentum, self.running_mean, self.running_var,
                                   self._inv_std, self._xhat, y, training)
