@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import time
 from dataclasses import dataclass
 
 import numba
@@ -177,6 +178,7 @@ class Tuner:
         if not self.recheck >= 1:  # below 1 a re-check would drop plans faster than the choice
             raise ValueError(f"recheck must be >= 1, got {recheck!r}")
         self._scheduled = False  # the running trials are a scheduled re-tune
+        self._before = None  # the plan chosen before the running re-tune
         self.retune_seconds = self._interval = float(retune_seconds)
         self.retunes = 0
         self.medians = {}
@@ -219,7 +221,7 @@ class Tuner:
                 self.times[p] += [seconds] * (self.trials - len(self.times[p]))
         if all(len(t) >= self.trials for t in self.times.values()):
             median = {q: sorted(t)[len(t) // 2] for q, t in self.times.items()}
-            before = getattr(self, "_before", None)
+            before = self._before
             self.chosen = min(self.candidates, key=lambda q: median[q])
             self.medians, self._scheduled = median, False
             if before is not None:  # a re-tune: back off while the choice holds
@@ -261,8 +263,6 @@ class Planned:
         self._using = None
 
     def __call__(self, fn, *args):
-        import time
-
         p = self.tuner.next()
         if p is not self.current:
             if self._using is None:
