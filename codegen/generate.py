@@ -31,7 +31,7 @@ class NumbaConfig:
     """Per-backend generator settings (a value: a changed setting is a new config)."""
 
     block: int = 2048  # elements per parallel block of an elementwise kernel
-    row_block: int = 131072  # logits per block of rows of a softmax kernel (at most)
+    row_block: int = 131072  # logits per block of rows of a softmax kernel, at most (bench_softmax_blocks)
     fastmath: tuple[str, ...] = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
     mathlib: bool | None = None  # None: the vectorizable mathlib when codegen.numba_mathlib exists
     dtypes: tuple[str, ...] = ("float32", "float64")
