@@ -12,9 +12,9 @@ own worker process (thread pools of one setting must not spin next to another's)
 - ours, ``planned``: as runtime.train.fit runs: every step under a runtime.threads.Tuner's
   plan (the candidates of runtime.threads.candidates timed on real steps; the first trials
   run once every worker has compiled and sits idle, as at the start of a training run, and
-  are not timed; the Tuner's re-tunes, when steps slow down and after every 2 s or so of
-  steps, run inside the timed blocks; a scheduled one tries each losing plan for a warm-up
-  and one step), OMP_WAIT_POLICY=PASSIVE;
+  are not timed; the Tuner's re-tunes, when steps slow down and after 1 s of steps (the
+  interval doubles while the choice holds), run inside the timed blocks; a scheduled one
+  tries each losing plan for a warm-up and one step), OMP_WAIT_POLICY=PASSIVE;
 - ours with OpenBLAS on every core and the kernels on one thread;
 - ours, ``defaults``: no plan at all (Numba and OpenBLAS pools on every core, default waits);
 - PyTorch with as many threads as cores (its default) and with 1 thread.
