@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sympy as sp
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,6 +32,9 @@ class NumbaConfig:
 
     block: int = 2048  # elements per parallel block of an elementwise kernel
     row_block: int = 131072  # logits per block of rows of a softmax kernel, at most (bench_softmax_blocks)
+    # Loss kernels write gradients of at least this many bytes with streaming stores
+    # (codegen.numba_reduce.STREAM_SOURCE); smaller ones stay in cache for the next layer.
+    stream_min_bytes: int = 1 << 22
     fastmath: tuple[str, ...] = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
     mathlib: bool | None = None  # None: the vectorizable mathlib when codegen.numba_mathlib exists
     dtypes: tuple[str, ...] = ("float32", "float64")
@@ -133,7 +136,8 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         "",
         f"FASTMATH = {{{', '.join(repr(f) for f in config.fastmath)}}}  # keeps NaN/Inf semantics",
         f"BLOCK = {config.block}",
-        *([f"ROW_BLOCK = {config.row_block}"] if losses else []),
+        *([f"ROW_BLOCK = {config.row_block}", f"STREAM_MIN_BYTES = {config.stream_min_bytes}"]
+          if losses else []),
         "",
     ]
     parts = ["\n".join(head)]
@@ -145,6 +149,10 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         from .numba_reduce import REDUCE_SOURCE
 
         parts.append(REDUCE_SOURCE.strip("\n") + "\n")
+    if losses:  # large gradients are written with streaming stores
+        from .numba_reduce import STREAM_SOURCE
+
+        parts.append(STREAM_SOURCE.strip("\n") + "\n")
     consts = constant_lines(*printers.values())
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"

@@ -19,7 +19,9 @@ Options are scalars in the order of ``ElementwiseLoss.options``; the kernel conv
 dtype once. Loops run over blocks of ``BLOCK`` elements in parallel (``prange``); inside a block
 the loss accumulates in the array's dtype through ``add_reassoc`` (``codegen.numba_reduce``: the
 one addition LLVM may reorder, so the loop vectorizes; the kernels never set the ``reassoc``
-flag), and across blocks in float64.
+flag), and across blocks in float64. The memory-bound losses (``ElementwiseLoss.stream``) build
+each block of an output of at least ``STREAM_MIN_BYTES`` in a stack buffer and write it with
+streaming stores (``codegen.numba_reduce.stream_copy``).
 
 The softmax cross-entropy kernels are row-wise; see :func:`softmax_ce_kernels`.
 """
@@ -33,6 +35,7 @@ from .numba_printer import NumbaPrinter, print_cse_block
 
 REDUCTIONS = ("mean", "sum", "none")
 SUFFIX = {"float32": "f32", "float64": "f64"}
+ITEMSIZE = {"float32": 4, "float64": 8}
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,20 @@ class ElementwiseLoss:
     pred: str  # symbol name of the prediction in derive (yhat or z)
     options: tuple[tuple[str, str], ...] = ()  # (kernel argument, derive symbol name)
     array_option: str | None = None  # an option that also has a per-element-array variant
+    # Memory-bound: large outputs go through a stack buffer and streaming stores
+    # (numba_reduce.stream_copy), saving the read of the old output (bench/bench_losses.py,
+    # mse over 16M float32: 8.0 → 6.7 ms). Losses with exp/log/pow are bound by arithmetic,
+    # where the extra copy costs more than it saves (bce_logits: 11.5 → 12.1–12.7 ms).
+    stream: bool = False
 
 
 ELEMENTWISE: dict[str, ElementwiseLoss] = {
     "bce": ElementwiseLoss("bce", "yhat"),
     "bce_logits": ElementwiseLoss("bce_logits", "z", (("pos_weight", "p_w"),), "pos_weight"),
-    "mse": ElementwiseLoss("mse", "yhat"),
-    "mae": ElementwiseLoss("mae", "yhat"),
-    "smooth_l1": ElementwiseLoss("smooth_l1", "yhat", (("beta", "beta"),)),
-    "huber": ElementwiseLoss("huber", "yhat", (("delta", "delta"),)),
+    "mse": ElementwiseLoss("mse", "yhat", stream=True),
+    "mae": ElementwiseLoss("mae", "yhat", stream=True),
+    "smooth_l1": ElementwiseLoss("smooth_l1", "yhat", (("beta", "beta"),), stream=True),
+    "huber": ElementwiseLoss("huber", "yhat", (("delta", "delta"),), stream=True),
     "lp": ElementwiseLoss("lp", "yhat", (("p", "p"),)),
 }
 
@@ -160,7 +168,10 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     out += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in scalar_opts]
     if reduction == "mean":
         out.append(f"    scale = np.{dtype}(1.0 / n) if n > 0 else {zero}")
+    outputs = (["loss"] if reduction == "none" else []) + ["grad"]
     out += ["    nblocks = (n + BLOCK - 1) // BLOCK"]
+    if spec.stream:
+        out.append(f"    stream = n * {ITEMSIZE[dtype]} >= STREAM_MIN_BYTES  # write past the caches")
     if reduction != "none":
         out.append("    partial = np.empty(nblocks, np.float64)")
     out += ["    for b in numba.prange(nblocks):",
@@ -168,7 +179,11 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
             "        lo = b * BLOCK",
             "        hi = min(lo + BLOCK, n)",
             # Slices (indices from 0) let LLVM drop negative-index wraparound and vectorize.
-            *[f"        {a}_b = {a}[lo:hi]" for a in arrays + (["loss"] if reduction == "none" else []) + ["grad"]],
+            *[f"        {a}_b = {a}[lo:hi]" for a in arrays + ([] if spec.stream else outputs)],
+            # A large output is computed into a stack buffer and streamed out (stream_copy):
+            # no read of its old contents from memory.
+            *[f"        {a}_b = stack_buffer({a}, BLOCK) if stream else {a}[lo:hi]"
+              for a in (outputs if spec.stream else [])],
             "        m = hi - lo"]
 
     def element(indent: str, index: str, sl: str) -> list[str]:
@@ -191,6 +206,8 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
                 *element(" " * 12, "k", "b"),
                 "            acc = add_reassoc(acc, loss_k)",
                 "        partial[b] = acc"]
+    if spec.stream:
+        out += ["        if stream:", *[f"            stream_copy({a}, lo, {a}_b, m)" for a in outputs]]
     if reduction == "mean":
         out.append("    return partial.sum() / n")
     elif reduction == "sum":

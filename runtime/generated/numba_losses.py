@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 3
+# Generator: codegen numba backend, version 4
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:846044f98b107d27 (of the SymPy expressions printed below)
+# Source hash: sha256:5449a53c17203ea3 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -16,6 +16,7 @@ import numpy as np
 FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 BLOCK = 2048
 ROW_BLOCK = 131072
+STREAM_MIN_BYTES = 4194304
 
 
 # ---------------------------------------------------------------------------
@@ -433,6 +434,91 @@ def wide_vectors(typingctx):
             pass
         return context.get_dummy_value()
     return _types.none(), codegen
+
+
+# ---------------------------------------------------------------------------
+# Streaming stores (from codegen/numba_reduce.py): large outputs are computed
+# into a stack buffer, then written to memory past the caches.
+# ---------------------------------------------------------------------------
+STREAM_VECTOR_BYTES = 64  # one cache line: a whole line per streaming store, one AVX-512 vector
+
+
+@_intrinsic
+def stack_buffer(typingctx, like, size):
+    """A 1-D C array of ``size`` (a constant) elements of ``like``'s dtype on the stack of the
+    calling function: scratch for one block, no allocation. Its contents start undefined."""
+    if not isinstance(like, _types.Array) or not isinstance(size, _types.IntegerLiteral):
+        return None
+    n, arr = size.literal_value, _types.Array(like.dtype, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        ir, lty = _cgutils.ir, context.get_data_type(like.dtype)
+        intp = context.get_value_type(_types.intp)
+        data = _cgutils.alloca_once(builder, lty, size=ir.Constant(intp, n))  # entry block: once
+        data.align = STREAM_VECTOR_BYTES
+        item = context.get_abi_sizeof(lty)
+        ary = context.make_array(arr)(context, builder)
+        context.populate_array(ary, data=data, shape=[ir.Constant(intp, n)],
+                               strides=[ir.Constant(intp, item)],
+                               itemsize=ir.Constant(intp, item), meminfo=None)
+        return ary._getvalue()
+    return arr(like, size), codegen
+
+
+@_intrinsic
+def stream_copy(typingctx, dst, start, src, n):
+    """dst.flat[start:start + n] = src[:n] with non-temporal (streaming) vector stores.
+
+    A plain store first reads the destination's cache line from memory (write-allocate), so
+    writing an output costs twice its bytes; a streaming store writes the line whole, past the
+    caches. LLVM's vectorizer does not emit them (a scalar store marked !nontemporal stays
+    scalar), so this copies explicitly: plain stores up to the first 64-byte boundary of dst,
+    64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain stores for
+    the rest. No fence: the threads of a parallel loop hand their results over through the
+    thread pool's locked instructions, which drain the write-combining buffers (x86), and the
+    calling thread always sees its own stores."""
+    if not (isinstance(dst, _types.Array) and isinstance(src, _types.Array)
+            and dst.layout == "C" and src.layout == "C" and dst.dtype == src.dtype
+            and isinstance(start, _types.Integer) and isinstance(n, _types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ir = _cgutils.ir
+        intp = context.get_value_type(_types.intp)
+        lty = context.get_data_type(dst.dtype)
+        item = context.get_abi_sizeof(lty)
+        vec = ir.VectorType(lty, STREAM_VECTOR_BYTES // item).as_pointer()
+        const = lambda v: ir.Constant(intp, v)  # noqa: E731
+        start_, n_ = (context.cast(builder, v, t, _types.intp)
+                      for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
+        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
+        s = context.make_array(src)(context, builder, args[2]).data
+        addr = builder.ptrtoint(d, intp)
+        # elements before the first 64-byte boundary (all of them if dst is not even
+        # element-aligned, as a view into a byte buffer may be)
+        to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
+                               const(item))
+        aligned = builder.icmp_unsigned("==", builder.and_(addr, const(item - 1)), const(0))
+        head = builder.select(aligned, to_edge, n_)
+        head = builder.select(builder.icmp_signed("<", n_, head), n_, head)
+        nvec = builder.sdiv(builder.sub(n_, head), const(STREAM_VECTOR_BYTES // item))
+        tail = builder.add(head, builder.mul(nvec, const(STREAM_VECTOR_BYTES // item)))
+
+        def plain(lo, hi):
+            with _cgutils.for_range_slice(builder, lo, hi, const(1), intp=intp) as (k, _):
+                builder.store(builder.load(builder.gep(s, [k])), builder.gep(d, [k]))
+
+        plain(const(0), head)
+        streaming = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+        with _cgutils.for_range(builder, nvec, intp=intp) as loop:
+            k = builder.add(head, builder.mul(loop.index, const(STREAM_VECTOR_BYTES // item)))
+            v = builder.load(builder.bitcast(builder.gep(s, [k]), vec), align=item)
+            st = builder.store(v, builder.bitcast(builder.gep(d, [k]), vec),
+                               align=STREAM_VECTOR_BYTES)
+            st.set_metadata("nontemporal", streaming)
+        plain(tail, n_)
+        return context.get_dummy_value()
+    return _types.none(dst, start, src, n), codegen
 
 
 # float32 constants: typed globals, so no literal promotes a loop to float64
@@ -2687,6 +2773,7 @@ def mse_mean_f32(pred, target, grad):
     n = pred.size
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2694,7 +2781,7 @@ def mse_mean_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2706,6 +2793,8 @@ def mse_mean_f32(pred, target, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -2723,6 +2812,7 @@ def mse_sum_f32(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2730,7 +2820,7 @@ def mse_sum_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2742,6 +2832,8 @@ def mse_sum_f32(pred, target, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -2759,14 +2851,15 @@ def mse_none_f32(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2776,6 +2869,9 @@ def mse_none_f32(pred, target, loss, grad):
             grad_k = _F32_2P0*t0
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2793,6 +2889,7 @@ def mse_mean_f64(pred, target, grad):
     n = pred.size
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2800,7 +2897,7 @@ def mse_mean_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2812,6 +2909,8 @@ def mse_mean_f64(pred, target, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -2829,6 +2928,7 @@ def mse_sum_f64(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2836,7 +2936,7 @@ def mse_sum_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2848,6 +2948,8 @@ def mse_sum_f64(pred, target, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -2865,14 +2967,15 @@ def mse_none_f64(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2882,6 +2985,9 @@ def mse_none_f64(pred, target, loss, grad):
             grad_k = 2.0*t0
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2899,6 +3005,7 @@ def mae_mean_f32(pred, target, grad):
     n = pred.size
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2906,7 +3013,7 @@ def mae_mean_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2918,6 +3025,8 @@ def mae_mean_f32(pred, target, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -2935,6 +3044,7 @@ def mae_sum_f32(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2942,7 +3052,7 @@ def mae_sum_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2954,6 +3064,8 @@ def mae_sum_f32(pred, target, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -2971,14 +3083,15 @@ def mae_none_f32(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2988,6 +3101,9 @@ def mae_none_f32(pred, target, loss, grad):
             grad_k = -(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3005,6 +3121,7 @@ def mae_mean_f64(pred, target, grad):
     n = pred.size
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3012,7 +3129,7 @@ def mae_mean_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3024,6 +3141,8 @@ def mae_mean_f64(pred, target, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -3041,6 +3160,7 @@ def mae_sum_f64(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3048,7 +3168,7 @@ def mae_sum_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3060,6 +3180,8 @@ def mae_sum_f64(pred, target, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -3077,14 +3199,15 @@ def mae_none_f64(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3094,6 +3217,9 @@ def mae_none_f64(pred, target, loss, grad):
             grad_k = -(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3112,6 +3238,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
     beta_ = np.float32(beta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3119,7 +3246,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3135,6 +3262,8 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -3153,6 +3282,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
     n = pred.size
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3160,7 +3290,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3176,6 +3306,8 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -3194,14 +3326,15 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
     n = pred.size
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3215,6 +3348,9 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
             grad_k = (t0*t2 if t4 else -(_F32_1P0 if t1 > _F32_0P0 else (_F32_M1P0 if t1 < _F32_0P0 else t1)))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3233,6 +3369,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
     beta_ = np.float64(beta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3240,7 +3377,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3256,6 +3393,8 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -3274,6 +3413,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
     n = pred.size
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3281,7 +3421,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3297,6 +3437,8 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -3315,14 +3457,15 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
     n = pred.size
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3336,6 +3479,9 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
             grad_k = (t0*t2 if t4 else -(1.0 if t1 > 0.0 else ((-1.0) if t1 < 0.0 else t1)))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3354,6 +3500,7 @@ def huber_mean_f32(pred, target, grad, delta):
     delta_ = np.float32(delta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3361,7 +3508,7 @@ def huber_mean_f32(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3376,6 +3523,8 @@ def huber_mean_f32(pred, target, grad, delta):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -3394,6 +3543,7 @@ def huber_sum_f32(pred, target, grad, delta):
     n = pred.size
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3401,7 +3551,7 @@ def huber_sum_f32(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3416,6 +3566,8 @@ def huber_sum_f32(pred, target, grad, delta):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -3434,14 +3586,15 @@ def huber_none_f32(pred, target, loss, grad, delta):
     n = pred.size
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3454,6 +3607,9 @@ def huber_none_f32(pred, target, loss, grad, delta):
             grad_k = (t1 if t3 else -(delta_*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0))))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3472,6 +3628,7 @@ def huber_mean_f64(pred, target, grad, delta):
     delta_ = np.float64(delta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3479,7 +3636,7 @@ def huber_mean_f64(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3494,6 +3651,8 @@ def huber_mean_f64(pred, target, grad, delta):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum() / n
 
 
@@ -3512,6 +3671,7 @@ def huber_sum_f64(pred, target, grad, delta):
     n = pred.size
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3519,7 +3679,7 @@ def huber_sum_f64(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3534,6 +3694,8 @@ def huber_sum_f64(pred, target, grad, delta):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
     return partial.sum()
 
 
@@ -3552,14 +3714,15 @@ def huber_none_f64(pred, target, loss, grad, delta):
     n = pred.size
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3572,6 +3735,9 @@ def huber_none_f64(pred, target, loss, grad, delta):
             grad_k = (t1 if t3 else -(delta_*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0))))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)

@@ -1,0 +1,100 @@
+"""Large outputs of the memory-bound losses are written with streaming stores.
+
+mse, mae, smooth_l1 and huber compute each block of a gradient (and of per-element losses)
+of at least STREAM_MIN_BYTES into a stack buffer, then ``stream_copy`` writes it with 64-byte
+non-temporal stores from the first 64-byte boundary of the destination on, plain stores
+before and after it. These tests check that copy on every alignment and length against NumPy
+slicing, the kernels just above and below the threshold against the NumPy reference, and that
+the compiled code really holds streaming stores.
+"""
+import numba
+import numpy as np
+import pytest
+
+from runtime import loss_and_grad
+from runtime.generated import numba_losses as L
+from test_numba_losses import assert_close, ref_elementwise, reduce_ref, sample
+
+STREAMED = ["mse", "mae", "smooth_l1", "huber"]
+OPTIONS = {"smooth_l1": {"beta": 0.5}, "huber": {"delta": 2.5}}
+
+
+@numba.njit
+def _copy(dst, start, src, n):
+    L.stream_copy(dst, start, src, n)
+
+
+@numba.njit
+def _from_stack(src, dst):
+    # through the stack buffer as the kernels use it: fill it, then stream it out
+    buf = L.stack_buffer(dst, 64)
+    for k in range(src.size):
+        buf[k] = src[k]
+    L.stream_copy(dst, 0, buf, src.size)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_stream_copy_matches_slicing_at_every_alignment_and_length(dtype):
+    rng = np.random.default_rng(0)
+    src = rng.standard_normal(300).astype(dtype)
+    for start in range(0, 20):  # the 64-byte boundary falls at every place in the head
+        for n in (0, 1, 5, 15, 16, 17, 31, 33, 64, 100, 257):
+            dst = np.full(300 + 40, -7.0, dtype)
+            _copy(dst, start, src, n)
+            expect = np.full_like(dst, -7.0)
+            expect[start:start + n] = src[:n]
+            np.testing.assert_array_equal(dst, expect, err_msg=f"start={start} n={n}")
+
+
+def test_stream_copy_into_a_destination_not_aligned_to_its_elements():
+    # a float32 view at an odd byte offset: no 64-byte boundary lines up, plain stores only
+    raw = np.zeros(4 * 200 + 1, np.uint8)
+    dst = raw[1:].view(np.float32)
+    src = np.arange(150, dtype=np.float32)
+    _copy(dst, 3, src, 150)
+    assert dst[:3].tolist() == [0, 0, 0] and dst[153:].max() == 0
+    np.testing.assert_array_equal(dst[3:153], src)
+
+
+def test_stack_buffer_round_trip():
+    src = np.arange(50, dtype=np.float64)
+    dst = np.zeros(50)
+    _from_stack(src, dst)
+    np.testing.assert_array_equal(dst, src)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", STREAMED)
+def test_streamed_losses_match_reference_around_the_threshold(name, reduction, dtype):
+    rng = np.random.default_rng(3)
+    at = L.STREAM_MIN_BYTES // np.dtype(dtype).itemsize
+    for n in (at - 1, at + 37):  # plain stores, then streaming (with a ragged last block)
+        p, t = sample(name, (n,), dtype, rng)
+        # the gradient goes into a view one element past a 64-byte boundary, between guards
+        backing = np.full(n + 32, np.nan, dtype)
+        first = (-backing.ctypes.data % 64) // backing.itemsize + 1
+        out = backing[first:first + n]
+        loss, grad = loss_and_grad(name, p, t, reduction=reduction, out=out,
+                                   **OPTIONS.get(name, {}))
+        assert grad is out or np.shares_memory(grad, out)
+        assert np.isnan(backing[:first]).all() and np.isnan(backing[first + n:]).all()
+        rl, rg = ref_elementwise(name, p.astype(np.float64), t.astype(np.float64),
+                                 **OPTIONS.get(name, {}))
+        rl, rg = reduce_ref(rl, rg, reduction)
+        assert_close(loss, rl, dtype, f"{name} {reduction} n={n} loss")
+        assert_close(grad, rg, dtype, f"{name} {reduction} n={n} grad")
+
+
+def test_the_compiled_kernel_holds_streaming_stores():
+    import platform
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("looks for x86 non-temporal store instructions (movnt*)")
+    # the committed kernels are cache=True and Numba cannot inspect cached code: recompile
+    kernel = numba.njit(parallel=True, error_model="numpy", fastmath=L.FASTMATH)(
+        L.KERNELS[("mse", "default", "mean", "float32")].py_func)
+    x = np.ones(1000, np.float32)
+    kernel(x, x, np.empty_like(x))
+    asm = kernel.inspect_asm(kernel.signatures[0])
+    assert "movnt" in asm, "no non-temporal stores in the mse kernel"
