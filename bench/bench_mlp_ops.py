@@ -1,0 +1,367 @@
+"""Per-operation breakdown of one training step of the 784-256-256-10 ReLU MLP, ours vs PyTorch.
+
+The same step as bench/bench_mlp.py (softmax-CE head, SGD momentum 0.9, float32), cut into its
+operations, each timed on its own in a loop on the shapes and buffers of a real step:
+
+- ours: runtime.nn.MLP's own layer methods where one method is one operation (Dense.forward =
+  GEMM + bias, Activation.forward/backward, the head ``_train_head``), and Dense.backward's
+  three products (dW, db as 1ᵀδ, dA) as that method runs them (same layouts: the hidden
+  layers run feature-major below batch 256); runtime.optim.SGD.step on the flat buffer;
+- PyTorch: the ATen calls its autograd makes for the same network: ``torch.addmm`` (Linear's
+  forward), ``torch.relu``, ``F.cross_entropy`` + ``backward()`` on a leaf (the head),
+  ``mm(δᵀ, a)``, ``δ.sum(0)``, ``mm(δ, W)``, ``threshold_backward``, fused SGD's ``step()``.
+
+Thread use as in bench_mlp: torch on every core; ours with OpenBLAS on every core and the
+Numba kernels on one thread (the plan runtime.threads.Tuner picks for both batches on idle
+cores, held fixed here), OMP_WAIT_POLICY=PASSIVE. Each
+library runs in its own worker process; the main process asks them in turn (round-robin, the
+order alternating per round, a pause before each block so the other side's idle pool threads
+stop spinning) for a block of one operation, and reports per op the median and the best
+block. "sum of ops" against "whole step" shows what the step pays between operations
+(Python dispatch, buffer lookups, thread pool wake-ups, cache misses an op's loop hides).
+
+Models are rebuilt (same seed, untimed) before a block would take them past FRESH_STEPS
+updates (subnormal momentum, see bench_mlp's docstring).
+
+    python bench/bench_mlp_ops.py [--batches 64 1024] [--blocks 5]
+
+The printed section goes into bench/RESULTS.md between the markers START/END below (pasted by
+hand: other scripts write other sections of that file).
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+START, END = "<!-- bench_mlp_ops: start -->", "<!-- bench_mlp_ops: end -->"
+SIZES = [784, 256, 256, 10]
+FRESH_STEPS = 400
+STEP = "whole step"
+
+
+def op_names():
+    """The operations of one step in the order the step runs them."""
+    names, n = [], len(SIZES) - 1
+    for k in range(n):
+        names.append(f"fwd L{k + 1} {SIZES[k]}→{SIZES[k + 1]} GEMM+bias")
+        if k < n - 1:
+            names.append(f"fwd relu {k + 1}")
+    names.append("loss head (softmax-CE + ∂/∂logits)")
+    for k in reversed(range(n)):
+        names += [f"bwd L{k + 1} dW", f"bwd L{k + 1} db"]
+        if k > 0:
+            names += [f"bwd L{k + 1} dA", f"bwd relu {k}"]
+    return names + ["optimizer step (SGD momentum)"]
+
+
+OPS = op_names()
+#: ops that change the parameters or the momentum (counted against FRESH_STEPS)
+UPDATES = ("optimizer step (SGD momentum)", STEP)
+
+
+def _ours(batch, seed=0):
+    """{op name: closure} on one model's buffers after one real step."""
+    import numpy as np
+
+    from runtime.nn import MLP, Activation, Dense, _feature_major
+    from runtime.optim import SGD
+
+    model = MLP(SIZES, "relu", loss="softmax_ce", dtype=np.float32, seed=seed)
+    opt = SGD(model.flat_parameters(), lr=0.01, momentum=0.9)
+    rng = np.random.default_rng(seed)
+    X = rng.random((batch, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], size=batch)
+    grads = model.flat_gradients()
+
+    # one step by hand, keeping every layer's input and upstream gradient
+    ins, a = [], model._input(X)
+    for layer in model.layers:
+        ins.append(a)
+        a = layer.forward(a, True)
+    out = a
+    loss, g = model._train_head(out, y)
+    ups = [None] * len(model.layers)
+    for k in reversed(range(len(model.layers))):
+        ups[k] = g
+        g = model.layers[k].backward(g, need_input_grad=k > 0)
+    opt.step(grads)
+
+    ops, dense_k, act_k = {}, 0, 0
+    for k, layer in enumerate(model.layers):
+        x = ins[k]
+        if isinstance(layer, Dense):
+            dense_k += 1
+            ops[f"fwd L{dense_k} {layer.in_features}→{layer.out_features} GEMM+bias"] = \
+                (lambda layer=layer, x=x: layer.forward(x, True))
+        elif isinstance(layer, Activation):
+            act_k += 1
+            ops[f"fwd relu {act_k}"] = lambda layer=layer, x=x: layer.forward(x, True)
+    ops["loss head (softmax-CE + ∂/∂logits)"] = lambda: model._train_head(out, y)
+    for k in reversed(range(len(model.layers))):
+        layer, delta = model.layers[k], ups[k]
+        if isinstance(layer, Activation):
+            ops[f"bwd relu {act_k}"] = lambda layer=layer, d=delta: layer.backward(d, True)
+            act_k -= 1
+            continue
+        # Dense.backward's three products, as it runs them
+        x, gw, gb, w = layer._input, layer.grads["weight"], layer.grads["bias"], \
+            layer.params["weight"]
+        ones = layer._work["ones"]
+        ops[f"bwd L{dense_k} dW"] = lambda d=delta, x=x, gw=gw: np.matmul(d.T, x, out=gw)
+        if _feature_major(delta):
+            ops[f"bwd L{dense_k} db"] = lambda d=delta, o=ones, gb=gb: np.matmul(d.T, o, out=gb)
+        else:
+            ops[f"bwd L{dense_k} db"] = lambda d=delta, o=ones, gb=gb: np.matmul(o, d, out=gb)
+        if k > 0:
+            if _feature_major(x):
+                dat = layer._work["dat"]
+                ops[f"bwd L{dense_k} dA"] = lambda d=delta, w=w, o=dat: np.matmul(w.T, d.T, out=o)
+            else:
+                da = layer._work["da"]
+                ops[f"bwd L{dense_k} dA"] = lambda d=delta, w=w, o=da: np.matmul(d, w, out=o)
+        dense_k -= 1
+    ops["optimizer step (SGD momentum)"] = lambda: opt.step(grads)
+
+    def step():
+        model.loss_and_backward(X, y)
+        opt.step(grads)
+
+    ops[STEP] = step
+    return ops
+
+
+def _theirs(batch, seed=0):
+    """{op name: closure}: the ATen calls of torch's step on the same shapes and weights."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+
+    from runtime.nn import MLP, Dense
+
+    init = [d for d in MLP(SIZES, "relu", dtype=np.float32, seed=seed).layers
+            if isinstance(d, Dense)]
+    lins = []
+    for d in init:
+        lin = torch.nn.Linear(d.in_features, d.out_features)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(d.params["weight"]))
+            lin.bias.copy_(torch.from_numpy(d.params["bias"]))
+        lins.append(lin)
+    layers = []
+    for lin in lins:
+        layers += [lin, torch.nn.ReLU()]
+    net = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, fused=True)
+    rng = np.random.default_rng(seed)
+    X = torch.from_numpy(rng.random((batch, SIZES[0]), dtype=np.float32))
+    y = torch.from_numpy(rng.integers(0, SIZES[-1], size=batch))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net(X), y).backward()
+        opt.step()
+
+    step()  # grads in place for the optimizer op; momentum buffers exist
+
+    ops = {}
+    with torch.no_grad():
+        Ws = [lin.weight.detach().clone() for lin in lins]
+        bs = [lin.bias.detach().clone() for lin in lins]
+        a, ins, zs = X, [], []
+        for k, (W, b) in enumerate(zip(Ws, bs)):
+            ins.append(a)
+            z = torch.addmm(b, a, W.t())
+            zs.append(z)
+            a = torch.relu(z) if k < len(Ws) - 1 else z
+    logits = a.clone().requires_grad_(True)
+    F.cross_entropy(logits, y).backward()
+    with torch.no_grad():
+        g, ups = logits.grad.clone(), [None] * len(Ws)
+        for k in reversed(range(len(Ws))):
+            ups[k] = g
+            if k > 0:
+                g = torch.ops.aten.threshold_backward(g @ Ws[k], ins[k], 0)
+    for k, (W, b) in enumerate(zip(Ws, bs)):
+        ops[f"fwd L{k + 1} {SIZES[k]}→{SIZES[k + 1]} GEMM+bias"] = \
+            (lambda W=W, b=b, x=ins[k]: torch.addmm(b, x, W.t()))
+        if k < len(Ws) - 1:
+            ops[f"fwd relu {k + 1}"] = lambda z=zs[k]: torch.relu(z)
+
+    def head():
+        logits.grad = None
+        F.cross_entropy(logits, y).backward()
+
+    ops["loss head (softmax-CE + ∂/∂logits)"] = head
+    for k in reversed(range(len(Ws))):
+        d, x, W = ups[k], ins[k], Ws[k]
+        ops[f"bwd L{k + 1} dW"] = lambda d=d, x=x: torch.mm(d.t(), x)
+        ops[f"bwd L{k + 1} db"] = lambda d=d: d.sum(0)
+        if k > 0:
+            ops[f"bwd L{k + 1} dA"] = lambda d=d, W=W: torch.mm(d, W)
+            up = d @ W
+            ops[f"bwd relu {k}"] = (lambda up=up, a=ins[k]:
+                                    torch.ops.aten.threshold_backward(up, a, 0))
+    ops["optimizer step (SGD momentum)"] = opt.step
+    ops[STEP] = step
+    return ops
+
+
+def _worker(conn, side, batch):
+    from runtime import threads
+
+    n = threads.cores()
+    if side == "torch":
+        import torch
+
+        torch.set_num_threads(n)
+        build, note = _theirs, f"torch {n} threads"
+    else:
+        threads.passive_wait()  # before Numba's pool starts, as runtime.train.fit does
+        build = _ours
+    ops = build(batch)
+    for fn in ops.values():
+        fn()
+    conn.send("ready")
+    assert conn.recv() == "plan"  # every worker compiled and idle
+    if side == "ours":
+        # BLAS on every core, the kernels on one thread: the plan the Tuner picks for both
+        # batches on idle cores (bench/RESULTS.md, "Training step"), held fixed here so a
+        # spell of load cannot switch it between ops
+        chosen = threads.ThreadPlan(n, 1, "BLAS on every core")
+        in_force = threads.using(chosen)  # kept referenced: for the worker's lifetime
+        in_force.__enter__()
+        note = f"BLAS {chosen.blas} threads, kernels {chosen.kernels}"
+    conn.send(note)
+    updates = FRESH_STEPS  # rebuild before the first block
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            break
+        name, reps = msg
+        if name in UPDATES:
+            if updates + reps > FRESH_STEPS:
+                ops, updates = build(batch), 0
+                for fn in ops.values():  # first touch of the new buffers
+                    fn()
+                updates = 2
+            updates += reps
+        fn = ops[name]
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        conn.send((time.perf_counter() - t0) / reps)
+
+
+def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
+    ctx = mp.get_context("spawn")
+    sides = {}
+    for side in ("ours", "torch"):
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(there, side, batch), daemon=True)
+        proc.start()
+        sides[side] = (here, proc)
+    def recv(side):
+        conn, proc = sides[side]
+        while not conn.poll(1.0):
+            if not proc.is_alive():
+                raise RuntimeError(f"the {side} worker died (exit code {proc.exitcode})")
+        return conn.recv()
+
+    for side in sides:
+        assert recv(side) == "ready"
+    notes = {}
+    for side, (conn, _) in sides.items():
+        conn.send("plan")
+        notes[side] = recv(side)
+
+    def run(side, name, reps):
+        time.sleep(pause)  # the other side's idle pool threads stop spinning
+        sides[side][0].send((name, reps))
+        return recv(side)
+
+    names = OPS + [STEP]
+    reps = {}
+    for side in sides:  # size the blocks
+        for name in names:
+            t = run(side, name, 3)
+            reps[side, name] = min(FRESH_STEPS // 2, max(3, int(seconds_per_block / max(t, 1e-7))))
+    times = {key: [] for key in reps}
+    for r in range(blocks):
+        for name in names:
+            for side in (("ours", "torch") if r % 2 == 0 else ("torch", "ours")):
+                times[side, name].append(run(side, name, reps[side, name]))
+    for conn, proc in sides.values():
+        conn.send(None)
+        proc.join(timeout=30)
+    med = {key: statistics.median(t) for key, t in times.items()}
+    best = {key: min(t) for key, t in times.items()}
+    return notes, med, best
+
+
+def table(batch, notes, med, best):
+    lines = [f"Batch {batch} (ours: {notes['ours']}; {notes['torch']})", "",
+             "| op | ours ms | torch ms | torch / ours | ours − torch ms |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+
+    def row(name, o_med, o_best, t_med, t_best, bold=False):
+        b = "**" if bold else ""
+        lines.append(f"| {b}{name}{b} | {o_med * 1e3:.3f} ({o_best * 1e3:.3f}) | "
+                     f"{t_med * 1e3:.3f} ({t_best * 1e3:.3f}) | {t_med / o_med:.2f}× "
+                     f"({t_best / o_best:.2f}×) | {(o_med - t_med) * 1e3:+.3f} |")
+
+    for name in OPS:
+        row(name, med["ours", name], best["ours", name], med["torch", name], best["torch", name])
+    s = {side: sum(med[side, n] for n in OPS) for side in ("ours", "torch")}
+    sb = {side: sum(best[side, n] for n in OPS) for side in ("ours", "torch")}
+    row("sum of ops", s["ours"], sb["ours"], s["torch"], sb["torch"], True)
+    row(STEP, med["ours", STEP], best["ours", STEP], med["torch", STEP], best["torch", STEP], True)
+    lines += ["", "Whole step − sum of ops (what the step pays between ops), median (best): "
+              + "; ".join(f"{side} {(med[side, STEP] - s[side]) * 1e3:+.3f} ms "
+                          f"({(best[side, STEP] - sb[side]) * 1e3:+.3f})"
+                          for side in ("ours", "torch")) + "."]
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batches", type=int, nargs="+", default=[64, 1024])
+    ap.add_argument("--blocks", type=int, default=5)
+    args = ap.parse_args(argv)
+    import numba
+    import numpy as np
+    import torch
+
+    from runtime import threads
+
+    load = os.getloadavg()[0]
+    lines = [f"MLP {'-'.join(map(str, SIZES))} ReLU, softmax-CE, SGD momentum 0.9, float32: "
+             f"each op of a training step timed alone (`python bench/bench_mlp_ops.py --blocks "
+             f"{args.blocks}`)", ""]
+    for batch in args.batches:
+        notes, med, best = bench(batch, args.blocks)
+        part = table(batch, notes, med, best)
+        print("\n".join(part), flush=True)
+        lines += [""] + part
+    end_load = os.getloadavg()[0]
+    lines[1] = (f"{platform.processor() or platform.machine()}, {threads.cores()} cores, numpy "
+                f"{np.__version__} (OpenBLAS), numba {numba.__version__}, torch "
+                f"{torch.__version__} (MKL); load average {load:.1f} at the start, "
+                f"{end_load:.1f} at the end.")
+    lines += ["", "Milliseconds per call: median over the blocks (best block in parentheses), "
+              "each library in its own process, interleaved round-robin. torch / ours above 1: "
+              "we are faster."]
+    text = "\n".join(lines)
+    print()
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
