@@ -35,6 +35,7 @@ class NumbaConfig:
     # Loss kernels write gradients of at least this many bytes with streaming stores
     # (codegen.numba_reduce.STREAM_SOURCE); smaller ones stay in cache for the next layer.
     stream_min_bytes: int = 1 << 22
+    stream_row: int = 32768  # longest softmax row streamed (its stack buffer: 128 KiB in float32)
     fastmath: tuple[str, ...] = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc
     mathlib: bool | None = None  # None: the vectorizable mathlib when codegen.numba_mathlib exists
     dtypes: tuple[str, ...] = ("float32", "float64")
@@ -136,7 +137,8 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         "",
         f"FASTMATH = {{{', '.join(repr(f) for f in config.fastmath)}}}  # keeps NaN/Inf semantics",
         f"BLOCK = {config.block}",
-        *([f"ROW_BLOCK = {config.row_block}", f"STREAM_MIN_BYTES = {config.stream_min_bytes}"]
+        *([f"ROW_BLOCK = {config.row_block}", f"STREAM_MIN_BYTES = {config.stream_min_bytes}",
+            f"STREAM_ROW = {config.stream_row}"]
           if losses else []),
         "",
     ]

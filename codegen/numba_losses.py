@@ -230,8 +230,8 @@ def elementwise_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[t
 # --------------------------------------------------------------------------- softmax cross-entropy
 #
 # Row-wise kernels. Per row: pass 1 reads the logits from memory once (the row max), pass 2
-# stores e_j = exp(z_j − m) into the gradient row and sums them, pass 3 turns the cached e_j
-# into the gradient. Pass 1 of row i + 1 runs inside pass 2 of row i, so that reading the next
+# stores e_j = exp(z_j − m) into a row buffer and sums them, pass 3 turns the cached e_j
+# into the gradient row (with streaming stores when the gradient is large). Pass 1 of row i + 1 runs inside pass 2 of row i, so that reading the next
 # row from memory overlaps computing this row's exponentials (bench/bench_losses.py,
 # 8192×1000 float32: 6.5 → 3.4 ms best with this, long blocks of rows and 512-bit vectors
 # together); the weighted sums of label smoothing and probability targets take a
@@ -423,6 +423,13 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          "    wide_vectors()  # 512-bit vectors where the CPU has them",
          "    C = logits.shape[1]",
          "    total = 0.0",
+         "    # g holds a row's e_j, never in the logits' memory: with the gradient written over",
+         "    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose",
+         "    # sequential float32 sum loses accuracy over long rows",
+         f"    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.{dtype})",
+         "    # a large gradient is streamed out from g, so its old contents are never read from",
+         "    # memory (stream_copy, stream_scale)",
+         f"    stream = C <= STREAM_ROW and grad.size * {ITEMSIZE[dtype]} >= STREAM_MIN_BYTES",
          "    # pass 1, the row max m: here for the first row; each later row's is taken in the",
          "    # exp pass of the row before it, where its read from memory overlaps that computing",
          f"    mx_next = {ninf}",
@@ -430,21 +437,32 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          *max_pass("        ", "logits[lo]"),
          "    for i in range(lo, hi):",
          "        row = logits[i]",
-         "        g = grad[i]",
+         "        out = grad[i]",
          "        mx = mx_next",
          "        last = i + 1 == hi"]
     ind = " " * 8
+
+    def pass3(ind_, loads, value, true_class=None):
+        # The gradient row from e_j in g: straight into out, or (streaming) back into g and
+        # then streamed out; separate loops, so no loop reads and writes arrays that may overlap.
+        def into(dst):
+            return ([f"{ind_}    for k in range(C):", *[f"{ind_}        {ln}" for ln in loads],
+                     f"{ind_}        {dst}[k] = {value}"]
+                    + ([f"{ind_}    {dst}[c] = {true_class}"] if true_class else []))
+        return ([f"{ind_}if stream:", *into("g"), f"{ind_}    stream_copy(out, 0, g, C)",
+                 f"{ind_}else:", *into("out")])
+
     if target == "index":
         o += [f"{ind}c = labels[i]",
               f"{ind}if c == ignore_index:",
               f"{ind}    for k in range(C):",
-              f"{ind}        g[k] = {zero}"]
+              f"{ind}        out[k] = {zero}"]
         if reduction == "none":
             o.append(f"{ind}    loss[i] = {zero}")
         o += [f"{ind}    if not last:",
               *max_pass(ind + "        ", "logits[i + 1]"),
               f"{ind}    continue",
-              f"{ind}zc = row[c]  # read before g (which may be row) is written",
+              f"{ind}zc = row[c]  # read before out (which may be row) is written",
               f"{ind}wc = weight[c]",
               f"{ind}# with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term",
               f"{ind}sum_az = {zero}",
@@ -457,7 +475,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
         o += _row_pass(ind, ["zk = row[k]", "wk = weight[k]", "qk = trow[k]",
                              f"ak = wk * ({pr['q_prob']})"],
                        [("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")], [], zero, ninf)
-    o += [f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;",
+    o += [f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;",
           f"{ind}# and pass 1 of the next row (its max) in the same loop",
           f"{ind}if last:"]
     o += _row_pass(ind + "    ", ["zk = row[k]", f"ek = {shifted}"], [("s", "sum", "ek")],
@@ -476,23 +494,23 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}ec = g[c]",
               f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
               f"{ind}coef = {sc(pr['g_coef'])}",
+              f"{ind}gc = coef * ec + {sc(pr['g_rest_true'])}",
               f"{ind}if smoothing:",
+              *pass3(ind + "    ", ["wk = weight[k]"], f"coef * g[k] + {sc(pr['g_rest_index'])}",
+                     "gc"),
+              f"{ind}elif stream:  # rest_j = 0 off the true class: scaled as it is written out",
+              f"{ind}    stream_scale(out, g, C, coef, c, gc)",
+              f"{ind}else:",
               f"{ind}    for k in range(C):",
-              f"{ind}        wk = weight[k]",
-              f"{ind}        g[k] = coef * g[k] + {sc(pr['g_rest_index'])}",
-              f"{ind}else:  # rest_j = 0 off the true class",
-              f"{ind}    for k in range(C):",
-              f"{ind}        g[k] = coef * g[k]",
-              f"{ind}g[c] = coef * ec + {sc(pr['g_rest_true'])}"]
+              f"{ind}        out[k] = coef * g[k]",
+              f"{ind}    out[c] = gc"]
     else:
         o += [f"{ind}loss_i = {sum_nll}",
               f"{ind}wq = sum_a",
               f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
               f"{ind}coef = {sc(pr['g_coef'])}",
-              f"{ind}for k in range(C):",
-              f"{ind}    wk = weight[k]",
-              f"{ind}    qk = trow[k]",
-              f"{ind}    g[k] = coef * g[k] + {sc(pr['g_rest_prob'])}"]
+              *pass3(ind, ["wk = weight[k]", "qk = trow[k]"],
+                     f"coef * g[k] + {sc(pr['g_rest_prob'])}")]
     if reduction == "none":
         o.append(f"{ind}loss[i] = loss_i")
     else:

@@ -124,6 +124,53 @@ def stack_buffer(typingctx, like, size):
     return arr(like, size), codegen
 
 
+def _stream_out(context, builder, dtype, d, n, value):
+    """Store value(k, lanes) at d[k] for k < n: plain stores up to the first 64-byte boundary
+    of d, 64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain
+    stores for the rest. value(k, None) is element k; value(k, lanes) the vector from k on."""
+    ir = _cgutils.ir
+    intp = context.get_value_type(_types.intp)
+    item = context.get_abi_sizeof(context.get_data_type(dtype))
+    lanes = STREAM_VECTOR_BYTES // item
+    const = lambda v: ir.Constant(intp, v)  # noqa: E731
+    addr = builder.ptrtoint(d, intp)
+    # elements before the first 64-byte boundary (all of them if d is not even
+    # element-aligned, as a view into a byte buffer may be)
+    to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
+                           const(item))
+    aligned = builder.icmp_unsigned("==", builder.and_(addr, const(item - 1)), const(0))
+    head = builder.select(aligned, to_edge, n)
+    head = builder.select(builder.icmp_signed("<", n, head), n, head)
+    nvec = builder.sdiv(builder.sub(n, head), const(lanes))
+    tail = builder.add(head, builder.mul(nvec, const(lanes)))
+
+    def plain(lo, hi):
+        with _cgutils.for_range_slice(builder, lo, hi, const(1), intp=intp) as (k, _):
+            builder.store(value(k, None), builder.gep(d, [k]))
+
+    plain(const(0), head)
+    streaming = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+    with _cgutils.for_range(builder, nvec, intp=intp) as loop:
+        k = builder.add(head, builder.mul(loop.index, const(lanes)))
+        v = value(k, lanes)
+        st = builder.store(v, builder.bitcast(builder.gep(d, [k]), v.type.as_pointer()),
+                           align=STREAM_VECTOR_BYTES)
+        st.set_metadata("nontemporal", streaming)
+    plain(tail, n)
+
+
+def _load(builder, ptr, k, lanes, item):
+    if lanes is None:
+        return builder.load(builder.gep(ptr, [k]))
+    vec = _cgutils.ir.VectorType(ptr.type.pointee, lanes).as_pointer()
+    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec), align=item)
+
+
+def _streamable(dst, src):
+    return (isinstance(dst, _types.Array) and isinstance(src, _types.Array) and dst.layout == "C"
+            and src.layout == "C" and dst.dtype == src.dtype)
+
+
 @_intrinsic
 def stream_copy(typingctx, dst, start, src, n):
     """dst.flat[start:start + n] = src[:n] with non-temporal (streaming) vector stores.
@@ -131,52 +178,57 @@ def stream_copy(typingctx, dst, start, src, n):
     A plain store first reads the destination's cache line from memory (write-allocate), so
     writing an output costs twice its bytes; a streaming store writes the line whole, past the
     caches. LLVM's vectorizer does not emit them (a scalar store marked !nontemporal stays
-    scalar), so this copies explicitly: plain stores up to the first 64-byte boundary of dst,
-    64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain stores for
-    the rest. No fence: the threads of a parallel loop hand their results over through the
-    thread pool's locked instructions, which drain the write-combining buffers (x86), and the
-    calling thread always sees its own stores."""
-    if not (isinstance(dst, _types.Array) and isinstance(src, _types.Array)
-            and dst.layout == "C" and src.layout == "C" and dst.dtype == src.dtype
-            and isinstance(start, _types.Integer) and isinstance(n, _types.Integer)):
+    scalar), so this copies explicitly (_stream_out). No fence: the threads of a parallel loop
+    hand their results over through the thread pool's locked instructions, which drain the
+    write-combining buffers (x86), and the calling thread always sees its own stores."""
+    if not (_streamable(dst, src) and isinstance(start, _types.Integer)
+            and isinstance(n, _types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        start_, n_ = (context.cast(builder, v, t, _types.intp)
+                      for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
+        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
+        s = context.make_array(src)(context, builder, args[2]).data
+        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        _stream_out(context, builder, dst.dtype, d, n_,
+                    lambda k, lanes: _load(builder, s, k, lanes, item))
+        return context.get_dummy_value()
+    return _types.none(dst, start, src, n), codegen
+
+
+@_intrinsic
+def stream_scale(typingctx, dst, src, n, a, fix, v):
+    """dst[k] = a * src[k] for k < n, except dst[fix] = v, with streaming stores as
+    stream_copy: a row scaled and written out in one pass (softmax's last pass)."""
+    if not (_streamable(dst, src) and isinstance(n, _types.Integer) and a == dst.dtype
+            and v == dst.dtype and isinstance(fix, _types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):
         ir = _cgutils.ir
         intp = context.get_value_type(_types.intp)
-        lty = context.get_data_type(dst.dtype)
-        item = context.get_abi_sizeof(lty)
-        vec = ir.VectorType(lty, STREAM_VECTOR_BYTES // item).as_pointer()
-        const = lambda v: ir.Constant(intp, v)  # noqa: E731
-        start_, n_ = (context.cast(builder, v, t, _types.intp)
-                      for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
-        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
-        s = context.make_array(src)(context, builder, args[2]).data
-        addr = builder.ptrtoint(d, intp)
-        # elements before the first 64-byte boundary (all of them if dst is not even
-        # element-aligned, as a view into a byte buffer may be)
-        to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
-                               const(item))
-        aligned = builder.icmp_unsigned("==", builder.and_(addr, const(item - 1)), const(0))
-        head = builder.select(aligned, to_edge, n_)
-        head = builder.select(builder.icmp_signed("<", n_, head), n_, head)
-        nvec = builder.sdiv(builder.sub(n_, head), const(STREAM_VECTOR_BYTES // item))
-        tail = builder.add(head, builder.mul(nvec, const(STREAM_VECTOR_BYTES // item)))
+        n_, fix_ = (context.cast(builder, args[i], signature.args[i], _types.intp) for i in (2, 4))
+        d = context.make_array(dst)(context, builder, args[0]).data
+        s = context.make_array(src)(context, builder, args[1]).data
+        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        a_, v_ = args[3], args[5]
 
-        def plain(lo, hi):
-            with _cgutils.for_range_slice(builder, lo, hi, const(1), intp=intp) as (k, _):
-                builder.store(builder.load(builder.gep(s, [k])), builder.gep(d, [k]))
-
-        plain(const(0), head)
-        streaming = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-        with _cgutils.for_range(builder, nvec, intp=intp) as loop:
-            k = builder.add(head, builder.mul(loop.index, const(STREAM_VECTOR_BYTES // item)))
-            v = builder.load(builder.bitcast(builder.gep(s, [k]), vec), align=item)
-            st = builder.store(v, builder.bitcast(builder.gep(d, [k]), vec),
-                               align=STREAM_VECTOR_BYTES)
-            st.set_metadata("nontemporal", streaming)
-        plain(tail, n_)
+        def value(k, lanes):
+            x = _load(builder, s, k, lanes, item)
+            if lanes is None:
+                return builder.select(builder.icmp_signed("==", k, fix_), v_,
+                                      builder.fmul(a_, x))
+            splat = lambda e, t: builder.shuffle_vector(  # noqa: E731
+                builder.insert_element(ir.Constant(ir.VectorType(t, lanes), None), e,
+                                       ir.Constant(ir.IntType(32), 0)),
+                ir.Constant(ir.VectorType(t, lanes), None),
+                ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes))
+            at = ir.Constant(ir.VectorType(intp, lanes), list(range(lanes)))
+            hit = builder.icmp_signed("==", builder.add(splat(k, intp), at), splat(fix_, intp))
+            return builder.select(hit, splat(v_, v_.type), builder.fmul(splat(a_, a_.type), x))
+        _stream_out(context, builder, dst.dtype, d, n_, value)
         return context.get_dummy_value()
-    return _types.none(dst, start, src, n), codegen
+    return _types.none(dst, src, n, a, fix, v), codegen
 '''
 

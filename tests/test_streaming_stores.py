@@ -1,11 +1,13 @@
-"""Large outputs of the memory-bound losses are written with streaming stores.
+"""Large gradients of the memory-bound losses are written with streaming stores.
 
 mse, mae, smooth_l1 and huber compute each block of a gradient (and of per-element losses)
 of at least STREAM_MIN_BYTES into a stack buffer, then ``stream_copy`` writes it with 64-byte
 non-temporal stores from the first 64-byte boundary of the destination on, plain stores
-before and after it. These tests check that copy on every alignment and length against NumPy
-slicing, the kernels just above and below the threshold against the NumPy reference, and that
-the compiled code really holds streaming stores.
+before and after it; softmax_ce does the same per row (rows up to STREAM_ROW long), scaling
+the row as it writes it (``stream_scale``) when there is no label smoothing. These tests check
+both intrinsics on every alignment and length against NumPy, the kernels just above and
+below the threshold against the NumPy references, and that the compiled code really holds
+streaming stores.
 """
 import numba
 import numpy as np
@@ -13,7 +15,8 @@ import pytest
 
 from runtime import loss_and_grad
 from runtime.generated import numba_losses as L
-from test_numba_losses import assert_close, ref_elementwise, reduce_ref, sample
+from test_numba_losses import (CE_OPTIONS, _ce_opts, assert_close, ce_sample, ref_elementwise,
+                               ref_softmax_ce, reduce_ref, sample)
 
 STREAMED = ["mse", "mae", "smooth_l1", "huber"]
 OPTIONS = {"smooth_l1": {"beta": 0.5}, "huber": {"delta": 2.5}}
@@ -22,6 +25,11 @@ OPTIONS = {"smooth_l1": {"beta": 0.5}, "huber": {"delta": 2.5}}
 @numba.njit
 def _copy(dst, start, src, n):
     L.stream_copy(dst, start, src, n)
+
+
+@numba.njit
+def _scale(dst, src, n, a, fix, v):
+    L.stream_scale(dst, src, n, a, fix, v)
 
 
 @numba.njit
@@ -44,6 +52,24 @@ def test_stream_copy_matches_slicing_at_every_alignment_and_length(dtype):
             expect = np.full_like(dst, -7.0)
             expect[start:start + n] = src[:n]
             np.testing.assert_array_equal(dst, expect, err_msg=f"start={start} n={n}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_stream_scale_matches_numpy_at_every_alignment_length_and_fixed_place(dtype):
+    rng = np.random.default_rng(1)
+    src = rng.standard_normal(300).astype(dtype)
+    a, v = dtype(0.37), dtype(-5.5)
+    backing = np.full(400, -7.0, dtype)
+    for start in range(0, 17):
+        for n in (0, 1, 16, 17, 40, 257):
+            for fix in sorted({0, n // 2, n - 1, n + 3, -1}):  # in the head, a vector, the tail, none
+                backing[:] = -7.0
+                _scale(backing[start:start + n], src, n, a, fix, v)
+                expect = np.full_like(backing, -7.0)
+                expect[start:start + n] = a * src[:n]  # one rounding, as the kernel's a * e_k
+                if 0 <= fix < n:
+                    expect[start + fix] = v
+                np.testing.assert_array_equal(backing, expect, err_msg=f"start={start} n={n} fix={fix}")
 
 
 def test_stream_copy_into_a_destination_not_aligned_to_its_elements():
@@ -98,3 +124,33 @@ def test_the_compiled_kernel_holds_streaming_stores():
     kernel(x, x, np.empty_like(x))
     asm = kernel.inspect_asm(kernel.signatures[0])
     assert "movnt" in asm, "no non-temporal stores in the mse kernel"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("target_kind", ["index", "prob"])
+def test_streamed_softmax_ce_matches_reference(target_kind, dtype):
+    # rows streamed (C = 1000, just past the threshold) and rows too long for the stack
+    # buffer (C > STREAM_ROW, plain stores), with every option, every reduction, in place too
+    rng = np.random.default_rng(5)
+    item = np.dtype(dtype).itemsize
+    long_c = L.STREAM_ROW + 5
+    for C in (1000, long_c):
+        N = L.STREAM_MIN_BYTES // (item * C) + 3
+        z, t = ce_sample(N, C, dtype, target_kind, rng)
+        for o in CE_OPTIONS:
+            if target_kind == "prob" and "ignore_index" in o:
+                continue
+            if C == long_c and o:
+                continue  # the long rows only need their plain-store path once
+            opts = _ce_opts(o, C, dtype, rng)
+            for reduction in ("mean", "sum", "none"):
+                rl, rg = ref_softmax_ce(z, t, reduction=reduction, **opts)
+                for in_place in (False, True):
+                    work = z.copy()
+                    out = work if in_place else np.full_like(z, np.nan)
+                    loss, grad = loss_and_grad("softmax_ce", work, t, reduction=reduction,
+                                               out=out, **opts)
+                    what = f"{target_kind} {N}x{C} {reduction} {sorted(opts)} in_place={in_place}"
+                    assert grad is out
+                    assert_close(loss, rl, dtype, what + " loss")
+                    assert_close(grad, rg, dtype, what + " grad")

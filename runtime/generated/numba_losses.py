@@ -17,6 +17,7 @@ FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 BLOCK = 2048
 ROW_BLOCK = 131072
 STREAM_MIN_BYTES = 4194304
+STREAM_ROW = 32768
 
 
 # ---------------------------------------------------------------------------
@@ -465,6 +466,53 @@ def stack_buffer(typingctx, like, size):
     return arr(like, size), codegen
 
 
+def _stream_out(context, builder, dtype, d, n, value):
+    """Store value(k, lanes) at d[k] for k < n: plain stores up to the first 64-byte boundary
+    of d, 64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain
+    stores for the rest. value(k, None) is element k; value(k, lanes) the vector from k on."""
+    ir = _cgutils.ir
+    intp = context.get_value_type(_types.intp)
+    item = context.get_abi_sizeof(context.get_data_type(dtype))
+    lanes = STREAM_VECTOR_BYTES // item
+    const = lambda v: ir.Constant(intp, v)  # noqa: E731
+    addr = builder.ptrtoint(d, intp)
+    # elements before the first 64-byte boundary (all of them if d is not even
+    # element-aligned, as a view into a byte buffer may be)
+    to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
+                           const(item))
+    aligned = builder.icmp_unsigned("==", builder.and_(addr, const(item - 1)), const(0))
+    head = builder.select(aligned, to_edge, n)
+    head = builder.select(builder.icmp_signed("<", n, head), n, head)
+    nvec = builder.sdiv(builder.sub(n, head), const(lanes))
+    tail = builder.add(head, builder.mul(nvec, const(lanes)))
+
+    def plain(lo, hi):
+        with _cgutils.for_range_slice(builder, lo, hi, const(1), intp=intp) as (k, _):
+            builder.store(value(k, None), builder.gep(d, [k]))
+
+    plain(const(0), head)
+    streaming = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+    with _cgutils.for_range(builder, nvec, intp=intp) as loop:
+        k = builder.add(head, builder.mul(loop.index, const(lanes)))
+        v = value(k, lanes)
+        st = builder.store(v, builder.bitcast(builder.gep(d, [k]), v.type.as_pointer()),
+                           align=STREAM_VECTOR_BYTES)
+        st.set_metadata("nontemporal", streaming)
+    plain(tail, n)
+
+
+def _load(builder, ptr, k, lanes, item):
+    if lanes is None:
+        return builder.load(builder.gep(ptr, [k]))
+    vec = _cgutils.ir.VectorType(ptr.type.pointee, lanes).as_pointer()
+    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec), align=item)
+
+
+def _streamable(dst, src):
+    return (isinstance(dst, _types.Array) and isinstance(src, _types.Array) and dst.layout == "C"
+            and src.layout == "C" and dst.dtype == src.dtype)
+
+
 @_intrinsic
 def stream_copy(typingctx, dst, start, src, n):
     """dst.flat[start:start + n] = src[:n] with non-temporal (streaming) vector stores.
@@ -472,53 +520,58 @@ def stream_copy(typingctx, dst, start, src, n):
     A plain store first reads the destination's cache line from memory (write-allocate), so
     writing an output costs twice its bytes; a streaming store writes the line whole, past the
     caches. LLVM's vectorizer does not emit them (a scalar store marked !nontemporal stays
-    scalar), so this copies explicitly: plain stores up to the first 64-byte boundary of dst,
-    64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain stores for
-    the rest. No fence: the threads of a parallel loop hand their results over through the
-    thread pool's locked instructions, which drain the write-combining buffers (x86), and the
-    calling thread always sees its own stores."""
-    if not (isinstance(dst, _types.Array) and isinstance(src, _types.Array)
-            and dst.layout == "C" and src.layout == "C" and dst.dtype == src.dtype
-            and isinstance(start, _types.Integer) and isinstance(n, _types.Integer)):
+    scalar), so this copies explicitly (_stream_out). No fence: the threads of a parallel loop
+    hand their results over through the thread pool's locked instructions, which drain the
+    write-combining buffers (x86), and the calling thread always sees its own stores."""
+    if not (_streamable(dst, src) and isinstance(start, _types.Integer)
+            and isinstance(n, _types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        start_, n_ = (context.cast(builder, v, t, _types.intp)
+                      for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
+        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
+        s = context.make_array(src)(context, builder, args[2]).data
+        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        _stream_out(context, builder, dst.dtype, d, n_,
+                    lambda k, lanes: _load(builder, s, k, lanes, item))
+        return context.get_dummy_value()
+    return _types.none(dst, start, src, n), codegen
+
+
+@_intrinsic
+def stream_scale(typingctx, dst, src, n, a, fix, v):
+    """dst[k] = a * src[k] for k < n, except dst[fix] = v, with streaming stores as
+    stream_copy: a row scaled and written out in one pass (softmax's last pass)."""
+    if not (_streamable(dst, src) and isinstance(n, _types.Integer) and a == dst.dtype
+            and v == dst.dtype and isinstance(fix, _types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):
         ir = _cgutils.ir
         intp = context.get_value_type(_types.intp)
-        lty = context.get_data_type(dst.dtype)
-        item = context.get_abi_sizeof(lty)
-        vec = ir.VectorType(lty, STREAM_VECTOR_BYTES // item).as_pointer()
-        const = lambda v: ir.Constant(intp, v)  # noqa: E731
-        start_, n_ = (context.cast(builder, v, t, _types.intp)
-                      for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
-        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
-        s = context.make_array(src)(context, builder, args[2]).data
-        addr = builder.ptrtoint(d, intp)
-        # elements before the first 64-byte boundary (all of them if dst is not even
-        # element-aligned, as a view into a byte buffer may be)
-        to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
-                               const(item))
-        aligned = builder.icmp_unsigned("==", builder.and_(addr, const(item - 1)), const(0))
-        head = builder.select(aligned, to_edge, n_)
-        head = builder.select(builder.icmp_signed("<", n_, head), n_, head)
-        nvec = builder.sdiv(builder.sub(n_, head), const(STREAM_VECTOR_BYTES // item))
-        tail = builder.add(head, builder.mul(nvec, const(STREAM_VECTOR_BYTES // item)))
+        n_, fix_ = (context.cast(builder, args[i], signature.args[i], _types.intp) for i in (2, 4))
+        d = context.make_array(dst)(context, builder, args[0]).data
+        s = context.make_array(src)(context, builder, args[1]).data
+        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        a_, v_ = args[3], args[5]
 
-        def plain(lo, hi):
-            with _cgutils.for_range_slice(builder, lo, hi, const(1), intp=intp) as (k, _):
-                builder.store(builder.load(builder.gep(s, [k])), builder.gep(d, [k]))
-
-        plain(const(0), head)
-        streaming = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
-        with _cgutils.for_range(builder, nvec, intp=intp) as loop:
-            k = builder.add(head, builder.mul(loop.index, const(STREAM_VECTOR_BYTES // item)))
-            v = builder.load(builder.bitcast(builder.gep(s, [k]), vec), align=item)
-            st = builder.store(v, builder.bitcast(builder.gep(d, [k]), vec),
-                               align=STREAM_VECTOR_BYTES)
-            st.set_metadata("nontemporal", streaming)
-        plain(tail, n_)
+        def value(k, lanes):
+            x = _load(builder, s, k, lanes, item)
+            if lanes is None:
+                return builder.select(builder.icmp_signed("==", k, fix_), v_,
+                                      builder.fmul(a_, x))
+            splat = lambda e, t: builder.shuffle_vector(  # noqa: E731
+                builder.insert_element(ir.Constant(ir.VectorType(t, lanes), None), e,
+                                       ir.Constant(ir.IntType(32), 0)),
+                ir.Constant(ir.VectorType(t, lanes), None),
+                ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes))
+            at = ir.Constant(ir.VectorType(intp, lanes), list(range(lanes)))
+            hit = builder.icmp_signed("==", builder.add(splat(k, intp), at), splat(fix_, intp))
+            return builder.select(hit, splat(v_, v_.type), builder.fmul(splat(a_, a_.type), x))
+        _stream_out(context, builder, dst.dtype, d, n_, value)
         return context.get_dummy_value()
-    return _types.none(dst, start, src, n), codegen
+    return _types.none(dst, src, n, a, fix, v), codegen
 
 
 # float32 constants: typed globals, so no literal promotes a loop to float64
@@ -538,6 +591,13 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float32)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 4 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = _F32_MINF
@@ -549,13 +609,13 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
-                g[k] = _F32_0P0
+                out[k] = _F32_0P0
             if not last:
                 nrow = logits[i + 1]
                 mx_next = _F32_MINF
@@ -563,7 +623,7 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
                     nk = nrow[k]
                     mx_next = max_propagate_nan(mx_next, nk)
             continue
-        zc = row[c]  # read before g (which may be row) is written
+        zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
         # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = _F32_0P0
@@ -573,7 +633,7 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
                 zk = row[k]
                 wk = weight[k]
                 sum_az = add_reassoc(sum_az, wk * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = _F32_0P0
@@ -604,14 +664,25 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
+        gc = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
         if smoothing:
+            if stream:
+                for k in range(C):
+                    wk = weight[k]
+                    g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                g[c] = gc
+                stream_copy(out, 0, g, C)
+            else:
+                for k in range(C):
+                    wk = weight[k]
+                    out[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                out[c] = gc
+        elif stream:  # rest_j = 0 off the true class: scaled as it is written out
+            stream_scale(out, g, C, coef, c, gc)
+        else:
             for k in range(C):
-                wk = weight[k]
-                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
-        else:  # rest_j = 0 off the true class
-            for k in range(C):
-                g[k] = coef * g[k]
-        g[c] = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
+                out[k] = coef * g[k]
+            out[c] = gc
         total += loss_i
     return total
 
@@ -683,6 +754,13 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float32)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 4 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = _F32_MINF
@@ -694,13 +772,13 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
-                g[k] = _F32_0P0
+                out[k] = _F32_0P0
             if not last:
                 nrow = logits[i + 1]
                 mx_next = _F32_MINF
@@ -708,7 +786,7 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
                     nk = nrow[k]
                     mx_next = max_propagate_nan(mx_next, nk)
             continue
-        zc = row[c]  # read before g (which may be row) is written
+        zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
         # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = _F32_0P0
@@ -718,7 +796,7 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
                 zk = row[k]
                 wk = weight[k]
                 sum_az = add_reassoc(sum_az, wk * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = _F32_0P0
@@ -749,14 +827,25 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
+        gc = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
         if smoothing:
+            if stream:
+                for k in range(C):
+                    wk = weight[k]
+                    g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                g[c] = gc
+                stream_copy(out, 0, g, C)
+            else:
+                for k in range(C):
+                    wk = weight[k]
+                    out[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                out[c] = gc
+        elif stream:  # rest_j = 0 off the true class: scaled as it is written out
+            stream_scale(out, g, C, coef, c, gc)
+        else:
             for k in range(C):
-                wk = weight[k]
-                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
-        else:  # rest_j = 0 off the true class
-            for k in range(C):
-                g[k] = coef * g[k]
-        g[c] = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
+                out[k] = coef * g[k]
+            out[c] = gc
         total += loss_i
     return total
 
@@ -820,6 +909,13 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float32)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 4 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = _F32_MINF
@@ -831,13 +927,13 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
-                g[k] = _F32_0P0
+                out[k] = _F32_0P0
             loss[i] = _F32_0P0
             if not last:
                 nrow = logits[i + 1]
@@ -846,7 +942,7 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
                     nk = nrow[k]
                     mx_next = max_propagate_nan(mx_next, nk)
             continue
-        zc = row[c]  # read before g (which may be row) is written
+        zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
         # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = _F32_0P0
@@ -856,7 +952,7 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
                 zk = row[k]
                 wk = weight[k]
                 sum_az = add_reassoc(sum_az, wk * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = _F32_0P0
@@ -887,14 +983,25 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
+        gc = coef * ec + -(wc*(-eps + _F32_1P0 + eps/n_classes))
         if smoothing:
+            if stream:
+                for k in range(C):
+                    wk = weight[k]
+                    g[k] = coef * g[k] + -(wk*eps/n_classes)
+                g[c] = gc
+                stream_copy(out, 0, g, C)
+            else:
+                for k in range(C):
+                    wk = weight[k]
+                    out[k] = coef * g[k] + -(wk*eps/n_classes)
+                out[c] = gc
+        elif stream:  # rest_j = 0 off the true class: scaled as it is written out
+            stream_scale(out, g, C, coef, c, gc)
+        else:
             for k in range(C):
-                wk = weight[k]
-                g[k] = coef * g[k] + -(wk*eps/n_classes)
-        else:  # rest_j = 0 off the true class
-            for k in range(C):
-                g[k] = coef * g[k]
-        g[c] = coef * ec + -(wc*(-eps + _F32_1P0 + eps/n_classes))
+                out[k] = coef * g[k]
+            out[c] = gc
         loss[i] = loss_i
     return total
 
@@ -954,6 +1061,13 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float32)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 4 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = _F32_MINF
@@ -965,7 +1079,7 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
@@ -979,7 +1093,7 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = _F32_0P0
@@ -1005,10 +1119,17 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
-        for k in range(C):
-            wk = weight[k]
-            qk = trow[k]
-            g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+        if stream:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+            stream_copy(out, 0, g, C)
+        else:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                out[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1074,6 +1195,13 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float32)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 4 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = _F32_MINF
@@ -1085,7 +1213,7 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
@@ -1099,7 +1227,7 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = _F32_0P0
@@ -1125,10 +1253,17 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
-        for k in range(C):
-            wk = weight[k]
-            qk = trow[k]
-            g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+        if stream:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+            stream_copy(out, 0, g, C)
+        else:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                out[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1192,6 +1327,13 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float32)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 4 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = _F32_MINF
@@ -1203,7 +1345,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
@@ -1217,7 +1359,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = _F32_0P0
@@ -1243,10 +1385,17 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
-        for k in range(C):
-            wk = weight[k]
-            qk = trow[k]
-            g[k] = coef * g[k] + -(wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+        if stream:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = coef * g[k] + -(wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            stream_copy(out, 0, g, C)
+        else:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                out[k] = coef * g[k] + -(wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
         loss[i] = loss_i
     return total
 
@@ -1306,6 +1455,13 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float64)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 8 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = (-math.inf)
@@ -1317,13 +1473,13 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
-                g[k] = 0.0
+                out[k] = 0.0
             if not last:
                 nrow = logits[i + 1]
                 mx_next = (-math.inf)
@@ -1331,7 +1487,7 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
                     nk = nrow[k]
                     mx_next = max_propagate_nan(mx_next, nk)
             continue
-        zc = row[c]  # read before g (which may be row) is written
+        zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
         # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = 0.0
@@ -1341,7 +1497,7 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
                 zk = row[k]
                 wk = weight[k]
                 sum_az = add_reassoc(sum_az, wk * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = 0.0
@@ -1372,14 +1528,25 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
+        gc = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
         if smoothing:
+            if stream:
+                for k in range(C):
+                    wk = weight[k]
+                    g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                g[c] = gc
+                stream_copy(out, 0, g, C)
+            else:
+                for k in range(C):
+                    wk = weight[k]
+                    out[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                out[c] = gc
+        elif stream:  # rest_j = 0 off the true class: scaled as it is written out
+            stream_scale(out, g, C, coef, c, gc)
+        else:
             for k in range(C):
-                wk = weight[k]
-                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
-        else:  # rest_j = 0 off the true class
-            for k in range(C):
-                g[k] = coef * g[k]
-        g[c] = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
+                out[k] = coef * g[k]
+            out[c] = gc
         total += loss_i
     return total
 
@@ -1451,6 +1618,13 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float64)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 8 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = (-math.inf)
@@ -1462,13 +1636,13 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
-                g[k] = 0.0
+                out[k] = 0.0
             if not last:
                 nrow = logits[i + 1]
                 mx_next = (-math.inf)
@@ -1476,7 +1650,7 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
                     nk = nrow[k]
                     mx_next = max_propagate_nan(mx_next, nk)
             continue
-        zc = row[c]  # read before g (which may be row) is written
+        zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
         # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = 0.0
@@ -1486,7 +1660,7 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
                 zk = row[k]
                 wk = weight[k]
                 sum_az = add_reassoc(sum_az, wk * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = 0.0
@@ -1517,14 +1691,25 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
+        gc = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
         if smoothing:
+            if stream:
+                for k in range(C):
+                    wk = weight[k]
+                    g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                g[c] = gc
+                stream_copy(out, 0, g, C)
+            else:
+                for k in range(C):
+                    wk = weight[k]
+                    out[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
+                out[c] = gc
+        elif stream:  # rest_j = 0 off the true class: scaled as it is written out
+            stream_scale(out, g, C, coef, c, gc)
+        else:
             for k in range(C):
-                wk = weight[k]
-                g[k] = coef * g[k] + scale * (-(wk*eps/n_classes))
-        else:  # rest_j = 0 off the true class
-            for k in range(C):
-                g[k] = coef * g[k]
-        g[c] = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
+                out[k] = coef * g[k]
+            out[c] = gc
         total += loss_i
     return total
 
@@ -1588,6 +1773,13 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float64)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 8 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = (-math.inf)
@@ -1599,13 +1791,13 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         c = labels[i]
         if c == ignore_index:
             for k in range(C):
-                g[k] = 0.0
+                out[k] = 0.0
             loss[i] = 0.0
             if not last:
                 nrow = logits[i + 1]
@@ -1614,7 +1806,7 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
                     nk = nrow[k]
                     mx_next = max_propagate_nan(mx_next, nk)
             continue
-        zc = row[c]  # read before g (which may be row) is written
+        zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
         # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
         sum_az = 0.0
@@ -1624,7 +1816,7 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
                 zk = row[k]
                 wk = weight[k]
                 sum_az = add_reassoc(sum_az, wk * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = 0.0
@@ -1655,14 +1847,25 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
+        gc = coef * ec + -(wc*(-eps + 1.0 + eps/n_classes))
         if smoothing:
+            if stream:
+                for k in range(C):
+                    wk = weight[k]
+                    g[k] = coef * g[k] + -(wk*eps/n_classes)
+                g[c] = gc
+                stream_copy(out, 0, g, C)
+            else:
+                for k in range(C):
+                    wk = weight[k]
+                    out[k] = coef * g[k] + -(wk*eps/n_classes)
+                out[c] = gc
+        elif stream:  # rest_j = 0 off the true class: scaled as it is written out
+            stream_scale(out, g, C, coef, c, gc)
+        else:
             for k in range(C):
-                wk = weight[k]
-                g[k] = coef * g[k] + -(wk*eps/n_classes)
-        else:  # rest_j = 0 off the true class
-            for k in range(C):
-                g[k] = coef * g[k]
-        g[c] = coef * ec + -(wc*(-eps + 1.0 + eps/n_classes))
+                out[k] = coef * g[k]
+            out[c] = gc
         loss[i] = loss_i
     return total
 
@@ -1722,6 +1925,13 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float64)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 8 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = (-math.inf)
@@ -1733,7 +1943,7 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
@@ -1747,7 +1957,7 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = 0.0
@@ -1773,10 +1983,17 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
-        for k in range(C):
-            wk = weight[k]
-            qk = trow[k]
-            g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+        if stream:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+            stream_copy(out, 0, g, C)
+        else:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                out[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1842,6 +2059,13 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float64)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 8 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = (-math.inf)
@@ -1853,7 +2077,7 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
@@ -1867,7 +2091,7 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = 0.0
@@ -1893,10 +2117,17 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
-        for k in range(C):
-            wk = weight[k]
-            qk = trow[k]
-            g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+        if stream:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+            stream_copy(out, 0, g, C)
+        else:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                out[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
         total += loss_i
     return total
 
@@ -1960,6 +2191,13 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    # g holds a row's e_j, never in the logits' memory: with the gradient written over
+    # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
+    # sequential float32 sum loses accuracy over long rows
+    g = stack_buffer(grad, STREAM_ROW) if C <= STREAM_ROW else np.empty(C, np.float64)
+    # a large gradient is streamed out from g, so its old contents are never read from
+    # memory (stream_copy, stream_scale)
+    stream = C <= STREAM_ROW and grad.size * 8 >= STREAM_MIN_BYTES
     # pass 1, the row max m: here for the first row; each later row's is taken in the
     # exp pass of the row before it, where its read from memory overlaps that computing
     mx_next = (-math.inf)
@@ -1971,7 +2209,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             mx_next = max_propagate_nan(mx_next, nk)
     for i in range(lo, hi):
         row = logits[i]
-        g = grad[i]
+        out = grad[i]
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
@@ -1985,7 +2223,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
             sum_az = add_reassoc(sum_az, ak * zk)
-        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), cached in g;
+        # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
             s = 0.0
@@ -2011,10 +2249,17 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
-        for k in range(C):
-            wk = weight[k]
-            qk = trow[k]
-            g[k] = coef * g[k] + -(wk*(qk*(1.0 - eps) + eps/n_classes))
+        if stream:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                g[k] = coef * g[k] + -(wk*(qk*(1.0 - eps) + eps/n_classes))
+            stream_copy(out, 0, g, C)
+        else:
+            for k in range(C):
+                wk = weight[k]
+                qk = trow[k]
+                out[k] = coef * g[k] + -(wk*(qk*(1.0 - eps) + eps/n_classes))
         loss[i] = loss_i
     return total
 
