@@ -169,9 +169,14 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     if reduction == "mean":
         out.append(f"    scale = np.{dtype}(1.0 / n) if n > 0 else {zero}")
     outputs = (["loss"] if reduction == "none" else []) + ["grad"]
-    out += ["    nblocks = (n + BLOCK - 1) // BLOCK"]
-    if spec.stream:
-        out.append(f"    stream = n * {ITEMSIZE[dtype]} >= STREAM_MIN_BYTES  # write past the caches")
+    stream = f"n * {ITEMSIZE[dtype]} >= STREAM_MIN_BYTES" if spec.stream else "False"
+    out += ["    nblocks = (n + BLOCK - 1) // BLOCK",
+            f"    stream = {stream}  # a large output: written past the caches",
+            # An output over an input (in place): LLVM would see the overlap and fall back to a
+            # scalar loop (bce_logits over 16M float32: 14 → 198 ms), so it goes through the
+            # stack buffer too.
+            "    buffered = stream or "
+            + " or ".join(f"overlaps({o}, {a})" for o in outputs for a in arrays)]
     if reduction != "none":
         out.append("    partial = np.empty(nblocks, np.float64)")
     out += ["    for b in numba.prange(nblocks):",
@@ -179,11 +184,9 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
             "        lo = b * BLOCK",
             "        hi = min(lo + BLOCK, n)",
             # Slices (indices from 0) let LLVM drop negative-index wraparound and vectorize.
-            *[f"        {a}_b = {a}[lo:hi]" for a in arrays + ([] if spec.stream else outputs)],
-            # A large output is computed into a stack buffer and streamed out (stream_copy):
-            # no read of its old contents from memory.
-            *[f"        {a}_b = stack_buffer({a}, BLOCK) if stream else {a}[lo:hi]"
-              for a in (outputs if spec.stream else [])],
+            *[f"        {a}_b = {a}[lo:hi]" for a in arrays],
+            *[f"        {a}_b = stack_buffer({a}, BLOCK) if buffered else {a}[lo:hi]"
+              for a in outputs],
             "        m = hi - lo"]
 
     def element(indent: str, index: str, sl: str) -> list[str]:
@@ -206,8 +209,9 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
                 *element(" " * 12, "k", "b"),
                 "            acc = add_reassoc(acc, loss_k)",
                 "        partial[b] = acc"]
-    if spec.stream:
-        out += ["        if stream:", *[f"            stream_copy({a}, lo, {a}_b, m)" for a in outputs]]
+    out += ["        if stream:", *[f"            stream_copy({a}, lo, {a}_b, m)" for a in outputs],
+            "        elif buffered:",
+            *[f"            {a}[lo:hi] = {a}_b[:m]" for a in outputs]]
     if reduction == "mean":
         out.append("    return partial.sum() / n")
     elif reduction == "sum":

@@ -102,6 +102,13 @@ STREAM_SOURCE = r'''
 STREAM_VECTOR_BYTES = 64  # one cache line: a whole line per streaming store, one AVX-512 vector
 
 
+@numba.njit(inline="always")
+def overlaps(a, b):
+    """Whether the memory of arrays a and b (C-contiguous) overlaps."""
+    a0, b0 = a.ctypes.data, b.ctypes.data
+    return a0 < b0 + b.nbytes and b0 < a0 + a.nbytes
+
+
 @_intrinsic
 def stack_buffer(typingctx, like, size):
     """A 1-D C array of ``size`` (a constant) elements of ``like``'s dtype on the stack of the

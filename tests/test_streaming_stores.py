@@ -154,3 +154,22 @@ def test_streamed_softmax_ce_matches_reference(target_kind, dtype):
                     assert grad is out
                     assert_close(loss, rl, dtype, what + " loss")
                     assert_close(grad, rg, dtype, what + " grad")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", STREAMED + ["bce", "bce_logits", "lp"])
+def test_gradient_written_over_the_prediction(name, dtype):
+    # out=pred: the kernels see the overlap and go through the stack buffer (LLVM would
+    # otherwise fall back to a scalar loop); small, and past the streaming threshold
+    rng = np.random.default_rng(8)
+    opts = {"lp": {"p": 3.0}}.get(name, OPTIONS.get(name, {}))
+    for n in (1000, L.STREAM_MIN_BYTES // np.dtype(dtype).itemsize + 5):
+        p, t = sample(name, (n,), dtype, rng)
+        for reduction in ("mean", "sum", "none"):
+            rl, rg = ref_elementwise(name, p.astype(np.float64), t.astype(np.float64), **opts)
+            rl, rg = reduce_ref(rl, rg, reduction)
+            work = p.copy()
+            loss, grad = loss_and_grad(name, work, t, reduction=reduction, out=work, **opts)
+            assert grad is work
+            assert_close(loss, rl, dtype, f"{name} {reduction} n={n} loss")
+            assert_close(grad, rg, dtype, f"{name} {reduction} n={n} grad")

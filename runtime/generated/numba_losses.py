@@ -444,6 +444,13 @@ def wide_vectors(typingctx):
 STREAM_VECTOR_BYTES = 64  # one cache line: a whole line per streaming store, one AVX-512 vector
 
 
+@numba.njit(inline="always")
+def overlaps(a, b):
+    """Whether the memory of arrays a and b (C-contiguous) overlaps."""
+    a0, b0 = a.ctypes.data, b.ctypes.data
+    return a0 < b0 + b.nbytes and b0 < a0 + a.nbytes
+
+
 @_intrinsic
 def stack_buffer(typingctx, like, size):
     """A 1-D C array of ``size`` (a constant) elements of ``like``'s dtype on the stack of the
@@ -2328,6 +2335,8 @@ def bce_mean_f32(pred, target, grad):
     n = pred.size
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2335,7 +2344,7 @@ def bce_mean_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2347,6 +2356,10 @@ def bce_mean_f32(pred, target, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -2364,6 +2377,8 @@ def bce_sum_f32(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2371,7 +2386,7 @@ def bce_sum_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2383,6 +2398,10 @@ def bce_sum_f32(pred, target, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -2400,14 +2419,16 @@ def bce_none_f32(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2417,6 +2438,12 @@ def bce_none_f32(pred, target, loss, grad):
             grad_k = (-t0 - target_k)/(_F32_9P999999960041972EM13 if _F32_9P999999960041972EM13 > pred_k*(_F32_1P0 - pred_k) else pred_k*(_F32_1P0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2434,6 +2461,8 @@ def bce_mean_f64(pred, target, grad):
     n = pred.size
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2441,7 +2470,7 @@ def bce_mean_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2453,6 +2482,10 @@ def bce_mean_f64(pred, target, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -2470,6 +2503,8 @@ def bce_sum_f64(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2477,7 +2512,7 @@ def bce_sum_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2489,6 +2524,10 @@ def bce_sum_f64(pred, target, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -2506,14 +2545,16 @@ def bce_none_f64(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2523,6 +2564,12 @@ def bce_none_f64(pred, target, loss, grad):
             grad_k = (-t0 - target_k)/(9.999999960041972e-13 if 9.999999960041972e-13 > pred_k*(1.0 - pred_k) else pred_k*(1.0 - pred_k))  # PyTorch clamp: denominator >= 1e-12
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2541,6 +2588,8 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
     pos_weight_ = np.float32(pos_weight)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2548,7 +2597,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2563,6 +2612,10 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -2581,6 +2634,8 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
     n = pred.size
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2588,7 +2643,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2603,6 +2658,10 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -2621,14 +2680,16 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
     n = pred.size
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2641,6 +2702,12 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
             grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2658,6 +2725,8 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
     n = pred.size
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2666,7 +2735,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
         pos_weight_b = pos_weight[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2682,6 +2751,10 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -2699,6 +2772,8 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2707,7 +2782,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
         pos_weight_b = pos_weight[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -2723,6 +2798,10 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -2740,6 +2819,8 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(loss, pos_weight) or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
@@ -2747,8 +2828,8 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
         pos_weight_b = pos_weight[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2762,6 +2843,12 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
             grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2780,6 +2867,8 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
     pos_weight_ = np.float64(pos_weight)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2787,7 +2876,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2802,6 +2891,10 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -2820,6 +2913,8 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
     n = pred.size
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2827,7 +2922,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2842,6 +2937,10 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -2860,14 +2959,16 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
     n = pred.size
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -2880,6 +2981,12 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
             grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -2897,6 +3004,8 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
     n = pred.size
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2905,7 +3014,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
         pos_weight_b = pos_weight[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2921,6 +3030,10 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -2938,6 +3051,8 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2946,7 +3061,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
         pos_weight_b = pos_weight[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -2962,6 +3077,10 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -2979,6 +3098,8 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(loss, pos_weight) or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
@@ -2986,8 +3107,8 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
         pos_weight_b = pos_weight[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3001,6 +3122,12 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
             grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3018,7 +3145,8 @@ def mse_mean_f32(pred, target, grad):
     n = pred.size
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3026,7 +3154,7 @@ def mse_mean_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3040,6 +3168,8 @@ def mse_mean_f32(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3057,7 +3187,8 @@ def mse_sum_f32(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3065,7 +3196,7 @@ def mse_sum_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3079,6 +3210,8 @@ def mse_sum_f32(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3096,15 +3229,16 @@ def mse_none_f32(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3117,6 +3251,9 @@ def mse_none_f32(pred, target, loss, grad):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3134,7 +3271,8 @@ def mse_mean_f64(pred, target, grad):
     n = pred.size
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3142,7 +3280,7 @@ def mse_mean_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3156,6 +3294,8 @@ def mse_mean_f64(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3173,7 +3313,8 @@ def mse_sum_f64(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3181,7 +3322,7 @@ def mse_sum_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3195,6 +3336,8 @@ def mse_sum_f64(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3212,15 +3355,16 @@ def mse_none_f64(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3233,6 +3377,9 @@ def mse_none_f64(pred, target, loss, grad):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3250,7 +3397,8 @@ def mae_mean_f32(pred, target, grad):
     n = pred.size
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3258,7 +3406,7 @@ def mae_mean_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3272,6 +3420,8 @@ def mae_mean_f32(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3289,7 +3439,8 @@ def mae_sum_f32(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3297,7 +3448,7 @@ def mae_sum_f32(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3311,6 +3462,8 @@ def mae_sum_f32(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3328,15 +3481,16 @@ def mae_none_f32(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3349,6 +3503,9 @@ def mae_none_f32(pred, target, loss, grad):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3366,7 +3523,8 @@ def mae_mean_f64(pred, target, grad):
     n = pred.size
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3374,7 +3532,7 @@ def mae_mean_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3388,6 +3546,8 @@ def mae_mean_f64(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3405,7 +3565,8 @@ def mae_sum_f64(pred, target, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3413,7 +3574,7 @@ def mae_sum_f64(pred, target, grad):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3427,6 +3588,8 @@ def mae_sum_f64(pred, target, grad):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3444,15 +3607,16 @@ def mae_none_f64(pred, target, loss, grad):
     """
     n = pred.size
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3465,6 +3629,9 @@ def mae_none_f64(pred, target, loss, grad):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3483,7 +3650,8 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
     beta_ = np.float32(beta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3491,7 +3659,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3509,6 +3677,8 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3527,7 +3697,8 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
     n = pred.size
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3535,7 +3706,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3553,6 +3724,8 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3571,15 +3744,16 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
     n = pred.size
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3596,6 +3770,9 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3614,7 +3791,8 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
     beta_ = np.float64(beta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3622,7 +3800,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3640,6 +3818,8 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3658,7 +3838,8 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
     n = pred.size
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3666,7 +3847,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3684,6 +3865,8 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3702,15 +3885,16 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
     n = pred.size
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3727,6 +3911,9 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3745,7 +3932,8 @@ def huber_mean_f32(pred, target, grad, delta):
     delta_ = np.float32(delta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3753,7 +3941,7 @@ def huber_mean_f32(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3770,6 +3958,8 @@ def huber_mean_f32(pred, target, grad, delta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3788,7 +3978,8 @@ def huber_sum_f32(pred, target, grad, delta):
     n = pred.size
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3796,7 +3987,7 @@ def huber_sum_f32(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -3813,6 +4004,8 @@ def huber_sum_f32(pred, target, grad, delta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3831,15 +4024,16 @@ def huber_none_f32(pred, target, loss, grad, delta):
     n = pred.size
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 4 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3855,6 +4049,9 @@ def huber_none_f32(pred, target, loss, grad, delta):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -3873,7 +4070,8 @@ def huber_mean_f64(pred, target, grad, delta):
     delta_ = np.float64(delta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3881,7 +4079,7 @@ def huber_mean_f64(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3898,6 +4096,8 @@ def huber_mean_f64(pred, target, grad, delta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -3916,7 +4116,8 @@ def huber_sum_f64(pred, target, grad, delta):
     n = pred.size
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -3924,7 +4125,7 @@ def huber_sum_f64(pred, target, grad, delta):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -3941,6 +4142,8 @@ def huber_sum_f64(pred, target, grad, delta):
         partial[b] = acc
         if stream:
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -3959,15 +4162,16 @@ def huber_none_f64(pred, target, loss, grad, delta):
     n = pred.size
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
-    stream = n * 8 >= STREAM_MIN_BYTES  # write past the caches
+    stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = stack_buffer(loss, BLOCK) if stream else loss[lo:hi]
-        grad_b = stack_buffer(grad, BLOCK) if stream else grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -3983,6 +4187,9 @@ def huber_none_f64(pred, target, loss, grad, delta):
         if stream:
             stream_copy(loss, lo, loss_b, m)
             stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -4001,6 +4208,8 @@ def lp_mean_f32(pred, target, grad, p):
     p_ = np.float32(p)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -4008,7 +4217,7 @@ def lp_mean_f32(pred, target, grad, p):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -4021,6 +4230,10 @@ def lp_mean_f32(pred, target, grad, p):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -4039,6 +4252,8 @@ def lp_sum_f32(pred, target, grad, p):
     n = pred.size
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -4046,7 +4261,7 @@ def lp_sum_f32(pred, target, grad, p):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = _F32_0P0
         for k in range(m):
@@ -4059,6 +4274,10 @@ def lp_sum_f32(pred, target, grad, p):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -4077,14 +4296,16 @@ def lp_none_f32(pred, target, loss, grad, p):
     n = pred.size
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -4095,6 +4316,12 @@ def lp_none_f32(pred, target, loss, grad, p):
             grad_k = -(p_*(t1 ** (p_ - _F32_1P0))*(_F32_1P0 if t0 > _F32_0P0 else (_F32_M1P0 if t0 < _F32_0P0 else t0)))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -4113,6 +4340,8 @@ def lp_mean_f64(pred, target, grad, p):
     p_ = np.float64(p)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -4120,7 +4349,7 @@ def lp_mean_f64(pred, target, grad, p):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -4133,6 +4362,10 @@ def lp_mean_f64(pred, target, grad, p):
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum() / n
 
 
@@ -4151,6 +4384,8 @@ def lp_sum_f64(pred, target, grad, p):
     n = pred.size
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
     partial = np.empty(nblocks, np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
@@ -4158,7 +4393,7 @@ def lp_sum_f64(pred, target, grad, p):
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        grad_b = grad[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         acc = 0.0
         for k in range(m):
@@ -4171,6 +4406,10 @@ def lp_sum_f64(pred, target, grad, p):
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
+        if stream:
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            grad[lo:hi] = grad_b[:m]
     return partial.sum()
 
 
@@ -4189,14 +4428,16 @@ def lp_none_f64(pred, target, loss, grad, p):
     n = pred.size
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
+    stream = False  # a large output: written past the caches
+    buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         pred_b = pred[lo:hi]
         target_b = target[lo:hi]
-        loss_b = loss[lo:hi]
-        grad_b = grad[lo:hi]
+        loss_b = stack_buffer(loss, BLOCK) if buffered else loss[lo:hi]
+        grad_b = stack_buffer(grad, BLOCK) if buffered else grad[lo:hi]
         m = hi - lo
         for k in range(m):
             pred_k = pred_b[k]
@@ -4207,6 +4448,12 @@ def lp_none_f64(pred, target, loss, grad, p):
             grad_k = -(p_*(t1 ** (p_ - 1.0))*(1.0 if t0 > 0.0 else ((-1.0) if t0 < 0.0 else t0)))
             grad_b[k] = grad_k
             loss_b[k] = loss_k
+        if stream:
+            stream_copy(loss, lo, loss_b, m)
+            stream_copy(grad, lo, grad_b, m)
+        elif buffered:
+            loss[lo:hi] = loss_b[:m]
+            grad[lo:hi] = grad_b[:m]
 
 
 KERNELS = {
