@@ -151,7 +151,7 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         from .numba_reduce import REDUCE_SOURCE
 
         parts.append(REDUCE_SOURCE.strip("\n") + "\n")
-    if losses:  # large gradients are written with streaming stores
+    if losses or activations:  # stack buffers; streaming stores for large gradients
         from .numba_reduce import STREAM_SOURCE
 
         parts.append(STREAM_SOURCE.strip("\n") + "\n")

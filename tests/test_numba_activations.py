@@ -112,6 +112,23 @@ def test_leaky_relu_with_non_positive_slope_uses_z_not_the_output():
             activation_grad("leaky_relu", None, u, output=a, negative_slope=slope)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("name", NAMES)
+def test_output_written_over_the_input(name, dtype):
+    # out=z and out=upstream: the kernels see the overlap and go through a stack buffer
+    # (LLVM would otherwise fall back to a scalar loop); across several parallel blocks
+    rng = np.random.default_rng(6)
+    z = (rng.standard_normal(50_003) * 4).astype(dtype)
+    up = rng.standard_normal(z.size).astype(dtype)
+    f, df = ref(name, z.astype(np.float64))
+    work = z.copy()
+    assert activation(name, work, out=work) is work
+    close(work, f, dtype, f"{name} forward in place")
+    work = up.copy()
+    assert activation_grad(name, z, work, out=work) is work
+    close(work, up * df, dtype, f"{name} backward over upstream")
+
+
 def test_non_contiguous_and_out():
     rng = np.random.default_rng(3)
     big = rng.standard_normal((30, 40))

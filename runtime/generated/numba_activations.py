@@ -434,6 +434,151 @@ def wide_vectors(typingctx):
     return _types.none(), codegen
 
 
+# ---------------------------------------------------------------------------
+# Output buffers (from codegen/numba_reduce.py): a block computed into a stack
+# buffer, then copied out (an output over an input) or written to memory past
+# the caches with streaming stores (a large output).
+# ---------------------------------------------------------------------------
+STREAM_VECTOR_BYTES = 64  # one cache line: a whole line per streaming store, one AVX-512 vector
+
+
+@numba.njit(inline="always")
+def overlaps(a, b):
+    """Whether the memory of arrays a and b (C-contiguous) overlaps."""
+    a0, b0 = a.ctypes.data, b.ctypes.data
+    return a0 < b0 + b.nbytes and b0 < a0 + a.nbytes
+
+
+@_intrinsic
+def stack_buffer(typingctx, like, size):
+    """A 1-D C array of ``size`` (a constant) elements of ``like``'s dtype on the stack of the
+    calling function: scratch for one block, no allocation. Its contents start undefined."""
+    if not isinstance(like, _types.Array) or not isinstance(size, _types.IntegerLiteral):
+        return None
+    n, arr = size.literal_value, _types.Array(like.dtype, 1, "C")
+
+    def codegen(context, builder, signature, args):
+        ir, lty = _cgutils.ir, context.get_data_type(like.dtype)
+        intp = context.get_value_type(_types.intp)
+        data = _cgutils.alloca_once(builder, lty, size=ir.Constant(intp, n))  # entry block: once
+        data.align = STREAM_VECTOR_BYTES
+        item = context.get_abi_sizeof(lty)
+        ary = context.make_array(arr)(context, builder)
+        context.populate_array(ary, data=data, shape=[ir.Constant(intp, n)],
+                               strides=[ir.Constant(intp, item)],
+                               itemsize=ir.Constant(intp, item), meminfo=None)
+        return ary._getvalue()
+    return arr(like, size), codegen
+
+
+def _stream_out(context, builder, dtype, d, n, value):
+    """Store value(k, lanes) at d[k] for k < n: plain stores up to the first 64-byte boundary
+    of d, 64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain
+    stores for the rest. value(k, None) is element k; value(k, lanes) the vector from k on."""
+    ir = _cgutils.ir
+    intp = context.get_value_type(_types.intp)
+    item = context.get_abi_sizeof(context.get_data_type(dtype))
+    lanes = STREAM_VECTOR_BYTES // item
+    const = lambda v: ir.Constant(intp, v)  # noqa: E731
+    addr = builder.ptrtoint(d, intp)
+    # elements before the first 64-byte boundary (all of them if d is not even
+    # element-aligned, as a view into a byte buffer may be)
+    to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
+                           const(item))
+    aligned = builder.icmp_unsigned("==", builder.and_(addr, const(item - 1)), const(0))
+    head = builder.select(aligned, to_edge, n)
+    head = builder.select(builder.icmp_signed("<", n, head), n, head)
+    nvec = builder.sdiv(builder.sub(n, head), const(lanes))
+    tail = builder.add(head, builder.mul(nvec, const(lanes)))
+
+    def plain(lo, hi):
+        with _cgutils.for_range_slice(builder, lo, hi, const(1), intp=intp) as (k, _):
+            builder.store(value(k, None), builder.gep(d, [k]))
+
+    plain(const(0), head)
+    streaming = builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
+    with _cgutils.for_range(builder, nvec, intp=intp) as loop:
+        k = builder.add(head, builder.mul(loop.index, const(lanes)))
+        v = value(k, lanes)
+        st = builder.store(v, builder.bitcast(builder.gep(d, [k]), v.type.as_pointer()),
+                           align=STREAM_VECTOR_BYTES)
+        st.set_metadata("nontemporal", streaming)
+    plain(tail, n)
+
+
+def _load(builder, ptr, k, lanes, item):
+    if lanes is None:
+        return builder.load(builder.gep(ptr, [k]))
+    vec = _cgutils.ir.VectorType(ptr.type.pointee, lanes).as_pointer()
+    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec), align=item)
+
+
+def _streamable(dst, src):
+    return (isinstance(dst, _types.Array) and isinstance(src, _types.Array) and dst.layout == "C"
+            and src.layout == "C" and dst.dtype == src.dtype)
+
+
+@_intrinsic
+def stream_copy(typingctx, dst, start, src, n):
+    """dst.flat[start:start + n] = src[:n] with non-temporal (streaming) vector stores.
+
+    A plain store first reads the destination's cache line from memory (write-allocate), so
+    writing an output costs twice its bytes; a streaming store writes the line whole, past the
+    caches. LLVM's vectorizer does not emit them (a scalar store marked !nontemporal stays
+    scalar), so this copies explicitly (_stream_out). No fence: the threads of a parallel loop
+    hand their results over through the thread pool's locked instructions, which drain the
+    write-combining buffers (x86), and the calling thread always sees its own stores."""
+    if not (_streamable(dst, src) and isinstance(start, _types.Integer)
+            and isinstance(n, _types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        start_, n_ = (context.cast(builder, v, t, _types.intp)
+                      for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
+        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
+        s = context.make_array(src)(context, builder, args[2]).data
+        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        _stream_out(context, builder, dst.dtype, d, n_,
+                    lambda k, lanes: _load(builder, s, k, lanes, item))
+        return context.get_dummy_value()
+    return _types.none(dst, start, src, n), codegen
+
+
+@_intrinsic
+def stream_scale(typingctx, dst, src, n, a, fix, v):
+    """dst[k] = a * src[k] for k < n, except dst[fix] = v, with streaming stores as
+    stream_copy: a row scaled and written out in one pass (softmax's last pass)."""
+    if not (_streamable(dst, src) and isinstance(n, _types.Integer) and a == dst.dtype
+            and v == dst.dtype and isinstance(fix, _types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ir = _cgutils.ir
+        intp = context.get_value_type(_types.intp)
+        n_, fix_ = (context.cast(builder, args[i], signature.args[i], _types.intp) for i in (2, 4))
+        d = context.make_array(dst)(context, builder, args[0]).data
+        s = context.make_array(src)(context, builder, args[1]).data
+        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
+        a_, v_ = args[3], args[5]
+
+        def value(k, lanes):
+            x = _load(builder, s, k, lanes, item)
+            if lanes is None:
+                return builder.select(builder.icmp_signed("==", k, fix_), v_,
+                                      builder.fmul(a_, x))
+            splat = lambda e, t: builder.shuffle_vector(  # noqa: E731
+                builder.insert_element(ir.Constant(ir.VectorType(t, lanes), None), e,
+                                       ir.Constant(ir.IntType(32), 0)),
+                ir.Constant(ir.VectorType(t, lanes), None),
+                ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes))
+            at = ir.Constant(ir.VectorType(intp, lanes), list(range(lanes)))
+            hit = builder.icmp_signed("==", builder.add(splat(k, intp), at), splat(fix_, intp))
+            return builder.select(hit, splat(v_, v_.type), builder.fmul(splat(a_, a_.type), x))
+        _stream_out(context, builder, dst.dtype, d, n_, value)
+        return context.get_dummy_value()
+    return _types.none(dst, src, n, a, fix, v), codegen
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_1P0 = np.float32(1.0)
@@ -450,12 +595,13 @@ def sigmoid_forward_f32(z, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             t0 = exp_f32(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
@@ -463,6 +609,8 @@ def sigmoid_forward_f32(z, out):
             f_k = (t1 if (x_k >= _F32_0P0) else t0*t1)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -476,13 +624,14 @@ def sigmoid_backward_f32(z, upstream, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             t0 = exp_f32(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
@@ -491,6 +640,8 @@ def sigmoid_backward_f32(z, upstream, out):
             f_k = t2*(_F32_1P0 - t2)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -504,18 +655,21 @@ def sigmoid_backward_output_f32(a, upstream, out):
     """
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = x_k*(_F32_1P0 - x_k)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -529,12 +683,13 @@ def sigmoid_forward_f64(z, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             t0 = exp_f64(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
@@ -542,6 +697,8 @@ def sigmoid_forward_f64(z, out):
             f_k = (t1 if (x_k >= 0.0) else t0*t1)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -555,13 +712,14 @@ def sigmoid_backward_f64(z, upstream, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             t0 = exp_f64(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
@@ -570,6 +728,8 @@ def sigmoid_backward_f64(z, upstream, out):
             f_k = t2*(1.0 - t2)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -583,18 +743,21 @@ def sigmoid_backward_output_f64(a, upstream, out):
     """
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = x_k*(1.0 - x_k)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -608,17 +771,20 @@ def tanh_forward_f32(z, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = tanh_f32(x_k)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -632,18 +798,21 @@ def tanh_backward_f32(z, upstream, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = _F32_1P0 - (tanh_f32(x_k)*tanh_f32(x_k))
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -657,18 +826,21 @@ def tanh_backward_output_f32(a, upstream, out):
     """
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = _F32_1P0 - (x_k*x_k)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -682,17 +854,20 @@ def tanh_forward_f64(z, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = tanh_f64(x_k)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -706,18 +881,21 @@ def tanh_backward_f64(z, upstream, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = 1.0 - (tanh_f64(x_k)*tanh_f64(x_k))
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -731,18 +909,21 @@ def tanh_backward_output_f64(a, upstream, out):
     """
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = 1.0 - (x_k*x_k)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -756,17 +937,20 @@ def relu_forward_f32(z, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (x_k if (x_k > _F32_0P0) else _F32_0P0)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -780,18 +964,21 @@ def relu_backward_f32(z, upstream, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (_F32_1P0 if (x_k > _F32_0P0) else _F32_0P0)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -805,18 +992,21 @@ def relu_backward_output_f32(a, upstream, out):
     """
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = (_F32_1P0 if (x_k > _F32_0P0) else _F32_0P0)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -830,17 +1020,20 @@ def relu_forward_f64(z, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (x_k if (x_k > 0.0) else 0.0)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -854,18 +1047,21 @@ def relu_backward_f64(z, upstream, out):
     """
     n = z.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (1.0 if (x_k > 0.0) else 0.0)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -879,18 +1075,21 @@ def relu_backward_output_f64(a, upstream, out):
     """
     n = a.size
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = (1.0 if (x_k > 0.0) else 0.0)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -905,17 +1104,20 @@ def leaky_relu_forward_f32(z, out, negative_slope):
     n = z.size
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (x_k if (x_k > _F32_0P0) else x_k*negative_slope_)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -930,18 +1132,21 @@ def leaky_relu_backward_f32(z, upstream, out, negative_slope):
     n = z.size
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (_F32_1P0 if (x_k > _F32_0P0) else negative_slope_)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -956,18 +1161,21 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
     n = a.size
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = (_F32_1P0 if (x_k > _F32_0P0) else negative_slope_)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -982,17 +1190,20 @@ def leaky_relu_forward_f64(z, out, negative_slope):
     n = z.size
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (x_k if (x_k > 0.0) else x_k*negative_slope_)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1007,18 +1218,21 @@ def leaky_relu_backward_f64(z, upstream, out, negative_slope):
     n = z.size
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         z_b = z[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
             f_k = (1.0 if (x_k > 0.0) else negative_slope_)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
@@ -1033,18 +1247,21 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
     n = a.size
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
+    buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         a_b = a[lo:hi]
         upstream_b = upstream[lo:hi]
-        out_b = out[lo:hi]
+        out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = a_b[k]
             f_k = (1.0 if (x_k > 0.0) else negative_slope_)
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
+        if buffered:
+            out[lo:hi] = out_b[:hi - lo]
 
 
 KERNELS = {

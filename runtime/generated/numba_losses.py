@@ -438,8 +438,9 @@ def wide_vectors(typingctx):
 
 
 # ---------------------------------------------------------------------------
-# Streaming stores (from codegen/numba_reduce.py): large outputs are computed
-# into a stack buffer, then written to memory past the caches.
+# Output buffers (from codegen/numba_reduce.py): a block computed into a stack
+# buffer, then copied out (an output over an input) or written to memory past
+# the caches with streaming stores (a large output).
 # ---------------------------------------------------------------------------
 STREAM_VECTOR_BYTES = 64  # one cache line: a whole line per streaming store, one AVX-512 vector
 
