@@ -73,7 +73,7 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
     o += ["    nblocks = (n + BLOCK - 1) // BLOCK",
           # out over an input (in place): LLVM would see the overlap and fall back to a
-          # scalar loop (sigmoid over 8M float32: 3× slower), so blocks go through the stack.
+          # scalar loop, so blocks go through the stack.
           "    buffered = " + " or ".join(f"overlaps(out, {a})" for a in arrays[:-1]),
           "    for b in numba.prange(nblocks):",
           "        wide_vectors()  # 512-bit vectors where the CPU has them",

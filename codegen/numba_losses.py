@@ -47,9 +47,9 @@ class ElementwiseLoss:
     options: tuple[tuple[str, str], ...] = ()  # (kernel argument, derive symbol name)
     array_option: str | None = None  # an option that also has a per-element-array variant
     # Memory-bound: large outputs go through a stack buffer and streaming stores
-    # (numba_reduce.stream_copy), saving the read of the old output (bench/bench_losses.py,
-    # mse over 16M float32: 8.0 → 6.7 ms). Losses with exp/log/pow are bound by arithmetic,
-    # where the extra copy costs more than it saves (bce_logits: 11.5 → 12.1–12.7 ms).
+    # (numba_reduce.stream_copy), saving the read of the old output (bench/bench_streaming.py:
+    # mse over 16M float32 1.19× faster). Losses with exp/log/pow are bound by arithmetic,
+    # where the extra copy costs more than it saves (bce_logits streamed: 0.94×).
     stream: bool = False
 
 
@@ -173,8 +173,7 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     out += ["    nblocks = (n + BLOCK - 1) // BLOCK",
             f"    stream = {stream}  # a large output: written past the caches",
             # An output over an input (in place): LLVM would see the overlap and fall back to a
-            # scalar loop (bce_logits over 16M float32: 14 → 198 ms), so it goes through the
-            # stack buffer too.
+            # scalar loop, so it goes through the stack buffer too.
             "    buffered = stream or "
             + " or ".join(f"overlaps({o}, {a})" for o in outputs for a in arrays)]
     if reduction != "none":
@@ -235,10 +234,11 @@ def elementwise_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[t
 #
 # Row-wise kernels. Per row: pass 1 reads the logits from memory once (the row max), pass 2
 # stores e_j = exp(z_j − m) into a row buffer and sums them, pass 3 turns the cached e_j
-# into the gradient row (with streaming stores when the gradient is large). Pass 1 of row i + 1 runs inside pass 2 of row i, so that reading the next
-# row from memory overlaps computing this row's exponentials (bench/bench_losses.py,
-# 8192×1000 float32: 6.5 → 3.4 ms best with this, long blocks of rows and 512-bit vectors
-# together); the weighted sums of label smoothing and probability targets take a
+# into the gradient row (with streaming stores when the gradient is large: 1.20–1.25× at
+# 8192×1000, 512×32000 and 4096×2000 float32 in bench/bench_streaming.py). Pass 1 of row
+# i + 1 runs inside pass 2 of row i, so that reading the next row from memory overlaps
+# computing this row's exponentials (bench/bench_losses.py, 8192×1000 float32: 6.5 → 3.4 ms
+# best with this, long blocks of rows and 512-bit vectors together); the weighted sums of label smoothing and probability targets take a
 # pass of their own over the row, then in L1. The per-element and per-row
 # formulas are derive's stable forms; the sums over j use their linearity in z_j and q_j.
 
