@@ -366,7 +366,7 @@ def write_section(text: str, args) -> None:
         "mse, mae, smooth_l1, huber and softmax_ce write large outputs with streaming stores "
         "(`stream_copy`: no read of the old output, so 12 bytes of traffic per triad element "
         "instead of 16; bench/bench_streaming.py times them with and without); the roofline is "
-        "the streaming triad, measured alone faster than the plain one (both in the header). The "
+        "the streaming triad (both triads, measured alone, are in the header). The "
         "memory-bound losses run near it with `out=`, so their speed-up over torch is torch's "
         "distance from the same bound. softmax_ce takes each row's max (its one read from memory) "
         "in the exp pass of the row before, so reading overlaps computing.")
