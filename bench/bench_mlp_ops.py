@@ -64,7 +64,8 @@ def op_names():
 
 OPS = op_names()
 #: ops that change the parameters or the momentum (counted against FRESH_STEPS)
-UPDATES = ("optimizer step (SGD momentum)", STEP)
+SEQUENCE = "ops in sequence"
+UPDATES = ("optimizer step (SGD momentum)", STEP, SEQUENCE)
 
 
 def _ours(batch, seed=0):
@@ -253,11 +254,27 @@ def _worker(conn, side, batch):
                     fn()
                 updates = 2
             updates += reps
+        if name == SEQUENCE:
+            conn.send(_sequence(ops, reps))
+            continue
         fn = ops[name]
         t0 = time.perf_counter()
         for _ in range(reps):
             fn()
         conn.send((time.perf_counter() - t0) / reps)
+
+
+def _sequence(ops, reps):
+    """{op: seconds per call} with the ops run back to back in step order (a step made of the
+    closures: each op sees the caches and thread pools as the previous op left them)."""
+    clock, total = time.perf_counter, dict.fromkeys(OPS, 0.0)
+    fns = [(name, ops[name]) for name in OPS]
+    for _ in range(reps):
+        for name, fn in fns:
+            t0 = clock()
+            fn()
+            total[name] += clock() - t0
+    return {name: t / reps for name, t in total.items()}
 
 
 def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
@@ -293,39 +310,51 @@ def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
         for name in names:
             t = run(side, name, 3)
             reps[side, name] = min(FRESH_STEPS // 2, max(3, int(seconds_per_block / max(t, 1e-7))))
+        reps[side, SEQUENCE] = max(3, reps[side, STEP] // 2)
     times = {key: [] for key in reps}
+    seq = {(side, f"{name} [seq]"): [] for side in sides for name in OPS}
     for r in range(blocks):
-        for name in names:
+        for name in names + [SEQUENCE]:
             for side in (("ours", "torch") if r % 2 == 0 else ("torch", "ours")):
-                times[side, name].append(run(side, name, reps[side, name]))
+                got = run(side, name, reps[side, name])
+                if name == SEQUENCE:
+                    for op, t in got.items():
+                        seq[side, f"{op} [seq]"].append(t)
+                    got = sum(got.values())
+                times[side, name].append(got)
     for conn, proc in sides.values():
         conn.send(None)
         proc.join(timeout=30)
-    med = {key: statistics.median(t) for key, t in times.items()}
-    best = {key: min(t) for key, t in times.items()}
+    med = {key: statistics.median(t) for key, t in (times | seq).items()}
+    best = {key: min(t) for key, t in (times | seq).items()}
     return notes, med, best
 
 
 def table(batch, notes, med, best):
     lines = [f"Batch {batch} (ours: {notes['ours']}; {notes['torch']})", "",
-             "| op | ours ms | torch ms | torch / ours | ours − torch ms |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+             "| op | ours alone | torch alone | torch / ours | ours in sequence | "
+             "torch in sequence | torch / ours |", "| --- |" + " ---: |" * 6]
 
-    def row(name, o_med, o_best, t_med, t_best, bold=False):
-        b = "**" if bold else ""
-        lines.append(f"| {b}{name}{b} | {o_med * 1e3:.3f} ({o_best * 1e3:.3f}) | "
-                     f"{t_med * 1e3:.3f} ({t_best * 1e3:.3f}) | {t_med / o_med:.2f}× "
-                     f"({t_best / o_best:.2f}×) | {(o_med - t_med) * 1e3:+.3f} |")
+    def cells(o, t):
+        return (f"{med[o] * 1e3:.3f} ({best[o] * 1e3:.3f}) | {med[t] * 1e3:.3f} "
+                f"({best[t] * 1e3:.3f}) | {med[t] / med[o]:.2f}× ({best[t] / best[o]:.2f}×)")
 
     for name in OPS:
-        row(name, med["ours", name], best["ours", name], med["torch", name], best["torch", name])
-    s = {side: sum(med[side, n] for n in OPS) for side in ("ours", "torch")}
-    sb = {side: sum(best[side, n] for n in OPS) for side in ("ours", "torch")}
-    row("sum of ops", s["ours"], sb["ours"], s["torch"], sb["torch"], True)
-    row(STEP, med["ours", STEP], best["ours", STEP], med["torch", STEP], best["torch", STEP], True)
-    lines += ["", "Whole step − sum of ops (what the step pays between ops), median (best): "
-              + "; ".join(f"{side} {(med[side, STEP] - s[side]) * 1e3:+.3f} ms "
-                          f"({(best[side, STEP] - sb[side]) * 1e3:+.3f})"
+        lines.append(f"| {name} | {cells(('ours', name), ('torch', name))} | "
+                     f"{cells(('ours', name + ' [seq]'), ('torch', name + ' [seq]'))} |")
+    for side in ("ours", "torch"):
+        med[side, "sum"] = sum(med[side, n] for n in OPS)
+        best[side, "sum"] = sum(best[side, n] for n in OPS)
+    lines.append(f"| **sum** | {cells(('ours', 'sum'), ('torch', 'sum'))} | "
+                 f"{cells(('ours', SEQUENCE), ('torch', SEQUENCE))} |")
+    lines.append(f"| **{STEP}** | {cells(('ours', STEP), ('torch', STEP))} | | | |")
+    lines += ["", "What the whole step pays beyond its ops (Python between the ops, buffer "
+              "lookups, thread pool wake-ups, caches), median (best): "
+              + "; ".join(f"{side}: step − sum of ops alone "
+                          f"{(med[side, STEP] - med[side, 'sum']) * 1e3:+.3f} ms "
+                          f"({(best[side, STEP] - best[side, 'sum']) * 1e3:+.3f}), step − ops in "
+                          f"sequence {(med[side, STEP] - med[side, SEQUENCE]) * 1e3:+.3f} ms "
+                          f"({(best[side, STEP] - best[side, SEQUENCE]) * 1e3:+.3f})"
                           for side in ("ours", "torch")) + "."]
     return lines
 
@@ -356,8 +385,10 @@ def main(argv=None):
                 f"{torch.__version__} (MKL); load average {load:.1f} at the start, "
                 f"{end_load:.1f} at the end.")
     lines += ["", "Milliseconds per call: median over the blocks (best block in parentheses), "
-              "each library in its own process, interleaved round-robin. torch / ours above 1: "
-              "we are faster."]
+              "each library in its own process, interleaved round-robin. \"alone\": one op "
+              "called in a loop; \"in sequence\": the same calls run back to back in step "
+              "order (each op after the ops before it, as in a step), timed one by one. torch / "
+              "ours above 1: we are faster."]
     text = "\n".join(lines)
     print()
     print(text)
