@@ -238,9 +238,10 @@ def elementwise_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[t
 # 8192×1000, 512×32000 and 4096×2000 float32 in bench/bench_streaming.py). Pass 1 of row
 # i + 1 runs inside pass 2 of row i, so that reading the next row from memory overlaps
 # computing this row's exponentials (bench/bench_losses.py, 8192×1000 float32: 6.5 → 3.4 ms
-# best with this, long blocks of rows and 512-bit vectors together); the weighted sums of label smoothing and probability targets take a
-# pass of their own over the row, then in L1. The per-element and per-row
-# formulas are derive's stable forms; the sums over j use their linearity in z_j and q_j.
+# best with this, long blocks of rows and 512-bit vectors together); the weighted sums of
+# label smoothing and probability targets take a pass of their own over the row, then in L1.
+# The per-element and per-row formulas are derive's stable forms; the sums over j use their
+# linearity in z_j and q_j.
 
 CE_TARGETS = ("index", "prob")
 _CE = {}  # symbols of derive.losses' softmax_ce kernel forms, looked up once

@@ -31,9 +31,10 @@ over 16M float32: 17.4 → 13.5 ms best, 7.4× → 10.9× torch, bench/RESULTS.m
 The loss and activation kernels call it at the top of each parallel block and row helper; on
 CPUs without AVX-512 it changes nothing.
 
-``STREAM_SOURCE`` (pasted into the loss modules) holds two more: ``stack_buffer(like, size)``, a
-scratch array on the stack, and ``stream_copy(dst, start, src, n)``, which writes it out with
-64-byte non-temporal stores. A plain store first reads the line it writes from memory, so an
+``STREAM_SOURCE`` (pasted into the loss and activation modules) holds the output buffers:
+``stack_buffer(like, size)``, a scratch array on the stack; ``stream_copy(dst, start, src, n)``,
+which writes it out with 64-byte non-temporal stores, and ``stream_scale``, which scales it on
+the way (softmax's last pass); ``overlaps(a, b)``, whether an output is written over an input. A plain store first reads the line it writes from memory, so an
 output costs twice its bytes; a streaming store does not (bench/bench_streaming.py: a triad
 a = b + s·c over 16M float32 1.20× faster, mse 1.19×, softmax_ce 1.20–1.25×). The memory-bound
 losses (mse, mae, smooth_l1, huber) and softmax_ce use it for outputs of at least
@@ -169,11 +170,14 @@ def _stream_out(context, builder, dtype, d, n, value):
     plain(tail, n)
 
 
-def _load(builder, ptr, k, lanes, item):
+def _load(context, builder, dtype, ptr, k, lanes):
+    """Element k of ptr (lanes None), or the vector of ``lanes`` elements from k on."""
     if lanes is None:
         return builder.load(builder.gep(ptr, [k]))
-    vec = _cgutils.ir.VectorType(ptr.type.pointee, lanes).as_pointer()
-    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec), align=item)
+    lty = context.get_data_type(dtype)
+    vec = _cgutils.ir.VectorType(lty, lanes).as_pointer()
+    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec),
+                        align=context.get_abi_sizeof(lty))
 
 
 def _streamable(dst, src):
@@ -200,9 +204,8 @@ def stream_copy(typingctx, dst, start, src, n):
                       for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
         d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
         s = context.make_array(src)(context, builder, args[2]).data
-        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
         _stream_out(context, builder, dst.dtype, d, n_,
-                    lambda k, lanes: _load(builder, s, k, lanes, item))
+                    lambda k, lanes: _load(context, builder, dst.dtype, s, k, lanes))
         return context.get_dummy_value()
     return _types.none(dst, start, src, n), codegen
 
@@ -221,11 +224,10 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
         n_, fix_ = (context.cast(builder, args[i], signature.args[i], _types.intp) for i in (2, 4))
         d = context.make_array(dst)(context, builder, args[0]).data
         s = context.make_array(src)(context, builder, args[1]).data
-        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
         a_, v_ = args[3], args[5]
 
         def value(k, lanes):
-            x = _load(builder, s, k, lanes, item)
+            x = _load(context, builder, dst.dtype, s, k, lanes)
             if lanes is None:
                 return builder.select(builder.icmp_signed("==", k, fix_), v_,
                                       builder.fmul(a_, x))

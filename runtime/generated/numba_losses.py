@@ -509,11 +509,14 @@ def _stream_out(context, builder, dtype, d, n, value):
     plain(tail, n)
 
 
-def _load(builder, ptr, k, lanes, item):
+def _load(context, builder, dtype, ptr, k, lanes):
+    """Element k of ptr (lanes None), or the vector of ``lanes`` elements from k on."""
     if lanes is None:
         return builder.load(builder.gep(ptr, [k]))
-    vec = _cgutils.ir.VectorType(ptr.type.pointee, lanes).as_pointer()
-    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec), align=item)
+    lty = context.get_data_type(dtype)
+    vec = _cgutils.ir.VectorType(lty, lanes).as_pointer()
+    return builder.load(builder.bitcast(builder.gep(ptr, [k]), vec),
+                        align=context.get_abi_sizeof(lty))
 
 
 def _streamable(dst, src):
@@ -540,9 +543,8 @@ def stream_copy(typingctx, dst, start, src, n):
                       for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
         d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
         s = context.make_array(src)(context, builder, args[2]).data
-        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
         _stream_out(context, builder, dst.dtype, d, n_,
-                    lambda k, lanes: _load(builder, s, k, lanes, item))
+                    lambda k, lanes: _load(context, builder, dst.dtype, s, k, lanes))
         return context.get_dummy_value()
     return _types.none(dst, start, src, n), codegen
 
@@ -561,11 +563,10 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
         n_, fix_ = (context.cast(builder, args[i], signature.args[i], _types.intp) for i in (2, 4))
         d = context.make_array(dst)(context, builder, args[0]).data
         s = context.make_array(src)(context, builder, args[1]).data
-        item = context.get_abi_sizeof(context.get_data_type(dst.dtype))
         a_, v_ = args[3], args[5]
 
         def value(k, lanes):
-            x = _load(builder, s, k, lanes, item)
+            x = _load(context, builder, dst.dtype, s, k, lanes)
             if lanes is None:
                 return builder.select(builder.icmp_signed("==", k, fix_), v_,
                                       builder.fmul(a_, x))
