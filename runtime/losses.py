@@ -5,12 +5,16 @@
 - ``loss``: a Python float for ``"mean"``/``"sum"``, an array of per-element (per-sample for
   ``softmax_ce``) losses for ``"none"``; ``grad`` = ∂loss/∂pred for mean/sum and the gradient
   of the sum for none, with ``pred``'s shape and dtype (written into ``out`` when given: a
-  C-contiguous array of that shape and dtype, reused across calls to avoid page faults).
+  C-contiguous array of that shape and dtype, reused across calls to avoid page faults; it may
+  be ``pred`` itself, for the gradient in place of the prediction, but no other overlap).
+  Gradients of 4 MiB and more from mse, mae, smooth_l1, huber and softmax_ce are written
+  with streaming stores (no read of ``out``'s old contents from memory).
 - Options (PyTorch's names and semantics): ``smooth_l1``: ``beta`` (≥ 0; 0 gives L1);
-  ``huber``: ``delta`` (> 0); ``lp``: ``p`` (≥ 1, |pred − target|^p); ``bce_logits``: ``pos_weight`` (a scalar or an array broadcastable
-  to ``pred``); ``bce`` and ``bce_logits``: ``weight`` (an array broadcastable to ``pred``
-  that rescales each element's loss, as PyTorch's; the per-element kernel runs, then the
-  weighting and the reduction, one extra pass); ``softmax_ce``: ``weight`` (shape (C,)), ``ignore_index`` (int, default −100),
+  ``huber``: ``delta`` (> 0); ``lp``: ``p`` (≥ 1, |pred − target|^p); ``bce_logits``:
+  ``pos_weight`` (a scalar or an array broadcastable to ``pred``); ``bce`` and
+  ``bce_logits``: ``weight`` (an array broadcastable to ``pred`` that rescales each element's
+  loss, as PyTorch's; the per-element kernel runs, then the weighting and the reduction, one
+  extra pass); ``softmax_ce``: ``weight`` (shape (C,)), ``ignore_index`` (int, default −100),
   ``label_smoothing`` (0 ≤ ε ≤ 1).
 - Dtypes: see :mod:`runtime.validate` (float32/float64 kept, float16 computed in float32,
   integer predictions rejected, targets converted to the prediction's dtype).
