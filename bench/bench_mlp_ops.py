@@ -16,14 +16,15 @@ Numba kernels on one thread (the plan runtime.threads.Tuner picks for both batch
 cores, held fixed here), OMP_WAIT_POLICY=PASSIVE. Each
 library runs in its own worker process; the main process asks them in turn (round-robin, the
 order alternating per round, a pause before each block so the other side's idle pool threads
-stop spinning) for a block of one operation, and reports per op the median and the best
+stop spinning, repeated until a pause saw the CPUs idle: see ``bench``) for a block of one
+operation, and reports per op the median and the best
 block. "sum of ops" against "whole step" shows what the step pays between operations
 (Python dispatch, buffer lookups, thread pool wake-ups, cache misses an op's loop hides).
 
 Models are rebuilt (same seed, untimed) before a block would take them past FRESH_STEPS
 updates (subnormal momentum, see bench_mlp's docstring).
 
-    python bench/bench_mlp_ops.py [--batches 64 1024] [--blocks 5]
+    python bench/bench_mlp_ops.py [--batches 64 1024] [--blocks 5] [--threads 1]
 
 The printed section goes into bench/RESULTS.md between the markers START/END below (pasted by
 hand: other scripts write other sections of that file).
@@ -215,10 +216,10 @@ def _theirs(batch, seed=0):
     return ops
 
 
-def _worker(conn, side, batch):
+def _worker(conn, side, batch, n_threads=None):
     from runtime import threads
 
-    n = threads.cores()
+    n = n_threads or threads.cores()
     if side == "torch":
         import torch
 
@@ -236,7 +237,7 @@ def _worker(conn, side, batch):
         # BLAS on every core, the kernels on one thread: the plan the Tuner picks for both
         # batches on idle cores (bench/RESULTS.md, "Training step"), held fixed here so a
         # spell of load cannot switch it between ops
-        chosen = threads.ThreadPlan(n, 1, "BLAS on every core")
+        chosen = threads.ThreadPlan(n, 1, "BLAS on every core")  # (or --threads)
         in_force = threads.using(chosen)  # kept referenced: for the worker's lifetime
         in_force.__enter__()
         note = f"BLAS {chosen.blas} threads, kernels {chosen.kernels}"
@@ -248,16 +249,18 @@ def _worker(conn, side, batch):
             break
         name, reps = msg
         if name in UPDATES:
-            if updates + reps > FRESH_STEPS:
+            if updates + reps + 1 > FRESH_STEPS:
                 ops, updates = build(batch), 0
                 for fn in ops.values():  # first touch of the new buffers
                     fn()
                 updates = 2
-            updates += reps
+            updates += reps + 1
         if name == SEQUENCE:
+            _sequence(ops, 1)  # untimed: wakes the pools that slept through the pause
             conn.send(_sequence(ops, reps))
             continue
         fn = ops[name]
+        fn()  # untimed: wakes the pools that slept through the pause (a training loop has none)
         t0 = time.perf_counter()
         for _ in range(reps):
             fn()
@@ -277,12 +280,27 @@ def _sequence(ops, reps):
     return {name: t / reps for name, t in total.items()}
 
 
-def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
+def _cpu_idle():
+    """(idle, total) CPU time so far, all CPUs, from /proc/stat; None where there is none."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = [int(v) for v in f.readline().split()[1:8]]
+    except OSError:
+        return None
+    return fields[3] + fields[4], sum(fields)
+
+
+def bench(batch, blocks, seconds_per_block=0.03, pause=0.15, idle_wait=10.0, n_threads=None):
+    """Per-op medians and bests. Before each block the main process pauses ``pause`` s; the
+    block starts once a pause saw the CPUs ≥ 90% idle (other jobs on a shared machine turn
+    a 2-thread product's 1 ms into 8–100 ms), or after ``idle_wait`` s of pauses regardless
+    (counted in ``notes["busy"]``)."""
     ctx = mp.get_context("spawn")
     sides = {}
     for side in ("ours", "torch"):
         here, there = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(there, side, batch), daemon=True)
+        proc = ctx.Process(target=_worker, args=(there, side, batch, n_threads),
+                           daemon=True)
         proc.start()
         sides[side] = (here, proc)
     def recv(side):
@@ -299,8 +317,21 @@ def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
         conn.send("plan")
         notes[side] = recv(side)
 
+    busy = [0, 0]
+
     def run(side, name, reps):
-        time.sleep(pause)  # the other side's idle pool threads stop spinning
+        waited = 0.0
+        while True:  # the other side's idle pool threads stop spinning; other jobs finish
+            a = _cpu_idle()
+            time.sleep(pause)
+            b = _cpu_idle()
+            waited += pause
+            if a is None or (b[0] - a[0]) >= 0.9 * (b[1] - a[1]):
+                break
+            if waited >= idle_wait:
+                busy[0] += 1
+                break
+        busy[1] += 1
         sides[side][0].send((name, reps))
         return recv(side)
 
@@ -310,7 +341,7 @@ def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
         for name in names:
             t = run(side, name, 3)
             reps[side, name] = min(FRESH_STEPS // 2, max(3, int(seconds_per_block / max(t, 1e-7))))
-        reps[side, SEQUENCE] = max(3, reps[side, STEP] // 2)
+        reps[side, SEQUENCE] = max(5, reps[side, STEP])
     times = {key: [] for key in reps}
     seq = {(side, f"{name} [seq]"): [] for side in sides for name in OPS}
     for r in range(blocks):
@@ -325,13 +356,14 @@ def bench(batch, blocks, seconds_per_block=0.03, pause=0.15):
     for conn, proc in sides.values():
         conn.send(None)
         proc.join(timeout=30)
+    notes["busy"] = f"{busy[0]} of {busy[1]} blocks started without an idle pause"
     med = {key: statistics.median(t) for key, t in (times | seq).items()}
     best = {key: min(t) for key, t in (times | seq).items()}
     return notes, med, best
 
 
 def table(batch, notes, med, best):
-    lines = [f"Batch {batch} (ours: {notes['ours']}; {notes['torch']})", "",
+    lines = [f"Batch {batch} (ours: {notes['ours']}; {notes['torch']}; {notes['busy']})", "",
              "| op | ours alone | torch alone | torch / ours | ours in sequence | "
              "torch in sequence | torch / ours |", "| --- |" + " ---: |" * 6]
 
@@ -363,6 +395,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batches", type=int, nargs="+", default=[64, 1024])
     ap.add_argument("--blocks", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="BLAS and torch threads (default: every core); 1 compares the "
+                         "libraries' kernels with no thread pool involved")
     args = ap.parse_args(argv)
     import numba
     import numpy as np
@@ -373,9 +408,9 @@ def main(argv=None):
     load = os.getloadavg()[0]
     lines = [f"MLP {'-'.join(map(str, SIZES))} ReLU, softmax-CE, SGD momentum 0.9, float32: "
              f"each op of a training step timed alone (`python bench/bench_mlp_ops.py --blocks "
-             f"{args.blocks}`)", ""]
+             f"{args.blocks}{f' --threads {args.threads}' if args.threads else ''}`)", ""]
     for batch in args.batches:
-        notes, med, best = bench(batch, args.blocks)
+        notes, med, best = bench(batch, args.blocks, n_threads=args.threads)
         part = table(batch, notes, med, best)
         print("\n".join(part), flush=True)
         lines += [""] + part
