@@ -25,6 +25,7 @@ Models are rebuilt (same seed, untimed) before a block would take them past FRES
 updates (subnormal momentum, see bench_mlp's docstring).
 
     python bench/bench_mlp_ops.py [--batches 64 1024] [--blocks 5] [--threads 1]
+    python bench/bench_mlp_ops.py --step-vs-sequence 60 [--threads 1]
 
 The printed section goes into bench/RESULTS.md between the markers START/END below (pasted by
 hand: other scripts write other sections of that file).
@@ -391,6 +392,41 @@ def table(batch, notes, med, best):
     return lines
 
 
+def step_vs_sequence(batch, rounds, n_threads=None, steps=10):
+    """Ours only, in this process: blocks of whole steps and blocks of the same ops called
+    back to back (untimed one by one), alternating; (median, best) ms of each. Equal times
+    mean the step pays nothing between its ops that the ops alone do not."""
+    from runtime import threads
+
+    threads.passive_wait()
+    n = n_threads or threads.cores()
+    with threads.using(threads.ThreadPlan(n, 1, "BLAS on every core")):
+        def fresh():
+            ops = _ours(batch)
+            for fn in ops.values():
+                fn()
+            fns = [ops[name] for name in OPS]
+
+            def sequence():
+                for fn in fns:
+                    fn()
+            return {STEP: ops[STEP], "ops in sequence": sequence}
+
+        runs, times, done = fresh(), {STEP: [], "ops in sequence": []}, 0
+        for r in range(rounds):
+            if done + 2 * (steps + 1) > FRESH_STEPS:
+                runs, done = fresh(), 0
+            for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+                fn = runs[name]
+                fn()
+                t0 = time.perf_counter()
+                for _ in range(steps):
+                    fn()
+                times[name].append((time.perf_counter() - t0) / steps)
+            done += 2 * (steps + 1)
+    return {k: (statistics.median(t), min(t)) for k, t in times.items()}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batches", type=int, nargs="+", default=[64, 1024])
@@ -398,7 +434,17 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None,
                     help="BLAS and torch threads (default: every core); 1 compares the "
                          "libraries' kernels with no thread pool involved")
+    ap.add_argument("--step-vs-sequence", type=int, metavar="ROUNDS", default=0,
+                    help="instead: ours only, whole steps against the same ops in sequence, "
+                         "alternating blocks of 10 in one process, ROUNDS rounds")
     args = ap.parse_args(argv)
+    if args.step_vs_sequence:
+        for batch in args.batches:
+            got = step_vs_sequence(batch, args.step_vs_sequence, args.threads)
+            print(f"batch {batch}, BLAS {args.threads or 'every core'}: " + "; ".join(
+                f"{k} {m * 1e3:.3f} ms ({b * 1e3:.3f})" for k, (m, b) in got.items())
+                + f" (median (best) of {args.step_vs_sequence} blocks of 10)", flush=True)
+        return
     import numba
     import numpy as np
     import torch
