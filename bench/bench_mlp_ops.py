@@ -11,15 +11,20 @@ operations, each timed on its own in a loop on the shapes and buffers of a real 
   forward), ``torch.relu``, ``F.cross_entropy`` + ``backward()`` on a leaf (the head),
   ``mm(δᵀ, a)``, ``δ.sum(0)``, ``mm(δ, W)``, ``threshold_backward``, fused SGD's ``step()``.
 
+Each op is timed two ways: "alone", called in a loop (its data hot in the caches of the
+core that last wrote it), and "in sequence", the same calls run back to back in step order
+and timed one by one (each op finds caches and thread pools as the ops before it left them,
+as in a step). The sums of each against the whole step show what a step pays beyond its
+ops; ``--step-vs-sequence`` times whole steps against the ops in sequence in one process,
+alternating, where block-to-block noise cannot tell them apart.
+
 Thread use as in bench_mlp: torch on every core; ours with OpenBLAS on every core and the
 Numba kernels on one thread (the plan runtime.threads.Tuner picks for both batches on idle
-cores, held fixed here), OMP_WAIT_POLICY=PASSIVE. Each
-library runs in its own worker process; the main process asks them in turn (round-robin, the
-order alternating per round, a pause before each block so the other side's idle pool threads
-stop spinning, repeated until a pause saw the CPUs idle: see ``bench``) for a block of one
-operation, and reports per op the median and the best
-block. "sum of ops" against "whole step" shows what the step pays between operations
-(Python dispatch, buffer lookups, thread pool wake-ups, cache misses an op's loop hides).
+cores, held fixed here), OMP_WAIT_POLICY=PASSIVE; ``--threads 1`` puts both libraries on one
+thread (their kernels compared with no thread pool involved). Each library runs in its own
+worker process; the main process asks them in turn (round-robin, the order alternating per
+round) for a block of one op, each block after a pause that saw the CPUs idle (see
+``bench``) and one untimed call, and reports per op the median and the best block.
 
 Models are rebuilt (same seed, untimed) before a block would take them past FRESH_STEPS
 updates (subnormal momentum, see bench_mlp's docstring).
