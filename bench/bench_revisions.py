@@ -104,8 +104,9 @@ def main(argv=None):
     numba.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         theirs = modules_at(args.rev, Path(tmp))
-        ours = {m: load(f"{m}_worktree", ROOT / "runtime" / "generated" / f"{m}.py")
-                for m in MODULES}
+        # imported as the package's modules: loading the same files under another name would
+        # write Numba cache entries that the real modules cannot load back
+        ours = {m: importlib.import_module(f"runtime.generated.{m}") for m in MODULES}
         variants = {args.rev: theirs, "working tree": ours}
         print(f"threads {args.threads}; best / median ms of {args.reps} interleaved runs (in place: "
               f"the input copied back before each call, outside the timing)")
