@@ -48,8 +48,8 @@ class ElementwiseLoss:
     array_option: str | None = None  # an option that also has a per-element-array variant
     # Memory-bound: large outputs go through a stack buffer and streaming stores
     # (numba_reduce.stream_copy), saving the read of the old output (bench/bench_streaming.py:
-    # mse over 16M float32 1.19× faster). Losses with exp/log/pow are bound by arithmetic,
-    # where the extra copy costs more than it saves (bce_logits streamed: 0.94×).
+    # mse over 16M float32 1.13–1.22× faster). Losses with exp/log/pow are bound by arithmetic,
+    # where the extra copy costs more than it saves (bce_logits streamed: 0.91–0.94×).
     stream: bool = False
 
 
@@ -234,7 +234,7 @@ def elementwise_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[t
 #
 # Row-wise kernels. Per row: pass 1 reads the logits from memory once (the row max), pass 2
 # stores e_j = exp(z_j − m) into a row buffer and sums them, pass 3 turns the cached e_j
-# into the gradient row (with streaming stores when the gradient is large: 1.20–1.25× at
+# into the gradient row (with streaming stores when the gradient is large: 1.13–1.36× at
 # 8192×1000, 512×32000 and 4096×2000 float32 in bench/bench_streaming.py). Pass 1 of row
 # i + 1 runs inside pass 2 of row i, so that reading the next row from memory overlaps
 # computing this row's exponentials (bench/bench_losses.py, 8192×1000 float32: 6.5 → 3.4 ms

@@ -35,8 +35,8 @@ CPUs without AVX-512 it changes nothing.
 ``stack_buffer(like, size)``, a scratch array on the stack; ``stream_copy(dst, start, src, n)``,
 which writes it out with 64-byte non-temporal stores, and ``stream_scale``, which scales it on
 the way (softmax's last pass); ``overlaps(a, b)``, whether an output is written over an input. A plain store first reads the line it writes from memory, so an
-output costs twice its bytes; a streaming store does not (bench/bench_streaming.py: a triad
-a = b + s·c over 16M float32 1.20× faster, mse 1.19×, softmax_ce 1.20–1.25×). The memory-bound
+output costs twice its bytes; a streaming store does not (bench/bench_streaming.py, three runs:
+a triad a = b + s·c over 16M float32 1.10–1.20× faster, mse 1.13–1.22×, softmax_ce 1.13–1.36×). The memory-bound
 losses (mse, mae, smooth_l1, huber) and softmax_ce use it for outputs of at least
 ``STREAM_MIN_BYTES``; see ``codegen.numba_losses.ElementwiseLoss.stream``. The kernels also
 compute a block into a stack buffer when their output overlaps an input (in place), where
