@@ -76,25 +76,35 @@ def _ours(batch, seed=0):
     return step
 
 
-def _theirs(batch, seed=0):
+def torch_twin(batch, seed=0):
+    """The network in PyTorch with runtime.nn.MLP(SIZES, "relu", seed=seed)'s initial weights:
+    (its Linear layers, the Sequential, fused SGD with momentum, X, y) on the same data."""
     import numpy as np
     import torch
 
     from runtime.nn import MLP, Dense
 
     model = MLP(SIZES, "relu", dtype=np.float32, seed=seed)  # the same initial weights
-    layers = []
+    lins, layers = [], []
     for dense in [layer for layer in model.layers if isinstance(layer, Dense)]:
         lin = torch.nn.Linear(dense.in_features, dense.out_features)
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(dense.params["weight"]))
             lin.bias.copy_(torch.from_numpy(dense.params["bias"]))
+        lins.append(lin)
         layers += [lin, torch.nn.ReLU()]
     net = torch.nn.Sequential(*layers[:-1])
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, fused=True)
     rng = np.random.default_rng(seed)
     X = torch.from_numpy(rng.random((batch, SIZES[0]), dtype=np.float32))
     y = torch.from_numpy(rng.integers(0, SIZES[-1], size=batch))
+    return lins, net, opt, X, y
+
+
+def _theirs(batch, seed=0):
+    import torch
+
+    _, net, opt, X, y = torch_twin(batch, seed)
     loss_fn = torch.nn.functional.cross_entropy
 
     def step():

@@ -148,29 +148,12 @@ def _ours(batch, seed=0):
 
 def _theirs(batch, seed=0):
     """{op name: closure}: the ATen calls of torch's step on the same shapes and weights."""
-    import numpy as np
     import torch
     import torch.nn.functional as F
 
-    from runtime.nn import MLP, Dense
+    from bench_mlp import torch_twin  # the same network, weights and data as bench_mlp
 
-    init = [d for d in MLP(SIZES, "relu", dtype=np.float32, seed=seed).layers
-            if isinstance(d, Dense)]
-    lins = []
-    for d in init:
-        lin = torch.nn.Linear(d.in_features, d.out_features)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(d.params["weight"]))
-            lin.bias.copy_(torch.from_numpy(d.params["bias"]))
-        lins.append(lin)
-    layers = []
-    for lin in lins:
-        layers += [lin, torch.nn.ReLU()]
-    net = torch.nn.Sequential(*layers[:-1])
-    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, fused=True)
-    rng = np.random.default_rng(seed)
-    X = torch.from_numpy(rng.random((batch, SIZES[0]), dtype=np.float32))
-    y = torch.from_numpy(rng.integers(0, SIZES[-1], size=batch))
+    lins, net, opt, X, y = torch_twin(batch, seed)
 
     def step():
         opt.zero_grad(set_to_none=True)
