@@ -34,13 +34,16 @@ CPUs without AVX-512 it changes nothing.
 ``STREAM_SOURCE`` (pasted into the loss and activation modules) holds the output buffers:
 ``stack_buffer(like, size)``, a scratch array on the stack; ``stream_copy(dst, start, src, n)``,
 which writes it out with 64-byte non-temporal stores, and ``stream_scale``, which scales it on
-the way (softmax's last pass); ``overlaps(a, b)``, whether an output is written over an input. A plain store first reads the line it writes from memory, so an
-output costs twice its bytes; a streaming store does not (bench/bench_streaming.py, three runs:
-a triad a = b + s·c over 16M float32 1.10–1.20× faster, mse 1.13–1.22×, softmax_ce 1.13–1.36×). The memory-bound
-losses (mse, mae, smooth_l1, huber) and softmax_ce use it for outputs of at least
+the way (softmax's last pass); ``overlaps(a, b)``, whether an output is written over an input.
+A plain store first reads the line it writes from memory, so an output costs twice its bytes;
+a streaming store does not (bench/bench_streaming.py, three runs: a triad a = b + s·c over 16M
+float32 1.10–1.20× faster, mse 1.13–1.22×, softmax_ce 1.13–1.36×). The memory-bound losses
+(mse, mae, smooth_l1, huber) and softmax_ce use it for outputs of at least
 ``STREAM_MIN_BYTES``; see ``codegen.numba_losses.ElementwiseLoss.stream``. The kernels also
 compute a block into a stack buffer when their output overlaps an input (in place), where
-LLVM would otherwise fall back to a scalar loop (``overlaps``).
+LLVM would otherwise fall back to a scalar loop. A strided (1-D) destination or source, which
+the calling convention does not promise but a direct caller may pass, is copied element by
+element with plain stores.
 
 The intrinsics build LLVM IR through llvmlite, which generated modules reach as
 ``numba.core.cgutils.ir`` so that they import numba, numpy and math only.
@@ -135,16 +138,36 @@ def stack_buffer(typingctx, like, size):
     return arr(like, size), codegen
 
 
-def _stream_out(context, builder, dtype, d, n, value):
+def _destination(context, builder, aty, value, start):
+    """(pointer to element ``start`` of the 1-D or C-contiguous array ``value``, its stride in
+    bytes, or None when it is C-contiguous)."""
+    ary = context.make_array(aty)(context, builder, value)
+    if aty.layout == "C":
+        return builder.gep(ary.data, [start]), None
+    intp = context.get_value_type(_types.intp)
+    stride = _cgutils.unpack_tuple(builder, ary.strides, 1)[0]
+    first = builder.add(builder.ptrtoint(ary.data, intp), builder.mul(start, stride))
+    return builder.inttoptr(first, ary.data.type), stride
+
+
+def _stream_out(context, builder, dtype, d, n, value, stride=None, vectors=True):
     """Store value(k, lanes) at d[k] for k < n: plain stores up to the first 64-byte boundary
     of d, 64-byte vectors marked !nontemporal from there (aligned, as x86 requires), plain
-    stores for the rest. value(k, None) is element k; value(k, lanes) the vector from k on."""
+    stores for the rest. value(k, None) is element k; value(k, lanes) the vector from k on.
+    A strided destination (``stride`` bytes apart), or a source without vectors, gets plain
+    stores element by element."""
     ir = _cgutils.ir
     intp = context.get_value_type(_types.intp)
     item = context.get_abi_sizeof(context.get_data_type(dtype))
     lanes = STREAM_VECTOR_BYTES // item
     const = lambda v: ir.Constant(intp, v)  # noqa: E731
     addr = builder.ptrtoint(d, intp)
+    if stride is not None or not vectors:
+        step = const(item) if stride is None else stride
+        with _cgutils.for_range(builder, n, intp=intp) as loop:
+            at = builder.add(addr, builder.mul(loop.index, step))
+            builder.store(value(loop.index, None), builder.inttoptr(at, d.type))
+        return
     # elements before the first 64-byte boundary (all of them if d is not even
     # element-aligned, as a view into a byte buffer may be)
     to_edge = builder.udiv(builder.and_(builder.neg(addr), const(STREAM_VECTOR_BYTES - 1)),
@@ -170,8 +193,21 @@ def _stream_out(context, builder, dtype, d, n, value):
     plain(tail, n)
 
 
-def _load(context, builder, dtype, ptr, k, lanes):
-    """Element k of ptr (lanes None), or the vector of ``lanes`` elements from k on."""
+def _source(context, builder, aty, value):
+    """(data pointer, stride in bytes, or None when C-contiguous) of a 1-D or C array."""
+    ary = context.make_array(aty)(context, builder, value)
+    if aty.layout == "C":
+        return ary.data, None
+    return ary.data, _cgutils.unpack_tuple(builder, ary.strides, 1)[0]
+
+
+def _load(context, builder, dtype, ptr, k, lanes, stride=None):
+    """Element k of ptr (lanes None), or the vector of ``lanes`` elements from k on; element k
+    of a source ``stride`` bytes apart."""
+    if stride is not None:
+        intp = context.get_value_type(_types.intp)
+        at = builder.add(builder.ptrtoint(ptr, intp), builder.mul(k, stride))
+        return builder.load(builder.inttoptr(at, ptr.type))
     if lanes is None:
         return builder.load(builder.gep(ptr, [k]))
     lty = context.get_data_type(dtype)
@@ -181,8 +217,10 @@ def _load(context, builder, dtype, ptr, k, lanes):
 
 
 def _streamable(dst, src):
-    return (isinstance(dst, _types.Array) and isinstance(src, _types.Array) and dst.layout == "C"
-            and src.layout == "C" and dst.dtype == src.dtype)
+    # 1-D arrays that are not C-contiguous are read and written element by element
+    return (isinstance(dst, _types.Array) and isinstance(src, _types.Array)
+            and (dst.layout == "C" or dst.ndim == 1) and (src.layout == "C" or src.ndim == 1)
+            and dst.dtype == src.dtype)
 
 
 @_intrinsic
@@ -202,10 +240,11 @@ def stream_copy(typingctx, dst, start, src, n):
     def codegen(context, builder, signature, args):
         start_, n_ = (context.cast(builder, v, t, _types.intp)
                       for v, t in ((args[1], signature.args[1]), (args[3], signature.args[3])))
-        d = builder.gep(context.make_array(dst)(context, builder, args[0]).data, [start_])
-        s = context.make_array(src)(context, builder, args[2]).data
+        d, stride = _destination(context, builder, dst, args[0], start_)
+        s, s_stride = _source(context, builder, src, args[2])
         _stream_out(context, builder, dst.dtype, d, n_,
-                    lambda k, lanes: _load(context, builder, dst.dtype, s, k, lanes))
+                    lambda k, lanes: _load(context, builder, dst.dtype, s, k, lanes, s_stride),
+                    stride, vectors=s_stride is None)
         return context.get_dummy_value()
     return _types.none(dst, start, src, n), codegen
 
@@ -222,12 +261,12 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
         ir = _cgutils.ir
         intp = context.get_value_type(_types.intp)
         n_, fix_ = (context.cast(builder, args[i], signature.args[i], _types.intp) for i in (2, 4))
-        d = context.make_array(dst)(context, builder, args[0]).data
-        s = context.make_array(src)(context, builder, args[1]).data
+        d, stride = _destination(context, builder, dst, args[0], ir.Constant(intp, 0))
+        s, s_stride = _source(context, builder, src, args[1])
         a_, v_ = args[3], args[5]
 
         def value(k, lanes):
-            x = _load(context, builder, dst.dtype, s, k, lanes)
+            x = _load(context, builder, dst.dtype, s, k, lanes, s_stride)
             if lanes is None:
                 return builder.select(builder.icmp_signed("==", k, fix_), v_,
                                       builder.fmul(a_, x))
@@ -239,7 +278,7 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
             at = ir.Constant(ir.VectorType(intp, lanes), list(range(lanes)))
             hit = builder.icmp_signed("==", builder.add(splat(k, intp), at), splat(fix_, intp))
             return builder.select(hit, splat(v_, v_.type), builder.fmul(splat(a_, a_.type), x))
-        _stream_out(context, builder, dst.dtype, d, n_, value)
+        _stream_out(context, builder, dst.dtype, d, n_, value, stride, vectors=s_stride is None)
         return context.get_dummy_value()
     return _types.none(dst, src, n, a, fix, v), codegen
 '''

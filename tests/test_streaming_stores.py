@@ -173,3 +173,38 @@ def test_gradient_written_over_the_prediction(name, dtype):
             assert grad is work
             assert_close(loss, rl, dtype, f"{name} {reduction} n={n} loss")
             assert_close(grad, rg, dtype, f"{name} {reduction} n={n} grad")
+
+
+def test_intrinsics_into_a_strided_destination():
+    # not C-contiguous: plain stores element by element, the same values
+    src = np.arange(100, dtype=np.float32) - 50
+    backing = np.full(400, -7.0, np.float32)
+    _copy(backing[::3], 2, src, 90)
+    expect = np.full_like(backing, -7.0)
+    expect[::3][2:92] = src[:90]
+    np.testing.assert_array_equal(backing, expect)
+    backing[:] = -7.0
+    _scale(backing[1::2], src, 100, np.float32(0.5), 7, np.float32(9.0))
+    expect = np.full_like(backing, -7.0)
+    expect[1::2][:100] = np.float32(0.5) * src
+    expect[1::2][7] = 9.0
+    np.testing.assert_array_equal(backing, expect)
+
+
+def test_kernels_called_directly_with_strided_outputs():
+    # a vendored module's kernels take what their calling convention does not promise, too
+    rng = np.random.default_rng(9)
+    n = L.STREAM_MIN_BYTES // 4 + 11
+    p, t = sample("mse", (n,), np.float32, rng)
+    backing = np.zeros(2 * n, np.float32)
+    loss = L.mse_mean_f32(p, t, backing[::2])
+    rl, rg = reduce_ref(*ref_elementwise("mse", p.astype(np.float64), t.astype(np.float64)), "mean")
+    assert_close(loss, rl, np.float32, "mse loss, strided grad")
+    assert_close(backing[::2], rg, np.float32, "mse grad, strided")
+    assert not backing[1::2].any()
+    z, lab = ce_sample(1100, 1000, np.float32, "index", rng)
+    grad = np.asfortranarray(np.zeros_like(z))  # rows of the gradient are strided
+    loss = L.softmax_ce_index_mean_f32(z, lab, np.ones(1000, np.float32), -100, 0.0, grad)
+    rl, rg = ref_softmax_ce(z, lab)
+    assert_close(loss, rl, np.float32, "softmax_ce loss, F-ordered grad")
+    assert_close(grad, rg, np.float32, "softmax_ce grad, F-ordered")
