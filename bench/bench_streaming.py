@@ -59,11 +59,6 @@ def module_for(variant: str, directory: Path):
     return module
 
 
-def _triad_plain_stores(a, b, c, s):
-    for i in numba.prange(a.size):
-        a[i] = b[i] + s * c[i]
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reps", type=int, default=25)
@@ -71,9 +66,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     numba.set_num_threads(args.threads)
     sys.path.insert(0, str(ROOT / "bench"))
-    from bench_losses import _triad  # the streaming-store triad of the roofline
-
-    plain_triad = numba.njit(parallel=True)(_triad_plain_stores)
+    from bench_losses import _triad, _triad_plain  # the roofline's two triads
     rng = np.random.default_rng(0)
     n = 1 << 24
     p, t = rng.standard_normal(n).astype(np.float32), rng.random(n, dtype=np.float32)
@@ -83,7 +76,7 @@ def main(argv=None):
         mods = {v: module_for(v, Path(tmp)) for v in ("plain", "committed", "all")}
         # label -> (output shape, {variant: fn(out)})
         cases = {"triad 16M (plain / streaming stores)": ((n,), {
-            "plain": lambda g: plain_triad(g, p, t, np.float32(0.5)),
+            "plain": lambda g: _triad_plain(g, p, t, np.float32(0.5)),
             "committed": lambda g: _triad(g, p, t, np.float32(0.5))})}
         for name in ("mse", "bce_logits"):
             opts = (1.0,) if name == "bce_logits" else ()
