@@ -143,11 +143,16 @@ def _classification(model) -> bool:
     return getattr(model, "loss_name", None) in ("softmax_ce", "bce")
 
 
-def _correct(model, out, y) -> int:
+def _correct(model, out, y) -> tuple[int, int]:
+    """(correct predictions, predictions made) on a batch: one per sample for softmax_ce
+    (class labels, or probability targets compared by their argmax), one per output for bce
+    (multi-label heads are scored per label, as ``model.accuracy``)."""
     if model.loss_name == "softmax_ce":
-        return int(np.count_nonzero(out.argmax(axis=1) == y))
+        if y.ndim == 2:  # probability (e.g. one-hot) targets
+            y = y.argmax(axis=1)
+        return int(np.count_nonzero(out.argmax(axis=1) == y)), len(out)
     pred = out > 0  # σ(z) > 1/2
-    return int(np.count_nonzero(pred == np.asarray(y).reshape(pred.shape) > 0.5))
+    return int(np.count_nonzero(pred == (y.reshape(pred.shape) > 0.5))), pred.size
 
 
 def _gradients_for(optimizer, model):
@@ -249,7 +254,7 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         planned = None if tuner is None else plan_in_force.enter_context(_threads.Planned(tuner))
         for epoch in range(1, epochs + 1):
             bar = ProgressBar(len(loader), epoch, epochs) if progress else None
-            total_loss, seen, correct = 0.0, 0, 0
+            total_loss, seen, correct, scored = 0.0, 0, 0, 0
             for k, (xb, yb) in enumerate(loader, 1):
                 if planned is not None:  # timed under the tuner's plan (see Tuner)
                     loss, out = planned(train_step, xb, yb)
@@ -260,14 +265,15 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
                 total_loss += float(loss) * n
                 seen += n
                 if classify:
-                    correct += _correct(model, out, yb)
+                    right, made = _correct(model, out, yb)
+                    correct, scored = correct + right, scored + made
                 if bar is not None:
-                    bar.update(k, total_loss / seen, correct / seen if classify else None,
+                    bar.update(k, total_loss / seen, correct / scored if classify else None,
                                force=k == len(loader))
             history.epoch.append(epoch)
             history.loss.append(total_loss / seen if seen else math.nan)
             if classify:
-                history.accuracy.append(correct / seen if seen else math.nan)
+                history.accuracy.append(correct / scored if scored else math.nan)
             extra = ""
             if validation is not None:
                 scores = evaluate(model, *validation)
