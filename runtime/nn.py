@@ -928,6 +928,8 @@ class Sequential:
             y = self._target(y, pred) if _is_cupy(y) else np.asarray(y)  # _target: the TypeError
         elif not isinstance(y, self.xp.ndarray):
             raise TypeError(_placement("y", y, self.xp))
+        if self.loss_name == "softmax_ce" and y.ndim == 2 and y.shape[1] > 1:
+            y = y.argmax(axis=1)  # probability (e.g. one-hot) targets, as the loss takes them
         if pred.shape != y.shape:
             y = y.reshape(pred.shape)
         return float((pred == y).mean())

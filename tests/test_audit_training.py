@@ -48,3 +48,23 @@ def test_fit_with_a_bce_head_trains_on_integer_labels_in_mini_batches():
                seed=0, progress=False)
     assert hist.accuracy[-1] > 0.9
     assert model.accuracy(X, y) == pytest.approx(np.mean((model.forward(X)[:, 0] > 0) == y))
+
+
+# ------------------------------------------------------------------ probability targets
+
+
+def test_fit_and_accuracy_take_one_hot_targets_for_softmax_ce():
+    torch = pytest.importorskip("torch", reason="torch's cross_entropy with probability "
+                                                "targets is the oracle for the loss")
+    X, labels = _data()
+    onehot = np.eye(3)[labels]
+    model = MLP([4, 5, 3], "relu", dtype=np.float64, seed=0)
+    logits = model.forward(X)
+    expected_loss = torch.nn.functional.cross_entropy(torch.from_numpy(logits),
+                                                      torch.from_numpy(onehot)).item()
+    expected_acc = np.mean(logits.argmax(axis=1) == labels)
+    hist = _fit(model, X, onehot, epochs=1, shuffle=False)  # lr=0: the initial model
+    assert hist.loss == [pytest.approx(expected_loss, rel=1e-12)]
+    assert hist.accuracy == [pytest.approx(expected_acc)]
+    assert model.accuracy(X, onehot) == pytest.approx(expected_acc)
+    assert model.accuracy(X, labels) == pytest.approx(expected_acc)
