@@ -51,6 +51,8 @@ for a host model) is a TypeError naming the argument; nothing is copied implicit
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import init as _init
@@ -150,6 +152,12 @@ def _device_module(device):
             except ImportError as err:
                 raise RuntimeError(f"device={device!r} needs CuPy ({err}); pip install -e "
                                    f"'.[gpu]'") from None
+            try:  # CuPy imports without a GPU; its first allocation would fail obscurely
+                count = cupy.cuda.runtime.getDeviceCount()
+            except Exception as err:  # noqa: BLE001  (CUDARuntimeError: no driver, no device)
+                raise RuntimeError(f"device={device!r}: no usable CUDA device ({err})") from None
+            if count < 1:
+                raise RuntimeError(f"device={device!r}: no usable CUDA device (none found)")
             return cupy
         raise ValueError(f"device={device!r} is not supported; valid: 'cpu', 'cuda', or an "
                          f"array module (numpy, cupy)")
@@ -503,7 +511,7 @@ class Dropout(Layer):
 
     def __init__(self, p: float = 0.5, seed=None):
         super().__init__()
-        if not (isinstance(p, (int, float)) and 0 <= p < 1):
+        if isinstance(p, bool) or not (isinstance(p, numbers.Real) and 0 <= p < 1):
             raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
         self.p = float(p)
         self.reseed(seed)
@@ -731,7 +739,7 @@ class Sequential:
             raise TypeError(_placement("X", X, np))
         X = np.asarray(X)
         if X.dtype != self.dtype:
-            X = X.astype(self.dtype)
+            X = _real_input(X, self.dtype)
         if X.ndim == 1:
             X = X[:, None]
         return X
@@ -858,7 +866,7 @@ class Sequential:
         if not isinstance(X, xp.ndarray):
             raise TypeError(_placement("X", X, xp))
         if X.dtype != self.dtype:
-            X = X.astype(self.dtype)
+            X = _real_input(X, self.dtype)
         if X.ndim == 1:
             X = X[:, None]
         return X
@@ -938,6 +946,21 @@ class Sequential:
         inner = "\n".join(f"  ({k}): {layer!r}" for k, layer in enumerate(self.layers))
         return (f"{type(self).__name__}(\n{inner}\n  loss={self.loss_name!r}, dtype={self.dtype}, "
                 f"parameters={self.flat_params.size}\n)")
+
+
+def _real_input(X, dtype, name="X"):
+    """``X`` (a NumPy array) converted to ``dtype``; a TypeError naming ``name`` for dtypes
+    that are not real numbers (complex would lose its imaginary part, strings and dates
+    would be parsed or counted)."""
+    kind = X.dtype.kind
+    if kind not in "biufO":
+        raise TypeError(f"{name} has dtype {X.dtype}; it must hold real numbers (float, int "
+                        f"or bool), converted to the model's {np.dtype(dtype).name}")
+    try:
+        return X.astype(dtype)
+    except (TypeError, ValueError) as err:  # an object array of something else
+        raise TypeError(f"{name} has dtype {X.dtype} and does not convert to "
+                        f"{np.dtype(dtype).name}: {err}") from None
 
 
 def _placement(name, value, xp) -> str:

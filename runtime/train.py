@@ -173,14 +173,41 @@ def _as_model_inputs(model, X, y):
         return X, y
     dtype = getattr(model, "dtype", None)
     X = np.asarray(X)
-    if isinstance(dtype, np.dtype) and dtype.kind == "f" and X.dtype != dtype \
-            and X.dtype.kind in "biuf":
-        X = X.astype(dtype)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and X.dtype != dtype:
+        from .nn import _real_input
+
+        X = _real_input(X, dtype)  # a TypeError naming X for complex, strings, dates
     y = np.asarray(y)
-    if getattr(model, "loss_name", None) == "softmax_ce" and y.dtype.kind == "i" \
-            and y.dtype != np.int64:
-        y = y.astype(np.int64)  # labels are checked per batch; only the copy is saved
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"X has {len(X) if X.ndim else 'no'} samples but y has "
+                         f"{len(y) if y.ndim else 'no'} (shapes {X.shape} and {y.shape}); "
+                         f"they must have one sample per row")
+    if getattr(model, "loss_name", None) == "softmax_ce" and y.ndim == 1:
+        classes = _n_classes(model)
+        if classes is not None:
+            # Checked once on the whole y, so a bad label is named by its position in y (the
+            # model's per-batch check would name its position in a shuffled batch).
+            from .validate import labels
+
+            ignore = getattr(model, "loss_options", {}).get("ignore_index", -100)
+            y = labels(y, classes, ignore, "y")  # int64
     return X, y
+
+
+def _n_classes(model):
+    """The class count of a softmax_ce model: the output width of its last Dense layer."""
+    for layer in reversed(getattr(model, "layers", ())):
+        if hasattr(layer, "out_features"):
+            return layer.out_features
+    return None
+
+
+def _check_threads(threads):
+    if threads is None or (isinstance(threads, str) and threads == "auto") \
+            or isinstance(threads, _threads.ThreadPlan):
+        return
+    raise ValueError(f"threads={threads!r} is not a thread plan; use 'auto', None (leave "
+                     f"the thread settings alone) or a runtime.threads.ThreadPlan")
 
 
 def evaluate(model, X, y) -> dict:
@@ -213,9 +240,13 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    _check_threads(threads)
     X, y = _as_model_inputs(model, X, y)
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
                         drop_last=drop_last)
+    if epochs and not len(loader):
+        raise ValueError(f"no batch to train on: {loader.n} samples with batch_size="
+                         f"{batch_size!r} and drop_last={drop_last!r}")
     if progress is None:
         progress = sys.stderr.isatty()
     classify = _classification(model)

@@ -1,5 +1,7 @@
 """Audit of training as a user sees it: fit with every head, targets in every documented form,
 bad input named in the error, against NumPy references and PyTorch."""
+import re
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,79 @@ def test_fit_and_accuracy_take_one_hot_targets_for_softmax_ce():
     assert hist.accuracy == [pytest.approx(expected_acc)]
     assert model.accuracy(X, onehot) == pytest.approx(expected_acc)
     assert model.accuracy(X, labels) == pytest.approx(expected_acc)
+
+
+# ------------------------------------------------------------------ bad input, named
+
+
+def test_a_bad_label_is_reported_at_its_position_in_y_not_in_the_batch():
+    X, y = _data(n=40)
+    y[17] = 3
+    model = MLP([4, 5, 3], "relu", seed=0)
+    for shuffle in (False, True):
+        with pytest.raises(ValueError, match=r"y has label 3 at position \(17,\)"):
+            _fit(model, X, y, epochs=1, batch_size=8, shuffle=shuffle, seed=0)
+    assert np.array_equal(model.flat_params, MLP([4, 5, 3], "relu", seed=0).flat_params)
+
+
+def test_x_and_y_of_different_lengths_name_both():
+    X, y = _data()
+    model = MLP([4, 5, 3], "relu", seed=0)
+    with pytest.raises(ValueError, match=r"X has 24 samples but y has 23"):
+        _fit(model, X, y[:-1], epochs=1)
+
+
+@pytest.mark.parametrize("threads", ["fast", 2, object()])
+def test_a_bad_thread_plan_is_a_clear_error(threads):
+    X, y = _data()
+    model = MLP([4, 5, 3], "relu", seed=0)
+    with pytest.raises(ValueError, match=r"threads=.* is not a thread plan"):
+        _fit(model, X, y, epochs=1, threads=threads)
+
+
+@pytest.mark.parametrize("make", [lambda X: X.astype(np.complex128), lambda X: X.astype(str),
+                                  lambda X: X.astype("datetime64[s]")],
+                         ids=["complex", "str", "datetime"])
+def test_x_of_a_non_real_dtype_is_rejected_naming_x(make):
+    # torch.from_numpy keeps complex, and float(...) on a complex warns and drops the
+    # imaginary part: training on the real part alone is silently wrong data.
+    X, y = _data()
+    model = MLP([4, 5, 3], "relu", seed=0)
+    bad = make(X)
+    with pytest.raises(TypeError, match="X has dtype " + re.escape(str(bad.dtype))):
+        _fit(model, bad, y, epochs=1)
+    with pytest.raises(TypeError, match="X has dtype " + re.escape(str(bad.dtype))):
+        model.forward(bad)
+
+
+@pytest.mark.parametrize("n,batch", [(0, None), (10, 20)])
+def test_an_epoch_without_a_batch_is_an_error_not_a_silent_nan(n, batch):
+    X, y = _data(n=n)
+    model = MLP([4, 5, 3], "relu", seed=0)
+    with pytest.raises(ValueError, match=r"no batch"):
+        _fit(model, X, y, epochs=1, batch_size=batch, drop_last=True)
+
+
+def test_dropout_takes_a_numpy_float():
+    for p in (np.float32(0.25), np.float64(0.25)):
+        assert Dropout(p, seed=0).p == 0.25
+        assert MLP([4, 5, 3], dropout=p, seed=0).layers[2].p == 0.25
+    with pytest.raises(ValueError, match=r"got True"):
+        Dropout(True)
+
+
+def test_to_cuda_without_a_gpu_says_so():
+    cupy = pytest.importorskip("cupy", reason="without CuPy the error is the install hint")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            pytest.skip("a CUDA device is present")
+    except Exception:  # noqa: BLE001  (cupy's CUDARuntimeError: no device, no driver)
+        pass
+    model = MLP([4, 5, 3], "relu", seed=0)
+    before = model.flat_params.copy()
+    with pytest.raises(RuntimeError, match=r"device='cuda'.*no usable CUDA device"):
+        model.to("cuda")
+    with pytest.raises(RuntimeError, match=r"device='cuda'.*no usable CUDA device"):
+        MLP([4, 5, 3], "relu", seed=0, device="cuda")
+    assert model.device == "cpu" and np.array_equal(model.flat_params, before)
+    model.loss_and_backward(*_data())  # still trains on the host
