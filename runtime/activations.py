@@ -56,10 +56,11 @@ def _options(name: str, options: dict) -> list[float]:
     return args
 
 
-def _buffer(out, ref):
+def _buffer(out, ref, inputs):
+    """``out`` checked (it may be one of ``inputs`` exactly, no other overlap), or a new array."""
     if out is None:
         return np.empty_like(ref)
-    return validate.gradient_buffer(out, ref.shape, ref.dtype)
+    return validate.gradient_buffer(out, ref.shape, ref.dtype, inputs=inputs)
 
 
 def activation(name, z, *, out=None, **options):
@@ -71,7 +72,7 @@ def activation(name, z, *, out=None, **options):
     name = canonical(name)
     args = _options(name, options)
     x = validate.float_input(z, "z")
-    res = _buffer(out, x)
+    res = _buffer(out, x, (("z", x),))
     kernel = kernels("numba_activations")[(name, "default", "forward", SUFFIX[x.dtype])]
     with threads_for(x.size):
         kernel(x.reshape(-1), res.reshape(-1), *args)
@@ -111,7 +112,7 @@ def activation_grad(name, z, upstream, *, output=None, out=None, **options):
         key = (name, "default", "backward", SUFFIX[x.dtype])
     u = validate.like_input(upstream, "upstream", x)
     validate.same_shape(x, u, "z" if key[2] == "backward" else "output", "upstream")
-    res = _buffer(out, x)
+    res = _buffer(out, x, (("z" if key[2] == "backward" else "output", x), ("upstream", u)))
     with threads_for(x.size):
         table[key](x.reshape(-1), u.reshape(-1), res.reshape(-1), *args)
     return res

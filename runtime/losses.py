@@ -108,7 +108,10 @@ def _elementwise(name, pred, target, reduction, out, opts):
     elif name == "huber":
         args.append(validate.option_range("delta", opts["delta"], gt=0.0))
     elif name == "lp":
-        args.append(validate.option_range("p", opts["p"], ge=1.0))
+        lp_p = validate.option_range("p", opts["p"], ge=1.0)
+        if not np.isfinite(lp_p):  # |x|^inf is 0 or inf: no gradient
+            raise ValueError(f"p={opts['p']!r} must be finite")
+        args.append(lp_p)
     elif name == "bce_logits":
         pw = opts["pos_weight"]
         if pw is None or np.ndim(pw) == 0:
@@ -123,8 +126,11 @@ def _elementwise(name, pred, target, reduction, out, opts):
                 raise ValueError(f"pos_weight has shape {pw.shape}, not broadcastable to pred's "
                                  f"shape {p.shape}")
             variant = "pos_weight_array"
+    if name == "bce":  # PyTorch rejects targets outside [0, 1] (two reductions, no copy)
+        _check_unit_interval(t, "target", "bce takes target probabilities in [0, 1]")
     grad = np.empty_like(p) if out is None else validate.gradient_buffer(
-        out, p.shape, p.dtype, inputs=(("pred", p), ("target", t)))
+        out, p.shape, p.dtype, inputs=(("pred", p), ("target", t)),
+        apart=(("weight", w), ("pos_weight", pw if variant == "pos_weight_array" else None)))
     flat = [p.reshape(-1), t.reshape(-1)]
     if variant == "pos_weight_array":
         flat.append(np.ascontiguousarray(np.broadcast_to(pw, p.shape)).reshape(-1))
@@ -175,12 +181,23 @@ def weighted_reduction(xp, w, loss, grad, reduction):
 
 
 def _check_probabilities(p: np.ndarray) -> None:
-    bad = (p < 0) | (p > 1)  # NaN compares false: a NaN prediction is allowed (NaN out)
+    _check_unit_interval(p, "pred", "bce takes probabilities in [0, 1] (use bce_logits for "
+                                    "logits)", fast=False)
+
+
+def _check_unit_interval(a: np.ndarray, name: str, why: str, fast: bool = True) -> None:
+    """ValueError naming the first element of ``a`` outside [0, 1]; NaN is allowed (NaN out)."""
+    if not a.size:
+        return
+    if fast:  # min and max read the array without a temporary; NaN makes them inconclusive
+        lo, hi = a.min(), a.max()
+        if lo >= 0 and hi <= 1:
+            return
+    bad = (a < 0) | (a > 1)  # NaN compares false
     if bad.any():
         flat = int(np.argmax(bad.ravel()))
-        pos = tuple(int(i) for i in np.unravel_index(flat, p.shape))
-        raise ValueError(f"pred has {float(p.ravel()[flat])!r} at position {pos}; bce takes "
-                         f"probabilities in [0, 1] (use bce_logits for logits)")
+        pos = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+        raise ValueError(f"{name} has {float(a.ravel()[flat])!r} at position {pos}; {why}")
 
 
 def _softmax_ce(pred, target, reduction, out, weight, ignore_index, label_smoothing):
@@ -204,6 +221,10 @@ def _softmax_ce(pred, target, reduction, out, weight, ignore_index, label_smooth
                              f"(pred has shape {z.shape})")
     t = np.asarray(target)
     prob = t.dtype.kind == "f" and t.shape == z.shape  # PyTorch: same shape means probabilities
+    if t.shape == z.shape and t.dtype.kind in "biu":
+        raise TypeError(f"target has pred's shape {z.shape} but dtype {t.dtype}: probabilities "
+                        f"must be floating point (class labels need shape "
+                        f"{z.shape[:cdim] + z.shape[cdim + 1:]})")
     if prob:
         t = validate.like_input(t, "target", z)
         validate.same_shape(z, t, "pred", "target")
@@ -228,7 +249,9 @@ def _softmax_ce(pred, target, reduction, out, weight, ignore_index, label_smooth
     else:
         t2 = t.reshape(-1)
     if out is not None:
-        validate.gradient_buffer(out, z.shape, z.dtype, inputs=(("pred", z),))
+        validate.gradient_buffer(out, z.shape, z.dtype,
+                                 inputs=(("pred", z),) + ((("target", t),) if prob else ()),
+                                 apart=(("weight", w),))
     g2 = out.reshape(-1, C) if out is not None and not moved else np.empty_like(z2)
     dtype = SUFFIX[z.dtype]
     # Small inputs run the serial twin: no thread pool to wake or to limit.

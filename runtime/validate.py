@@ -79,6 +79,8 @@ def reduction(value) -> str:
 
 
 def _real(name: str, value) -> float:
+    if isinstance(value, (str, bytes)):  # float("0.1") would accept it; torch does not
+        raise TypeError(f"{name}={value!r} is not a real number")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -103,6 +105,8 @@ def option_range(name: str, value, *, ge=None, gt=None, le=None) -> float:
 def integer_option(name: str, value) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name}={value!r} must be an integer")
+    if not -2**63 <= int(value) < 2**63:  # the kernels compare it with int64 labels
+        raise ValueError(f"{name}={value!r} is outside the int64 range")
     return int(value)
 
 
@@ -117,9 +121,15 @@ def labels(target, n_classes: int, ignore_index: int, name: str = "target", xp=N
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name} has dtype {t.dtype}; class labels must be an integer array "
                         f"(or pass probabilities with the logits' shape)")
-    t = xp.asarray(t, dtype=np.int64, order="C")
     if t.size:
-        bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
+        # Checked in the labels' own dtype: uint64 labels >= 2**63 would wrap in int64 (to
+        # ignore_index, even).
+        if t.dtype.kind == "u":
+            bad = t >= n_classes
+            if ignore_index >= 0:
+                bad &= t != ignore_index
+        else:
+            bad = ((t < 0) | (t >= n_classes)) & (t != ignore_index)
         if bool(bad.any()):
             flat = int(xp.argmax(bad.ravel()))
             pos = tuple(int(i) for i in np.unravel_index(flat, t.shape))
@@ -127,12 +137,14 @@ def labels(target, n_classes: int, ignore_index: int, name: str = "target", xp=N
             raise ValueError(f"{name} has label {value} at position {pos}, outside "
                              f"[0, {n_classes}) (number of classes) and not "
                              f"ignore_index={ignore_index}")
-    return t
+    return xp.asarray(t, dtype=np.int64, order="C")
 
 
-def gradient_buffer(out, shape, dtype, name: str = "out", *, inputs=()):
+def gradient_buffer(out, shape, dtype, name: str = "out", *, inputs=(), apart=()):
     """Check a caller's gradient buffer: exact shape and dtype, C-contiguous, writeable,
-    and not overlapping ``inputs`` other than being one of them exactly."""
+    not overlapping ``inputs`` other than being one of them exactly (elementwise kernels read
+    each element before writing it), and not overlapping ``apart`` at all (read after the
+    gradient is written, or at other positions). Both are (label, array or None) pairs."""
     if not hasattr(out, "shape") or not hasattr(out, "dtype"):
         raise TypeError(f"{name} must be an array, got {type(out).__name__}")
     if tuple(out.shape) != tuple(shape):
@@ -145,8 +157,14 @@ def gradient_buffer(out, shape, dtype, name: str = "out", *, inputs=()):
         if not out.flags.writeable:
             raise ValueError(f"{name} is read-only")
         for label, arr in inputs:
+            if arr is None:
+                continue
             same = (arr.__array_interface__["data"][0] == out.__array_interface__["data"][0]
                     and arr.shape == out.shape and arr.strides == out.strides)
             if not same and np.may_share_memory(out, arr):
                 raise ValueError(f"{name} overlaps {label} without being the same array")
+        for label, arr in apart:
+            if arr is not None and np.may_share_memory(out, arr):
+                raise ValueError(f"{name} overlaps {label}, which is read after the gradient "
+                                 f"is written; pass a separate buffer")
     return out

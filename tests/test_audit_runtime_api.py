@@ -1,0 +1,135 @@
+"""Audit of runtime's public API with bad and edge inputs: each test first failed on the code
+it names (a wrong number, a crash or an unclear message), with torch or a NumPy formula as the
+oracle."""
+import numpy as np
+import pytest
+
+from runtime import activation, activation_grad, loss_and_grad
+
+torch = pytest.importorskip("torch", reason="the audit compares with PyTorch's behaviour")
+F = torch.nn.functional
+
+
+# --------------------------------------------------------------------------- out= aliasing
+
+@pytest.mark.parametrize("n", [12, 200_000])
+def test_activation_out_partially_overlapping_z_is_rejected(n):
+    # out one element past z in the same buffer: the kernel overwrote z before reading it
+    buf = np.random.default_rng(0).standard_normal(n + 1)
+    with pytest.raises(ValueError, match="out overlaps z"):
+        activation("sigmoid", buf[:n], out=buf[1:])
+    buf = np.random.default_rng(1).standard_normal(n + 1)
+    up = np.ones(n)
+    with pytest.raises(ValueError, match="out overlaps z"):
+        activation_grad("tanh", buf[:n], up, out=buf[1:])
+    with pytest.raises(ValueError, match="out overlaps upstream"):
+        activation_grad("tanh", np.zeros(n), buf[:n], out=buf[1:])
+
+
+def test_activation_out_may_still_be_the_input_itself():
+    z = np.random.default_rng(2).standard_normal(1000)
+    expect = 1 / (1 + np.exp(-z))
+    zc = z.copy()
+    assert activation("sigmoid", zc, out=zc) is zc
+    np.testing.assert_allclose(zc, expect, rtol=1e-15)
+    u = np.random.default_rng(3).standard_normal(1000)
+    got = activation_grad("tanh", z, u.copy(), out=None)
+    uc = u.copy()
+    activation_grad("tanh", z, uc, out=uc)
+    np.testing.assert_array_equal(uc, got)
+    np.testing.assert_allclose(got, u * (1 - np.tanh(z) ** 2), rtol=1e-12, atol=1e-300)
+
+
+def test_bce_weight_that_is_out_is_rejected():
+    rng = np.random.default_rng(4)
+    p, t = rng.random((3, 4)), rng.random((3, 4))
+    w = np.ones((3, 4))
+    # before: the kernel wrote the gradient into w, then the loss was weighted by it
+    with pytest.raises(ValueError, match="out overlaps weight"):
+        loss_and_grad("bce", p, t, weight=w, out=w)
+    pw = np.ones(16)
+    with pytest.raises(ValueError, match="out overlaps pos_weight"):
+        loss_and_grad("bce_logits", p, t, pos_weight=pw[:12].reshape(3, 4),
+                      out=pw[4:].reshape(3, 4))
+
+
+def test_softmax_ce_weight_overlapping_out_is_rejected():
+    rng = np.random.default_rng(5)
+    z, y = rng.standard_normal((50, 7)), rng.integers(0, 7, 50)
+    buf = np.zeros((50, 7))
+    buf[0] = rng.random(7)
+    with pytest.raises(ValueError, match="out overlaps weight"):
+        loss_and_grad("ce", z, y, weight=buf[0], out=buf)
+
+
+# --------------------------------------------------------------------------- bad values
+
+def test_bce_target_outside_unit_interval_raises_like_torch():
+    p = np.full((2, 3), 0.5)
+    t = np.array([[0.0, 1.0, 0.5], [0.2, 1.5, 0.0]])
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        F.binary_cross_entropy(torch.tensor(p), torch.tensor(t))
+    with pytest.raises(ValueError, match=r"target has 1\.5 at position \(1, 1\)"):
+        loss_and_grad("bce", p, t)
+    with pytest.raises(ValueError, match=r"target has -0\.25"):
+        loss_and_grad("bce", p, np.array([0.0, -0.25, 1.0]).reshape(1, 3).repeat(2, 0))
+    # the ends 0 and 1 and NaN (NaN out) stay valid
+    loss, grad = loss_and_grad("bce", p, np.array([[0.0, 1.0, np.nan], [1.0, 0.0, 0.5]]),
+                               reduction="none")
+    assert np.isnan(loss[0, 2]) and np.isfinite(np.delete(loss.ravel(), 2)).all()
+
+
+def test_lp_infinite_p_is_rejected():
+    p, t = np.array([0.5, 0.2]), np.zeros(2)
+    # before: loss 0 and NaN gradients (|x|^inf of |x| < 1)
+    with pytest.raises(ValueError, match="p=inf"):
+        loss_and_grad("lp", p, t, p=float("inf"))
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("ce", dict(label_smoothing="0.1")),
+    ("smooth_l1", dict(beta="0.5")),
+    ("huber", dict(delta="2")),
+    ("bce_logits", dict(pos_weight="2")),
+    ("lp", dict(p="3")),
+])
+def test_string_options_are_rejected_like_torch(name, kwargs):
+    z = np.zeros((2, 3))
+    target = np.array([0, 1]) if name == "ce" else np.zeros((2, 3))
+    (key, value), = kwargs.items()
+    with pytest.raises(TypeError, match=f"{key}='{value}'"):
+        loss_and_grad(name, z, target, **kwargs)
+
+
+def test_string_negative_slope_is_rejected_like_torch():
+    with pytest.raises(TypeError):
+        F.leaky_relu(torch.zeros(3), "0.1")
+    with pytest.raises(TypeError, match="negative_slope='0.1'"):
+        activation("leaky_relu", np.zeros(3), negative_slope="0.1")
+
+
+def test_ignore_index_outside_int64_names_the_argument():
+    with pytest.raises(ValueError, match=r"ignore_index=1180591620717411303424"):
+        loss_and_grad("ce", np.zeros((2, 3)), np.array([0, 1]), ignore_index=2**70)
+
+
+def test_uint64_labels_beyond_int64_are_not_wrapped():
+    z = np.zeros((2, 3))
+    # 2**64 − 100 wrapped to −100 (the default ignore_index): the sample was silently ignored
+    y = np.array([1, 2**64 - 100], dtype=np.uint64)
+    with pytest.raises(ValueError, match=r"label 18446744073709551516 at position \(1,\)"):
+        loss_and_grad("ce", z, y)
+    # in-range unsigned labels work as int64 ones
+    y = np.array([1, 2], dtype=np.uint64)
+    zt = torch.tensor(z, requires_grad=True)
+    lt = F.cross_entropy(zt, torch.tensor([1, 2]))
+    lt.backward()
+    loss, grad = loss_and_grad("ce", z, y)
+    assert loss == pytest.approx(lt.item(), rel=1e-12)
+    np.testing.assert_allclose(grad, zt.grad.numpy(), rtol=1e-12)
+
+
+def test_integer_target_with_the_logits_shape_says_what_is_wrong():
+    # before: "target has shape (4, 3) but pred has shape (4, 3)"
+    with pytest.raises(TypeError, match=r"target has pred's shape \(4, 3\) but dtype int64"):
+        loss_and_grad("ce", np.zeros((4, 3)), np.zeros((4, 3), dtype=np.int64))
