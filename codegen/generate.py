@@ -127,7 +127,8 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         '"""Numba kernels generated from derive/ (see each kernel\'s docstring for its formula).',
         "",
         "Standalone: imports numpy, numba and math only. Kernels compile on first call",
-        "(lazily, no signatures at import) and are cached on disk (cache=True).",
+        "(lazily, no signatures at import) and are cached on disk when the module is",
+        "imported under its file's name (CACHE, below: not when loaded by path under another).",
         "KERNELS maps (name, variant, kind, dtype) to the kernel function.",
         '"""',
         "import math",
@@ -142,7 +143,9 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
           if losses else []),
         "",
     ]
-    parts = ["\n".join(head)]
+    from .numba_cache import CACHE_SOURCE
+
+    parts = ["\n".join(head), CACHE_SOURCE.strip("\n") + "\n"]
     if mathlib:
         from .numba_mathlib import MATHLIB_SOURCE
 

@@ -66,7 +66,7 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     params = arrays + [arg for arg, _ in opts]
     value = "f_k" if kind == "forward" else "upstream_b[k] * f_k"
     ind = " " * 12
-    o = ["@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+    o = ["@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
          f"def {fname}({', '.join(params)}):",
          f'    """{_doc(derivation, kind, dtype)}\n    """',
          f"    n = {first}.size"]

@@ -60,7 +60,7 @@ def _kernel_source(bn, drop, dtype: str, printer: NumbaPrinter) -> str:
         finally:
             printer.symbol_names = {}
 
-    deco = '@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)'
+    deco = '@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)'
     stats = dict(epsilon="eps_", **{"sigma^2": "var"})
     elem = dict(x="x[i, j]", mu="mu[j]", inv_std="inv_std[j]")
     out = dict(xhat="xh", gamma="gamma[j]", beta="beta[j]")
@@ -200,8 +200,9 @@ def generate_module() -> str:
         '"""Batch normalisation and inverted dropout kernels, generated from derive/batchnorm.py.',
         "",
         "Standalone: imports numpy, numba and math only; kernels compile on first call and are",
-        "cached on disk. Batch-norm arrays are (N, F) C-contiguous, parameters (F,); dropout",
-        'arrays are 1-D. KERNELS[(name, dtype)] indexes them (see codegen/numba_layers.py)."""',
+        "cached on disk when the module is imported under its file's name (CACHE, below).",
+        "Batch-norm arrays are (N, F) C-contiguous, parameters (F,); dropout arrays are 1-D.",
+        'KERNELS[(name, dtype)] indexes them (see codegen/numba_layers.py)."""',
         "import math  # noqa: F401  (printed expressions may use math.sqrt)",
         "",
         "import numba",
@@ -209,8 +210,10 @@ def generate_module() -> str:
         "",
         f"FASTMATH = {{{', '.join(repr(f) for f in FASTMATH)}}}  # keeps NaN/Inf semantics",
     ])
+    from .numba_cache import CACHE_SOURCE
+
     consts = constant_lines(*printers.values())
-    parts = [head]
+    parts = [head, CACHE_SOURCE.strip("\n")]
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"
                      + "\n".join(consts))

@@ -161,7 +161,7 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     doc = _docstring(derivation, spec, reduction, dtype,
                      f", per-element {spec.array_option}" if array_option else "")
     zero = printer.constant(0)
-    out = [f"@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+    out = [f"@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
            f"def {fname}({', '.join(params)}):",
            f'    """{doc}\n    """',
            "    n = pred.size"]
@@ -378,7 +378,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     else:
         params = "logits, target, weight, label_smoothing"
     params += ", loss, grad" if reduction == "none" else ", grad"
-    o = [f"@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+    o = [f"@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
          f"def {fname}({params}):",
          f'    """{_ce_doc(derivation, target, reduction, dtype)}\n    """',
          "    N, C = logits.shape",
@@ -422,7 +422,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     driver = o
     max_pass = (lambda ind_, src: [f"{ind_}nrow = {src}"] + _row_pass(
         ind_, ["nk = nrow[k]"], [("mx_next", "max", "nk")], [], zero, ninf))
-    o = ["@numba.njit(error_model=\"numpy\", fastmath=FASTMATH, cache=True)",
+    o = ["@numba.njit(error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
          f"def {helper}({hparams}):",
          f'    """Rows lo..hi-1 of {fname}; returns the sum of their losses (float64)."""',
          "    wide_vectors()  # 512-bit vectors where the CPU has them",

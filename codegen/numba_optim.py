@@ -166,7 +166,7 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
     arrays = _arrays(rule)
     scalars = [str(sym) for sym in rule.scalar_symbols]
     out = [f"@numba.njit({'parallel=True, ' if parallel else ''}error_model=\"numpy\", "
-           "fastmath=FASTMATH, cache=True)",
+           "fastmath=FASTMATH, cache=CACHE)",
            f"def {fname}({', '.join([a for a, _ in arrays] + scalars)}):",
            f'    """{_docstring(rule, dtype, parallel)}"""',
            f"    n = {arrays[0][0]}.shape[0]",
@@ -212,7 +212,7 @@ def norm_kernel(nr, parallel: bool, printer: NumbaPrinter) -> tuple[str, str]:
 
     combine = ("partial.sum()" if nr.combine == "sum" else "_nanmax(partial)")
     out = [f"@numba.njit({'parallel=True, ' if parallel else ''}error_model=\"numpy\", "
-           "fastmath=FASTMATH, cache=True)",
+           "fastmath=FASTMATH, cache=CACHE)",
            f"def {fname}({', '.join(['grad'] + extra)}):",
            f'    """R = {nr.combine} of {sp.sstr(nr.term)} over every element, in float64 '
            f'(LANES lanes per block, then across blocks); the norm is {nr.name}_finish(R)."""',
@@ -264,7 +264,7 @@ def _fmax(a, b):
     return a if (a != a or a > b) else b
 
 
-@numba.njit(error_model="numpy", cache=True)
+@numba.njit(error_model="numpy", cache=CACHE)
 def _nanmax(x):
     """The maximum of x, NaN if any element is NaN (x is never empty)."""
     out = x[0]
@@ -307,7 +307,8 @@ def generate_module(names=(), command: str | None = None) -> str:
         '"""Fused optimizer updates and gradient clipping, generated from derive/optim.py.',
         "",
         "Standalone: imports numpy, numba and math only. Kernels compile on first call (no",
-        "signatures at import) and are cached on disk (cache=True). Every array is 1-D and",
+        "signatures at import) and are cached on disk when the module is imported under its",
+        "file's name (CACHE, below: not when loaded by path under another). Every array is 1-D and",
         "C-contiguous; a kernel updates its arrays in place. RULES and NORMS index the kernels.",
         '"""',
         "import math  # noqa: F401  (the printed expressions use math.sqrt)",
@@ -320,7 +321,9 @@ def generate_module(names=(), command: str | None = None) -> str:
         f"LANES = {LANES}",
         "",
     ]
-    parts = ["\n".join(head), HELPERS.strip("\n") + "\n"]
+    from .numba_cache import CACHE_SOURCE
+
+    parts = ["\n".join(head), CACHE_SOURCE.strip("\n") + "\n", HELPERS.strip("\n") + "\n"]
     body, table = [], ["RULES = {"]
     for r in rules:
         body += [rule_comment(r) + "\n\n" + scalars_function(r), init_function(r)]

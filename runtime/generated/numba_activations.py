@@ -5,7 +5,8 @@
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
-(lazily, no signatures at import) and are cached on disk (cache=True).
+(lazily, no signatures at import) and are cached on disk when the module is
+imported under its file's name (CACHE, below: not when loaded by path under another).
 KERNELS maps (name, variant, kind, dtype) to the kernel function.
 """
 import math
@@ -15,6 +16,32 @@ import numpy as np
 
 FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 BLOCK = 2048
+
+
+# Numba caches kernels in __pycache__ beside this file, keyed by the file, not the
+# module's name, and an entry only loads under the name that wrote it. So kernels are
+# cached on disk only when this file is imported under its own name (the file name,
+# last part of a dotted name, in sys.modules). Loaded by path under another name
+# (importlib.util.spec_from_file_location), exec'd or run as a script, they compile
+# in memory and touch no cache. Import this file under one name only.
+def _cache_on_disk():
+    """Whether this module is imported under the name of its file (codegen/numba_cache.py)."""
+    g = globals()
+    name, path = g.get("__name__"), g.get("__file__")
+    if not name or not path:
+        return False
+    stem = path.replace("\\", "/").rpartition("/")[2].rpartition(".")[0]
+    if name.rpartition(".")[2] != stem:
+        return False
+    try:  # the module name Numba records in a cache entry ('<dynamic>' if not in sys.modules)
+        from numba.core.bytecode import FunctionIdentity
+
+        return FunctionIdentity.from_function(_cache_on_disk).modname == name
+    except Exception:  # noqa: BLE001  (another Numba: its own cache logic, as cache=True)
+        return True
+
+
+CACHE = _cache_on_disk()  # every kernel: @numba.njit(..., cache=CACHE)
 
 
 # ---------------------------------------------------------------------------
@@ -621,7 +648,7 @@ _F32_0P0 = np.float32(0.0)
 _F32_1P0 = np.float32(1.0)
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_forward_f32(z, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): forward (float32); out = f(z).
 
@@ -650,7 +677,7 @@ def sigmoid_forward_f32(z, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_backward_f32(z, upstream, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward (float32); out = upstream * f'(z).
 
@@ -681,7 +708,7 @@ def sigmoid_backward_f32(z, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_backward_output_f32(a, upstream, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output (float32); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -709,7 +736,7 @@ def sigmoid_backward_output_f32(a, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_forward_f64(z, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): forward (float64); out = f(z).
 
@@ -738,7 +765,7 @@ def sigmoid_forward_f64(z, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_backward_f64(z, upstream, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward (float64); out = upstream * f'(z).
 
@@ -769,7 +796,7 @@ def sigmoid_backward_f64(z, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_backward_output_f64(a, upstream, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output (float64); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -797,7 +824,7 @@ def sigmoid_backward_output_f64(a, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_forward_f32(z, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: forward (float32); out = f(z).
 
@@ -824,7 +851,7 @@ def tanh_forward_f32(z, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_backward_f32(z, upstream, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward (float32); out = upstream * f'(z).
 
@@ -852,7 +879,7 @@ def tanh_backward_f32(z, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_backward_output_f32(a, upstream, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output (float32); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -880,7 +907,7 @@ def tanh_backward_output_f32(a, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_forward_f64(z, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: forward (float64); out = f(z).
 
@@ -907,7 +934,7 @@ def tanh_forward_f64(z, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_backward_f64(z, upstream, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward (float64); out = upstream * f'(z).
 
@@ -935,7 +962,7 @@ def tanh_backward_f64(z, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_backward_output_f64(a, upstream, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output (float64); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -963,7 +990,7 @@ def tanh_backward_output_f64(a, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_forward_f32(z, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: forward (float32); out = f(z).
 
@@ -990,7 +1017,7 @@ def relu_forward_f32(z, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_backward_f32(z, upstream, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward (float32); out = upstream * f'(z).
 
@@ -1018,7 +1045,7 @@ def relu_backward_f32(z, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_backward_output_f32(a, upstream, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output (float32); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -1046,7 +1073,7 @@ def relu_backward_output_f32(a, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_forward_f64(z, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: forward (float64); out = f(z).
 
@@ -1073,7 +1100,7 @@ def relu_forward_f64(z, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_backward_f64(z, upstream, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward (float64); out = upstream * f'(z).
 
@@ -1101,7 +1128,7 @@ def relu_backward_f64(z, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_backward_output_f64(a, upstream, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output (float64); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -1129,7 +1156,7 @@ def relu_backward_output_f64(a, upstream, out):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_forward_f32(z, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): forward (float32); out = f(z).
 
@@ -1157,7 +1184,7 @@ def leaky_relu_forward_f32(z, out, negative_slope):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_backward_f32(z, upstream, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward (float32); out = upstream * f'(z).
 
@@ -1186,7 +1213,7 @@ def leaky_relu_backward_f32(z, upstream, out, negative_slope):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output (float32); out = upstream * f'(z), written through the saved a = f(z).
 
@@ -1215,7 +1242,7 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_forward_f64(z, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): forward (float64); out = f(z).
 
@@ -1243,7 +1270,7 @@ def leaky_relu_forward_f64(z, out, negative_slope):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_backward_f64(z, upstream, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward (float64); out = upstream * f'(z).
 
@@ -1272,7 +1299,7 @@ def leaky_relu_backward_f64(z, upstream, out, negative_slope):
             out[lo:hi] = out_b[:hi - lo]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output (float64); out = upstream * f'(z), written through the saved a = f(z).
 

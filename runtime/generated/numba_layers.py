@@ -5,8 +5,9 @@
 """Batch normalisation and inverted dropout kernels, generated from derive/batchnorm.py.
 
 Standalone: imports numpy, numba and math only; kernels compile on first call and are
-cached on disk. Batch-norm arrays are (N, F) C-contiguous, parameters (F,); dropout
-arrays are 1-D. KERNELS[(name, dtype)] indexes them (see codegen/numba_layers.py)."""
+cached on disk when the module is imported under its file's name (CACHE, below).
+Batch-norm arrays are (N, F) C-contiguous, parameters (F,); dropout arrays are 1-D.
+KERNELS[(name, dtype)] indexes them (see codegen/numba_layers.py)."""
 import math  # noqa: F401  (printed expressions may use math.sqrt)
 
 import numba
@@ -15,11 +16,37 @@ import numpy as np
 FASTMATH = {'nsz', 'arcp', 'contract', 'afn'}  # keeps NaN/Inf semantics
 
 
+# Numba caches kernels in __pycache__ beside this file, keyed by the file, not the
+# module's name, and an entry only loads under the name that wrote it. So kernels are
+# cached on disk only when this file is imported under its own name (the file name,
+# last part of a dotted name, in sys.modules). Loaded by path under another name
+# (importlib.util.spec_from_file_location), exec'd or run as a script, they compile
+# in memory and touch no cache. Import this file under one name only.
+def _cache_on_disk():
+    """Whether this module is imported under the name of its file (codegen/numba_cache.py)."""
+    g = globals()
+    name, path = g.get("__name__"), g.get("__file__")
+    if not name or not path:
+        return False
+    stem = path.replace("\\", "/").rpartition("/")[2].rpartition(".")[0]
+    if name.rpartition(".")[2] != stem:
+        return False
+    try:  # the module name Numba records in a cache entry ('<dynamic>' if not in sys.modules)
+        from numba.core.bytecode import FunctionIdentity
+
+        return FunctionIdentity.from_function(_cache_on_disk).modname == name
+    except Exception:  # noqa: BLE001  (another Numba: its own cache logic, as cache=True)
+        return True
+
+
+CACHE = _cache_on_disk()  # every kernel: @numba.njit(..., cache=CACHE)
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_1P0 = np.float32(1.0)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _batch_mean_var_f32(x):
     """Per-feature mean and biased variance (1/N) of x (N, F), accumulated in float64."""
     n, nf = x.shape
@@ -36,7 +63,7 @@ def _batch_mean_var_f32(x):
     return mean, acc / n
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y):
     n, nf = x.shape
     for i in range(n):
@@ -46,7 +73,7 @@ def _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y):
             y[i, j] = beta[j] + gamma[j]*xh
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
     """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
     n, nf = x.shape
@@ -66,7 +93,7 @@ def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var
     _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_eval_f32(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
     """Evaluation mode: normalise by the running statistics."""
     nf = x.shape[1]
@@ -77,7 +104,7 @@ def batchnorm_eval_f32(x, gamma, beta, eps, running_mean, running_var, inv_std, 
     _normalise_f32(x, gamma, beta, running_mean, inv_std, xhat, y)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _sums_f32(g, xhat, dgamma, dbeta):
     """∂L/∂γ = Σ g x̂ and ∂L/∂β = Σ g over the batch, accumulated in float64."""
     n, nf = g.shape
@@ -93,7 +120,7 @@ def _sums_f32(g, xhat, dgamma, dbeta):
     return sg, sgx
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
     n, nf = g.shape
@@ -105,7 +132,7 @@ def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
             dx[i, j] = gamma[j]*inv_std[j]*(g[i, j] - mean_g[j] - mean_gxhat[j]*xhat[i, j])
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Evaluation mode: μ and σ² are constants, the layer is affine."""
     n, nf = g.shape
@@ -115,7 +142,7 @@ def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
             dx[i, j] = g[i, j]*gamma[j]*inv_std[j]
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_f32(x, mask, p, y):
     """Inverted dropout forward: y = m x/(1 − p)."""
     p = np.float32(p)
@@ -123,7 +150,7 @@ def dropout_f32(x, mask, p, y):
         y[i] = x[i]*mask[i]/(_F32_1P0 - p)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_backward_f32(g, mask, p, dx):
     """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
     p = np.float32(p)
@@ -131,7 +158,7 @@ def dropout_backward_f32(g, mask, p, dx):
         dx[i] = g[i]*mask[i]/(_F32_1P0 - p)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _batch_mean_var_f64(x):
     """Per-feature mean and biased variance (1/N) of x (N, F), accumulated in float64."""
     n, nf = x.shape
@@ -148,7 +175,7 @@ def _batch_mean_var_f64(x):
     return mean, acc / n
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y):
     n, nf = x.shape
     for i in range(n):
@@ -158,7 +185,7 @@ def _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y):
             y[i, j] = beta[j] + gamma[j]*xh
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
     """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
     n, nf = x.shape
@@ -178,7 +205,7 @@ def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var
     _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_eval_f64(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
     """Evaluation mode: normalise by the running statistics."""
     nf = x.shape[1]
@@ -189,7 +216,7 @@ def batchnorm_eval_f64(x, gamma, beta, eps, running_mean, running_var, inv_std, 
     _normalise_f64(x, gamma, beta, running_mean, inv_std, xhat, y)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _sums_f64(g, xhat, dgamma, dbeta):
     """∂L/∂γ = Σ g x̂ and ∂L/∂β = Σ g over the batch, accumulated in float64."""
     n, nf = g.shape
@@ -205,7 +232,7 @@ def _sums_f64(g, xhat, dgamma, dbeta):
     return sg, sgx
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
     n, nf = g.shape
@@ -217,7 +244,7 @@ def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
             dx[i, j] = gamma[j]*inv_std[j]*(g[i, j] - mean_g[j] - mean_gxhat[j]*xhat[i, j])
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Evaluation mode: μ and σ² are constants, the layer is affine."""
     n, nf = g.shape
@@ -227,7 +254,7 @@ def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
             dx[i, j] = g[i, j]*gamma[j]*inv_std[j]
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_f64(x, mask, p, y):
     """Inverted dropout forward: y = m x/(1 − p)."""
     p = np.float64(p)
@@ -235,7 +262,7 @@ def dropout_f64(x, mask, p, y):
         y[i] = x[i]*mask[i]/(1.0 - p)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_backward_f64(g, mask, p, dx):
     """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
     p = np.float64(p)

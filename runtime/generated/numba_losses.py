@@ -5,7 +5,8 @@
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
-(lazily, no signatures at import) and are cached on disk (cache=True).
+(lazily, no signatures at import) and are cached on disk when the module is
+imported under its file's name (CACHE, below: not when loaded by path under another).
 KERNELS maps (name, variant, kind, dtype) to the kernel function.
 """
 import math
@@ -18,6 +19,32 @@ BLOCK = 2048
 ROW_BLOCK = 131072
 STREAM_MIN_BYTES = 4194304
 STREAM_ROW = 32768
+
+
+# Numba caches kernels in __pycache__ beside this file, keyed by the file, not the
+# module's name, and an entry only loads under the name that wrote it. So kernels are
+# cached on disk only when this file is imported under its own name (the file name,
+# last part of a dotted name, in sys.modules). Loaded by path under another name
+# (importlib.util.spec_from_file_location), exec'd or run as a script, they compile
+# in memory and touch no cache. Import this file under one name only.
+def _cache_on_disk():
+    """Whether this module is imported under the name of its file (codegen/numba_cache.py)."""
+    g = globals()
+    name, path = g.get("__name__"), g.get("__file__")
+    if not name or not path:
+        return False
+    stem = path.replace("\\", "/").rpartition("/")[2].rpartition(".")[0]
+    if name.rpartition(".")[2] != stem:
+        return False
+    try:  # the module name Numba records in a cache entry ('<dynamic>' if not in sys.modules)
+        from numba.core.bytecode import FunctionIdentity
+
+        return FunctionIdentity.from_function(_cache_on_disk).modname == name
+    except Exception:  # noqa: BLE001  (another Numba: its own cache logic, as cache=True)
+        return True
+
+
+CACHE = _cache_on_disk()  # every kernel: @numba.njit(..., cache=CACHE)
 
 
 # ---------------------------------------------------------------------------
@@ -630,7 +657,7 @@ _F32_M1P0 = np.float32(-1.0)
 _F32_MINF = np.float32(-np.inf)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f32; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -732,7 +759,7 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, mean, float32).
 
@@ -770,7 +797,7 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_mean_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -793,7 +820,7 @@ def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f32; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -895,7 +922,7 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, sum, float32).
 
@@ -929,7 +956,7 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_sum_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -948,7 +975,7 @@ def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f32; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1051,7 +1078,7 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, none, float32).
 
@@ -1083,7 +1110,7 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
         partial[b] = _softmax_ce_index_none_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
     """softmax_ce_index_none_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1100,7 +1127,7 @@ def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label
         partial[b] = _softmax_ce_index_none_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f32; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1179,7 +1206,7 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, mean, float32).
 
@@ -1214,7 +1241,7 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_mean_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1234,7 +1261,7 @@ def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, gra
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f32; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1313,7 +1340,7 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, sum, float32).
 
@@ -1347,7 +1374,7 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_sum_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1366,7 +1393,7 @@ def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f32; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1445,7 +1472,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, none, float32).
 
@@ -1477,7 +1504,7 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
         partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, loss, grad):
     """softmax_ce_prob_none_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1494,7 +1521,7 @@ def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, los
         partial[b] = _softmax_ce_prob_none_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_mean_f64; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1596,7 +1623,7 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, mean, float64).
 
@@ -1634,7 +1661,7 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_mean_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1657,7 +1684,7 @@ def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_index_sum_f64; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1759,7 +1786,7 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, sum, float64).
 
@@ -1793,7 +1820,7 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_sum_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1812,7 +1839,7 @@ def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_index_none_f64; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -1915,7 +1942,7 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (index targets, none, float64).
 
@@ -1947,7 +1974,7 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
         partial[b] = _softmax_ce_index_none_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
     """softmax_ce_index_none_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -1964,7 +1991,7 @@ def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label
         partial[b] = _softmax_ce_index_none_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_mean_f64; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2043,7 +2070,7 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, mean, float64).
 
@@ -2078,7 +2105,7 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_mean_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -2098,7 +2125,7 @@ def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, gra
     return partial.sum() / denom
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad):
     """Rows lo..hi-1 of softmax_ce_prob_sum_f64; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2177,7 +2204,7 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, sum, float64).
 
@@ -2211,7 +2238,7 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_sum_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -2230,7 +2257,7 @@ def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad
     return partial.sum()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad):
     """Rows lo..hi-1 of softmax_ce_prob_none_f64; returns the sum of their losses (float64)."""
     wide_vectors()  # 512-bit vectors where the CPU has them
@@ -2309,7 +2336,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     return total
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad):
     """Softmax cross-entropy, row by row: loss and gradient in one read (prob targets, none, float64).
 
@@ -2341,7 +2368,7 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
         partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def softmax_ce_prob_none_f64_serial(logits, target, weight, label_smoothing, loss, grad):
     """softmax_ce_prob_none_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
@@ -2358,7 +2385,7 @@ def softmax_ce_prob_none_f64_serial(logits, target, weight, label_smoothing, los
         partial[b] = _softmax_ce_prob_none_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, loss, grad)
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_mean_f32(pred, target, grad):
     """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (mean, float32).
 
@@ -2401,7 +2428,7 @@ def bce_mean_f32(pred, target, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_sum_f32(pred, target, grad):
     """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (sum, float32).
 
@@ -2443,7 +2470,7 @@ def bce_sum_f32(pred, target, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_none_f32(pred, target, loss, grad):
     """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (none, float32).
 
@@ -2484,7 +2511,7 @@ def bce_none_f32(pred, target, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_mean_f64(pred, target, grad):
     """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (mean, float64).
 
@@ -2527,7 +2554,7 @@ def bce_mean_f64(pred, target, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_sum_f64(pred, target, grad):
     """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (sum, float64).
 
@@ -2569,7 +2596,7 @@ def bce_sum_f64(pred, target, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_none_f64(pred, target, loss, grad):
     """Binary cross-entropy on a probability ŷ, and through ŷ = σ(z): loss and gradient in one pass (none, float64).
 
@@ -2610,7 +2637,7 @@ def bce_none_f64(pred, target, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_mean_f32(pred, target, grad, pos_weight):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float32).
 
@@ -2657,7 +2684,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_sum_f32(pred, target, grad, pos_weight):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float32).
 
@@ -2703,7 +2730,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float32).
 
@@ -2748,7 +2775,7 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float32), per-element pos_weight.
 
@@ -2796,7 +2823,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float32), per-element pos_weight.
 
@@ -2843,7 +2870,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float32), per-element pos_weight.
 
@@ -2889,7 +2916,7 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_mean_f64(pred, target, grad, pos_weight):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float64).
 
@@ -2936,7 +2963,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_sum_f64(pred, target, grad, pos_weight):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float64).
 
@@ -2982,7 +3009,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float64).
 
@@ -3027,7 +3054,7 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (mean, float64), per-element pos_weight.
 
@@ -3075,7 +3102,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (sum, float64), per-element pos_weight.
 
@@ -3122,7 +3149,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
     """Binary cross-entropy with logits (stable, with pos_weight): loss and gradient in one pass (none, float64), per-element pos_weight.
 
@@ -3168,7 +3195,7 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mse_mean_f32(pred, target, grad):
     """Mean squared error (per element; mean over all elements): loss and gradient in one pass (mean, float32).
 
@@ -3211,7 +3238,7 @@ def mse_mean_f32(pred, target, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mse_sum_f32(pred, target, grad):
     """Mean squared error (per element; mean over all elements): loss and gradient in one pass (sum, float32).
 
@@ -3253,7 +3280,7 @@ def mse_sum_f32(pred, target, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mse_none_f32(pred, target, loss, grad):
     """Mean squared error (per element; mean over all elements): loss and gradient in one pass (none, float32).
 
@@ -3294,7 +3321,7 @@ def mse_none_f32(pred, target, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mse_mean_f64(pred, target, grad):
     """Mean squared error (per element; mean over all elements): loss and gradient in one pass (mean, float64).
 
@@ -3337,7 +3364,7 @@ def mse_mean_f64(pred, target, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mse_sum_f64(pred, target, grad):
     """Mean squared error (per element; mean over all elements): loss and gradient in one pass (sum, float64).
 
@@ -3379,7 +3406,7 @@ def mse_sum_f64(pred, target, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mse_none_f64(pred, target, loss, grad):
     """Mean squared error (per element; mean over all elements): loss and gradient in one pass (none, float64).
 
@@ -3420,7 +3447,7 @@ def mse_none_f64(pred, target, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mae_mean_f32(pred, target, grad):
     """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (mean, float32).
 
@@ -3463,7 +3490,7 @@ def mae_mean_f32(pred, target, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mae_sum_f32(pred, target, grad):
     """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (sum, float32).
 
@@ -3505,7 +3532,7 @@ def mae_sum_f32(pred, target, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mae_none_f32(pred, target, loss, grad):
     """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (none, float32).
 
@@ -3546,7 +3573,7 @@ def mae_none_f32(pred, target, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mae_mean_f64(pred, target, grad):
     """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (mean, float64).
 
@@ -3589,7 +3616,7 @@ def mae_mean_f64(pred, target, grad):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mae_sum_f64(pred, target, grad):
     """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (sum, float64).
 
@@ -3631,7 +3658,7 @@ def mae_sum_f64(pred, target, grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def mae_none_f64(pred, target, loss, grad):
     """Mean absolute error (sign(ŷ − y), 0 at 0 as PyTorch): loss and gradient in one pass (none, float64).
 
@@ -3672,7 +3699,7 @@ def mae_none_f64(pred, target, loss, grad):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def smooth_l1_mean_f32(pred, target, grad, beta):
     """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (mean, float32).
 
@@ -3720,7 +3747,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def smooth_l1_sum_f32(pred, target, grad, beta):
     """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (sum, float32).
 
@@ -3767,7 +3794,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def smooth_l1_none_f32(pred, target, loss, grad, beta):
     """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (none, float32).
 
@@ -3813,7 +3840,7 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def smooth_l1_mean_f64(pred, target, grad, beta):
     """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (mean, float64).
 
@@ -3861,7 +3888,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def smooth_l1_sum_f64(pred, target, grad, beta):
     """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (sum, float64).
 
@@ -3908,7 +3935,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def smooth_l1_none_f64(pred, target, loss, grad, beta):
     """SmoothL1: quadratic inside |ŷ − y| < β, linear outside: loss and gradient in one pass (none, float64).
 
@@ -3954,7 +3981,7 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def huber_mean_f32(pred, target, grad, delta):
     """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (mean, float32).
 
@@ -4001,7 +4028,7 @@ def huber_mean_f32(pred, target, grad, delta):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def huber_sum_f32(pred, target, grad, delta):
     """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (sum, float32).
 
@@ -4047,7 +4074,7 @@ def huber_sum_f32(pred, target, grad, delta):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def huber_none_f32(pred, target, loss, grad, delta):
     """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (none, float32).
 
@@ -4092,7 +4119,7 @@ def huber_none_f32(pred, target, loss, grad, delta):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def huber_mean_f64(pred, target, grad, delta):
     """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (mean, float64).
 
@@ -4139,7 +4166,7 @@ def huber_mean_f64(pred, target, grad, delta):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def huber_sum_f64(pred, target, grad, delta):
     """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (sum, float64).
 
@@ -4185,7 +4212,7 @@ def huber_sum_f64(pred, target, grad, delta):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def huber_none_f64(pred, target, loss, grad, delta):
     """Huber: quadratic inside |ŷ − y| < δ, δ-linear outside: loss and gradient in one pass (none, float64).
 
@@ -4230,7 +4257,7 @@ def huber_none_f64(pred, target, loss, grad, delta):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def lp_mean_f32(pred, target, grad, p):
     """Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE): loss and gradient in one pass (mean, float32).
 
@@ -4275,7 +4302,7 @@ def lp_mean_f32(pred, target, grad, p):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def lp_sum_f32(pred, target, grad, p):
     """Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE): loss and gradient in one pass (sum, float32).
 
@@ -4319,7 +4346,7 @@ def lp_sum_f32(pred, target, grad, p):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def lp_none_f32(pred, target, loss, grad, p):
     """Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE): loss and gradient in one pass (none, float32).
 
@@ -4362,7 +4389,7 @@ def lp_none_f32(pred, target, loss, grad, p):
             grad[lo:hi] = grad_b[:m]
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def lp_mean_f64(pred, target, grad, p):
     """Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE): loss and gradient in one pass (mean, float64).
 
@@ -4407,7 +4434,7 @@ def lp_mean_f64(pred, target, grad, p):
     return partial.sum() / n
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def lp_sum_f64(pred, target, grad, p):
     """Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE): loss and gradient in one pass (sum, float64).
 
@@ -4451,7 +4478,7 @@ def lp_sum_f64(pred, target, grad, p):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def lp_none_f64(pred, target, loss, grad, p):
     """Lp loss |y − ŷ|^p per element (p = 2: MSE, p = 1: MAE): loss and gradient in one pass (none, float64).
 

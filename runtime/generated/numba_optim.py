@@ -5,7 +5,8 @@
 """Fused optimizer updates and gradient clipping, generated from derive/optim.py.
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call (no
-signatures at import) and are cached on disk (cache=True). Every array is 1-D and
+signatures at import) and are cached on disk when the module is imported under its
+file's name (CACHE, below: not when loaded by path under another). Every array is 1-D and
 C-contiguous; a kernel updates its arrays in place. RULES and NORMS index the kernels.
 """
 import math  # noqa: F401  (the printed expressions use math.sqrt)
@@ -18,6 +19,32 @@ BLOCK = 16384
 LANES = 16
 
 
+# Numba caches kernels in __pycache__ beside this file, keyed by the file, not the
+# module's name, and an entry only loads under the name that wrote it. So kernels are
+# cached on disk only when this file is imported under its own name (the file name,
+# last part of a dotted name, in sys.modules). Loaded by path under another name
+# (importlib.util.spec_from_file_location), exec'd or run as a script, they compile
+# in memory and touch no cache. Import this file under one name only.
+def _cache_on_disk():
+    """Whether this module is imported under the name of its file (codegen/numba_cache.py)."""
+    g = globals()
+    name, path = g.get("__name__"), g.get("__file__")
+    if not name or not path:
+        return False
+    stem = path.replace("\\", "/").rpartition("/")[2].rpartition(".")[0]
+    if name.rpartition(".")[2] != stem:
+        return False
+    try:  # the module name Numba records in a cache entry ('<dynamic>' if not in sys.modules)
+        from numba.core.bytecode import FunctionIdentity
+
+        return FunctionIdentity.from_function(_cache_on_disk).modname == name
+    except Exception:  # noqa: BLE001  (another Numba: its own cache logic, as cache=True)
+        return True
+
+
+CACHE = _cache_on_disk()  # every kernel: @numba.njit(..., cache=CACHE)
+
+
 def _fmin(a, b):
     """min(a, b), NaN if either is NaN (as torch.clamp)."""
     return a if (a != a or a < b) else b
@@ -28,7 +55,7 @@ def _fmax(a, b):
     return a if (a != a or a > b) else b
 
 
-@numba.njit(error_model="numpy", cache=True)
+@numba.njit(error_model="numpy", cache=CACHE)
 def _nanmax(x):
     """The maximum of x, NaN if any element is NaN (x is never empty)."""
     out = x[0]
@@ -58,7 +85,7 @@ def sgd_init(lr, momentum, dampening, weight_decay):
     return ()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_f32(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -76,7 +103,7 @@ def sgd_f32(param, grad, eta):
             param_b[i] = theta
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_f32_par(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -87,7 +114,7 @@ def sgd_f32_par(param, grad, eta):
         sgd_f32(param[lo:hi], grad[lo:hi], eta)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_f64(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -105,7 +132,7 @@ def sgd_f64(param, grad, eta):
             param_b[i] = theta
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_f64_par(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -139,7 +166,7 @@ def sgd_wd_init(lr, momentum, dampening, weight_decay):
     return ()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_wd_f32(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -159,7 +186,7 @@ def sgd_wd_f32(param, grad, eta, lamda):
             param_b[i] = theta
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_wd_f32_par(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -170,7 +197,7 @@ def sgd_wd_f32_par(param, grad, eta, lamda):
         sgd_wd_f32(param[lo:hi], grad[lo:hi], eta, lamda)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_wd_f64(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -190,7 +217,7 @@ def sgd_wd_f64(param, grad, eta, lamda):
             param_b[i] = theta
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_wd_f64_par(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -227,7 +254,7 @@ def sgd_momentum_init(lr, momentum, dampening, weight_decay):
     return (0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -251,7 +278,7 @@ def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -262,7 +289,7 @@ def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
         sgd_momentum_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -286,7 +313,7 @@ def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_f64_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -326,7 +353,7 @@ def sgd_momentum_wd_init(lr, momentum, dampening, weight_decay):
     return (0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -352,7 +379,7 @@ def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -363,7 +390,7 @@ def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
         sgd_momentum_wd_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -389,7 +416,7 @@ def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -427,7 +454,7 @@ def sgd_momentum_nesterov_init(lr, momentum, dampening, weight_decay):
     return (0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -452,7 +479,7 @@ def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -463,7 +490,7 @@ def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
         sgd_momentum_nesterov_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -488,7 +515,7 @@ def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_f64_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -529,7 +556,7 @@ def sgd_momentum_nesterov_wd_init(lr, momentum, dampening, weight_decay):
     return (0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -556,7 +583,7 @@ def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -567,7 +594,7 @@ def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, m
         sgd_momentum_nesterov_wd_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -594,7 +621,7 @@ def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sgd_momentum_nesterov_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -631,7 +658,7 @@ def adagrad_init(lr, lr_decay, weight_decay, initial_accumulator_value, eps):
     return (initial_accumulator_value, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_f32(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -656,7 +683,7 @@ def adagrad_f32(param, grad, sum, eta_t, epsilon):
             sum_b[i] = s
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -667,7 +694,7 @@ def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
         adagrad_f32(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_f64(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -692,7 +719,7 @@ def adagrad_f64(param, grad, sum, eta_t, epsilon):
             sum_b[i] = s
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_f64_par(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -732,7 +759,7 @@ def adagrad_wd_init(lr, lr_decay, weight_decay, initial_accumulator_value, eps):
     return (initial_accumulator_value, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -759,7 +786,7 @@ def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
             sum_b[i] = s
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -770,7 +797,7 @@ def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
         adagrad_wd_f32(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, lamda)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -797,7 +824,7 @@ def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
             sum_b[i] = s
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adagrad_wd_f64_par(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -838,7 +865,7 @@ def rmsprop_init(lr, alpha, eps, weight_decay, momentum):
     return (0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -865,7 +892,7 @@ def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
             square_avg_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -876,7 +903,7 @@ def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
         rmsprop_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -903,7 +930,7 @@ def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
             square_avg_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_f64_par(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -947,7 +974,7 @@ def rmsprop_wd_init(lr, alpha, eps, weight_decay, momentum):
     return (0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -976,7 +1003,7 @@ def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
             square_avg_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -987,7 +1014,7 @@ def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
         rmsprop_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, lamda)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1016,7 +1043,7 @@ def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
             square_avg_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_wd_f64_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1059,7 +1086,7 @@ def rmsprop_momentum_init(lr, alpha, eps, weight_decay, momentum):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1090,7 +1117,7 @@ def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsil
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1101,7 +1128,7 @@ def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, e
         rmsprop_momentum_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1132,7 +1159,7 @@ def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsil
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1178,7 +1205,7 @@ def rmsprop_momentum_wd_init(lr, alpha, eps, weight_decay, momentum):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1211,7 +1238,7 @@ def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, ep
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1222,7 +1249,7 @@ def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w
         rmsprop_momentum_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1255,7 +1282,7 @@ def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, ep
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_momentum_wd_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1297,7 +1324,7 @@ def rmsprop_centered_init(lr, alpha, eps, weight_decay, momentum):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1328,7 +1355,7 @@ def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
             grad_avg_b[i] = gbar
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1339,7 +1366,7 @@ def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon,
         rmsprop_centered_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1370,7 +1397,7 @@ def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
             grad_avg_b[i] = gbar
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1415,7 +1442,7 @@ def rmsprop_centered_wd_init(lr, alpha, eps, weight_decay, momentum):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1448,7 +1475,7 @@ def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, 
             grad_avg_b[i] = gbar
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1459,7 +1486,7 @@ def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsil
         rmsprop_centered_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, lamda)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1492,7 +1519,7 @@ def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, 
             grad_avg_b[i] = gbar
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_wd_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1536,7 +1563,7 @@ def rmsprop_centered_momentum_init(lr, alpha, eps, weight_decay, momentum):
     return (0, 0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1571,7 +1598,7 @@ def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_bu
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1582,7 +1609,7 @@ def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentu
         rmsprop_centered_momentum_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1617,7 +1644,7 @@ def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_bu
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1664,7 +1691,7 @@ def rmsprop_centered_momentum_wd_init(lr, alpha, eps, weight_decay, momentum):
     return (0, 0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1701,7 +1728,7 @@ def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1712,7 +1739,7 @@ def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, mome
         rmsprop_centered_momentum_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1749,7 +1776,7 @@ def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum
             momentum_buffer_b[i] = b
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def rmsprop_centered_momentum_wd_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1795,7 +1822,7 @@ def adam_init(lr, beta1, beta2, eps, weight_decay):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1828,7 +1855,7 @@ def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
             exp_avg_sq_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1839,7 +1866,7 @@ def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilo
         adam_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -1872,7 +1899,7 @@ def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
             exp_avg_sq_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_f64_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -1921,7 +1948,7 @@ def adam_wd_init(lr, beta1, beta2, eps, weight_decay):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -1956,7 +1983,7 @@ def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
             exp_avg_sq_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -1967,7 +1994,7 @@ def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c
         adam_wd_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -2002,7 +2029,7 @@ def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
             exp_avg_sq_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_wd_f64_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -2049,7 +2076,7 @@ def adam_amsgrad_init(lr, beta1, beta2, eps, weight_decay):
     return (0, 0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -2086,7 +2113,7 @@ def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
             max_exp_avg_sq_b[i] = v_max
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -2097,7 +2124,7 @@ def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, 
         adam_amsgrad_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -2134,7 +2161,7 @@ def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
             max_exp_avg_sq_b[i] = v_max
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -2184,7 +2211,7 @@ def adam_amsgrad_wd_init(lr, beta1, beta2, eps, weight_decay):
     return (0, 0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -2223,7 +2250,7 @@ def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
             max_exp_avg_sq_b[i] = v_max
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -2234,7 +2261,7 @@ def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, la
         adam_amsgrad_wd_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -2273,7 +2300,7 @@ def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
             max_exp_avg_sq_b[i] = v_max
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adam_amsgrad_wd_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -2322,7 +2349,7 @@ def adamw_init(lr, beta1, beta2, eps, weight_decay):
     return (0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -2357,7 +2384,7 @@ def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
             exp_avg_sq_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -2368,7 +2395,7 @@ def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, ep
         adamw_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -2403,7 +2430,7 @@ def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
             exp_avg_sq_b[i] = v
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_f64_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -2453,7 +2480,7 @@ def adamw_amsgrad_init(lr, beta1, beta2, eps, weight_decay):
     return (0, 0, 0, )
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float32, serial."""
     n = param.shape[0]
@@ -2492,7 +2519,7 @@ def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
             max_exp_avg_sq_b[i] = v_max
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
@@ -2503,7 +2530,7 @@ def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w
         adamw_amsgrad_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float64, serial."""
     n = param.shape[0]
@@ -2542,7 +2569,7 @@ def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
             max_exp_avg_sq_b[i] = v_max
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def adamw_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
@@ -2573,7 +2600,7 @@ def clip_grad_value_init(clip_value):
     return ()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_value_f32(grad, c_v):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float32, serial."""
     n = grad.shape[0]
@@ -2589,7 +2616,7 @@ def clip_grad_value_f32(grad, c_v):
             grad_b[i] = g
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_value_f32_par(grad, c_v):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float32, parallel over blocks."""
     n = grad.shape[0]
@@ -2600,7 +2627,7 @@ def clip_grad_value_f32_par(grad, c_v):
         clip_grad_value_f32(grad[lo:hi], c_v)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_value_f64(grad, c_v):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float64, serial."""
     n = grad.shape[0]
@@ -2616,7 +2643,7 @@ def clip_grad_value_f64(grad, c_v):
             grad_b[i] = g
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_value_f64_par(grad, c_v):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float64, parallel over blocks."""
     n = grad.shape[0]
@@ -2647,7 +2674,7 @@ def clip_grad_scale_init(max_norm, total_norm):
     return ()
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_scale_f32(grad, kappa):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float32, serial."""
     n = grad.shape[0]
@@ -2663,7 +2690,7 @@ def clip_grad_scale_f32(grad, kappa):
             grad_b[i] = g
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_scale_f32_par(grad, kappa):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float32, parallel over blocks."""
     n = grad.shape[0]
@@ -2674,7 +2701,7 @@ def clip_grad_scale_f32_par(grad, kappa):
         clip_grad_scale_f32(grad[lo:hi], kappa)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_scale_f64(grad, kappa):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float64, serial."""
     n = grad.shape[0]
@@ -2690,7 +2717,7 @@ def clip_grad_scale_f64(grad, kappa):
             grad_b[i] = g
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def clip_grad_scale_f64_par(grad, kappa):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float64, parallel over blocks."""
     n = grad.shape[0]
@@ -2706,7 +2733,7 @@ def norm_sum_abs_finish(R):
     return R
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_sum_abs(grad):
     """R = sum of Abs(g) over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_sum_abs_finish(R)."""
     n = grad.shape[0]
@@ -2734,7 +2761,7 @@ def norm_sum_abs(grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_sum_abs_par(grad):
     """R = sum of Abs(g) over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_sum_abs_finish(R)."""
     n = grad.shape[0]
@@ -2767,7 +2794,7 @@ def norm_sum_sq_finish(R):
     return (R) ** 0.5
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_sum_sq(grad):
     """R = sum of g**2 over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_sum_sq_finish(R)."""
     n = grad.shape[0]
@@ -2795,7 +2822,7 @@ def norm_sum_sq(grad):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_sum_sq_par(grad):
     """R = sum of g**2 over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_sum_sq_finish(R)."""
     n = grad.shape[0]
@@ -2828,7 +2855,7 @@ def norm_sum_pow_finish(R, p):
     return R**(1/p)
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_sum_pow(grad, p):
     """R = sum of Abs(g)**p over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_sum_pow_finish(R)."""
     p = np.float64(p)
@@ -2857,7 +2884,7 @@ def norm_sum_pow(grad, p):
     return partial.sum()
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_sum_pow_par(grad, p):
     """R = sum of Abs(g)**p over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_sum_pow_finish(R)."""
     p = np.float64(p)
@@ -2891,7 +2918,7 @@ def norm_max_abs_finish(R):
     return R
 
 
-@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_max_abs(grad):
     """R = max of Abs(g) over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_max_abs_finish(R)."""
     n = grad.shape[0]
@@ -2922,7 +2949,7 @@ def norm_max_abs(grad):
     return _nanmax(partial)
 
 
-@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=True)
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def norm_max_abs_par(grad):
     """R = max of Abs(g) over every element, in float64 (LANES lanes per block, then across blocks); the norm is norm_max_abs_finish(R)."""
     n = grad.shape[0]
