@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -215,7 +216,9 @@ def fine_grid(grid: dict, best: dict, points: int = 5) -> dict:
     fine = {}
     for name, values in grid.items():
         values = list(values)
-        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        # numbers.Real: NumPy scalars too (a grid from np.arange or np.logspace)
+        numeric = all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                      for v in values)
         if not numeric or len(values) < 2:
             fine[name] = [best[name]]
             continue
@@ -226,7 +229,7 @@ def fine_grid(grid: dict, best: dict, points: int = 5) -> dict:
             new = np.geomspace(lo, hi, points)
         else:
             new = np.linspace(lo, hi, points)
-        if all(isinstance(v, int) for v in values):
+        if all(isinstance(v, numbers.Integral) for v in values):
             new = sorted(set(int(round(v)) for v in new))
         fine[name] = [v if isinstance(v, int) else float(v) for v in new]
     return fine
@@ -236,7 +239,8 @@ def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = 
                 refine_points: int = 0, verbose: bool = False) -> SearchResult:
     """Every combination of ``grid``'s values; with ``refine_points``, a fine grid around the best."""
     _check_mode(mode)
-    if not grid or any(len(list(v)) == 0 for v in grid.values()):
+    grid = {n: list(v) for n, v in grid.items()}  # iterables (generators) read once
+    if not grid or any(len(v) == 0 for v in grid.values()):
         raise ValueError(f"grid must map each name to a non-empty list of values, got {grid!r}")
     names = list(grid)
     trials = [_run(train_fn, dict(zip(names, combo)), metric, "coarse", verbose)
@@ -266,8 +270,9 @@ def random_search(train_fn, space: dict, *, n_trials: int = 20, fine_trials: int
     _check_mode(mode)
     if not space:
         raise ValueError("space must name at least one hyper-parameter")
-    if n_trials < 1 or fine_trials < 0:
-        raise ValueError(f"n_trials must be ≥ 1 and fine_trials ≥ 0, got {n_trials}, {fine_trials}")
+    for name, value, least in (("n_trials", n_trials, 1), ("fine_trials", fine_trials, 0)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise ValueError(f"{name} must be an int ≥ {least}, got {value!r}")
     if not 0 < zoom <= 1:
         raise ValueError(f"zoom must be in (0, 1], got {zoom!r}")
     dims = {name: _dimension(name, spec) for name, spec in space.items()}

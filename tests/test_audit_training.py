@@ -146,3 +146,37 @@ def test_to_cuda_without_a_gpu_says_so():
         MLP([4, 5, 3], "relu", seed=0, device="cuda")
     assert model.device == "cpu" and np.array_equal(model.flat_params, before)
     model.loss_and_backward(*_data())  # still trains on the host
+
+
+# ------------------------------------------------------------------ search
+
+
+def test_fine_grid_refines_numpy_integer_and_float_grids_like_python_ones():
+    from runtime.search import fine_grid
+
+    widths = np.arange(8, 80, 16)  # 8, 24, 40, 56, 72 as np.int64
+    fine = fine_grid({"width": widths}, {"width": widths[2]}, points=5)
+    # between the neighbours 24 and 56, linear (the grid spans less than a factor of 10)
+    assert fine["width"] == [24, 32, 40, 48, 56]
+    assert all(type(v) is int for v in fine["width"])
+    lrs = np.logspace(-3, 0, 4, dtype=np.float32)
+    fine = fine_grid({"lr": lrs}, {"lr": lrs[1]}, points=3)
+    np.testing.assert_allclose(fine["lr"], [1e-3, 1e-2, 1e-1], rtol=1e-6)
+
+
+def test_grid_search_takes_any_iterable_of_values():
+    from runtime.search import grid_search
+
+    seen = []
+    result = grid_search(lambda lr: seen.append(lr) or (lr - 0.1) ** 2,
+                         {"lr": (v for v in [0.01, 0.1, 1.0])})
+    assert seen == [0.01, 0.1, 1.0] and result.best_config == {"lr": 0.1}
+
+
+@pytest.mark.parametrize("kw", [{"n_trials": 2.5}, {"fine_trials": 1.5}, {"n_trials": True}])
+def test_random_search_trial_counts_must_be_ints(kw):
+    from runtime.search import LogUniform, random_search
+
+    name = next(iter(kw))
+    with pytest.raises(ValueError, match=rf"{name} must be"):
+        random_search(lambda lr: lr, {"lr": LogUniform(1e-3, 1)}, seed=0, **kw)
