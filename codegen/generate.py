@@ -169,8 +169,14 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
 
 
 def write_module(path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file in the same directory + rename)."""
+    """Write ``text`` to ``path`` atomically (temporary file in the same directory + rename).
+
+    A path that names a directory (or nothing) raises IsADirectoryError naming it."""
+    shown = os.fspath(path)
     path = Path(path)
+    if not path.name or path.is_dir():  # os.replace would fail late, or replace a directory
+        raise IsADirectoryError(f"cannot write the module to {shown!r}: it names a directory, "
+                                f"not a file")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

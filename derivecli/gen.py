@@ -50,6 +50,9 @@ def gen(names, backend, output):
         raise click.BadParameter(str(e), param_hint="NAMES") from None
     except NotImplementedError as e:
         raise click.UsageError(str(e)) from None
-    write_module(output, text)
+    try:
+        write_module(output, text)
+    except OSError as e:  # a directory, a missing or read-only place: say so, no traceback
+        raise click.FileError(output, hint=str(e)) from None
     what = ", ".join(names) if names else "every derivation with a template"
     click.echo(f"wrote {output} ({backend}: {what})")

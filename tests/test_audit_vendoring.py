@@ -74,3 +74,30 @@ def test_loading_by_path_under_another_name_leaves_the_real_import_working(tmp_p
     assert run_isolated(tmp_path, IMPORT) == [True, 10.0]  # from the cache it wrote
     # and the other way round: the real import's cache entries are not read by path
     assert run_isolated(tmp_path, LOAD_BY_PATH.format(name=name)) == [False, 10.0]
+
+
+# --------------------------------------------------------------------------- -o
+
+
+@pytest.mark.parametrize("bad", ["", "file.txt/k.py", "file.txt/sub/k.py"])
+def test_gen_output_that_cannot_be_written_is_a_clear_error(tmp_path, bad, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("not a directory\n")
+    res = CliRunner().invoke(main, ["gen", "mse", "-o", bad])
+    # Before: a Python traceback (IsADirectoryError / OSError 'Device or resource busy' for
+    # "", NotADirectoryError / FileExistsError under a file), exit status 1.
+    assert res.exit_code != 0
+    assert isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "Error" in res.output and repr(bad) in res.output, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]  # nothing left behind
+    assert (tmp_path / "file.txt").read_text() == "not a directory\n"
+
+
+def test_write_module_names_the_path_it_cannot_write(tmp_path):
+    from codegen.generate import write_module
+
+    with pytest.raises(IsADirectoryError, match="cannot write the module to"):
+        write_module(tmp_path, "x = 1\n")
+    with pytest.raises(IsADirectoryError, match="cannot write the module to '': it names a directory"):
+        write_module("", "x = 1\n")
+    assert list(tmp_path.iterdir()) == []
