@@ -908,11 +908,13 @@ class Sequential:
         out = self._forward(X, training=False)
         if self.loss_name == "softmax_ce":
             # The fused kernel's per-sample gradient is softmax(z) − onehot(label): with the
-            # argmax as label, adding the one back loses nothing (that probability is ≥ 1/C).
+            # argmax as label, adding the one back costs an absolute rounding error of the
+            # dtype's epsilon at that entry (≥ 1/C), a relative C·ε: float32 works in float64.
             labels = out.argmax(axis=1)
-            _, p = _loss_and_grad("softmax_ce", out, labels, reduction="none")
+            z = out if out.dtype == np.float64 else out.astype(np.float64)
+            _, p = _loss_and_grad("softmax_ce", z, labels, reduction="none")
             p[self.xp.arange(len(labels)), labels] += 1
-            return p
+            return p.astype(out.dtype, copy=False)
         if self.loss_name == "bce":
             return _activations().activation("sigmoid", out)
         raise ValueError(f"predict_proba needs a classification head, the loss is {self.loss_name!r}")

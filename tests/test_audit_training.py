@@ -180,3 +180,18 @@ def test_random_search_trial_counts_must_be_ints(kw):
     name = next(iter(kw))
     with pytest.raises(ValueError, match=rf"{name} must be"):
         random_search(lambda lr: lr, {"lr": LogUniform(1e-3, 1)}, seed=0, **kw)
+
+
+# ------------------------------------------------------------------ predictions
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float32, 1e-6), (np.float64, 1e-12)])
+def test_predict_proba_is_softmax_to_the_dtype_precision_with_many_classes(dtype, rtol):
+    torch = pytest.importorskip("torch", reason="torch.softmax in float64 is the oracle")
+    # near-uniform rows over 1000 classes: every probability ~1e-3, the argmax's too
+    model = MLP([4, 5, 1000], "relu", dtype=dtype, seed=0)
+    X = np.random.default_rng(0).normal(size=(50, 4)) * 0.01
+    p = model.predict_proba(X)
+    ref = torch.softmax(torch.from_numpy(model.forward(X).astype(np.float64)), 1).numpy()
+    assert p.dtype == dtype
+    np.testing.assert_allclose(p, ref, rtol=rtol, atol=0)
