@@ -435,10 +435,15 @@ class BatchNorm(Layer):
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
                 or num_features < 1:
             raise ValueError(f"num_features must be a positive int, got {num_features!r}")
-        if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps!r}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum!r}")
+        if momentum is None:
+            raise NotImplementedError("BatchNorm(momentum=None) (torch's cumulative moving "
+                                      "average of the statistics) is not implemented; pass a "
+                                      "momentum in [0, 1]")
+        real = lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool)  # noqa: E731
+        if not (real(eps) and eps > 0):
+            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        if not (real(momentum) and 0 <= momentum <= 1):
+            raise ValueError(f"momentum must be a number in [0, 1], got {momentum!r}")
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
         self.param_specs = (("weight", (self.num_features,)), ("bias", (self.num_features,)))
         self.running_mean = self.running_var = None

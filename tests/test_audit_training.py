@@ -195,3 +195,21 @@ def test_predict_proba_is_softmax_to_the_dtype_precision_with_many_classes(dtype
     ref = torch.softmax(torch.from_numpy(model.forward(X).astype(np.float64)), 1).numpy()
     assert p.dtype == dtype
     np.testing.assert_allclose(p, ref, rtol=rtol, atol=0)
+
+
+# ------------------------------------------------------------------ layers
+
+
+def test_batchnorm_options_torch_accepts_but_this_layer_does_not_are_clear_errors():
+    from runtime.nn import BatchNorm
+
+    # torch.nn.BatchNorm1d(momentum=None) is a cumulative average: not implemented here
+    with pytest.raises(NotImplementedError, match=r"momentum=None"):
+        BatchNorm(4, momentum=None)
+    for bad in ("0.1", 1.5, float("nan")):
+        with pytest.raises(ValueError, match=r"momentum must be"):
+            BatchNorm(4, momentum=bad)
+    for bad in (None, "1e-5", 0.0, float("nan")):
+        with pytest.raises(ValueError, match=r"eps must be"):
+            BatchNorm(4, eps=bad)
+    assert BatchNorm(4, eps=np.float32(1e-3), momentum=np.float64(0.2)).momentum == 0.2
