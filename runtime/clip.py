@@ -35,6 +35,11 @@ def _grads(grads, name: str = "grads") -> list[np.ndarray]:
     return arrays
 
 
+def _once(grads):
+    """An array as is, any other iterable as a list: a generator (as torch takes) is read once."""
+    return grads if _is_array(grads) else list(grads)
+
+
 def _on_device(grads) -> bool:
     """True for CuPy gradients (all of them), False for NumPy ones; TypeError when mixed."""
     arrays = [grads] if _is_array(grads) else list(grads)
@@ -62,6 +67,7 @@ def clip_grad_value_(grads, clip_value) -> None:
     c = _number("clip_value", clip_value)
     if not c >= 0:
         raise ValueError(f"clip_value={clip_value!r} is invalid: it must be >= 0")
+    grads = _once(grads)
     if _on_device(grads):
         return _cuda().clip_grad_value_(grads, c)
     rule = _gen.RULES["clip_grad_value"]
@@ -93,6 +99,7 @@ def get_total_norm(grads, norm_type=2.0):
     if isinstance(norm_type, str):  # torch accepts "inf"
         norm_type = float(norm_type)
     norm_type = _number("norm_type", norm_type)
+    grads = _once(grads)
     if _on_device(grads):
         _norm_kernel(norm_type)  # the same check of norm_type
         return _cuda().get_total_norm(grads, norm_type)
@@ -119,6 +126,7 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     max_norm = _number("max_norm", max_norm)
     if not max_norm >= 0:
         raise ValueError(f"max_norm={max_norm!r} is invalid: it must be >= 0")
+    grads = _once(grads)
     if _on_device(grads):
         if isinstance(norm_type, str):
             norm_type = float(norm_type)

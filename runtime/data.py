@@ -22,10 +22,25 @@ MODES = {"full-batch": None, "single-sample": 1}
 
 def updates_per_epoch(n_samples: int, batch_size: int | None, drop_last: bool = False) -> int:
     """How many batches one epoch over ``n_samples`` gives."""
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer)) \
+            or n_samples < 0:
+        raise ValueError(f"n_samples={n_samples!r} must be a non-negative int")
+    batch_size = _batch_size(batch_size)
     size = n_samples if batch_size is None else batch_size
     if n_samples == 0:
         return 0
     return n_samples // size if drop_last else math.ceil(n_samples / size)
+
+
+def _batch_size(batch_size):
+    """``batch_size`` as an int >= 1, or None (full batch); ValueError naming it otherwise."""
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int or None (full batch), "
+                         f"got {batch_size!r}")
+    return int(batch_size)
 
 
 class DataLoader:
@@ -49,12 +64,7 @@ class DataLoader:
         lengths = [len(a) for a in arrays]
         if any(m != n for m in lengths):
             raise ValueError(f"arrays have different numbers of samples: {lengths}")
-        if batch_size is not None:
-            if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                    or batch_size < 1:
-                raise ValueError(f"batch_size must be a positive int or None (full batch), "
-                                 f"got {batch_size!r}")
-            batch_size = int(batch_size)
+        batch_size = _batch_size(batch_size)
         self.arrays, self.n = arrays, n
         self.batch_size, self.shuffle, self.drop_last = batch_size, bool(shuffle), bool(drop_last)
         self.rng = as_rng(seed) if shuffle else None

@@ -13,6 +13,7 @@ names the worst entry: input, index, analytic and numeric values.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,11 @@ def numeric_jacobian(fn, inputs, wrt, eps):
             minus = _output_array(_call(fn, inputs)[0]).reshape(-1).copy()
             flat[j] = saved
             columns.append((plus - minus) / (2 * eps))
-        jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
+        if not columns:  # an empty input: no columns, as many rows as the output has entries
+            rows = _output_array(_call(fn, inputs)[0]).size
+            jacobians.append(np.zeros((rows, 0)))
+            continue
+        jacobians.append(np.stack(columns, axis=1))
     return jacobians
 
 
@@ -118,11 +123,16 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     ``raise_exception=False``).
     """
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if not (isinstance(v, (int, float)) and v >= 0) or (name == "eps" and v == 0):
+        if isinstance(v, (bool, np.bool_)) or not (isinstance(v, numbers.Real) and v >= 0) \
+                or (name == "eps" and v == 0):
             raise ValueError(f"{name} must be a {'positive' if name == 'eps' else 'non-negative'} "
                              f"number, got {v!r}")
     single = isinstance(inputs, np.ndarray) or np.isscalar(inputs)
     inputs = [inputs] if single else list(inputs)
+    for k, x in enumerate(inputs):
+        if np.asarray(x).dtype.kind == "c":  # passing it through unchecked would pass vacuously
+            raise TypeError(f"inputs[{k}] has dtype {np.asarray(x).dtype}: complex inputs are not "
+                            f"supported (check the real and imaginary parts as real inputs)")
     # float64 copies of the floating inputs: the differences need the precision, and the
     # caller's arrays are never perturbed.
     inputs = [np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else x
@@ -132,6 +142,9 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     for k in wrt:
         if k not in floating:
             raise ValueError(f"wrt={k!r}: input {k} is not a floating-point array")
+    if not wrt:  # torch: "at least one input tensor to require gradient"
+        raise ValueError("gradcheck has no floating-point input to check (integer inputs are "
+                         "passed through; give at least one float array)")
 
     analytic, out_shape = analytic_jacobian(fn, inputs, wrt)
     numeric = numeric_jacobian(fn, inputs, wrt, eps)

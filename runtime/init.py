@@ -29,9 +29,13 @@ def as_rng(seed) -> np.random.Generator:
     """A NumPy Generator from an int seed, None (fresh entropy) or an existing Generator."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or isinstance(seed, (int, np.integer)):
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
+        if seed < 0:  # NumPy's own message does not say which argument
+            raise ValueError(f"seed={seed!r} must be >= 0")
         return np.random.default_rng(seed)
-    raise TypeError(f"seed must be an int, None or numpy.random.Generator, got {seed!r}")
+    raise TypeError(f"seed={seed!r} must be an int, None or numpy.random.Generator")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -68,27 +72,48 @@ def _float_array(w, name="w"):
     if not isinstance(w, np.ndarray) or w.dtype.kind != "f":
         raise TypeError(f"{name} must be a floating-point numpy array, got "
                         f"{type(w).__name__}{'' if not hasattr(w, 'dtype') else ' ' + str(w.dtype)}")
+    if not w.flags.writeable:
+        raise ValueError(f"{name} is read-only; it is filled in place")
     return w
 
 
+def _gain(gain) -> float:
+    if isinstance(gain, (bool, np.bool_)) or not isinstance(gain, (int, float, np.integer,
+                                                                   np.floating)):
+        raise TypeError(f"gain={gain!r} must be a real number")
+    if not (math.isfinite(gain) and gain >= 0):
+        raise ValueError(f"gain={gain!r} must be finite and >= 0")
+    return float(gain)
+
+
 def _fill_uniform(w, bound, seed):
+    if not w.size:  # torch: a no-op (its fans may be 0)
+        return w
     w[...] = as_rng(seed).uniform(-bound, bound, size=w.shape)
     return w
 
 
 def _fill_normal(w, std, seed):
+    if not w.size:
+        return w
     w[...] = as_rng(seed).normal(0.0, std, size=w.shape)
     return w
 
 
 def xavier_uniform_(w: np.ndarray, gain: float = 1.0, *, seed=None) -> np.ndarray:
     fan_in, fan_out = fans(_float_array(w).shape)
+    gain = _gain(gain)
+    if not w.size:
+        return w
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _fill_uniform(w, math.sqrt(3.0) * std, seed)
 
 
 def xavier_normal_(w: np.ndarray, gain: float = 1.0, *, seed=None) -> np.ndarray:
     fan_in, fan_out = fans(_float_array(w).shape)
+    gain = _gain(gain)
+    if not w.size:
+        return w
     return _fill_normal(w, gain * math.sqrt(2.0 / (fan_in + fan_out)), seed)
 
 
@@ -97,7 +122,8 @@ def _kaiming_std(shape, a, mode, nonlinearity):
         raise ValueError(f"mode={mode!r} is not valid; use 'fan_in' or 'fan_out'")
     fan_in, fan_out = fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    gain = calculate_gain(nonlinearity, a)
+    return gain / math.sqrt(fan) if fan else 0.0  # fan 0: an empty weight, nothing to fill
 
 
 def kaiming_uniform_(w: np.ndarray, a: float = 0.0, mode: str = "fan_in",

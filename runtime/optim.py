@@ -163,7 +163,11 @@ class Optimizer:
         self._single = _is_array(params)
         if self._single:
             params = [params]
-        params = list(params)
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(f"params must be an array, or an iterable of arrays or of param-group "
+                            f"dicts, got {type(params).__name__}") from None
         if not params:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(params[0], dict):
@@ -597,7 +601,11 @@ class Adam(Optimizer):
                  amsgrad=False, *, decoupled_weight_decay=False, **kwargs):
         if decoupled_weight_decay:
             self.family = "adamw"
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        try:
+            betas = tuple(betas)
+        except TypeError:
+            raise TypeError(f"betas={betas!r} must be a pair (beta1, beta2)") from None
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad), kwargs)
 
     def _validate(self, h, where):

@@ -1,6 +1,8 @@
 """Audit of runtime's public API with bad and edge inputs: each test first failed on the code
 it names (a wrong number, a crash or an unclear message), with torch or a NumPy formula as the
 oracle."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,157 @@ def test_integer_target_with_the_logits_shape_says_what_is_wrong():
     # before: "target has shape (4, 3) but pred has shape (4, 3)"
     with pytest.raises(TypeError, match=r"target has pred's shape \(4, 3\) but dtype int64"):
         loss_and_grad("ce", np.zeros((4, 3)), np.zeros((4, 3), dtype=np.int64))
+
+
+# --------------------------------------------------------------------------- clipping
+
+def _torch_grads(arrays):
+    ts = []
+    for a in arrays:
+        t = torch.zeros(a.shape, dtype=torch.float64, requires_grad=True)
+        t.grad = torch.tensor(a.copy())
+        ts.append(t)
+    return ts
+
+
+def test_clip_grad_norm_takes_a_generator_like_torch():
+    from runtime import clip
+
+    rng = np.random.default_rng(6)
+    grads = [rng.standard_normal((3, 4)) * 5, rng.standard_normal(5) * 5]
+    ts = _torch_grads(grads)
+    expect = torch.nn.utils.clip_grad_norm_((t for t in ts), 1.0)
+    # before: the generator was used up deciding host or device: norm 0, nothing clipped
+    total = clip.clip_grad_norm_((g for g in grads), 1.0)
+    assert float(total) == pytest.approx(float(expect), rel=1e-12)
+    for g, t in zip(grads, ts):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-12)
+    assert float(clip.get_total_norm(g for g in grads)) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_clip_grad_value_takes_a_generator_like_torch():
+    from runtime import clip
+
+    grads = [np.array([-3.0, 0.2, 2.0]), np.array([[5.0, -0.1]])]
+    ts = _torch_grads(grads)
+    torch.nn.utils.clip_grad_value_((t for t in ts), 0.5)
+    clip.clip_grad_value_((g for g in grads), 0.5)
+    for g, t in zip(grads, ts):
+        np.testing.assert_array_equal(g, t.grad.numpy())
+
+
+# --------------------------------------------------------------------------- init
+
+@pytest.mark.parametrize("fn", ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+                                "kaiming_normal_"])
+@pytest.mark.parametrize("shape", [(5, 0), (0, 5), (0, 0)])
+def test_init_of_an_empty_weight_is_a_no_op_like_torch(fn, shape):
+    from runtime import init
+
+    if not (shape == (0, 0) and fn.startswith("xavier")):  # torch divides by 0 there
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch may warn that it is a no-op
+            getattr(torch.nn.init, fn)(torch.empty(shape))
+    w = np.empty(shape)
+    assert getattr(init, fn)(w, seed=0) is w  # before: ZeroDivisionError
+
+
+@pytest.mark.parametrize("gain", [-1.0, float("nan"), float("inf"), "1"])
+def test_init_bad_gain_names_it(gain):
+    from runtime import init
+
+    with pytest.raises((ValueError, TypeError), match="gain="):
+        init.xavier_uniform_(np.empty((3, 4)), gain=gain)
+    with pytest.raises((ValueError, TypeError), match="gain="):
+        init.xavier_normal_(np.empty((3, 4)), gain=gain)
+
+
+def test_init_bad_seed_and_read_only_weight_name_the_argument():
+    from runtime import init
+
+    with pytest.raises(ValueError, match="seed=-1"):
+        init.xavier_uniform_(np.empty((3, 4)), seed=-1)
+    with pytest.raises(TypeError, match="seed=True"):
+        init.xavier_uniform_(np.empty((3, 4)), seed=True)
+    ro = np.zeros((3, 4))
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="w is read-only"):
+        init.kaiming_normal_(ro, seed=0)
+
+
+# --------------------------------------------------------------------------- data
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True])
+def test_updates_per_epoch_rejects_a_bad_batch_size(bad):
+    from runtime.data import updates_per_epoch
+
+    # before: 0 raised ZeroDivisionError, -3 returned -3 updates
+    with pytest.raises(ValueError, match=f"batch_size .* got {bad!r}"):
+        updates_per_epoch(10, bad)
+
+
+def test_updates_per_epoch_counts_like_a_loader():
+    from runtime.data import DataLoader, updates_per_epoch
+
+    for n in (0, 1, 7, 100, 101):
+        for bs in (None, 1, 3, 20, 200):
+            for drop in (False, True):
+                loader = DataLoader(np.arange(n), batch_size=bs, drop_last=drop)
+                assert updates_per_epoch(n, bs, drop) == len(list(loader)) == len(loader)
+    with pytest.raises(ValueError, match="n_samples=-1"):
+        updates_per_epoch(-1, 3)
+
+
+# --------------------------------------------------------------------------- gradcheck
+
+def test_gradcheck_with_nothing_to_check_raises_instead_of_passing():
+    from runtime import gradcheck
+
+    wrong = lambda z: (np.sum(z.real ** 2), 3 * z)  # noqa: E731
+    # before: True (integer and complex inputs are passed through unchecked)
+    with pytest.raises(ValueError, match="no floating-point input"):
+        gradcheck(wrong, [np.arange(3)])
+    with pytest.raises(TypeError, match="complex128"):
+        gradcheck(wrong, [np.ones(3, complex)])
+
+
+def test_gradcheck_of_an_empty_input_passes_like_torch():
+    from runtime import gradcheck
+
+    x = torch.zeros(0, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: (t ** 2).sum(), (x,))
+    # before: "output size changed between calls: (1, 0) vs (0, 0)"
+    assert gradcheck(lambda z: (np.sum(z ** 2), 2 * z), [np.zeros(0)])
+    f = lambda a, b: (np.sum(a ** 2) + np.sum(b ** 3), (2 * a, 3 * b ** 2))  # noqa: E731
+    assert gradcheck(f, [np.zeros(0), np.array([0.5, -1.5])])
+    with pytest.raises(Exception, match="input 1"):  # the check still runs on the other input
+        gradcheck(lambda a, b: (np.sum(a ** 2) + np.sum(b ** 3), (2 * a, b)),
+                  [np.zeros(0), np.array([0.5, -1.5])])
+
+
+def test_gradcheck_takes_numpy_scalars_as_tolerances():
+    from runtime import gradcheck
+
+    f = lambda z: (np.sum(z ** 3), 3 * z ** 2)  # noqa: E731
+    assert gradcheck(f, np.linspace(-1, 1, 5), eps=np.float32(1e-6), atol=np.float32(1e-5))
+    with pytest.raises(ValueError, match="eps"):
+        gradcheck(f, np.ones(2), eps=True)
+
+
+# --------------------------------------------------------------------------- optimizers
+
+@pytest.mark.parametrize("betas", [0.9, None])
+def test_adam_betas_not_a_pair_names_the_argument(betas):
+    from runtime import optim
+
+    with pytest.raises((TypeError, ValueError), match=f"betas={betas!r}"):
+        optim.Adam([np.zeros(3)], betas=betas)
+
+
+@pytest.mark.parametrize("params", [1.0, None])
+def test_optimizer_params_not_iterable_names_the_argument(params):
+    from runtime import optim
+
+    # before: "'float' object is not iterable" (torch's message is no clearer)
+    with pytest.raises(TypeError, match="params must be"):
+        optim.SGD(params)
