@@ -213,3 +213,99 @@ def test_batchnorm_options_torch_accepts_but_this_layer_does_not_are_clear_error
         with pytest.raises(ValueError, match=r"eps must be"):
             BatchNorm(4, eps=bad)
     assert BatchNorm(4, eps=np.float32(1e-3), momentum=np.float64(0.2)).momentum == 0.2
+
+
+# ------------------------------------------------------------------ against torch, step for step
+
+OPTIMIZERS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9)),
+              ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+              ("Adagrad", dict(lr=0.05, lr_decay=0.01)), ("RMSprop", dict(lr=0.01)),
+              ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)), ("Adam", dict(lr=1e-2)),
+              ("Adam", dict(lr=1e-2, amsgrad=True, weight_decay=1e-2)), ("AdamW", dict(lr=1e-2))]
+
+
+def _torch_twin(torch, model):
+    from runtime.nn import Activation, BatchNorm, Dense
+
+    tdt = torch.float64 if model.dtype == np.float64 else torch.float32
+    acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
+    mods = []
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            m = torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias).to(tdt)
+            with torch.no_grad():
+                m.weight.copy_(torch.from_numpy(layer.params["weight"].copy()))
+                if layer.bias:
+                    m.bias.copy_(torch.from_numpy(layer.params["bias"].copy()))
+        elif isinstance(layer, BatchNorm):
+            m = torch.nn.BatchNorm1d(layer.num_features, eps=layer.eps,
+                                     momentum=layer.momentum).to(tdt)
+        elif isinstance(layer, Activation):
+            m = (torch.nn.LeakyReLU(layer.options.get("negative_slope", 0.01))
+                 if layer.name == "leaky_relu" else acts[layer.name]())
+        mods.append(m)
+    return torch.nn.Sequential(*mods), tdt
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+@pytest.mark.parametrize("name,options", OPTIMIZERS,
+                         ids=[f"{n}-{'-'.join(o)}" for n, o in OPTIMIZERS])
+def test_batchnorm_mlp_trains_like_torch_step_for_step(name, options, dtype, tol):
+    torch = pytest.importorskip("torch", reason="torch.nn + torch.optim are the oracle")
+    import runtime.optim as ro
+
+    model = MLP([5, 7, 6, 3], "tanh", batchnorm=True, dtype=dtype, seed=1)
+    twin, tdt = _torch_twin(torch, model)
+    opt = getattr(ro, name)(model.parameters(), **options)
+    topt = getattr(torch.optim, name)(twin.parameters(), **options)
+    rng = np.random.default_rng(2)
+    for _ in range(4):
+        X, y = rng.normal(size=(9, 5)), rng.integers(0, 3, 9)
+        loss = model.loss_and_backward(X, y)
+        topt.zero_grad()
+        tloss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(X).to(tdt)),
+                                                  torch.from_numpy(y))
+        tloss.backward()
+        assert loss == pytest.approx(tloss.item(), rel=tol)
+        for g, p in zip(model.gradients(), twin.parameters()):
+            np.testing.assert_allclose(g, p.grad.numpy(), rtol=tol, atol=tol)
+        opt.step(model.gradients())
+        topt.step()
+        for a, p in zip(model.parameters(), twin.parameters()):
+            np.testing.assert_allclose(a, p.detach().numpy(), rtol=tol, atol=tol)
+    bns = [m for m in twin if isinstance(m, torch.nn.BatchNorm1d)]
+    mine = [layer for layer in model.layers if hasattr(layer, "running_var")]
+    for a, b in zip(mine, bns):
+        np.testing.assert_allclose(a.running_mean, b.running_mean.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(a.running_var, b.running_var.numpy(), rtol=tol, atol=tol)
+    twin.eval()
+    X = rng.normal(size=(1, 5))  # a batch of one, in evaluation mode
+    with torch.no_grad():
+        ref = twin(torch.from_numpy(X).to(tdt)).numpy()
+    np.testing.assert_allclose(model.eval().forward(X), ref, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("act", ["relu", "tanh", "sigmoid", "leaky_relu"])
+@pytest.mark.parametrize("head", ["softmax_ce", "bce", "mse"])
+def test_every_activation_and_head_gradient_matches_torch_autograd(act, head):
+    torch = pytest.importorskip("torch", reason="torch autograd is the oracle")
+    F = torch.nn.functional
+    out = 1 if head == "bce" else 3
+    model = MLP([4, 6, 5, out], act, loss=head, dtype=np.float64, seed=3)
+    twin, _ = _torch_twin(torch, model)
+    rng = np.random.default_rng(4)
+    for n in (1, 7, 300):  # a single sample, a small batch, past the feature-major switch
+        X = rng.normal(size=(n, 4))
+        y = {"softmax_ce": rng.integers(0, 3, n), "bce": rng.integers(0, 2, n).astype(float),
+             "mse": rng.normal(size=(n, 3))}[head]
+        loss = model.loss_and_backward(X, y)
+        z = twin(torch.from_numpy(X))
+        ty = torch.from_numpy(y)
+        tloss = {"softmax_ce": lambda: F.cross_entropy(z, ty),
+                 "bce": lambda: F.binary_cross_entropy_with_logits(z, ty[:, None]),
+                 "mse": lambda: F.mse_loss(z, ty)}[head]()
+        twin.zero_grad()
+        tloss.backward()
+        assert loss == pytest.approx(tloss.item(), rel=1e-12)
+        for g, p in zip(model.gradients(), twin.parameters()):
+            np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-13)
