@@ -156,8 +156,29 @@ def _correct(model, out, y) -> tuple[int, int]:
 
 
 def _gradients_for(optimizer, model):
-    """The gradient list matching the optimizer's parameters: per-layer views, or the flat
-    buffer when the optimizer was built on ``model.flat_parameters()`` (one array)."""
+    """The gradient list matching the optimizer's parameters: per-layer views, the flat
+    buffer when the optimizer was built on ``model.flat_parameters()`` (one array), or the
+    gradients of the parameters it was given when it steps only some (frozen layers)."""
+    params = getattr(optimizer, "_params", None)  # runtime.optim: its arrays, in step order
+    mine = model.parameters() if hasattr(model, "parameters") else None
+    if params is not None and mine is not None:
+        flat = getattr(model, "flat_params", None)
+        if len(params) == 1 and params[0] is flat:
+            return model.flat_gradients
+        if len(params) == len(mine) and all(p is q for p, q in zip(params, mine)):
+            return model.gradients
+        where = {id(q): k for k, q in enumerate(mine)}
+        grads = model.gradients()
+        picked = []
+        for k, p in enumerate(params):
+            if id(p) not in where:
+                raise ValueError(
+                    f"the optimizer's parameter {k} (shape {getattr(p, 'shape', '?')}) is not "
+                    f"one of the model's parameters: build the optimizer on "
+                    f"model.parameters() (or some of them) or model.flat_parameters(), after "
+                    f"any model.to(...)")
+            picked.append(grads[where[id(p)]])
+        return lambda: picked
     groups = getattr(optimizer, "param_groups", None)
     flat = getattr(model, "flat_gradients", None)
     if groups is not None and flat is not None and len(model.parameters()) > 1 \

@@ -309,3 +309,45 @@ def test_every_activation_and_head_gradient_matches_torch_autograd(act, head):
         assert loss == pytest.approx(tloss.item(), rel=1e-12)
         for g, p in zip(model.gradients(), twin.parameters()):
             np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("subset", ["last weight", "last layer", "two groups"])
+def test_fit_trains_an_optimizer_over_a_subset_of_the_parameters_like_torch(subset):
+    # Freezing layers: torch.optim over some of the parameters; the rest stay as they are.
+    torch = pytest.importorskip("torch", reason="a torch loop with frozen layers is the oracle")
+    model = MLP([4, 5, 3], "tanh", dtype=np.float64, seed=0)
+    twin, _ = _torch_twin(torch, model)
+    last, tlast = model.layers[-1].params, twin[-1]
+    pick = {"last weight": lambda: ([last["weight"]], [tlast.weight]),
+            "last layer": lambda: ([last["weight"], last["bias"]], list(tlast.parameters())),
+            "two groups": lambda: ([{"params": [last["bias"]], "lr": 0.5},
+                                    {"params": [model.layers[0].params["weight"]]}],
+                                   [{"params": [tlast.bias], "lr": 0.5},
+                                    {"params": [twin[0].weight]}])}[subset]
+    mine, theirs = pick()
+    X, y = _data(n=20)
+    frozen = {k: p.copy() for k, p in model.named_parameters()}
+    hist = fit(model, X, y, SGD(mine, lr=0.1, momentum=0.9), epochs=3, batch_size=5,
+               shuffle=False, progress=False, threads=None)
+    topt = torch.optim.SGD(theirs, lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(3):
+        for s in range(0, 20, 5):
+            topt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(X[s:s + 5])),
+                                                     torch.from_numpy(y[s:s + 5]))
+            loss.backward()
+            topt.step()
+            losses.append(loss.item())
+    np.testing.assert_allclose(hist.step_loss, losses, rtol=1e-12)
+    for (name, p), q in zip(model.named_parameters(), twin.parameters()):
+        np.testing.assert_allclose(p, q.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert any(np.array_equal(p, frozen[k]) for k, p in model.named_parameters())
+
+
+def test_fit_names_an_optimizer_parameter_that_is_not_the_models():
+    model = MLP([4, 5, 3], "relu", seed=0)
+    other = MLP([4, 5, 3], "relu", seed=1)
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"optimizer's parameter 0 .* not one of the model's"):
+        fit(model, X, y, SGD(other.parameters(), lr=0.1), progress=False, threads=None)
