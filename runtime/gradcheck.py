@@ -6,7 +6,8 @@
 - any output and a vector-Jacobian product ``vjp(upstream) -> gradients`` (what a backward
   pass computes), which is called once per output entry to build the analytic Jacobian.
 
-Every floating-point array among ``inputs`` is checked (``wrt`` picks a subset by position);
+Every floating-point array among ``inputs`` is checked (``wrt`` picks a subset by position;
+the gradients are always in input order);
 other inputs, e.g. integer labels, are passed through. The analytic and numeric Jacobians must
 agree entry by entry within ``atol + rtol·|numeric|`` (torch's criterion); on failure the error
 names the worst entry: input, index, analytic and numeric values.
@@ -138,10 +139,16 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     inputs = [np.array(x, dtype=np.float64) if np.asarray(x).dtype.kind == "f" else x
               for x in inputs]
     floating = [k for k, x in enumerate(inputs) if isinstance(x, np.ndarray) and x.dtype.kind == "f"]
-    wrt = floating if wrt is None else [wrt] if isinstance(wrt, int) else list(wrt)
-    for k in wrt:
-        if k not in floating:
-            raise ValueError(f"wrt={k!r}: input {k} is not a floating-point array")
+    if wrt is None:
+        wrt = floating
+    else:
+        # Positions, in input order (the order fn returns the gradients in), each once.
+        picks = [wrt] if isinstance(wrt, numbers.Integral) else list(wrt)
+        for k in picks:
+            if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) \
+                    or k not in floating:
+                raise ValueError(f"wrt={k!r}: input {k} is not a floating-point array")
+        wrt = sorted(set(int(k) for k in picks))
     if not wrt:  # torch: "at least one input tensor to require gradient"
         raise ValueError("gradcheck has no floating-point input to check (integer inputs are "
                          "passed through; give at least one float array)")

@@ -289,3 +289,19 @@ def test_optimizer_params_not_iterable_names_the_argument(params):
     # before: "'float' object is not iterable" (torch's message is no clearer)
     with pytest.raises(TypeError, match="params must be"):
         optim.SGD(params)
+
+
+def test_gradcheck_wrt_in_any_order_reads_gradients_in_input_order():
+    from runtime import gradcheck
+    from runtime.gradcheck import GradcheckError
+
+    f = lambda a, b: (np.sum(a * b ** 2), (b ** 2, 2 * a * b))  # noqa: E731  (right)
+    x = [np.array([1.0, 2.0]), np.array([3.0, -1.0])]
+    # before: wrt=[1, 0] compared a's gradient with b's differences and failed a right gradient
+    assert gradcheck(f, x, wrt=[1, 0])
+    assert gradcheck(f, x, wrt=np.int64(1))  # before: "'numpy.int64' object is not iterable"
+    wrong_b = lambda a, b: (np.sum(a * b ** 2), (b ** 2, a * b))  # noqa: E731
+    with pytest.raises(GradcheckError, match="input 1"):
+        gradcheck(wrong_b, x, wrt=[1, 0])
+    with pytest.raises(ValueError, match="wrt=True"):
+        gradcheck(f, x, wrt=True)
