@@ -187,9 +187,11 @@ def _gradients_for(optimizer, model):
     return model.gradients
 
 
-def _as_model_inputs(model, X, y):
+def _as_model_inputs(model, X, y, names=("X", "y")):
     """X in the model's dtype and class labels as int64, converted once for the whole run
-    rather than per batch by the model (the model still checks every batch)."""
+    rather than per batch by the model (the model still checks every batch). ``names`` are
+    the arguments' names for the error messages."""
+    nx, ny = names
     if type(X).__module__.split(".")[0] == "cupy" or type(y).__module__.split(".")[0] == "cupy":
         return X, y
     dtype = getattr(model, "dtype", None)
@@ -197,10 +199,10 @@ def _as_model_inputs(model, X, y):
     if isinstance(dtype, np.dtype) and dtype.kind == "f" and X.dtype != dtype:
         from .nn import _real_input
 
-        X = _real_input(X, dtype)  # a TypeError naming X for complex, strings, dates
+        X = _real_input(X, dtype, nx)  # a TypeError naming X for complex, strings, dates
     y = np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
-        raise ValueError(f"X has {len(X) if X.ndim else 'no'} samples but y has "
+        raise ValueError(f"{nx} has {len(X) if X.ndim else 'no'} samples but {ny} has "
                          f"{len(y) if y.ndim else 'no'} (shapes {X.shape} and {y.shape}); "
                          f"they must have one sample per row")
     if getattr(model, "loss_name", None) == "softmax_ce" and y.ndim == 1:
@@ -211,7 +213,7 @@ def _as_model_inputs(model, X, y):
             from .validate import labels
 
             ignore = getattr(model, "loss_options", {}).get("ignore_index", -100)
-            y = labels(y, classes, ignore, "y")  # int64
+            y = labels(y, classes, ignore, ny)  # int64
     return X, y
 
 
@@ -263,6 +265,12 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     _check_threads(threads)
     X, y = _as_model_inputs(model, X, y)
+    if validation is not None:  # checked now, not after the first epoch
+        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+            raise ValueError(f"validation must be a pair (X_val, y_val), got "
+                             f"{type(validation).__name__}")
+        validation = _as_model_inputs(model, *validation,
+                                      names=("validation X", "validation y"))
     loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed,
                         drop_last=drop_last)
     if epochs and not len(loader):

@@ -351,3 +351,21 @@ def test_fit_names_an_optimizer_parameter_that_is_not_the_models():
     X, y = _data()
     with pytest.raises(ValueError, match=r"optimizer's parameter 0 .* not one of the model's"):
         fit(model, X, y, SGD(other.parameters(), lr=0.1), progress=False, threads=None)
+
+
+def test_bad_validation_data_is_rejected_before_training_naming_it():
+    X, y = _data()
+    model = MLP([4, 5, 3], "relu", seed=0)
+    before = model.flat_params.copy()
+    y_val = y.copy()
+    y_val[5] = -2
+    with pytest.raises(ValueError, match=r"validation y has label -2 at position \(5,\)"):
+        fit(model, X, y, SGD(model.parameters(), lr=0.1), epochs=2, validation=(X, y_val),
+            progress=False, threads=None)
+    with pytest.raises(ValueError, match=r"validation X has 24 samples but validation y has 3"):
+        fit(model, X, y, SGD(model.parameters(), lr=0.1), validation=(X, y[:3]),
+            progress=False, threads=None)
+    with pytest.raises(ValueError, match=r"validation must be a pair \(X_val, y_val\)"):
+        fit(model, X, y, SGD(model.parameters(), lr=0.1), validation=X, progress=False,
+            threads=None)
+    assert np.array_equal(model.flat_params, before)  # nothing trained before the errors
