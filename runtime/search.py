@@ -102,7 +102,8 @@ def _dimension(name, spec):
         return spec
     if isinstance(spec, list):
         return Choice(spec)
-    if isinstance(spec, tuple) and len(spec) == 2:
+    if isinstance(spec, tuple) and len(spec) == 2 and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in spec):
         return Uniform(float(spec[0]), float(spec[1]))
     raise TypeError(f"space[{name!r}] = {spec!r}: use Uniform, LogUniform, IntUniform, "
                     f"Choice, a (low, high) tuple or a list of choices")
@@ -239,6 +240,11 @@ def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = 
                 refine_points: int = 0, verbose: bool = False) -> SearchResult:
     """Every combination of ``grid``'s values; with ``refine_points``, a fine grid around the best."""
     _check_mode(mode)
+    if not isinstance(grid, dict):
+        raise TypeError(f"grid must be a dict of name -> list of values, got {grid!r}")
+    for n, v in grid.items():
+        if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
+            raise TypeError(f"grid[{n!r}] = {v!r}: give a list of values to try")
     grid = {n: list(v) for n, v in grid.items()}  # iterables (generators) read once
     if not grid or any(len(v) == 0 for v in grid.values()):
         raise ValueError(f"grid must map each name to a non-empty list of values, got {grid!r}")

@@ -369,3 +369,12 @@ def test_bad_validation_data_is_rejected_before_training_naming_it():
         fit(model, X, y, SGD(model.parameters(), lr=0.1), validation=X, progress=False,
             threads=None)
     assert np.array_equal(model.flat_params, before)  # nothing trained before the errors
+
+
+def test_search_spaces_that_are_not_ranges_or_lists_name_the_dimension():
+    from runtime.search import grid_search, random_search
+
+    with pytest.raises(TypeError, match=r"grid\['lr'\] = 0.1"):
+        grid_search(lambda lr: lr, {"lr": 0.1})
+    with pytest.raises(TypeError, match=r"space\['act'\] = \('relu', 'tanh'\)"):
+        random_search(lambda act: 0.0, {"act": ("relu", "tanh")}, n_trials=2, seed=0)
