@@ -276,6 +276,16 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     if epochs and not len(loader):
         raise ValueError(f"no batch to train on: {loader.n} samples with batch_size="
                          f"{batch_size!r} and drop_last={drop_last!r}")
+    from .nn import BatchNorm
+
+    size = loader.batch_size or loader.n
+    smallest = size if loader.drop_last or loader.n % size == 0 else loader.n % size
+    if epochs and min(smallest, loader.n) == 1 and any(
+            isinstance(layer, BatchNorm) for layer in getattr(model, "layers", ())):
+        raise ValueError(f"a batch of 1 sample ({loader.n} samples, batch_size={batch_size!r}, "
+                         f"drop_last={drop_last!r}): BatchNorm in training mode needs more "
+                         f"than 1 sample per batch; pass drop_last=True (for a last batch of "
+                         f"one) or another batch_size")
     if progress is None:
         progress = sys.stderr.isatty()
     classify = _classification(model)

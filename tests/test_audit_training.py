@@ -378,3 +378,18 @@ def test_search_spaces_that_are_not_ranges_or_lists_name_the_dimension():
         grid_search(lambda lr: lr, {"lr": 0.1})
     with pytest.raises(TypeError, match=r"space\['act'\] = \('relu', 'tanh'\)"):
         random_search(lambda act: 0.0, {"act": ("relu", "tanh")}, n_trials=2, seed=0)
+
+
+@pytest.mark.parametrize("n,batch", [(10, 3), (10, 1), (1, None)])
+def test_batchnorm_with_a_batch_of_one_fails_before_training_with_the_way_out(n, batch):
+    # torch.nn.BatchNorm1d raises on a training batch of one too; fit says so before any
+    # update instead of after the epoch's other batches have changed the model.
+    X, y = _data(n=n)
+    model = MLP([4, 5, 3], "relu", batchnorm=True, seed=0)
+    before = model.flat_params.copy()
+    with pytest.raises(ValueError, match=r"batch of 1 sample.*BatchNorm.*drop_last=True"):
+        _fit(model, X, y, epochs=1, batch_size=batch, lr=0.1)
+    assert np.array_equal(model.flat_params, before)
+    if batch == 3:  # the way out works: the last batch is dropped
+        hist = _fit(model, X, y, epochs=1, batch_size=batch, drop_last=True, lr=0.1)
+        assert hist.updates == 3
