@@ -104,7 +104,12 @@ def _elementwise(name, pred, target, reduction, out, opts):
     kernel_reduction = reduction if w is None else "none"
     args, variant = [], "default"
     if name == "smooth_l1":
-        args.append(validate.option_range("beta", opts["beta"], ge=0.0))
+        beta = validate.option_range("beta", opts["beta"], ge=0.0)
+        b = p.dtype.type(beta)
+        if b > 0 and b < 1 / np.finfo(p.dtype).max:  # the kernel's 1/beta would be inf
+            raise ValueError(f"beta={opts['beta']!r} is too small for {p.dtype} (1/beta "
+                             f"overflows); use beta=0 for the L1 loss")
+        args.append(beta)
     elif name == "huber":
         args.append(validate.option_range("delta", opts["delta"], gt=0.0))
     elif name == "lp":

@@ -305,3 +305,24 @@ def test_gradcheck_wrt_in_any_order_reads_gradients_in_input_order():
         gradcheck(wrong_b, x, wrt=[1, 0])
     with pytest.raises(ValueError, match="wrt=True"):
         gradcheck(f, x, wrt=True)
+
+
+@pytest.mark.parametrize("dtype, beta", [(np.float32, 1e-40), (np.float32, 1e-44),
+                                         (np.float64, 1e-310)])
+def test_smooth_l1_beta_whose_reciprocal_overflows_is_rejected(dtype, beta):
+    x = np.array([0.0, 1e-42, 0.3, -2.0], dtype)
+    # before: loss NaN at x = 0 and gradient ±inf (the kernel multiplies by 1/beta = inf)
+    with pytest.raises(ValueError, match=f"beta={beta!r}"):
+        loss_and_grad("smooth_l1", x, np.zeros_like(x), beta=beta)
+
+
+@pytest.mark.parametrize("dtype, beta", [(np.float32, 3e-39), (np.float32, 1e-50),
+                                         (np.float64, 1e-300)])
+def test_smooth_l1_tiny_beta_that_the_kernel_can_take_matches_torch(dtype, beta):
+    x = np.array([0.0, 1e-42, -1e-41, 1e-38, 0.3, -2.0], dtype)
+    loss, grad = loss_and_grad("smooth_l1", x, np.zeros_like(x), beta=beta, reduction="none")
+    xt = torch.tensor(x, requires_grad=True)
+    lt = F.smooth_l1_loss(xt, torch.zeros_like(xt), beta=beta, reduction="none")
+    lt.sum().backward()
+    np.testing.assert_allclose(loss, lt.detach().numpy(), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-5, atol=1e-30)
