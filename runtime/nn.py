@@ -943,10 +943,15 @@ class Sequential:
             y = self._target(y, pred) if _is_cupy(y) else np.asarray(y)  # _target: the TypeError
         elif not isinstance(y, self.xp.ndarray):
             raise TypeError(_placement("y", y, self.xp))
-        if self.loss_name == "softmax_ce" and y.ndim == 2 and y.shape[1] > 1:
+        labels = self.loss_name == "softmax_ce"
+        if labels and y.ndim == 2 and y.shape[1] > 1:
             y = y.argmax(axis=1)  # probability (e.g. one-hot) targets, as the loss takes them
+            labels = False  # (ignore_index applies to class labels only, as in torch)
         if pred.shape != y.shape:
             y = y.reshape(pred.shape)
+        if labels:  # labels the loss ignores are not scored either
+            scored = y != self.loss_options.get("ignore_index", -100)
+            return float((pred == y)[scored].mean())
         return float((pred == y).mean())
 
     def __repr__(self):

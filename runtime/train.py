@@ -145,12 +145,16 @@ def _classification(model) -> bool:
 
 def _correct(model, out, y) -> tuple[int, int]:
     """(correct predictions, predictions made) on a batch: one per sample for softmax_ce
-    (class labels, or probability targets compared by their argmax), one per output for bce
+    (class labels other than ignore_index, or probability targets compared by their
+    argmax), one per output for bce
     (multi-label heads are scored per label, as ``model.accuracy``)."""
     if model.loss_name == "softmax_ce":
         if y.ndim == 2:  # probability (e.g. one-hot) targets
             y = y.argmax(axis=1)
-        return int(np.count_nonzero(out.argmax(axis=1) == y)), len(out)
+            return int(np.count_nonzero(out.argmax(axis=1) == y)), len(out)
+        scored = y != model.loss_options.get("ignore_index", -100)  # as the loss skips them
+        return (int(np.count_nonzero((out.argmax(axis=1) == y) & scored)),
+                int(np.count_nonzero(scored)))
     pred = out > 0  # σ(z) > 1/2
     return int(np.count_nonzero(pred == (y.reshape(pred.shape) > 0.5))), pred.size
 

@@ -393,3 +393,25 @@ def test_batchnorm_with_a_batch_of_one_fails_before_training_with_the_way_out(n,
     if batch == 3:  # the way out works: the last batch is dropped
         hist = _fit(model, X, y, epochs=1, batch_size=batch, drop_last=True, lr=0.1)
         assert hist.updates == 3
+
+
+@pytest.mark.parametrize("ignore", [None, 1])
+def test_accuracy_skips_labels_equal_to_ignore_index_as_the_loss_does(ignore):
+    X, y = _data(n=30)
+    opts = {} if ignore is None else {"ignore_index": ignore}
+    skip = -100 if ignore is None else ignore  # torch's default ignore_index is -100
+    y = y.copy()
+    y[::4] = skip
+    model = MLP([4, 5, 3], "relu", dtype=np.float64, seed=0, loss_options=opts)
+    keep = y != skip
+    expected = np.mean(model.forward(X).argmax(axis=1)[keep] == y[keep])
+    assert model.accuracy(X, y) == pytest.approx(expected)
+    hist = _fit(model, X, y, epochs=1, shuffle=False, batch_size=7)  # lr=0
+    assert hist.accuracy == [pytest.approx(expected)]
+
+
+def test_one_hot_targets_are_all_scored_whatever_ignore_index_is():
+    X, y = _data(n=30)
+    model = MLP([4, 5, 3], "relu", dtype=np.float64, seed=0, loss_options={"ignore_index": 0})
+    expected = np.mean(model.forward(X).argmax(axis=1) == y)
+    assert model.accuracy(X, np.eye(3)[y]) == pytest.approx(expected)
