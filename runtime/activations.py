@@ -8,6 +8,8 @@
 - Options: ``leaky_relu``: ``negative_slope`` (default 0.01, any finite number as PyTorch; the
   output form needs it > 0, else z is used).
 - Dtypes as :mod:`runtime.validate`; ``upstream``/``output`` must have z's shape.
+- ``out=``: a C-contiguous array of the result's shape and dtype; it may be one of the inputs
+  itself (in place) but must not otherwise overlap them.
 - NaN in → NaN out, forward and backward (PyTorch's relu backward passes the upstream
   gradient through at z = NaN; these kernels give NaN there).
 

@@ -19,7 +19,10 @@
 - Dtypes: see :mod:`runtime.validate` (float32/float64 kept, float16 computed in float32,
   integer predictions rejected, targets converted to the prediction's dtype).
 - ``bce`` takes probabilities in [0, 1] (checked, only when the loss comes out NaN, so the fast
-  path pays nothing); its logs are clamped at −100 as PyTorch does.
+  path pays nothing) and targets in [0, 1] (checked first, by a min and a max, as PyTorch
+  rejects them); its logs are clamped at −100 as PyTorch does.
+- ``out=`` may be ``pred`` (or ``target``) itself but must not overlap ``weight`` or
+  ``pos_weight``, which are read after the gradient is written.
 - NaN inputs give NaN losses and gradients (also for ``mae``, where PyTorch's sign(NaN) = 0
   gives 0). An empty batch gives PyTorch's result: mean → nan, sum → 0.
 
