@@ -123,6 +123,9 @@ def _kaiming_std(shape, a, mode, nonlinearity):
     fan_in, fan_out = fans(shape)
     fan = fan_in if mode == "fan_in" else fan_out
     gain = calculate_gain(nonlinearity, a)
+    if not math.isfinite(gain):  # a = nan or ±inf: NumPy would fill NaN or zeros
+        raise ValueError(f"a={a!r} gives the non-finite gain {gain!r}; the negative slope "
+                         f"must be finite")
     return gain / math.sqrt(fan) if fan else 0.0  # fan 0: an empty weight, nothing to fill
 
 

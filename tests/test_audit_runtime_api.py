@@ -326,3 +326,16 @@ def test_smooth_l1_tiny_beta_that_the_kernel_can_take_matches_torch(dtype, beta)
     lt.sum().backward()
     np.testing.assert_allclose(loss, lt.detach().numpy(), rtol=1e-6, atol=0)
     np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-5, atol=1e-30)
+
+
+@pytest.mark.parametrize("a", [float("nan")])
+def test_kaiming_non_finite_slope_names_it(a):
+    from runtime import init
+
+    with pytest.raises(RuntimeError, match="std"):
+        torch.nn.init.kaiming_normal_(torch.empty(3, 4), a=a)
+    # before: the weight was filled with NaN (a=inf gives gain 0 and zeros, as in torch)
+    with pytest.raises(ValueError, match=f"a={a!r}"):
+        init.kaiming_normal_(np.empty((3, 4)), a=a, seed=0)
+    with pytest.raises(ValueError, match=f"a={a!r}"):
+        init.kaiming_uniform_(np.empty((3, 4)), a=a, seed=0)
