@@ -35,9 +35,20 @@ def load(test_fraction=0.2, seed=0):
     return X[~test], y[~test], X[test], y[test]
 
 
+def positive(text):
+    """argparse type: an int ≥ 1 (0 leaves nothing to report)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return value
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=positive, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--plot", default="digits.png")
     ap.add_argument("--no-plot", action="store_true")

@@ -37,10 +37,21 @@ def run(curvature, lr, momentum, steps, tol=1e-6):
     return np.array(path), reached
 
 
+def positive(text):
+    """argparse type: an int ≥ 1 (0 leaves nothing to report)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return value
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--valley", action="store_true", help="f = x² + 50y², lr 0.015")
-    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--steps", type=positive, default=600)
     ap.add_argument("--plot", default="momentum_vs_gd.png")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)

@@ -38,9 +38,20 @@ def two_spirals(n_per_class=200, noise=0.1, seed=0):
     return X, np.repeat([0, 1], n_per_class)
 
 
+def positive(text):
+    """argparse type: an int ≥ 1 (0 leaves nothing to report)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return value
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--epochs", type=positive, default=150)
     ap.add_argument("--plot", default="optimizers.png")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)

@@ -415,3 +415,22 @@ def test_one_hot_targets_are_all_scored_whatever_ignore_index_is():
     model = MLP([4, 5, 3], "relu", dtype=np.float64, seed=0, loss_options={"ignore_index": 0})
     expected = np.mean(model.forward(X).argmax(axis=1) == y)
     assert model.accuracy(X, np.eye(3)[y]) == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------ examples
+
+
+@pytest.mark.parametrize("script,option", [("digits_mlp.py", "--epochs"),
+                                           ("optimizers_compared.py", "--epochs"),
+                                           ("momentum_vs_gd.py", "--steps")])
+def test_example_counts_must_be_positive(script, option):
+    # 0 crashed with an IndexError after the work (an empty history / trajectory)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "examples" / script
+    done = subprocess.run([sys.executable, str(path), option, "0", "--no-plot"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"argument {option}: must be a positive int, got '0'" in done.stderr
