@@ -125,7 +125,7 @@ def gradcheck(fn, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: float 
     """
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         if isinstance(v, (bool, np.bool_)) or not (isinstance(v, numbers.Real) and v >= 0) \
-                or (name == "eps" and v == 0):
+                or (name == "eps" and not 0 < v < float("inf")):  # inf: numeric NaN
             raise ValueError(f"{name} must be a {'positive' if name == 'eps' else 'non-negative'} "
                              f"number, got {v!r}")
     single = isinstance(inputs, np.ndarray) or np.isscalar(inputs)

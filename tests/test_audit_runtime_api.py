@@ -270,6 +270,8 @@ def test_gradcheck_takes_numpy_scalars_as_tolerances():
     assert gradcheck(f, np.linspace(-1, 1, 5), eps=np.float32(1e-6), atol=np.float32(1e-5))
     with pytest.raises(ValueError, match="eps"):
         gradcheck(f, np.ones(2), eps=True)
+    with pytest.raises(ValueError, match="eps must be a positive number, got inf"):
+        gradcheck(f, np.ones(2), eps=float("inf"))  # before: a GradcheckError (numeric nan)
 
 
 # --------------------------------------------------------------------------- optimizers
