@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import sys
 import time
 from dataclasses import dataclass, field
@@ -265,8 +266,9 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
     A model moved to the GPU (``model.to("cuda")``) trains on CuPy ``X``/``y`` the same way;
     the history's per-step loss and accuracy are then one small read from the device per step.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    epochs = int(epochs)
     _check_threads(threads)
     X, y = _as_model_inputs(model, X, y)
     if validation is not None:  # checked now, not after the first epoch

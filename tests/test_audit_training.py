@@ -434,3 +434,14 @@ def test_example_counts_must_be_positive(script, option):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert f"argument {option}: must be a positive int, got '0'" in done.stderr
+
+
+def test_fit_takes_numpy_integer_epochs_and_batch_size():
+    # e.g. from a grid over np.arange(...)
+    X, y = _data(n=20)
+    model = MLP([4, 5, 3], "relu", seed=0)
+    hist = _fit(model, X, y, epochs=np.int64(3), batch_size=np.int32(5))
+    assert hist.epoch == [1, 2, 3] and hist.updates == 12
+    for bad in (np.float64(3), True, -1):
+        with pytest.raises(ValueError, match=r"epochs must be a non-negative int"):
+            _fit(model, X, y, epochs=bad)
