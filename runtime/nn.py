@@ -158,6 +158,19 @@ def _device_module(device):
                 raise RuntimeError(f"device={device!r}: no usable CUDA device ({err})") from None
             if count < 1:
                 raise RuntimeError(f"device={device!r}: no usable CUDA device (none found)")
+            index = device.partition(":")[2]
+            if index:  # arrays go to CuPy's current device: an index must name that one
+                if not index.isdigit():
+                    raise ValueError(f"device={device!r} is not supported; valid: 'cpu', "
+                                     f"'cuda', 'cuda:N', or an array module (numpy, cupy)")
+                if int(index) >= count:
+                    raise RuntimeError(f"device={device!r}: there are {count} CUDA device(s)")
+                current = cupy.cuda.Device().id
+                if int(index) != current:
+                    raise NotImplementedError(
+                        f"device={device!r}: models go to CuPy's current device ({current}); "
+                        f"select device {index} first with cupy.cuda.Device({index}).use() "
+                        f"(or a `with cupy.cuda.Device({index}):` block) and pass 'cuda'")
             return cupy
         raise ValueError(f"device={device!r} is not supported; valid: 'cpu', 'cuda', or an "
                          f"array module (numpy, cupy)")

@@ -445,3 +445,21 @@ def test_fit_takes_numpy_integer_epochs_and_batch_size():
     for bad in (np.float64(3), True, -1):
         with pytest.raises(ValueError, match=r"epochs must be a non-negative int"):
             _fit(model, X, y, epochs=bad)
+
+
+def test_a_cuda_device_index_other_than_the_current_device_is_not_ignored(monkeypatch):
+    cupy = pytest.importorskip("cupy", reason="the check runs once CuPy is importable")
+    import runtime.nn as nn
+
+    class Current:  # CuPy's current device, as cupy.cuda.Device() reports it
+        id = 0
+
+    monkeypatch.setattr(cupy.cuda.runtime, "getDeviceCount", lambda: 2)
+    monkeypatch.setattr(cupy.cuda, "Device", lambda *a: Current())
+    assert nn._device_module("cuda:0") is cupy and nn._device_module("cuda") is cupy
+    with pytest.raises(NotImplementedError, match=r"device='cuda:1'.*cupy.cuda.Device\(1\)"):
+        nn._device_module("cuda:1")
+    with pytest.raises(ValueError, match=r"device='cuda:x' is not supported"):
+        nn._device_module("cuda:x")
+    with pytest.raises(RuntimeError, match=r"device='cuda:5'.*2 CUDA device"):
+        nn._device_module("cuda:5")
