@@ -62,8 +62,10 @@ def _number(name: str, value) -> float:
     return float(value)
 
 
-def clip_grad_value_(grads, clip_value) -> None:
-    """Clamp every gradient element into [−clip_value, clip_value], in place (NaN stays NaN)."""
+def clip_grad_value_(grads, clip_value, foreach=None) -> None:
+    """Clamp every gradient element into [−clip_value, clip_value], in place (NaN stays NaN).
+
+    ``foreach`` is accepted for torch's signature and ignored (one kernel per array)."""
     c = _number("clip_value", clip_value)
     if not c >= 0:
         raise ValueError(f"clip_value={clip_value!r} is invalid: it must be >= 0")
@@ -90,12 +92,26 @@ def _norm_kernel(norm_type: float):
                               f"are implemented")
 
 
-def get_total_norm(grads, norm_type=2.0):
+def get_total_norm(grads, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The norm of all gradients as one vector (torch.nn.utils.get_total_norm).
 
     Accumulated in float64; returned as a scalar of the gradients' dtype (float64 if mixed),
-    a 0-d CuPy array for CuPy gradients.
+    a 0-d CuPy array for CuPy gradients. ``error_if_nonfinite``: RuntimeError for a NaN or
+    infinite norm, as torch; ``foreach`` is accepted and ignored.
     """
+    total = _total_norm(grads, norm_type)
+    if error_if_nonfinite and not math.isfinite(float(total)):  # one scalar read on a device
+        _nonfinite(norm_type)
+    return total
+
+
+def _nonfinite(norm_type):
+    raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
+                       f"so it cannot be clipped. To disable this error and scale the "
+                       f"gradients by the non-finite norm anyway, set error_if_nonfinite=False")
+
+
+def _total_norm(grads, norm_type):
     if isinstance(norm_type, str):  # torch accepts "inf"
         norm_type = float(norm_type)
     norm_type = _number("norm_type", norm_type)
@@ -117,7 +133,7 @@ def get_total_norm(grads, norm_type=2.0):
     return (dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float64)).type(total)
 
 
-def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients by min(1, max_norm/(total_norm + 1e-6)), in place.
 
     Returns the total norm before clipping (as torch.nn.utils.clip_grad_norm_ does), a scalar
@@ -137,9 +153,7 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False):
     if not arrays:
         return total
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"The total norm of order {norm_type} for gradients is non-finite, "
-                           f"so it cannot be clipped. To disable this error and scale the "
-                           f"gradients by the non-finite norm anyway, set error_if_nonfinite=False")
+        _nonfinite(norm_type)
     rule = _gen.RULES["clip_grad_scale"]
     (kappa,) = rule["scalars"](1, max_norm, total)
     kappa = total.dtype.type(kappa)

@@ -341,3 +341,24 @@ def test_kaiming_non_finite_slope_names_it(a):
         init.kaiming_normal_(np.empty((3, 4)), a=a, seed=0)
     with pytest.raises(ValueError, match=f"a={a!r}"):
         init.kaiming_uniform_(np.empty((3, 4)), a=a, seed=0)
+
+
+def test_clip_functions_take_torchs_keywords():
+    from runtime import clip
+
+    grads = [np.array([3.0, 4.0])]
+    ts = _torch_grads(grads)
+    # before: TypeError for foreach= (which torch.optim's twins here accept and ignore) and for
+    # get_total_norm's error_if_nonfinite=
+    expect = torch.nn.utils.clip_grad_norm_(ts, 1.0, foreach=True)
+    assert float(clip.clip_grad_norm_(grads, 1.0, foreach=True)) == float(expect) == 5.0
+    clip.clip_grad_value_(grads, 0.1, foreach=False)
+    np.testing.assert_array_equal(grads[0], [0.1, 0.1])
+    assert float(clip.get_total_norm(grads, 2.0, error_if_nonfinite=True, foreach=None)) == \
+        pytest.approx(np.sqrt(0.02), rel=1e-15)
+    bad = [np.array([np.nan, 1.0])]
+    with pytest.raises(RuntimeError, match="non-finite"):
+        torch.nn.utils.get_total_norm([torch.tensor(bad[0])], error_if_nonfinite=True)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip.get_total_norm(bad, error_if_nonfinite=True)
+    assert np.isnan(clip.get_total_norm(bad))
