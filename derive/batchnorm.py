@@ -250,8 +250,9 @@ def dropout() -> Derivation:
     b.then("d/dx x = 1", g_d * m / keep)
     return Derivation(
         "dropout", "layer", "Inverted dropout: keep with probability 1 − p, scale by 1/(1 − p)",
-        y_expr, (x_d,), {x_d: b.current}, {x_d: b.build()}, quantity=L,
-        stable={"y": y_expr, "grad_x": g_d * m / keep}, options={"p": 0.5},
+        y_expr, (x_d,), {x_d: b.current}, {x_d: b.build()}, quantity=y_d,
+        result_lhs={x_d: _d(L, x_d)}, stable={"y": y_expr, "grad_x": g_d * m / keep},
+        options={"p": 0.5},
         symbols={"x": "input", "m": "keep mask (0 or 1)", "p": "drop probability",
                  "g": "upstream gradient ∂L/∂y"})
 

@@ -8,7 +8,9 @@ one (or, failing a proof, checks it at many random points and says so) and raise
 """
 from __future__ import annotations
 
+import math
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping
@@ -67,6 +69,13 @@ class Derivation:
         for v in self.wrt:
             if str(v) == str(wrt):
                 return v
+        # As printed (ŷ, θ, z²), in ASCII (z2, W1), or an indexed variable by its base (z for z[i]).
+        from .render import variable_spellings
+
+        typed = unicodedata.normalize("NFC", str(wrt).strip())
+        matches = [v for v in self.wrt if typed in variable_spellings(v)]
+        if len(matches) == 1:
+            return matches[0]
         valid = ", ".join(str(v) for v in self.wrt)
         raise ValueError(f"wrt={str(wrt)!r} is not a variable of {self.name!r}; valid: {valid}")
 
@@ -143,35 +152,100 @@ def _atoms(concrete: sp.Expr, domain: Domain) -> list:
     return sorted((a for a in atoms if a not in domain.integers), key=sp.default_sort_key)
 
 
+# e^x for |x| beyond this has over 400,000 digits: such a point tells nothing a float could
+# show, and mpmath's time grows with the exponent's size (exp(exp(exp(exp(x)))) never ends).
+MAX_EXP_ARGUMENT = 1e6
+
+
+class _TooLarge(ArithmeticError):
+    """A check point where a value is astronomically large: the point is skipped."""
+
+
+def _guard(x):
+    if abs(mpmath.re(x)) > MAX_EXP_ARGUMENT:
+        raise _TooLarge(x)
+
+
+class _GuardedMpmath:
+    """mpmath for the check points, refusing e^x (sinh, cosh, x^y) of astronomic size."""
+
+    def __getattr__(self, name):
+        return getattr(mpmath, name)
+
+    @staticmethod
+    def exp(x):
+        _guard(x)
+        return mpmath.exp(x)
+
+    @staticmethod
+    def sinh(x):
+        _guard(x)
+        return mpmath.sinh(x)
+
+    @staticmethod
+    def cosh(x):
+        _guard(x)
+        return mpmath.cosh(x)
+
+    @staticmethod
+    def power(a, b):
+        if a != 0:
+            _guard(b * mpmath.log(abs(a)))
+        return mpmath.power(a, b)
+
+
+class _CheckPrinter(MpmathPrinter):
+    """Powers through ``mpmath.power`` (guarded), square roots as mpmath.sqrt."""
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp in (sp.S.Half, -sp.S.Half, sp.S.NegativeOne):
+            return super()._print_Pow(expr, rational=rational)
+        return f"mpmath.power({self._print(expr.base)}, {self._print(expr.exp)})"
+
+
 def _compiled(expr: sp.Expr, atoms: list):
     """``expr`` as an mpmath function of ``atoms`` (SymPy's evalf per point is far slower).
 
     Printed directly rather than by ``lambdify``, whose set-up costs more than the points save.
     """
     names = sp.symbols(f"x0:{len(atoms)}")
-    printer = MpmathPrinter({"fully_qualified_modules": True, "inline": True})
+    printer = _CheckPrinter({"fully_qualified_modules": True, "inline": True})
     try:
         code = printer.doprint(expr.xreplace(dict(zip(atoms, names))))
         if printer._not_supported:
             return None
-        return eval(f"lambda {', '.join(map(str, names))}: ({code})", {"mpmath": mpmath})
+        return eval(f"lambda {', '.join(map(str, names))}: ({code})", {"mpmath": _GuardedMpmath()})
     except Exception:  # anything the printer cannot write is evaluated by SymPy instead
         return None
 
 
-def _fast_value(f, reals: dict) -> complex | None:
+_SKIP = object()  # _fast_value's answer at a point with astronomically large values
+
+
+def _fast_value(f, reals: dict):
     if f is None:
         return None
     try:
         with mpmath.workdps(30):
-            return complex(f(*reals.values()))
+            value = f(*reals.values())
+            if mpmath.isfinite(value) and mpmath.mag(value) > 1000:
+                return _SKIP  # beyond any float: complex() would overflow
+            return complex(value)
+    except _TooLarge:
+        return _SKIP
     except Exception:  # unknown function, division by zero, ...: SymPy decides
         return None
 
 
 def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
-                       cache: dict | None = None) -> tuple[bool, dict | None]:
-    """Compare at random points: integers first (sums get concrete bounds), then random reals."""
+                       cache: dict | None = None, counted: list | None = None
+                       ) -> tuple[bool, dict | None]:
+    """Compare at random points: integers first (sums get concrete bounds), then random reals.
+
+    Points where a value is astronomically large (or undefined on both sides) are skipped;
+    ``counted`` (a list) receives the number of points actually compared.
+    """
+    compared = 0
     rng = random.Random(seed)
     a, b = sp.sympify(a), sp.sympify(b)
     indices = [s for s in domain.integers if a.has(s) or b.has(s)]
@@ -195,6 +269,8 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
         reals = {x: rng.uniform(*domain.interval(x.base.label if isinstance(x, sp.Indexed) else x))
                  for x in atoms}
         fa, fb = _fast_value(fast_a, reals), _fast_value(fast_b, reals)
+        if fa is _SKIP or fb is _SKIP:
+            continue
         if fa is None or fb is None:  # no compiled form, or a pole: evaluate with SymPy
             at = dict(zip(plain, reals.values()))
             va = ca.xreplace(at).doit().evalf(30)
@@ -207,6 +283,9 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
                 return False, {**ints, **reals}
         if abs(fa - fb) > 1e-9 * max(1.0, abs(fa), abs(fb)):
             return False, {**ints, **reals}
+        compared += 1
+    if counted is not None:
+        counted.append(compared)
     return True, None
 
 
@@ -220,7 +299,35 @@ def _expand_sum_logs(e: sp.Expr) -> sp.Expr:
     return sp.expand(e.replace(lambda x: isinstance(x, sp.Sum), split))
 
 
+MAX_EXPANDED_TERMS = 5000  # expand, cancel, factor or simplify past this would not finish
+
+
+def _expanded_terms(e: sp.Expr, limit: int = MAX_EXPANDED_TERMS) -> int:
+    """About how many terms ``sp.expand(e)`` writes out (at most ``limit + 1``)."""
+    if isinstance(e, sp.Add):
+        n = sum(_expanded_terms(a, limit) for a in e.args)
+    elif isinstance(e, sp.Mul):
+        n = 1
+        for a in e.args:
+            n = min(n * _expanded_terms(a, limit), limit + 1)
+    elif isinstance(e, sp.Pow) and e.exp.is_Integer and abs(e.exp) > 1:
+        k = _expanded_terms(e.base, limit)
+        n = math.comb(abs(int(e.exp)) + k - 1, k - 1) if k > 1 else 1
+    elif e.args:  # a function: its arguments are expanded on their own
+        n = max(_expanded_terms(a, limit) for a in e.args)
+    else:
+        n = 1
+    return min(n, limit + 1)
+
+
+def _too_large_to_expand(e: sp.Expr) -> bool:
+    """(a + b + c + d)**100 and the like: no expansion-based proof or tidying is tried."""
+    return _expanded_terms(e) > MAX_EXPANDED_TERMS
+
+
 def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
+    if _too_large_to_expand(a) or _too_large_to_expand(b):
+        return False  # checked at random points instead
     diff = sp.sympify(a - b).rewrite(sp.Sum)  # functions of vectors (softmax) as their Sums
     if diff.has(sp.Sum):
         # doit and simplify on symbolic sums are slow and rarely succeed: such steps are
@@ -254,10 +361,16 @@ def check_equal(a: sp.Expr, b: sp.Expr, domain: Domain, *, points: int = 40, see
         raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
     if _proved_equal(a, b):
         return PROVED, ""
-    ok, where = _numerically_equal(a, b, domain, points=points, seed=seed + 1, cache=cache)
+    counted = []
+    ok, where = _numerically_equal(a, b, domain, points=points, seed=seed + 1, cache=cache,
+                                   counted=counted)
     if not ok:
         raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
-    return NUMERIC, f"no symbolic proof found; agrees at {points} random points"
+    if counted[0] == 0:
+        raise StepCheckError(f"cannot check {sp.sstr(a)} = {sp.sstr(b)}: no symbolic proof "
+                             f"found, and its values are too large (beyond e^{MAX_EXP_ARGUMENT:g}) "
+                             f"or undefined at all {points} random points")
+    return NUMERIC, f"no symbolic proof found; agrees at {counted[0]} random points"
 
 
 class StepBuilder:
@@ -322,6 +435,8 @@ class StepBuilder:
 def tidy(expr: sp.Expr) -> sp.Expr:
     """The shortest of a few standard simplifications, keeping custom functions intact."""
     candidates = [expr]
+    if _too_large_to_expand(expr):
+        return expr
     for f in (sp.cancel, sp.factor, sp.simplify, lambda e: sp.factor_terms(sp.expand(e))):
         try:
             candidates.append(f(expr))
@@ -379,6 +494,8 @@ def apply_rule(u: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr]:
         return _chain("derivative of log", 1 / u.args[0], u.args[0], x)
     if isinstance(u, sp.Abs):
         return _chain("derivative of |·| (sign, 0 at 0)", sp.sign(u.args[0]), u.args[0], x)
+    if isinstance(u, sp.sign):  # piecewise constant; PyTorch's sign' is 0 everywhere
+        return "derivative of sign (0 wherever it is defined; 0 at 0 as PyTorch)", sp.Integer(0)
     if isinstance(u, sp.Piecewise):
         return "derivative of each piece", sp.Piecewise(*[(_D(e, x), c) for e, c in u.args])
     if isinstance(u, sp.Function):
@@ -404,6 +521,8 @@ def derivative_rules(expr: sp.Expr, x: sp.Symbol) -> Iterable[tuple[str, sp.Expr
         rules, replacement = [], {}
         for d in pending:
             rule, new = apply_rule(d.expr, x)
+            if new.has(d):  # no rule applies: say so rather than loop
+                raise ValueError(f"cannot differentiate {sp.sstr(d.expr)} with respect to {x}")
             rules.append(rule)
             replacement[d] = new
         current = current.xreplace(replacement)

@@ -19,7 +19,16 @@ class _NamedFunction(sp.Function):
 
     def _pretty(self, printer):
         name = self.pretty_name if printer._use_unicode else ""  # ASCII output stays ASCII
-        return printer._print_Function(self, func_name=name or type(self).__name__)
+        name = name or type(self).__name__
+        if "_" not in name:
+            return printer._print_Function(self, func_name=name)
+        # As written: SymPy would print leaky_relu as "leaky" with the subscript "relu".
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        head, args = prettyForm(name), printer._print_seq(self.args, "(", ")")
+        form = prettyForm(*args.left(head), binding=prettyForm.FUNC)
+        form.prettyFunc, form.prettyArgs = head, args  # what SymPy's powers of functions use
+        return form
 
     def _eval_evalf(self, prec):
         elementary = to_elementary(self)

@@ -427,8 +427,9 @@ def mse_vs_mae() -> Derivation:
     # MAE has no derivative at r = 0: the one-sided difference quotients of |r| disagree.
     h = sp.Symbol("h", real=True)
     slopes = sp.FiniteSet(sp.limit(sp.Abs(h) / h, h, 0, "-"), sp.limit(sp.Abs(h) / h, h, 0, "+"))
+    one_sided = sp.FiniteSet(*[sp.Limit(sp.Abs(h) / h, h, 0, side) for side in "-+"])
     steps.append(Step("|r| has no derivative at r = 0 (PyTorch uses sign(0) = 0)", slopes,
-                      sp.Symbol("lim_(h→0∓) |h|/h"), PROVED, "one-sided limits by sympy.limit"))
+                      one_sided, PROVED, "one-sided limits by sympy.limit"))
     return Derivation(
         "mse_vs_mae", "loss", "MSE vs MAE: which loss and which gradient is the larger (seed 000)",
         expr, (yhat,), {yhat: grad}, {yhat: tuple(steps)}, quantity=gap,
@@ -538,7 +539,7 @@ def reduction() -> Derivation:
     var = P[k]
     return Derivation(
         "reduction", "loss", "Mean and sum over a batch: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N or ℓ'(ŷ_k, y_k)",
-        scale * total, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"]},
+        total / N, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"]},
         quantity=sp.Symbol("L_mean"), options={"reduction": "mean"},
         symbols={"yhat": "predictions ŷ_n of a batch", "y": "targets", "N": "batch size",
                  "ell": "any per-sample loss ℓ(ŷ, y) above"})

@@ -122,23 +122,107 @@ _ASCII = {
     "≠": "!=", "≈": "~", "→": "->", "←": "<-", "⇒": "=>", "∞": "inf", "‖": "||", "²": "^2",
     "³": "^3", "ᵀ": "^T", "⁻¹": "^-1", "₁": "1", "₂": "2", "ₗ": "l", "—": "-", "–": "-",
     "…": "...", "’": "'", "‘": "'", "“": '"', "”": '"', "✓": "ok", "ℝ": "R", "′": "'",
+    "∓": "-+", "±": "+-", "ℒ": "Lag", "ℓ": "l", "∊": " in ", "⇔": "<=>", "⊙": "(*)",
 }
+# Combining accents (x̂, ḡ) become a word after their letter: xhat, gbar.
+_ASCII_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde",
+                  "\u0307": "dot", "\u0308": "ddot", "\u20d7": "vec"}
+
+
+def _ascii_char(ch: str) -> str:
+    if ch in _ASCII:
+        return _ASCII[ch]
+    if ch in _ASCII_ACCENTS:
+        return _ASCII_ACCENTS[ch]
+    parts = unicodedata.normalize("NFD", ch)  # ḡ -> g + macron
+    if len(parts) > 1 and parts[0].isascii() and all(c in _ASCII_ACCENTS for c in parts[1:]):
+        return parts[0] + "".join(_ASCII_ACCENTS[c] for c in parts[1:])
+    name = unicodedata.name(ch, "")
+    if _is_superscript(ch):
+        return "^" + _superscript_base(ch)  # β₁ᵗ -> beta1^t, δˡ -> delta^l
+    for prefix, upper in (("GREEK SMALL LETTER ", False), ("GREEK CAPITAL LETTER ", True)):
+        letter = name[len(prefix):].lower() if name.startswith(prefix) else ""
+        if letter.isalpha():  # κ -> kappa
+            return letter.capitalize() if upper else letter
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 128)
+    # letters with accents lose them; anything else is named
+    return base or f"<{unicodedata.name(ch, 'U+%04X' % ord(ch)).lower()}>"
 
 
 def ascii_text(s: str) -> str:
     """``s`` with unicode prose replaced by ASCII words (σ → sigma, ŷ → yhat, ∂ → d, ...)."""
     for k in sorted((k for k in _ASCII if len(k) > 1), key=len, reverse=True):
         s = s.replace(k, _ASCII[k])
-    out = []
-    for ch in s:
+    s = _superscript_runs(s)
+    out = ""
+    for i, ch in enumerate(s):
+        after_word = i > 0 and _is_word(s[i - 1])
         if ord(ch) < 128:
-            out.append(ch)
-        elif ch in _ASCII:
-            out.append(_ASCII[ch])
-        else:  # letters with accents lose them; anything else is named
-            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if ord(c) < 128)
-            out.append(base or f"<{unicodedata.name(ch, 'U+%04X' % ord(ch)).lower()}>")
+            if after_word and ch.isalpha():
+                out += " "  # √v -> sqrt v, not sqrtv
+            out += ch
+            continue
+        if after_word and _is_word(ch):
+            out += " "  # λθ -> lambda theta, not lambdatheta
+        out += _ascii_char(ch)
+    return out
+
+
+def variable_spellings(v: sp.Expr) -> set[str]:
+    """The names a user may type for ``v``: as stored, as printed (ŷ, θ, z²[m]) and in ASCII
+    (yhat, z2[m]); for an indexed variable also its base alone (z for z[i])."""
+    forms = set()
+    for t in [v] + ([v.base.label] if isinstance(v, sp.Indexed) else []):
+        forms |= {str(t), ascii_name(str(t))}
+        for flag in (True, False):
+            with _pretty_unicode(flag):
+                forms.add(_Pretty({"use_unicode": flag, "wrap_line": False})._print(t)
+                          .render(wrap_line=False))
+    return {unicodedata.normalize("NFC", f) for f in forms}
+
+
+def _is_superscript(ch: str) -> bool:
+    name = unicodedata.name(ch, "")
+    return ("SUPERSCRIPT" in name or name.startswith("MODIFIER LETTER SMALL")
+            or name.startswith("MODIFIER LETTER CAPITAL"))
+
+
+def _superscript_base(ch: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", ch).replace("−", "-")
+                   if ord(c) < 128)
+
+
+def _superscript_runs(s: str) -> str:
+    """10⁻⁶ -> 10^-6, β₁ᵗ -> β₁^t: a run of superscripts is one exponent."""
+    out, i = [], 0
+    while i < len(s):
+        j = i
+        while j < len(s) and not s[j].isascii() and _is_superscript(s[j]) and _superscript_base(s[j]):
+            j += 1
+        if j > i:
+            out.append("^" + "".join(_superscript_base(c) for c in s[i:j]))
+            i = j
+        else:
+            out.append(s[i])
+            i += 1
     return "".join(out)
+
+
+def _is_word(ch: str) -> bool:
+    """Whether ``ch`` becomes a word of several letters in ASCII (σ -> sigma)."""
+    if ch.isascii() or ch in _ASCII_ACCENTS:
+        return False
+    rep = _ascii_char(ch)
+    return len(rep) > 1 and rep.isalpha()
+
+
+def ascii_name(name: str) -> str:
+    """A symbol's name in ASCII: z² -> z2, δ¹ -> delta1, KL(p‖q) -> KL(p||q)."""
+    if name.isascii():
+        return name
+    digits = {c: unicodedata.normalize("NFKD", c) for c in name
+              if unicodedata.normalize("NFKD", c).isdigit() and not c.isascii()}
+    return ascii_text("".join(digits.get(c, c) for c in name))
 
 
 class _Pretty(PrettyPrinter):
@@ -178,6 +262,28 @@ class _Pretty(PrettyPrinter):
         if not den:
             return prettyForm.__mul__(*num)
         return prettyForm.__mul__(*num) / prettyForm.__mul__(*[self._print(f) for f in den])
+
+    # ASCII output: names written in unicode (z², δ¹, ℓ, KL(p‖q)) are spelled in ASCII, and
+    # the Kronecker delta is delta(i, j) (SymPy's "d" would read as a differential).
+    def _print_Symbol(self, e, bold_name=False):
+        if not self._use_unicode and not e.name.isascii():
+            e = sp.Symbol(ascii_name(e.name))
+        return super()._print_Symbol(e, bold_name)
+
+    def _print_Function(self, e, sort=False, func_name=None, left="(", right=")"):
+        if not self._use_unicode and func_name is not None and not func_name.isascii():
+            func_name = ascii_name(func_name)
+        return super()._print_Function(e, sort=sort, func_name=func_name, left=left, right=right)
+
+    def _print_Indexed(self, e):  # SymPy prints z²[m] by str(): no _print_Symbol for z²
+        if self._use_unicode or str(e).isascii():
+            return self.emptyPrinter(e)
+        return prettyForm(ascii_name(str(e)))
+
+    def _print_KroneckerDelta(self, e):
+        if self._use_unicode:
+            return super()._print_KroneckerDelta(e)
+        return self._print_Function(e, func_name="delta")
 
     def _print_Derivative(self, e):
         if _is_partial(e):  # ∂L/∂ŷ on one line, not d/dŷ(L) on three
@@ -233,6 +339,8 @@ class _Text:
         return s if self.unicode else ascii_text(s)
 
     def name(self, v: sp.Symbol) -> str:
+        if not self.unicode:
+            return self.printer._print(v).render(wrap_line=False)
         return sp.pretty(v, use_unicode=self.unicode)
 
     def lhs(self, lhs: sp.Expr) -> prettyForm:
@@ -257,7 +365,7 @@ def _text(d: Derivation, variables, steps: bool, unicode: bool) -> str:
     info = [f"group: {d.group}", "variables: " + ", ".join(t.name(v) for v in d.wrt)]
     if d.options:
         info.append("options: " + ", ".join(f"{k} = {v}" for k, v in d.options.items()))
-    out.append(t.prose(" · ".join(info)) if unicode else "; ".join(info))
+    out.append(t.prose(" · ".join(info)) if unicode else ascii_text("; ".join(info)))
     if not steps:
         out += ["", t.equation(_quantity(d), d.expr, 4)]
     if d.symbols:
@@ -281,7 +389,9 @@ def _text(d: Derivation, variables, steps: bool, unicode: bool) -> str:
     if d.stable and steps:
         out += ["", "Stable forms (what generated kernels evaluate)"]
         out += [t.equation(sp.Symbol(k), e, 4) for k, e in d.stable.items()]
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    # Anything SymPy still printed in unicode (a custom printing method): spelled in ASCII.
+    return text if unicode or text.isascii() else ascii_text(text)
 
 
 # --------------------------------------------------------------------------- LaTeX

@@ -152,13 +152,18 @@ def show_grad(name, expr_text, wrt, fmt, no_steps, ascii_only):
 
 
 def _variable_name(derivation, wrt: str) -> str:
-    """The variable called ``wrt``; an indexed variable may be named by its base (z for z[i])."""
+    """The variable called ``wrt``: as stored (yhat), as printed (ŷ), in ASCII (z2 for z²),
+    or an indexed variable by its base (z for z[i])."""
+    from derive.render import ascii_name, stream_supports_unicode
+
+    try:
+        return str(derivation.variable(wrt))
+    except ValueError:
+        pass
     names = [str(v) for v in derivation.wrt]
-    if wrt in names:
-        return wrt
-    bases = [str(v) for v in derivation.wrt if str(getattr(v, "base", "")) == wrt]
-    if len(bases) == 1:
-        return bases[0]
+    if not stream_supports_unicode(sys.stderr):
+        names = [ascii_name(n) for n in names]
+        wrt = ascii_name(wrt)
     raise click.BadParameter(f"{wrt!r} is not a variable of {derivation.name!r}; valid: "
                              f"{', '.join(names)}", param_hint="'--wrt'")
 

@@ -1,0 +1,173 @@
+"""Audit of derive/ and the CLI's teaching output: defects found by using it as a learner would.
+
+Each test checks against an independent oracle (finite differences, sympy.diff, NumPy from the
+textbook formula) or the documented contract (README, issue 2), never against the output itself.
+"""
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+import derive
+from derivecli.cli import main
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def _central_difference(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+# --------------------------------------------------------------------------- --expr robustness
+
+
+def test_expr_sign_is_differentiated_not_a_crash():
+    # Was: RuntimeError traceback ("did not finish in 100 rule applications"), exit 1.
+    r = _run("show-grad", "--expr", "sign(x)", "--format", "json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    rng = random.Random(0)
+    for _ in range(5):  # sign is flat away from 0: its derivative there is 0
+        x0 = rng.choice([-1, 1]) * rng.uniform(0.1, 3)
+        fd = _central_difference(lambda t: float(sp.sign(t)), x0)
+        assert float(sp.sympify(data["result"]["str"])) == pytest.approx(fd, abs=1e-12)
+
+
+@pytest.mark.parametrize("text, wrt", [
+    ("exp(exp(exp(exp(x))))", "x"),      # was: mpmath computing e^(e^(e^20)) for hours
+    ("(a+b+c+d+e+f)**100", "a"),         # was: sp.expand writing out ~10^8 terms
+])
+def test_expr_that_used_to_hang_finishes_with_the_right_gradient(text, wrt):
+    proc = subprocess.run([sys.executable, "-m", "derivecli", "show-grad", "--expr", text,
+                           "--wrt", wrt, "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    result = sp.sympify(json.loads(proc.stdout)["result"]["str"])
+    names = {s.name: s for s in result.free_symbols}
+    expected = sp.diff(sp.sympify(text), sp.Symbol(wrt))  # independent: SymPy's own diff
+    expected = expected.subs({sp.Symbol(n): s for n, s in names.items()})
+    rng = random.Random(1)
+    for _ in range(5):
+        point = {s: rng.uniform(-0.3, 0.3) for s in result.free_symbols}
+        a, b = complex(result.subs(point).evalf()), complex(expected.subs(point).evalf())
+        assert a == pytest.approx(b, rel=1e-10)
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_reduction_mean_definition_is_the_mean():
+    # Was: L_mean = Σ ℓ (the 'sum' expression leaked out of the loop) in --no-steps, LaTeX,
+    # Markdown and JSON "expr".
+    from derive.losses import ell
+
+    d = derive.get("reduction")
+    N = next(s for s in d.expr.free_symbols if s.name == "N")
+    rng = random.Random(2)
+    yhat = [rng.uniform(-2, 2) for _ in range(4)]
+    y = [rng.uniform(-2, 2) for _ in range(4)]
+    P, T = sp.IndexedBase("yhat"), sp.IndexedBase("y")
+    e = d.expr.subs(N, 4).doit().replace(ell, lambda a, b: (a - b) ** 2)
+    e = e.subs({P[i]: yhat[i] for i in range(4)} | {T[i]: y[i] for i in range(4)})
+    mean_sq = sum((a - b) ** 2 for a, b in zip(yhat, y)) / 4  # the textbook mean
+    assert float(e) == pytest.approx(mean_sq, rel=1e-12)
+
+
+def test_dropout_states_y_not_the_loss():
+    # Was: "L = m·x/(1 − p)" at the top of --no-steps, LaTeX, Markdown and JSON.
+    r = _run("show-grad", "dropout", "--format", "json", "--no-steps")
+    data = json.loads(r.output)
+    assert data["quantity"]["str"] == "y"
+    assert data["result"]["lhs"] == "Derivative(L, x)"
+    text = _run("show-grad", "dropout", "--no-steps", "--ascii").output
+    assert "L = " not in text.replace("dL/", "")
+
+
+# --------------------------------------------------------------------------- ASCII output
+
+
+@pytest.mark.parametrize("name", derive.names())
+def test_ascii_flag_gives_ascii_for_every_derivation(name):
+    # Was: z², δ¹ (dense), ℓ (softmax_ce, reduction), ‖ (kl), ℒ, Δ, ∓ passed through, and
+    # combining accents printed as "m<combining circumflex accent>_t".
+    out = _run("show-grad", name, "--ascii").output
+    assert out.isascii(), sorted({c for c in out if not c.isascii()})
+    assert "<combining" not in out and "<greek" not in out and "<superscript" not in out
+
+
+def test_ascii_prose_reads_as_the_unicode_does():
+    from derive.render import ascii_text
+
+    assert ascii_text("m̂_t/(√v̂_t + ε)") == "mhat_t/(sqrt vhat_t + eps)"
+    assert ascii_text("B₁ = 1 − β₁ᵗ") == "B1 = 1 - beta1^t"       # not "beta1t"
+    assert ascii_text("d = g + λθ") == "d = g + lambda theta"     # not "lambdatheta"
+    assert ascii_text("δˡ = ∂L/∂zˡ") == "delta^l = dL/dz^l"        # not "deltal = dL/dzl"
+    assert ascii_text("κ = min(1, c/(N + 10⁻⁶))") == "kappa = min(1, c/(N + 10^-6))"
+    assert ascii_text("ḡ_t") == "gbar_t"                           # not g_t (the gradient)
+
+
+def test_non_utf8_terminal_gets_ascii():
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": "ascii"}
+    for args, expected in ((["show-grad", "dense", "--wrt", "W1"], b"dL/dW1[j, k] = x[k]*delta1[j]"),
+                           (["show-grad", "kl"], b"KL(p||q) = 0")):
+        proc = subprocess.run([sys.executable, "-m", "derivecli", *args], capture_output=True,
+                              env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.isascii()
+        assert expected in proc.stdout
+
+
+# --------------------------------------------------------------------------- --wrt spellings
+
+
+@pytest.mark.parametrize("name, typed, variable", [
+    ("bce", "ŷ", "yhat"),            # printed "variables: ŷ, z"
+    ("adam", "θ", "theta"),
+    ("batchnorm", "γ", "gamma"),
+    ("dense", "W1", "W¹[j, k]"),     # what an ASCII terminal shows
+    ("dense", "z2", "z²[m]"),
+    ("dense", "z²", "z²[m]"),
+])
+def test_wrt_accepts_the_names_the_output_shows(name, typed, variable):
+    r = _run("show-grad", name, "--wrt", typed, "--format", "json", "--no-steps")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["wrt"] == variable
+    d = derive.get(name)
+    assert d.gradient(typed) == d.gradient(variable)  # the Python API alike
+
+
+def test_bad_wrt_still_exits_2_and_lists_the_variables():
+    r = _run("show-grad", "bce", "--wrt", "q")
+    assert r.exit_code == 2
+    assert "yhat" in r.output and "z" in r.output
+
+
+# --------------------------------------------------------------------------- printed names
+
+
+def test_leaky_relu_prints_under_its_name():
+    # Was: "leakyᵣₑₗᵤ(z, α)": SymPy took "_relu" for a subscript.
+    out = _run("show-grad", "leaky_relu").output
+    assert "a = leaky_relu(z, α)" in out and "ᵣₑₗᵤ" not in out
+    r = _run("show-grad", "--expr", "leaky_relu(x)**2", "--no-steps")  # a power of it prints
+    assert r.exit_code == 0, r.output
+
+
+def test_mse_vs_mae_one_sided_limits_render_as_limits():
+    # Was: the Symbol "lim_(h→0∓) |h|/h": in LaTeX "lim_{(h{\to}0{\text{<minus-or-plus sign>}})
+    # |h|/h}", a subscript holding the whole quotient.
+    d = derive.get("mse_vs_mae")
+    last = d.steps_for("yhat")[-1]
+    values = {round(abs(h) / h) for h in (-1e-9, 1e-9)}  # the one-sided quotients of |h|
+    assert set(last.expr) == values
+    assert {float(lim.doit()) for lim in last.lhs} == values
+    tex = _run("show-grad", "mse_vs_mae", "--format", "latex").output
+    assert r"\lim_{h \to 0^+}" in tex and r"\lim_{h \to 0^-}" in tex and "<minus" not in tex
