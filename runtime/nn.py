@@ -965,6 +965,8 @@ class Sequential:
         if labels:  # labels the loss ignores are not scored either
             scored = y != self.loss_options.get("ignore_index", -100)
             return float((pred == y)[scored].mean())
+        if self.loss_name == "bce":  # 0/1 labels or soft targets: the side of 1/2
+            y = y > 0.5
         return float((pred == y).mean())
 
     def __repr__(self):

@@ -463,3 +463,15 @@ def test_a_cuda_device_index_other_than_the_current_device_is_not_ignored(monkey
         nn._device_module("cuda:x")
     with pytest.raises(RuntimeError, match=r"device='cuda:5'.*2 CUDA device"):
         nn._device_module("cuda:5")
+
+
+def test_bce_accuracy_reads_soft_targets_as_their_side_of_one_half_as_fit_does():
+    # label-smoothed or probability targets: the label is the side of 1/2 the target is on
+    X, _ = _data(n=30)
+    hard = (X[:, 0] > 0).astype(np.int64)
+    soft = np.where(hard == 1, 0.9, 0.1)
+    model = MLP([4, 5, 1], "relu", loss="bce", dtype=np.float64, seed=0)
+    expected = np.mean((model.forward(X)[:, 0] > 0) == hard)
+    assert model.accuracy(X, hard) == pytest.approx(expected)
+    assert model.accuracy(X, soft) == pytest.approx(expected)
+    assert _fit(model, X, soft, epochs=1, shuffle=False).accuracy == [pytest.approx(expected)]
