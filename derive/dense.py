@@ -85,12 +85,12 @@ NETWORK = [
 def _output_mse():
     """δ²_m = ∂/∂z²_m of ½Σ_k (g(z²_k) − y_k)² = (a²_m − y_m) g'(z²_m)."""
     b = StepBuilder(L, MSE_LOSS, DOMAIN, equal_under=NETWORK[3:4] + CONCRETE,
-                    rule="output layer, L = ½ Σ_k (a²_k − y_k)² (seed 000), a² = g(z²)")
+                    rule="output layer, L = ½ Σ_t (a²_t − y_t)² (seed 000), a² = g(z²)")
     b.restate(f"δ²_m = ∂L/∂z²_m: differentiate with respect to {Z2[m]}",
               _d(MSE_LOSS.subs(A2[t], g(Z2[t])), Z2[m]), _d(L, Z2[m]))
-    b.then("power rule, chain rule; ∂g(z²_k)/∂z²_m = g'(z²_k) δ_km",
+    b.then("power rule, chain rule; ∂g(z²_t)/∂z²_m = g'(z²_t) δ_tm",
            _sum((A2[t] - Y[t]) * gp(Z2[t]) * sp.KroneckerDelta(t, m), t, n2))
-    b.then("the Kronecker delta picks k = m: δ² = (a² − y) ⊙ g'(z²)", (A2[m] - Y[m]) * gp(Z2[m]))
+    b.then("the Kronecker delta picks t = m: δ² = (a² − y) ⊙ g'(z²)", (A2[m] - Y[m]) * gp(Z2[m]))
     sig = StepBuilder(_d(L, Z2[m]), b.current, DOMAIN, equal_under=NETWORK[3:4] + CONCRETE,
                       rule="with a sigmoid output g = σ (seed 000)")
     sig.then("σ' = σ(1 − σ) = a(1 − a)", (A2[m] - Y[m]) * A2[m] * (1 - A2[m]))
@@ -101,11 +101,12 @@ def _output_bce():
     """BCE summed over sigmoid outputs: δ²_m = σ(z²_m) − y_m."""
     s = sigmoid(Z2[t])
     loss = -_sum(Y[t] * sp.log(s) + (1 - Y[t]) * sp.log(1 - s), t, n2)
-    b = StepBuilder(L, loss, DOMAIN, rule="output layer, BCE with a sigmoid: L = −Σ_k [y log σ + (1 − y) log(1 − σ)]")
+    b = StepBuilder(L, loss, DOMAIN, rule="output layer, BCE with a sigmoid: "
+                    "L = −Σ_t [y_t log σ(z²_t) + (1 − y_t) log(1 − σ(z²_t))]")
     b.restate(f"δ²_m: differentiate with respect to {Z2[m]}", _d(loss, Z2[m]), _d(L, Z2[m]))
-    b.then("derivative of log, σ' = σ(1 − σ); ∂z²_k/∂z²_m = δ_km",
+    b.then("derivative of log, σ' = σ(1 − σ); ∂z²_t/∂z²_m = δ_tm",
            _sum((-Y[t] * (1 - s) + (1 - Y[t]) * s) * sp.KroneckerDelta(t, m), t, n2))
-    b.then("the Kronecker delta picks k = m; y σ terms cancel", sigmoid(Z2[m]) - Y[m])
+    b.then("the Kronecker delta picks t = m; the y·σ terms cancel", sigmoid(Z2[m]) - Y[m])
     return b.build(), b.current
 
 
@@ -114,11 +115,11 @@ def _output_ce():
     loss = -_sum(Y[t] * sp.log(softmax(Z2, t, n2)), t, n2)
     norm = {Y[_n]: _U[_n] / _sum(_U[k], k, n2)}
     b = StepBuilder(L, loss, DOMAIN, equal_under=norm,
-                    rule="output layer, CE with a softmax: L = −Σ_k y_k log softmax(z²)_k")
-    b.then("log of a quotient; split the sum; Σ_k y_k = 1",
+                    rule="output layer, CE with a softmax: L = −Σ_t y_t log softmax(z²)_t")
+    b.then("log of a quotient; split the sum; Σ_t y_t = 1",
            -_sum(Y[t] * Z2[t], t, n2) + logsumexp(Z2, n2))
     b.restate(f"δ²_m: differentiate with respect to {Z2[m]}", _d(b.current, Z2[m]), _d(L, Z2[m]))
-    b.then("∂logsumexp(z²)/∂z²_m = softmax(z²)_m; ∂z²_k/∂z²_m = δ_km", softmax(Z2, m, n2) - Y[m])
+    b.then("∂logsumexp(z²)/∂z²_m = softmax(z²)_m; ∂z²_t/∂z²_m = δ_tm", softmax(Z2, m, n2) - Y[m])
     return b.build(), b.current
 
 

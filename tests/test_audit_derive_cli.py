@@ -171,3 +171,17 @@ def test_mse_vs_mae_one_sided_limits_render_as_limits():
     assert {float(lim.doit()) for lim in last.lhs} == values
     tex = _run("show-grad", "mse_vs_mae", "--format", "latex").output
     assert r"\lim_{h \to 0^+}" in tex and r"\lim_{h \to 0^-}" in tex and "<minus" not in tex
+
+
+def test_dense_output_layer_rules_name_the_summation_index_of_their_step():
+    # Was: "the Kronecker delta picks k = m" (and Σ_k, δ_km) over sums whose index is t.
+    import re
+
+    steps = derive.get("dense").steps_for("z²[m]")
+    for before, step in zip(steps, steps[1:]):
+        picked = re.search(r"picks (\w) = m", step.rule)
+        if picked:
+            sums = before.expr.atoms(sp.Sum)
+            assert {str(s.limits[0][0]) for s in sums} == {picked.group(1)}, step.rule
+        for index in re.findall(r"Σ_(\w)", step.rule):
+            assert index in {str(s.limits[0][0]) for s in step.expr.atoms(sp.Sum)}, step.rule
