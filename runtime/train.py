@@ -222,6 +222,16 @@ def _as_model_inputs(model, X, y, names=("X", "y")):
     return X, y
 
 
+def _sizes(model):
+    """The layer widths the thread plan sizes its products by: an MLP's ``sizes``, or the
+    input and output widths of a Sequential's Dense layers."""
+    sizes = getattr(model, "sizes", None)
+    if sizes is not None:
+        return list(sizes)
+    dense = [layer for layer in getattr(model, "layers", ()) if hasattr(layer, "out_features")]
+    return [dense[0].in_features] + [layer.out_features for layer in dense] if dense else []
+
+
 def _n_classes(model):
     """The class count of a softmax_ce model: the output width of its last Dense layer."""
     for layer in reversed(getattr(model, "layers", ())):
@@ -300,7 +310,7 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         threads = None  # a model on the GPU: no host thread plan to make (nor to time)
     if threads == "auto":
         _threads.passive_wait()
-        options = _threads.candidates(loader.batch_size or loader.n, getattr(model, "sizes", ()))
+        options = _threads.candidates(loader.batch_size or loader.n, _sizes(model))
         if len(options) > 1:
             tuner, threads = _threads.Tuner(options), None
         else:

@@ -475,3 +475,21 @@ def test_bce_accuracy_reads_soft_targets_as_their_side_of_one_half_as_fit_does()
     assert model.accuracy(X, hard) == pytest.approx(expected)
     assert model.accuracy(X, soft) == pytest.approx(expected)
     assert _fit(model, X, soft, epochs=1, shuffle=False).accuracy == [pytest.approx(expected)]
+
+
+def test_thread_plan_of_a_sequential_model_sees_its_layer_sizes(monkeypatch):
+    # threads="auto" plans "for this network": a Sequential of Dense layers has sizes too
+    from runtime import threads
+    from runtime.nn import Activation, BatchNorm, Dense, Sequential
+
+    seen = []
+    real = threads.candidates
+    monkeypatch.setattr(threads, "candidates",
+                        lambda batch, sizes, **kw: seen.append((batch, list(sizes)))
+                        or real(batch, sizes, **kw))
+    X, y = _data(n=16)
+    seq = Sequential([Dense(4, 7), BatchNorm(7), Activation("relu"), Dense(7, 3)], seed=0)
+    mlp = MLP([4, 7, 3], "relu", seed=0)
+    for model in (seq, mlp):
+        fit(model, X, y, SGD(model.parameters(), lr=0.1), batch_size=8, progress=False)
+    assert seen == [(8, [4, 7, 3]), (8, [4, 7, 3])]
