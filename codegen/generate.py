@@ -130,6 +130,15 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         "(lazily, no signatures at import) and are cached on disk when the module is",
         "imported under its file's name (CACHE, below: not when loaded by path under another).",
         "KERNELS maps (name, variant, kind, dtype) to the kernel function.",
+        "",
+        "Calling a kernel (the signatures below; runtime/ calls them so): arrays of the kernel's",
+        "dtype (_f32: float32, _f64: float64). Elementwise losses and activations take 1-D",
+        "arrays of one size (ravel n-D ones); softmax_ce takes (N, C) logits, (N,) integer",
+        "labels or (N, C) probability targets, (C,) weight. Outputs (grad, loss, out) are",
+        "allocated by the caller and may be an input (in place). Reductions 'mean' and 'sum'",
+        "return the loss; 'none' writes per-element (per-row) losses into loss. Array sizes",
+        "and class labels are checked (ValueError); values are not (bce's probabilities in",
+        "[0, 1], option ranges): validate those as runtime/ does.",
         '"""',
         "import math",
         "",
@@ -158,6 +167,10 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
         from .numba_reduce import STREAM_SOURCE
 
         parts.append(STREAM_SOURCE.strip("\n") + "\n")
+    if losses or activations:  # the kernels' argument checks (sizes, labels)
+        from .numba_checks import CHECKS_SOURCE
+
+        parts.append(CHECKS_SOURCE.strip("\n") + "\n")
     consts = constant_lines(*printers.values())
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"

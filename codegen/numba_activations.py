@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from .numba_checks import size_checks
 from .numba_losses import SUFFIX, stable_note
 from .numba_printer import NumbaPrinter, print_cse_block
 
@@ -69,7 +70,9 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     o = ["@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
          f"def {fname}({', '.join(params)}):",
          f'    """{_doc(derivation, kind, dtype)}\n    """',
-         f"    n = {first}.size"]
+         f"    n = {first}.size",
+         *size_checks([(a, f"{a}.size", "n", f"{first}.size: the arrays are 1-D, of one size")
+                       for a in arrays[1:]])]
     o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
     o += ["    nblocks = (n + BLOCK - 1) // BLOCK",
           # out over an input (in place): LLVM would see the overlap and fall back to a

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .numba_checks import size_checks
 from .numba_printer import NumbaPrinter, print_cse_block
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -165,10 +166,12 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
            f"def {fname}({', '.join(params)}):",
            f'    """{doc}\n    """',
            "    n = pred.size"]
+    outputs = (["loss"] if reduction == "none" else []) + ["grad"]
+    out += size_checks([(a, f"{a}.size", "n", "pred.size: the arrays are 1-D, of one size")
+                        for a in arrays[1:] + outputs])
     out += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in scalar_opts]
     if reduction == "mean":
         out.append(f"    scale = np.{dtype}(1.0 / n) if n > 0 else {zero}")
-    outputs = (["loss"] if reduction == "none" else []) + ["grad"]
     stream = f"n * {ITEMSIZE[dtype]} >= STREAM_MIN_BYTES" if spec.stream else "False"
     out += ["    nblocks = (n + BLOCK - 1) // BLOCK",
             f"    stream = {stream}  # a large output: written past the caches",
@@ -382,6 +385,19 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          f"def {fname}({params}):",
          f'    """{_ce_doc(derivation, target, reduction, dtype)}\n    """',
          "    N, C = logits.shape",
+         *size_checks(
+             ([("labels", "labels.size", "N", "logits.shape[0]: a label per row")]
+              if target == "index" else
+              [("target", "target.shape[0]", "N", "logits.shape[0]: target has logits' shape"),
+               ("target", "target.shape[1]", "C", "logits.shape[1]: target has logits' shape")])
+             + [("weight", "weight.size", "C", "logits.shape[1]: a weight per class"),
+                ("grad", "grad.shape[0]", "N", "logits.shape[0]: grad has logits' shape"),
+                ("grad", "grad.shape[1]", "C", "logits.shape[1]: grad has logits' shape")]
+             + ([("loss", "loss.size", "N", "logits.shape[0]: a loss per row")]
+                if reduction == "none" else [])),
+         *(["    for i in range(N):  # every label is read with: a class or ignore_index",
+            "        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):",
+            "            label_error(i, labels[i], C, ignore_index)"] if target == "index" else []),
          f"    n_classes = np.{dtype}(C)",
          f"    eps = np.{dtype}(label_smoothing)",
          "    smoothing = label_smoothing > 0.0",

@@ -26,6 +26,7 @@ from pathlib import Path
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
+from .numba_checks import size_checks
 from .numba_printer import NumbaPrinter, constant_lines
 
 GENERATOR_VERSION = "1"
@@ -170,6 +171,8 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
            f"def {fname}({', '.join([a for a, _ in arrays] + scalars)}):",
            f'    """{_docstring(rule, dtype, parallel)}"""',
            f"    n = {arrays[0][0]}.shape[0]",
+           *size_checks([(a, f"{a}.shape[0]", "n", f"{arrays[0][0]}.shape[0]: the arrays are "
+                          "1-D, of one size") for a, _ in arrays[1:]]),
            "    nblocks = (n + BLOCK - 1) // BLOCK"]
     if parallel:
         args = ", ".join([f"{a}[lo:hi]" for a, _ in arrays] + scalars)
@@ -323,7 +326,10 @@ def generate_module(names=(), command: str | None = None) -> str:
     ]
     from .numba_cache import CACHE_SOURCE
 
-    parts = ["\n".join(head), CACHE_SOURCE.strip("\n") + "\n", HELPERS.strip("\n") + "\n"]
+    from .numba_checks import CHECKS_SOURCE
+
+    parts = ["\n".join(head), CACHE_SOURCE.strip("\n") + "\n", HELPERS.strip("\n") + "\n",
+             CHECKS_SOURCE.strip("\n") + "\n"]
     body, table = [], ["RULES = {"]
     for r in rules:
         body += [rule_comment(r) + "\n\n" + scalars_function(r), init_function(r)]

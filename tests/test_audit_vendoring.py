@@ -101,3 +101,211 @@ def test_write_module_names_the_path_it_cannot_write(tmp_path):
     with pytest.raises(IsADirectoryError, match="cannot write the module to '': it names a directory"):
         write_module("", "x = 1\n")
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- bad calls
+
+
+@pytest.fixture(scope="module")
+def checked_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("vendored_checks")
+    gen(d / "losses_k.py", "mse", "softmax_ce")
+    gen(d / "act_k.py", "relu")
+    gen(d / "optim_k.py", "sgd")
+    return d
+
+
+BAD_CALLS = """
+import numpy as np
+import losses_k as L, act_k as A, optim_k as O
+def err(f, *args):
+    try:
+        f(*args)
+    except ValueError as e:
+        return str(e)
+    return "no error"
+p = np.ones(100000); short = np.zeros(10)
+z = np.zeros((4, 5)); g = np.empty((4, 5)); w = np.ones(5)
+result = {
+    "target": err(L.mse_sum_f64, p, short, np.empty_like(p)),
+    "grad": err(L.mse_mean_f64, p, p, short),
+    "loss": err(L.mse_none_f64, p, p, short, np.empty_like(p)),
+    "label": err(L.softmax_ce_index_sum_f64_serial, z, np.array([0, 1, 7, 2]), w, -100, 0.0, g),
+    "negative": err(L.softmax_ce_index_mean_f64, z, np.array([0, -3, 1, 2]), w, -100, 0.0, g),
+    "labels size": err(L.softmax_ce_index_sum_f64_serial, z, np.array([0, 1]), w, -100, 0.0, g),
+    "weight": err(L.softmax_ce_index_sum_f64_serial, z, np.array([0, 1, 2, 3]), w[:3], -100, 0.0, g),
+    "ignored": float(L.softmax_ce_index_sum_f64_serial(z, np.array([0, -100, 4, 2]), w, -100, 0.0, g)),
+    "out": err(A.relu_forward_f64, p, short),
+    "upstream": err(A.relu_backward_f64, p, short, np.empty_like(p)),
+    "sgd": err(O.sgd_f64, p, short, 0.1),
+    "sgd par": err(O.sgd_f64_par, p, short, 0.1),
+}
+"""
+
+
+def test_kernels_called_with_wrong_sizes_or_labels_raise(checked_dir):
+    # Before: no check at all (Numba does no bounds checks): mse_sum_f64 with a 10-element
+    # target over 100000 predictions read past it and aborted the process (free(): invalid
+    # pointer); a label of 7 with 5 classes read weight[7] and wrote past the gradient's row.
+    r = run_isolated(checked_dir, BAD_CALLS)
+    assert r["target"] == "target has 10 elements, not 100000 (pred.size: the arrays are 1-D, of one size)"
+    assert r["grad"].startswith("grad has 10 elements, not 100000")
+    assert r["loss"].startswith("loss has 10 elements, not 100000")
+    assert r["label"] == "labels[2] = 7 is not a class index in [0, 5) nor ignore_index (-100)"
+    assert r["negative"].startswith("labels[1] = -3 is not a class index in [0, 5)")
+    assert r["labels size"].startswith("labels has 2 elements, not 4 (logits.shape[0]")
+    assert r["weight"].startswith("weight has 3 elements, not 5 (logits.shape[1]")
+    assert r["ignored"] == pytest.approx(3 * np.log(5))  # uniform logits: log C per kept row
+    assert r["out"].startswith("out has 10 elements, not 100000 (z.size")
+    assert r["upstream"].startswith("upstream has 10 elements, not 100000")
+    assert r["sgd"].startswith("grad has 10 elements, not 100000 (param.shape[0]")
+    assert r["sgd par"].startswith("grad has 10 elements, not 100000")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _close(got, ref, dtype, scale=1.0):
+    if np.dtype(dtype) == np.float32:
+        np.testing.assert_allclose(got, ref, rtol=2e-5, atol=2e-6 * scale)
+    else:
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14 * scale)
+
+
+def _softplus(x):  # log(1 + e^x) without overflow (the reference's own, from NumPy)
+    return np.logaddexp(0.0, x)
+
+
+@pytest.fixture(scope="module")
+def vendored(tmp_path_factory):
+    """Generated modules in a fresh directory, the kernels run there by an isolated process
+    on random inputs; {name: array} of what they returned."""
+    d = tmp_path_factory.mktemp("vendored_values")
+    texts = {"one_loss.py": gen(d / "one_loss.py", "smooth-l1"),
+             "one_act.py": gen(d / "one_act.py", "leaky_relu"),
+             "one_opt.py": gen(d / "one_opt.py", "adam"),
+             "every.py": gen(d / "every.py")}
+    rng = np.random.default_rng(11)
+    n = 5000
+    z = rng.normal(scale=3.0, size=(64, 7))
+    z[0, 3] = 80.0  # exp(80) overflows float32: only the stable form stays finite
+    z[1, :] = -90.0
+    inputs = dict(p=rng.normal(size=n), t=rng.normal(size=n), up=rng.normal(size=n),
+                  logit=rng.normal(scale=4.0, size=n), y01=rng.uniform(size=n),
+                  z=z, labels=rng.integers(0, 7, size=64), w=rng.uniform(0.5, 2.0, size=7),
+                  theta=rng.normal(size=n), grads=rng.normal(size=(3, n)))
+    inputs["logit"][:4] = [-200.0, 200.0, 0.0, 40.0]
+    np.savez(d / "inputs.npz", **inputs)
+    run_isolated(d, CALLS)
+    out = dict(np.load(d / "outputs.npz"))
+    return texts, inputs, out
+
+
+CALLS = """
+import numpy as np
+import one_loss, one_act, one_opt, every
+x = dict(np.load("inputs.npz"))
+out = {}
+for dt, s in ((np.float32, "f32"), (np.float64, "f64")):
+    p, t, up = x["p"].astype(dt), x["t"].astype(dt), x["up"].astype(dt)
+    g = np.empty_like(p)
+    out["sl1_mean_loss_" + s] = getattr(one_loss, "smooth_l1_mean_" + s)(p, t, g, 0.5)
+    out["sl1_mean_grad_" + s] = g
+    loss, g = np.empty_like(p), np.empty_like(p)
+    getattr(one_loss, "smooth_l1_none_" + s)(p, t, loss, g, 0.5)
+    out["sl1_none_loss_" + s], out["sl1_none_grad_" + s] = loss, g
+    a = np.empty_like(p)
+    getattr(one_act, "leaky_relu_forward_" + s)(p, a, 0.1)
+    out["lrelu_fwd_" + s] = a
+    d = np.empty_like(p)
+    getattr(one_act, "leaky_relu_backward_" + s)(p, up, d, 0.1)
+    out["lrelu_bwd_" + s] = d
+    d2 = np.empty_like(p)
+    getattr(one_act, "leaky_relu_backward_output_" + s)(a, up, d2, 0.1)
+    out["lrelu_bwd_out_" + s] = d2
+    theta = x["theta"].astype(dt)
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    kernel = one_opt.RULES["adam"]["kernels"][(np.dtype(dt).name, False)]
+    for step in range(1, 4):
+        kernel(theta, x["grads"][step - 1].astype(dt), m, v,
+               *one_opt.RULES["adam"]["scalars"](step, 1e-2, 0.9, 0.999, 1e-8, 0.0))
+    out["adam_theta_" + s], out["adam_m_" + s], out["adam_v_" + s] = theta, m, v
+    zl, y = x["logit"].astype(dt), x["y01"].astype(dt)
+    g = np.empty_like(zl)
+    out["bcel_sum_loss_" + s] = every.KERNELS[("bce_logits", "default", "sum", np.dtype(dt).name)](zl, y, g, 2.0)
+    out["bcel_sum_grad_" + s] = g
+    zz = x["z"].astype(dt)
+    g = np.empty_like(zz)
+    ce = every.KERNELS[("softmax_ce", "index_serial", "mean", np.dtype(dt).name)]
+    out["ce_loss_" + s] = ce(zz, x["labels"], x["w"].astype(dt), -100, 0.1, g)
+    out["ce_grad_" + s] = g
+    g2 = np.empty_like(zz)
+    ce = every.KERNELS[("softmax_ce", "index", "mean", np.dtype(dt).name)]
+    out["ce_par_loss_" + s] = ce(zz, x["labels"], x["w"].astype(dt), -100, 0.1, g2)
+    out["ce_par_grad_" + s] = g2
+np.savez("outputs.npz", **{k: np.asarray(v) for k, v in out.items()})
+"""
+
+
+@pytest.mark.parametrize("s,dtype", [("f32", np.float32), ("f64", np.float64)])
+def test_vendored_loss_and_activation_values(vendored, s, dtype):
+    _, x, out = vendored
+    p, t, up = (x[k].astype(dtype).astype(np.float64) for k in ("p", "t", "up"))
+    n, beta = p.size, 0.5
+    d = p - t
+    # smooth L1 (PyTorch's beta form): 0.5 d²/β for |d| < β, |d| − 0.5β otherwise
+    sl1 = np.where(np.abs(d) < beta, 0.5 * d * d / beta, np.abs(d) - 0.5 * beta)
+    dsl1 = np.where(np.abs(d) < beta, d / beta, np.sign(d))
+    _close(out["sl1_mean_loss_" + s], sl1.mean(), dtype)
+    _close(out["sl1_mean_grad_" + s], dsl1 / n, dtype, 1.0 / n)
+    _close(out["sl1_none_loss_" + s], sl1, dtype)
+    _close(out["sl1_none_grad_" + s], dsl1, dtype)
+    # leaky ReLU, slope 0.1: f = z (z > 0), 0.1 z otherwise; f' = 1 or 0.1
+    _close(out["lrelu_fwd_" + s], np.where(p > 0, p, 0.1 * p), dtype)
+    _close(out["lrelu_bwd_" + s], up * np.where(p > 0, 1.0, 0.1), dtype)
+    _close(out["lrelu_bwd_out_" + s], up * np.where(p > 0, 1.0, 0.1), dtype)
+    # BCE with logits, pos_weight 2: −[2y log σ(z) + (1 − y) log(1 − σ(z))], summed
+    zl, y = (x[k].astype(dtype).astype(np.float64) for k in ("logit", "y01"))
+    bce = 2.0 * y * _softplus(-zl) + (1 - y) * _softplus(zl)
+    sig = np.exp(-_softplus(-zl))
+    _close(out["bcel_sum_loss_" + s], bce.sum(), dtype, n)
+    _close(out["bcel_sum_grad_" + s], sig * (2.0 * y + 1 - y) - 2.0 * y, dtype)
+
+
+@pytest.mark.parametrize("s,dtype", [("f32", np.float32), ("f64", np.float64)])
+def test_vendored_softmax_ce_values(vendored, s, dtype):
+    # PyTorch's definition: q = (1 − ε) onehot + ε/C, ℓ_i = Σ_j w_j q_j (−log p_j),
+    # mean = Σ_i ℓ_i / Σ_i w_{c_i}; ∂ℓ_i/∂z_k = p_k Σ_j w_j q_j − w_k q_k
+    _, x, out = vendored
+    z = x["z"].astype(dtype).astype(np.float64)
+    w = x["w"].astype(dtype).astype(np.float64)
+    c, eps = x["labels"], 0.1
+    N, C = z.shape
+    logp = z - (z.max(1, keepdims=True) + np.log(np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)))
+    q = (1 - eps) * np.eye(C)[c] + eps / C
+    denom = w[c].sum()
+    loss = (-(w * q * logp).sum(1)).sum() / denom
+    grad = (np.exp(logp) * (w * q).sum(1, keepdims=True) - w * q) / denom
+    for kind in ("ce", "ce_par"):
+        assert np.isfinite(out[f"{kind}_loss_{s}"]) and np.isfinite(out[f"{kind}_grad_{s}"]).all()
+        _close(out[f"{kind}_loss_{s}"], loss, dtype)
+        _close(out[f"{kind}_grad_{s}"], grad, dtype, 1.0 / N)
+
+
+@pytest.mark.parametrize("s,dtype", [("f32", np.float32), ("f64", np.float64)])
+def test_vendored_adam_matches_the_textbook_update(vendored, s, dtype):
+    # Kingma & Ba (PyTorch's Adam): m = β1 m + (1 − β1) g, v = β2 v + (1 − β2) g²,
+    # θ −= lr m̂ / (√v̂ + ε), m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t)
+    _, x, out = vendored
+    theta = x["theta"].astype(dtype).astype(np.float64)
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    lr, b1, b2, eps = 1e-2, 0.9, 0.999, 1e-8
+    for t in range(1, 4):
+        g = x["grads"][t - 1].astype(dtype).astype(np.float64)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta = theta - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    _close(out["adam_m_" + s], m, dtype)
+    _close(out["adam_v_" + s], v, dtype)
+    _close(out["adam_theta_" + s], theta, dtype)

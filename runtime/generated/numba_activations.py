@@ -8,6 +8,15 @@ Standalone: imports numpy, numba and math only. Kernels compile on first call
 (lazily, no signatures at import) and are cached on disk when the module is
 imported under its file's name (CACHE, below: not when loaded by path under another).
 KERNELS maps (name, variant, kind, dtype) to the kernel function.
+
+Calling a kernel (the signatures below; runtime/ calls them so): arrays of the kernel's
+dtype (_f32: float32, _f64: float64). Elementwise losses and activations take 1-D
+arrays of one size (ravel n-D ones); softmax_ce takes (N, C) logits, (N,) integer
+labels or (N, C) probability targets, (C,) weight. Outputs (grad, loss, out) are
+allocated by the caller and may be an input (in place). Reductions 'mean' and 'sum'
+return the loss; 'none' writes per-element (per-row) losses into loss. Array sizes
+and class labels are checked (ValueError); values are not (bce's probabilities in
+[0, 1], option ranges): validate those as runtime/ does.
 """
 import math
 
@@ -643,6 +652,20 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
     return _types.none(dst, src, n, a, fix, v), codegen
 
 
+# Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
+# kernel compares its arrays' sizes (and class labels) before it reads with them.
+@numba.njit(cache=CACHE)
+def size_error(name, size, expected, what):
+    raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
+                     + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def label_error(i, label, n_classes, ignore_index):
+    raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
+                     + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_1P0 = np.float32(1.0)
@@ -658,6 +681,8 @@ def sigmoid_forward_f32(z, out):
     Kernel form (forward): Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -687,6 +712,10 @@ def sigmoid_backward_f32(z, upstream, out):
     Kernel form (grad): (1 - Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)))*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -718,6 +747,10 @@ def sigmoid_backward_output_f32(a, upstream, out):
     Kernel form (grad_output): a*(1 - a)
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -746,6 +779,8 @@ def sigmoid_forward_f64(z, out):
     Kernel form (forward): Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -775,6 +810,10 @@ def sigmoid_backward_f64(z, upstream, out):
     Kernel form (grad): (1 - Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)))*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -806,6 +845,10 @@ def sigmoid_backward_output_f64(a, upstream, out):
     Kernel form (grad_output): a*(1 - a)
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -834,6 +877,8 @@ def tanh_forward_f32(z, out):
     Kernel form (forward): tanh(z)
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -861,6 +906,10 @@ def tanh_backward_f32(z, upstream, out):
     Kernel form (grad): 1 - tanh(z)**2
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -889,6 +938,10 @@ def tanh_backward_output_f32(a, upstream, out):
     Kernel form (grad_output): 1 - a**2
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -917,6 +970,8 @@ def tanh_forward_f64(z, out):
     Kernel form (forward): tanh(z)
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -944,6 +999,10 @@ def tanh_backward_f64(z, upstream, out):
     Kernel form (grad): 1 - tanh(z)**2
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -972,6 +1031,10 @@ def tanh_backward_output_f64(a, upstream, out):
     Kernel form (grad_output): 1 - a**2
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1000,6 +1063,8 @@ def relu_forward_f32(z, out):
     Kernel form (forward): Piecewise((z, z > 0), (0, True))
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -1027,6 +1092,10 @@ def relu_backward_f32(z, upstream, out):
     Kernel form (grad): Piecewise((1, z > 0), (0, True))
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1055,6 +1124,10 @@ def relu_backward_output_f32(a, upstream, out):
     Kernel form (grad_output): Piecewise((1, a > 0), (0, True))
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1083,6 +1156,8 @@ def relu_forward_f64(z, out):
     Kernel form (forward): Piecewise((z, z > 0), (0, True))
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -1110,6 +1185,10 @@ def relu_backward_f64(z, upstream, out):
     Kernel form (grad): Piecewise((1, z > 0), (0, True))
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1138,6 +1217,10 @@ def relu_backward_output_f64(a, upstream, out):
     Kernel form (grad_output): Piecewise((1, a > 0), (0, True))
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1166,6 +1249,8 @@ def leaky_relu_forward_f32(z, out, negative_slope):
     Kernel form (forward): Piecewise((z, z > 0), (alpha*z, True))
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
@@ -1194,6 +1279,10 @@ def leaky_relu_backward_f32(z, upstream, out, negative_slope):
     Kernel form (grad): Piecewise((1, z > 0), (alpha, True))
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
@@ -1223,6 +1312,10 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
     Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
@@ -1252,6 +1345,8 @@ def leaky_relu_forward_f64(z, out, negative_slope):
     Kernel form (forward): Piecewise((z, z > 0), (alpha*z, True))
     """
     n = z.size
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
@@ -1280,6 +1375,10 @@ def leaky_relu_backward_f64(z, upstream, out, negative_slope):
     Kernel form (grad): Piecewise((1, z > 0), (alpha, True))
     """
     n = z.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
@@ -1309,6 +1408,10 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
     Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
     """
     n = a.size
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)

@@ -8,6 +8,15 @@ Standalone: imports numpy, numba and math only. Kernels compile on first call
 (lazily, no signatures at import) and are cached on disk when the module is
 imported under its file's name (CACHE, below: not when loaded by path under another).
 KERNELS maps (name, variant, kind, dtype) to the kernel function.
+
+Calling a kernel (the signatures below; runtime/ calls them so): arrays of the kernel's
+dtype (_f32: float32, _f64: float64). Elementwise losses and activations take 1-D
+arrays of one size (ravel n-D ones); softmax_ce takes (N, C) logits, (N,) integer
+labels or (N, C) probability targets, (C,) weight. Outputs (grad, loss, out) are
+allocated by the caller and may be an input (in place). Reductions 'mean' and 'sum'
+return the loss; 'none' writes per-element (per-row) losses into loss. Array sizes
+and class labels are checked (ValueError); values are not (bce's probabilities in
+[0, 1], option ranges): validate those as runtime/ does.
 """
 import math
 
@@ -646,6 +655,20 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
     return _types.none(dst, src, n, a, fix, v), codegen
 
 
+# Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
+# kernel compares its arrays' sizes (and class labels) before it reads with them.
+@numba.njit(cache=CACHE)
+def size_error(name, size, expected, what):
+    raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
+                     + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def label_error(i, label, n_classes, ignore_index):
+    raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
+                     + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_0P5 = np.float32(0.5)
@@ -778,6 +801,17 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
     Reduction: sum of per-sample losses / Σ_n weight[target_n] over non-ignored samples (PyTorch); grad of that.
     """
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -801,6 +835,17 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
 def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_mean_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -941,6 +986,17 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     Reduction: sum of per-sample losses; its gradient.
     """
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -960,6 +1016,17 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
 def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_sum_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1097,6 +1164,19 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1114,6 +1194,19 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
 def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
     """softmax_ce_index_none_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1225,6 +1318,16 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     Reduction: sum of per-sample losses / N (PyTorch, probability targets); grad of that.
     """
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1245,6 +1348,16 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
 def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_mean_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1359,6 +1472,16 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     Reduction: sum of per-sample losses; its gradient.
     """
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1378,6 +1501,16 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
 def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_sum_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1491,6 +1624,18 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1508,6 +1653,18 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
 def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, loss, grad):
     """softmax_ce_prob_none_f32 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1642,6 +1799,17 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
     Reduction: sum of per-sample losses / Σ_n weight[target_n] over non-ignored samples (PyTorch); grad of that.
     """
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1665,6 +1833,17 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
 def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_mean_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1805,6 +1984,17 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     Reduction: sum of per-sample losses; its gradient.
     """
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1824,6 +2014,17 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
 def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_smoothing, grad):
     """softmax_ce_index_sum_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1961,6 +2162,19 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1978,6 +2192,19 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
 def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label_smoothing, loss, grad):
     """softmax_ce_index_none_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if labels.size != N:
+        size_error('labels', labels.size, N, 'logits.shape[0]: a label per row')
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    for i in range(N):  # every label is read with: a class or ignore_index
+        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
+            label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2089,6 +2316,16 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     Reduction: sum of per-sample losses / N (PyTorch, probability targets); grad of that.
     """
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2109,6 +2346,16 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
 def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_mean_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2223,6 +2470,16 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     Reduction: sum of per-sample losses; its gradient.
     """
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2242,6 +2499,16 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
 def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad):
     """softmax_ce_prob_sum_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2355,6 +2622,18 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2372,6 +2651,18 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
 def softmax_ce_prob_none_f64_serial(logits, target, weight, label_smoothing, loss, grad):
     """softmax_ce_prob_none_f64 on the calling thread only (same arguments and result)."""
     N, C = logits.shape
+    if target.shape[0] != N:
+        size_error('target', target.shape[0], N, "logits.shape[0]: target has logits' shape")
+    if target.shape[1] != C:
+        size_error('target', target.shape[1], C, "logits.shape[1]: target has logits' shape")
+    if weight.size != C:
+        size_error('weight', weight.size, C, 'logits.shape[1]: a weight per class')
+    if grad.shape[0] != N:
+        size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
+    if grad.shape[1] != C:
+        size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if loss.size != N:
+        size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2398,6 +2689,10 @@ def bce_mean_f32(pred, target, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2441,6 +2736,10 @@ def bce_sum_f32(pred, target, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -2483,6 +2782,12 @@ def bce_none_f32(pred, target, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -2524,6 +2829,10 @@ def bce_mean_f64(pred, target, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2567,6 +2876,10 @@ def bce_sum_f64(pred, target, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -2609,6 +2922,12 @@ def bce_none_f64(pred, target, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -2650,6 +2969,10 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     pos_weight_ = np.float32(pos_weight)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -2697,6 +3020,10 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2743,6 +3070,12 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2788,6 +3121,12 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if pos_weight.size != n:
+        size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2836,6 +3175,12 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if pos_weight.size != n:
+        size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -2883,6 +3228,14 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if pos_weight.size != n:
+        size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(loss, pos_weight) or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -2929,6 +3282,10 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     pos_weight_ = np.float64(pos_weight)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -2976,6 +3333,10 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3022,6 +3383,12 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3067,6 +3434,12 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if pos_weight.size != n:
+        size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3115,6 +3488,12 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if pos_weight.size != n:
+        size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -3162,6 +3541,14 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if pos_weight.size != n:
+        size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(loss, pos_weight) or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -3208,6 +3595,10 @@ def mse_mean_f32(pred, target, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3251,6 +3642,10 @@ def mse_sum_f32(pred, target, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3293,6 +3688,12 @@ def mse_none_f32(pred, target, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -3334,6 +3735,10 @@ def mse_mean_f64(pred, target, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3377,6 +3782,10 @@ def mse_sum_f64(pred, target, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3419,6 +3828,12 @@ def mse_none_f64(pred, target, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -3460,6 +3875,10 @@ def mae_mean_f32(pred, target, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3503,6 +3922,10 @@ def mae_sum_f32(pred, target, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3545,6 +3968,12 @@ def mae_none_f32(pred, target, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -3586,6 +4015,10 @@ def mae_mean_f64(pred, target, grad):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3629,6 +4062,10 @@ def mae_sum_f64(pred, target, grad):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3671,6 +4108,12 @@ def mae_none_f64(pred, target, loss, grad):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -3712,6 +4155,10 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     beta_ = np.float32(beta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -3760,6 +4207,10 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3807,6 +4258,12 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3853,6 +4310,10 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     beta_ = np.float64(beta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -3901,6 +4362,10 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3948,6 +4413,12 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3994,6 +4465,10 @@ def huber_mean_f32(pred, target, grad, delta):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     delta_ = np.float32(delta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4041,6 +4516,10 @@ def huber_sum_f32(pred, target, grad, delta):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4087,6 +4566,12 @@ def huber_none_f32(pred, target, loss, grad, delta):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4132,6 +4617,10 @@ def huber_mean_f64(pred, target, grad, delta):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     delta_ = np.float64(delta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4179,6 +4668,10 @@ def huber_sum_f64(pred, target, grad, delta):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4225,6 +4718,12 @@ def huber_none_f64(pred, target, loss, grad, delta):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4270,6 +4769,10 @@ def lp_mean_f32(pred, target, grad, p):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     p_ = np.float32(p)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4315,6 +4818,10 @@ def lp_sum_f32(pred, target, grad, p):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -4359,6 +4866,12 @@ def lp_none_f32(pred, target, loss, grad, p):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -4402,6 +4915,10 @@ def lp_mean_f64(pred, target, grad, p):
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     p_ = np.float64(p)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4447,6 +4964,10 @@ def lp_sum_f64(pred, target, grad, p):
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -4491,6 +5012,12 @@ def lp_none_f64(pred, target, loss, grad, p):
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
+    if target.size != n:
+        size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if loss.size != n:
+        size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if grad.size != n:
+        size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches

@@ -65,6 +65,20 @@ def _nanmax(x):
     return out
 
 
+# Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
+# kernel compares its arrays' sizes (and class labels) before it reads with them.
+@numba.njit(cache=CACHE)
+def size_error(name, size, expected, what):
+    raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
+                     + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def label_error(i, label, n_classes, ignore_index):
+    raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
+                     + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
+
+
 # ---------------------------------------------------------------------------
 # sgd: SGD (momentum=False, nesterov=False, weight_decay=False)
 # Rule 'sgd' of derive.optim (derivecli show-grad sgd). Per element, in
@@ -89,6 +103,8 @@ def sgd_init(lr, momentum, dampening, weight_decay):
 def sgd_f32(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     for blk in range(nblocks):
@@ -107,6 +123,8 @@ def sgd_f32(param, grad, eta):
 def sgd_f32_par(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -118,6 +136,8 @@ def sgd_f32_par(param, grad, eta):
 def sgd_f64(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     for blk in range(nblocks):
@@ -136,6 +156,8 @@ def sgd_f64(param, grad, eta):
 def sgd_f64_par(param, grad, eta):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -170,6 +192,8 @@ def sgd_wd_init(lr, momentum, dampening, weight_decay):
 def sgd_wd_f32(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
@@ -190,6 +214,8 @@ def sgd_wd_f32(param, grad, eta, lamda):
 def sgd_wd_f32_par(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -201,6 +227,8 @@ def sgd_wd_f32_par(param, grad, eta, lamda):
 def sgd_wd_f64(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
@@ -221,6 +249,8 @@ def sgd_wd_f64(param, grad, eta, lamda):
 def sgd_wd_f64_par(param, grad, eta, lamda):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -258,6 +288,10 @@ def sgd_momentum_init(lr, momentum, dampening, weight_decay):
 def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     mu = np.float32(mu)
@@ -282,6 +316,10 @@ def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
 def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -293,6 +331,10 @@ def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
 def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     mu = np.float64(mu)
@@ -317,6 +359,10 @@ def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
 def sgd_momentum_f64_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -357,6 +403,10 @@ def sgd_momentum_wd_init(lr, momentum, dampening, weight_decay):
 def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
@@ -383,6 +433,10 @@ def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
 def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -394,6 +448,10 @@ def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
 def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
@@ -420,6 +478,10 @@ def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
 def sgd_momentum_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -458,6 +520,10 @@ def sgd_momentum_nesterov_init(lr, momentum, dampening, weight_decay):
 def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     mu = np.float32(mu)
@@ -483,6 +549,10 @@ def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
 def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -494,6 +564,10 @@ def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
 def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     mu = np.float64(mu)
@@ -519,6 +593,10 @@ def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
 def sgd_momentum_nesterov_f64_par(param, grad, momentum_buffer, eta, mu, c):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -560,6 +638,10 @@ def sgd_momentum_nesterov_wd_init(lr, momentum, dampening, weight_decay):
 def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
@@ -587,6 +669,10 @@ def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c
 def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -598,6 +684,10 @@ def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, m
 def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
@@ -625,6 +715,10 @@ def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c
 def sgd_momentum_nesterov_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -662,6 +756,10 @@ def adagrad_init(lr, lr_decay, weight_decay, initial_accumulator_value, eps):
 def adagrad_f32(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float32(eta_t)
     epsilon = np.float32(epsilon)
@@ -687,6 +785,10 @@ def adagrad_f32(param, grad, sum, eta_t, epsilon):
 def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -698,6 +800,10 @@ def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
 def adagrad_f64(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float64(eta_t)
     epsilon = np.float64(epsilon)
@@ -723,6 +829,10 @@ def adagrad_f64(param, grad, sum, eta_t, epsilon):
 def adagrad_f64_par(param, grad, sum, eta_t, epsilon):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -763,6 +873,10 @@ def adagrad_wd_init(lr, lr_decay, weight_decay, initial_accumulator_value, eps):
 def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float32(eta_t)
     epsilon = np.float32(epsilon)
@@ -790,6 +904,10 @@ def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
 def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -801,6 +919,10 @@ def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
 def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float64(eta_t)
     epsilon = np.float64(epsilon)
@@ -828,6 +950,10 @@ def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
 def adagrad_wd_f64_par(param, grad, sum, eta_t, epsilon, lamda):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if sum.shape[0] != n:
+        size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -869,6 +995,10 @@ def rmsprop_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -896,6 +1026,10 @@ def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
 def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -907,6 +1041,10 @@ def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
 def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -934,6 +1072,10 @@ def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
 def rmsprop_f64_par(param, grad, square_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -978,6 +1120,10 @@ def rmsprop_wd_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1007,6 +1153,10 @@ def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
 def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1018,6 +1168,10 @@ def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
 def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1047,6 +1201,10 @@ def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
 def rmsprop_wd_f64_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1090,6 +1248,12 @@ def rmsprop_momentum_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1121,6 +1285,12 @@ def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsil
 def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1132,6 +1302,12 @@ def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, e
 def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1163,6 +1339,12 @@ def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsil
 def rmsprop_momentum_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1209,6 +1391,12 @@ def rmsprop_momentum_wd_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1242,6 +1430,12 @@ def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, ep
 def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1253,6 +1447,12 @@ def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w
 def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1286,6 +1486,12 @@ def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, ep
 def rmsprop_momentum_wd_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1328,6 +1534,12 @@ def rmsprop_centered_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1359,6 +1571,12 @@ def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
 def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1370,6 +1588,12 @@ def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon,
 def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1401,6 +1625,12 @@ def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
 def rmsprop_centered_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1446,6 +1676,12 @@ def rmsprop_centered_wd_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1479,6 +1715,12 @@ def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, 
 def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1490,6 +1732,12 @@ def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsil
 def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1523,6 +1771,12 @@ def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, 
 def rmsprop_centered_wd_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1567,6 +1821,14 @@ def rmsprop_centered_momentum_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1602,6 +1864,14 @@ def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_bu
 def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1613,6 +1883,14 @@ def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentu
 def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1648,6 +1926,14 @@ def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_bu
 def rmsprop_centered_momentum_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1695,6 +1981,14 @@ def rmsprop_centered_momentum_wd_init(lr, alpha, eps, weight_decay, momentum):
 def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1732,6 +2026,14 @@ def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum
 def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1743,6 +2045,14 @@ def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, mome
 def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1780,6 +2090,14 @@ def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum
 def rmsprop_centered_momentum_wd_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if square_avg.shape[0] != n:
+        size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if grad_avg.shape[0] != n:
+        size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if momentum_buffer.shape[0] != n:
+        size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1826,6 +2144,12 @@ def adam_init(lr, beta1, beta2, eps, weight_decay):
 def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float32(w_1)
     beta_2 = np.float32(beta_2)
@@ -1859,6 +2183,12 @@ def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
 def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1870,6 +2200,12 @@ def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilo
 def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float64(w_1)
     beta_2 = np.float64(beta_2)
@@ -1903,6 +2239,12 @@ def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
 def adam_f64_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam (see the comment above adam_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1952,6 +2294,12 @@ def adam_wd_init(lr, beta1, beta2, eps, weight_decay):
 def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float32(lamda)
     w_1 = np.float32(w_1)
@@ -1987,6 +2335,12 @@ def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
 def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1998,6 +2352,12 @@ def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c
 def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float64(lamda)
     w_1 = np.float64(w_1)
@@ -2033,6 +2393,12 @@ def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
 def adam_wd_f64_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2080,6 +2446,14 @@ def adam_amsgrad_init(lr, beta1, beta2, eps, weight_decay):
 def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float32(w_1)
     beta_2 = np.float32(beta_2)
@@ -2117,6 +2491,14 @@ def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
 def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2128,6 +2510,14 @@ def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, 
 def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float64(w_1)
     beta_2 = np.float64(beta_2)
@@ -2165,6 +2555,14 @@ def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
 def adam_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2215,6 +2613,14 @@ def adam_amsgrad_wd_init(lr, beta1, beta2, eps, weight_decay):
 def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float32(lamda)
     w_1 = np.float32(w_1)
@@ -2254,6 +2660,14 @@ def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
 def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2265,6 +2679,14 @@ def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, la
 def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float64(lamda)
     w_1 = np.float64(w_1)
@@ -2304,6 +2726,14 @@ def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
 def adam_amsgrad_wd_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2353,6 +2783,12 @@ def adamw_init(lr, beta1, beta2, eps, weight_decay):
 def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float32(k)
     w_1 = np.float32(w_1)
@@ -2388,6 +2824,12 @@ def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
 def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2399,6 +2841,12 @@ def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, ep
 def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float64(k)
     w_1 = np.float64(w_1)
@@ -2434,6 +2882,12 @@ def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
 def adamw_f64_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2484,6 +2938,14 @@ def adamw_amsgrad_init(lr, beta1, beta2, eps, weight_decay):
 def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float32, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float32(k)
     w_1 = np.float32(w_1)
@@ -2523,6 +2985,14 @@ def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
 def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2534,6 +3004,14 @@ def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w
 def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float64, serial."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float64(k)
     w_1 = np.float64(w_1)
@@ -2573,6 +3051,14 @@ def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
 def adamw_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
+    if grad.shape[0] != n:
+        size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg.shape[0] != n:
+        size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if exp_avg_sq.shape[0] != n:
+        size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if max_exp_avg_sq.shape[0] != n:
+        size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK

@@ -1,0 +1,35 @@
+"""Argument checks the generated Numba kernels run before their loops.
+
+Numba does no bounds checks, and a vendored module is called directly, not through
+``runtime/``'s validation: an array shorter than the first one, or a class label outside
+``[0, C)``, made a kernel read and write past its arrays (heap corruption, ``free(): invalid
+pointer``). Each kernel compares its arrays' sizes with the first array's (and checks the
+labels) in O(1) (O(N) for the labels, in the loop that already reads them) and raises
+ValueError naming the argument and the value. ``CHECKS_SOURCE`` is printed into every
+generated module that uses :func:`size_checks`.
+"""
+
+CHECKS_SOURCE = '''
+# Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
+# kernel compares its arrays' sizes (and class labels) before it reads with them.
+@numba.njit(cache=CACHE)
+def size_error(name, size, expected, what):
+    raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
+                     + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def label_error(i, label, n_classes, ignore_index):
+    raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
+                     + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
+'''
+
+
+def size_checks(checks, indent: str = "    ") -> list[str]:
+    """Source lines that raise (size_error) unless each ``(name, size, expected, what)``
+    holds ``size == expected``; all four are source text, ``name`` and ``what`` quoted."""
+    out = []
+    for name, size, expected, what in checks:
+        out += [f"{indent}if {size} != {expected}:",
+                f"{indent}    size_error({name!r}, {size}, {expected}, {what!r})"]
+    return out
