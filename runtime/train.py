@@ -147,8 +147,8 @@ def _classification(model) -> bool:
 def _correct(model, out, y) -> tuple[int, int]:
     """(correct predictions, predictions made) on a batch: one per sample for softmax_ce
     (class labels other than ignore_index, or probability targets compared by their
-    argmax), one per output for bce
-    (multi-label heads are scored per label, as ``model.accuracy``)."""
+    argmax), one per output for bce (multi-label heads are scored per label, as
+    ``model.accuracy``)."""
     if model.loss_name == "softmax_ce":
         if y.ndim == 2:  # probability (e.g. one-hot) targets
             y = y.argmax(axis=1)
@@ -354,7 +354,7 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
                     right, made = _correct(model, out, yb)
                     correct, scored = correct + right, scored + made
                 if bar is not None:
-                    bar.update(k, total_loss / seen, correct / scored if classify else None,
+                    bar.update(k, total_loss / seen, correct / scored if scored else None,
                                force=k == len(loader))
             history.epoch.append(epoch)
             history.loss.append(total_loss / seen if seen else math.nan)

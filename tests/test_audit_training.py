@@ -493,3 +493,23 @@ def test_thread_plan_of_a_sequential_model_sees_its_layer_sizes(monkeypatch):
     for model in (seq, mlp):
         fit(model, X, y, SGD(model.parameters(), lr=0.1), batch_size=8, progress=False)
     assert seen == [(8, [4, 7, 3]), (8, [4, 7, 3])]
+
+
+def test_progress_bar_with_a_first_batch_of_ignored_labels():
+    import io
+    import sys
+
+    X, y = _data(n=12)
+    y = y.copy()
+    y[:4] = -100  # the first batch is all padding
+    model = MLP([4, 5, 3], "relu", seed=0)
+    err, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        hist = _fit(model, X, y, epochs=1, batch_size=4, shuffle=False, progress=True)
+        shown = sys.stderr.getvalue()
+    finally:
+        sys.stderr = err
+    keep = y != -100
+    expected = np.mean(model.forward(X).argmax(axis=1)[keep] == y[keep])
+    assert hist.accuracy == [pytest.approx(expected)]
+    assert f"acc {expected:.4f}" in shown
