@@ -161,6 +161,10 @@ def check(names, seed, eps, atol, rtol):
     from derive import registry
     from runtime.gradcheck import GradcheckError, gradcheck
 
+    for opt, v, positive in (("--eps", eps, True), ("--atol", atol, False), ("--rtol", rtol, False)):
+        if not (0 < v < float("inf") if positive else v >= 0):  # NaN fails both
+            raise click.BadParameter(f"{v!r}: must be a {'positive' if positive else 'non-negative'}"
+                                     " number", param_hint=opt)
     explicit = bool(names)
     if not names:
         names = [e.name for e in registry.ENTRIES if e.group in ("loss", "activation", "layer")]

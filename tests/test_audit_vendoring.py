@@ -309,3 +309,27 @@ def test_vendored_adam_matches_the_textbook_update(vendored, s, dtype):
     _close(out["adam_m_" + s], m, dtype)
     _close(out["adam_v_" + s], v, dtype)
     _close(out["adam_theta_" + s], theta, dtype)
+
+
+# --------------------------------------------------------------------------- derivecli check
+
+
+@pytest.mark.parametrize("opt,value", [("--eps", "0"), ("--eps", "-1e-6"), ("--eps", "nan"),
+                                       ("--atol", "-1"), ("--rtol", "nan")])
+def test_check_rejects_bad_tolerances_as_usage_errors(opt, value):
+    # Before: a ValueError traceback from runtime.gradcheck, exit status 1 (a failed check's status).
+    res = CliRunner().invoke(main, ["check", "mse", opt, value])
+    assert res.exit_code == 2, res.output
+    assert isinstance(res.exception, SystemExit), repr(res.exception)
+    assert opt in res.output and repr(float(value)) in res.output, res.output
+
+
+def test_check_exits_1_and_reports_the_worst_entry_when_a_check_fails():
+    # rtol 1e-14 is beyond central differences' accuracy: every check must fail, and say where
+    res = CliRunner().invoke(main, ["check", "mse", "relu", "--atol", "0", "--rtol", "1e-14"])
+    assert res.exit_code == 1, res.output
+    lines = res.output.splitlines()
+    assert sum(ln.startswith("FAIL  ") for ln in lines) == 4, res.output
+    assert res.output.count("gradcheck failed:") == 4 and "worst at input 0, index" in res.output
+    ok = CliRunner().invoke(main, ["check", "mse", "relu"])
+    assert ok.exit_code == 0 and sum(ln.startswith("ok    ") for ln in ok.output.splitlines()) == 4
