@@ -357,6 +357,8 @@ class Activation(Layer):
         super().__init__()
         if name not in ACTIVATIONS:
             raise ValueError(f"activation={name!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
+        # checked here: the fast path below passes only the options it knows to the kernel
+        _activations()._options(name, options)
         self.name, self.options = name, dict(options)
         self._z = self._a = None
         self._fm = False

@@ -513,3 +513,19 @@ def test_progress_bar_with_a_first_batch_of_ignored_labels():
     expected = np.mean(model.forward(X).argmax(axis=1)[keep] == y[keep])
     assert hist.accuracy == [pytest.approx(expected)]
     assert f"acc {expected:.4f}" in shown
+
+
+def test_activation_layer_rejects_options_its_function_does_not_take():
+    # The layer's fast path called the kernel with the default slope and dropped the rest:
+    # a typo (slope= for negative_slope=) trained with 0.01 without a word.
+    from runtime.nn import Activation
+
+    with pytest.raises(TypeError, match=r"leaky_relu got unexpected option\(s\) slope"):
+        Activation("leaky_relu", slope=0.2)
+    with pytest.raises(TypeError, match=r"tanh got unexpected option\(s\) negative_slope"):
+        Activation("tanh", negative_slope=0.2)
+    with pytest.raises(ValueError, match=r"negative_slope"):
+        Activation("leaky_relu", negative_slope=float("nan"))
+    x = -np.ones((2, 3))
+    np.testing.assert_array_equal(Activation("leaky_relu", negative_slope=0.2).forward(x, True),
+                                  -0.2 * np.ones((2, 3)))
