@@ -42,6 +42,7 @@ class NumbaConfig:
 
 
 BACKENDS = {"numba": NumbaConfig()}
+LAYER_NAMES = ("batchnorm", "dropout")  # codegen.numba_layers writes their module
 
 
 def _group_names(names) -> tuple[list[str], list[str], list[str]]:
@@ -94,6 +95,16 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
     from .numba_printer import NumbaPrinter, constant_lines
 
     config = config or BACKENDS[backend]
+    wanted = {registry.canonical(n) for n in names}
+    if wanted and wanted <= set(LAYER_NAMES):  # batch norm and dropout: a module of their own
+        from . import numba_layers
+
+        return numba_layers.generate_module(command=command)
+    if wanted & set(LAYER_NAMES):
+        raise NotImplementedError(
+            f"{', '.join(sorted(wanted & set(LAYER_NAMES)))}: the layer kernels (batchnorm, "
+            f"dropout) are generated in their own module; generate them apart from "
+            f"{', '.join(sorted(wanted - set(LAYER_NAMES)))}")
     losses, activations, skipped = _group_names(list(names))
     printers = {dt: NumbaPrinter(dt, mathlib=config.mathlib) for dt in config.dtypes}
     kernels, hashed = [], []  # kernels: (key, function name, source)
@@ -116,13 +127,17 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
             kernels += numba_activations.activation_kernels(d, dt, printers[dt])
 
     all_names = losses + activations
+    own = [n for n in skipped if n in LAYER_NAMES or registry.entry(n).group == "optimizer"]
+    none = [n for n in skipped if n not in own]
     mathlib = any(p.mathlib_used for p in printers.values())
     head = [
         "# generated, do not edit: regenerate with "
         f"`{command or 'python -m codegen.generate --update'}`",
         f"# Generator: codegen numba backend, version {GENERATOR_VERSION}",
         f"# Derivations: {', '.join(all_names)}",
-        *([f"# Not kernels (no template): {', '.join(skipped)}"] if skipped else []),
+        *([f"# In modules of their own (name them: derivecli gen --backend numba adam -o "
+            f"optim.py): {', '.join(own)}"] if own else []),
+        *([f"# No kernel template: {', '.join(none)}"] if none else []),
         f"# Source hash: sha256:{source_hash(hashed)} (of the SymPy expressions printed below)",
         '"""Numba kernels generated from derive/ (see each kernel\'s docstring for its formula).',
         "",

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from .numba_checks import size_checks
 from .numba_printer import NumbaPrinter, constant_lines
 
 GENERATOR_VERSION = "1"
@@ -67,6 +68,18 @@ def _kernel_source(bn, drop, dtype: str, printer: NumbaPrinter) -> str:
     back = dict(g="g[i, j]", xhat="xhat[i, j]", gamma="gamma[j]", inv_std="inv_std[j]",
                 mean_g="mean_g[j]", mean_gxhat="mean_gxhat[j]")
     sums = dict(g="g[i, j]", xhat="xhat[i, j]")
+
+    def check(first, rows, cols, vectors, flat=()):
+        """size_error unless (N, F) arrays ``rows`` and (F,) arrays ``vectors`` fit ``first``."""
+        n, nf = f"{first}.shape[0]", f"{first}.shape[1]"
+        return "\n".join(size_checks(
+            [(a, f"{a}.shape[0]", n, f"{first}.shape[0]: {a} has {first}'s shape") for a in rows]
+            + [(a, f"{a}.shape[1]", nf, f"{first}.shape[1]: {a} has {first}'s shape") for a in rows]
+            + [(a, f"{a}.size", nf, f"{first}.shape[1]: one per feature") for a in vectors]
+            + [(a, f"{a}.size", f"{first}.size", f"{first}.size: the arrays are 1-D, of one size")
+               for a in flat]))
+
+    vec_train = ("gamma", "beta", "running_mean", "running_var", "inv_std")
     return f'''
 {deco}
 def _batch_mean_var_{s}(x):
@@ -99,6 +112,7 @@ def _normalise_{s}(x, gamma, beta, mu, inv_std, xhat, y):
 def batchnorm_train_{s}(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
     """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
     n, nf = x.shape
+{check("x", ("xhat", "y"), (), vec_train)}
     eps_ = np.{dtype}(eps)
     mean, variance = _batch_mean_var_{s}(x)
     mu = np.empty(nf, dtype=x.dtype)
@@ -119,6 +133,7 @@ def batchnorm_train_{s}(x, gamma, beta, eps, momentum, running_mean, running_var
 def batchnorm_eval_{s}(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
     """Evaluation mode: normalise by the running statistics."""
     nf = x.shape[1]
+{check("x", ("xhat", "y"), (), vec_train)}
     eps_ = np.{dtype}(eps)
     for j in range(nf):
         var = running_var[j]
@@ -146,6 +161,7 @@ def _sums_{s}(g, xhat, dgamma, dbeta):
 def batchnorm_backward_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
     n, nf = g.shape
+{check("g", ("xhat", "dx"), (), ("gamma", "inv_std", "dgamma", "dbeta"))}
     sg, sgx = _sums_{s}(g, xhat, dgamma, dbeta)
     mean_g = (sg / n).astype(g.dtype)
     mean_gxhat = (sgx / n).astype(g.dtype)
@@ -158,6 +174,7 @@ def batchnorm_backward_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Evaluation mode: μ and σ² are constants, the layer is affine."""
     n, nf = g.shape
+{check("g", ("xhat", "dx"), (), ("gamma", "inv_std", "dgamma", "dbeta"))}
     _sums_{s}(g, xhat, dgamma, dbeta)
     for i in range(n):
         for j in range(nf):
@@ -167,6 +184,7 @@ def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 {deco}
 def dropout_{s}(x, mask, p, y):
     """Inverted dropout forward: y = m x/(1 − p)."""
+{check("x", (), (), (), ("mask", "y"))}
     p = np.{dtype}(p)
     for i in range(x.shape[0]):
         y[i] = {pr("y", drop.stable, x="x[i]", m="mask[i]")}
@@ -175,14 +193,16 @@ def dropout_{s}(x, mask, p, y):
 {deco}
 def dropout_backward_{s}(g, mask, p, dx):
     """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+{check("g", (), (), (), ("mask", "dx"))}
     p = np.{dtype}(p)
     for i in range(g.shape[0]):
         dx[i] = {pr("grad_x", drop.stable, g="g[i]", m="mask[i]")}
 '''
 
 
-def generate_module() -> str:
-    """The source of runtime/generated/numba_layers.py."""
+def generate_module(command: str | None = None) -> str:
+    """The source of runtime/generated/numba_layers.py (``command``: how the header says to
+    regenerate it; the committed module's way by default)."""
     bn, drop = _forms()
     printers = {dt: NumbaPrinter(dt, mathlib=False) for dt in SUFFIX}
     bodies = [_kernel_source(bn, drop, dt, printers[dt]) for dt in SUFFIX]
@@ -193,7 +213,8 @@ def generate_module() -> str:
             table.append(f"    ({k!r}, {dt!r}): {k}_{s},")
     table.append("}")
     head = "\n".join([
-        "# generated, do not edit: regenerate with `python -m codegen.generate --update`",
+        "# generated, do not edit: regenerate with "
+        f"`{command or 'python -m codegen.generate --update'}`",
         f"# Generator: codegen.numba_layers, version {GENERATOR_VERSION}",
         "# Derivations: batchnorm, dropout (derive/batchnorm.py)",
         f"# Source hash: sha256:{source_hash(bn, drop)} (of the SymPy kernel forms printed below)",
@@ -211,9 +232,10 @@ def generate_module() -> str:
         f"FASTMATH = {{{', '.join(repr(f) for f in FASTMATH)}}}  # keeps NaN/Inf semantics",
     ])
     from .numba_cache import CACHE_SOURCE
+    from .numba_checks import CHECKS_SOURCE
 
     consts = constant_lines(*printers.values())
-    parts = [head, CACHE_SOURCE.strip("\n")]
+    parts = [head, CACHE_SOURCE.strip("\n"), CHECKS_SOURCE.strip("\n")]
     if consts:
         parts.append("# float32 constants: typed globals, so no literal promotes a loop to float64\n"
                      + "\n".join(consts))

@@ -33,7 +33,13 @@ def _numba_text(names: tuple[str, ...], command: str) -> str:
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
               required=True, help="the .py file to write (replaced atomically)")
 def gen(names, backend, output):
-    """Generate a kernel module from the derivations NAMES (all when none)."""
+    """Generate a kernel module from the derivations NAMES (all when none).
+
+    \b
+    numba: without NAMES, every loss and activation; the optimizers (sgd, adam, ...,
+    clip_grad_norm) and the layers (batchnorm, dropout) each come in a module of their
+    own: name only them. cupy: without NAMES, every derivation with a CUDA template.
+    """
     from codegen.generate import write_module
     from derive import registry
 

@@ -333,3 +333,74 @@ def test_check_exits_1_and_reports_the_worst_entry_when_a_check_fails():
     assert res.output.count("gradcheck failed:") == 4 and "worst at input 0, index" in res.output
     ok = CliRunner().invoke(main, ["check", "mse", "relu"])
     assert ok.exit_code == 0 and sum(ln.startswith("ok    ") for ln in ok.output.splitlines()) == 4
+
+
+# --------------------------------------------------------------------------- gen: help and names
+
+
+def test_gen_help_says_where_optimizers_and_layers_go_and_the_header_agrees(tmp_path):
+    # Before: --help said "all when none", the header of the all-names module listed adam, sgd,
+    # batchnorm, ... as "Not kernels (no template)", and `gen batchnorm` said the numba
+    # generator had no template for it, though runtime/generated/numba_layers.py is generated.
+    help_text = CliRunner().invoke(main, ["gen", "--help"]).output
+    assert "module of their" in help_text and "batchnorm" in help_text and "adam" in help_text
+    text = gen(tmp_path / "every.py")
+    head = text.splitlines()[:6]
+    own = next(ln for ln in head if ln.startswith("# In modules of their own"))
+    assert all(n in own for n in ("adam", "sgd", "clip_grad_norm", "batchnorm", "dropout"))
+    none = next(ln for ln in head if ln.startswith("# No kernel template: "))
+    assert "dense" in none and "adam" not in none and "batchnorm" not in none
+    res = CliRunner().invoke(main, ["gen", "dropout", "mse", "-o", str(tmp_path / "x.py")])
+    assert res.exit_code == 2 and "generated in their own module" in res.output
+
+
+LAYERS = """
+import numpy as np
+import layers_k as K
+x = dict(np.load("layer_inputs.npz"))
+out = {}
+X, gam, bet, G = x["X"], x["gamma"], x["beta"], x["G"]
+rm, rv = np.zeros(3), np.ones(3)
+inv_std, xhat, y = np.empty(3), np.empty_like(X), np.empty_like(X)
+K.batchnorm_train_f64(X, gam, bet, 1e-5, 0.1, rm, rv, inv_std, xhat, y)
+dx, dg, db = np.empty_like(X), np.empty(3), np.empty(3)
+K.batchnorm_backward_f64(G, xhat, gam, inv_std, dx, dg, db)
+out.update(y=y, rm=rm, rv=rv, dx=dx, dg=dg, db=db)
+xf, mask = x["X"].ravel().astype(np.float32), x["mask"].astype(np.float32)
+yd = np.empty_like(xf)
+K.dropout_f32(xf, mask, 0.25, yd)
+out["drop"] = yd
+try:
+    K.batchnorm_train_f64(X, gam[:2], bet, 1e-5, 0.1, rm, rv, inv_std, xhat, y)
+    out["bad"] = "no error"
+except ValueError as e:
+    out["bad"] = str(e)
+np.savez("outputs.npz", **{k: np.asarray(v) for k, v in out.items()})
+"""
+
+
+def test_gen_layers_module_vendored(tmp_path):
+    text = gen(tmp_path / "layers_k.py", "bn")
+    assert text.startswith("# generated, do not edit: regenerate with `derivecli gen --backend numba "
+                           "batchnorm -o ")
+    rng = np.random.default_rng(3)
+    X, G = rng.normal(2.0, 3.0, size=(8, 3)), rng.normal(size=(8, 3))
+    gam, bet = rng.uniform(0.5, 2, 3), rng.normal(size=3)
+    mask = (rng.uniform(size=24) > 0.25).astype(float)
+    np.savez(tmp_path / "layer_inputs.npz", X=X, G=G, gamma=gam, beta=bet, mask=mask)
+    run_isolated(tmp_path, LAYERS)
+    out = dict(np.load(tmp_path / "outputs.npz"))
+    # batch norm (Ioffe & Szegedy; PyTorch's running statistics: unbiased variance, momentum 0.1)
+    N = X.shape[0]
+    mu, var = X.mean(0), X.var(0)
+    xh = (X - mu) / np.sqrt(var + 1e-5)
+    _close(out["y"], gam * xh + bet, np.float64)
+    _close(out["rm"], 0.1 * mu, np.float64)
+    _close(out["rv"], 0.9 + 0.1 * var * N / (N - 1), np.float64)
+    dx = gam / np.sqrt(var + 1e-5) / N * (N * G - G.sum(0) - xh * (G * xh).sum(0))
+    _close(out["dx"], dx, np.float64)
+    _close(out["dg"], (G * xh).sum(0), np.float64)
+    _close(out["db"], G.sum(0), np.float64)
+    xf = X.ravel().astype(np.float32).astype(np.float64)
+    _close(out["drop"], xf * mask / 0.75, np.float32)
+    assert str(out["bad"]) == "gamma has 2 elements, not 3 (x.shape[1]: one per feature)"

@@ -42,6 +42,20 @@ def _cache_on_disk():
 CACHE = _cache_on_disk()  # every kernel: @numba.njit(..., cache=CACHE)
 
 
+# Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
+# kernel compares its arrays' sizes (and class labels) before it reads with them.
+@numba.njit(cache=CACHE)
+def size_error(name, size, expected, what):
+    raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
+                     + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def label_error(i, label, n_classes, ignore_index):
+    raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
+                     + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
+
+
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_1P0 = np.float32(1.0)
 
@@ -77,6 +91,24 @@ def _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y):
 def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
     """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
     n, nf = x.shape
+    if xhat.shape[0] != x.shape[0]:
+        size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
+    if y.shape[0] != x.shape[0]:
+        size_error('y', y.shape[0], x.shape[0], "x.shape[0]: y has x's shape")
+    if xhat.shape[1] != x.shape[1]:
+        size_error('xhat', xhat.shape[1], x.shape[1], "x.shape[1]: xhat has x's shape")
+    if y.shape[1] != x.shape[1]:
+        size_error('y', y.shape[1], x.shape[1], "x.shape[1]: y has x's shape")
+    if gamma.size != x.shape[1]:
+        size_error('gamma', gamma.size, x.shape[1], 'x.shape[1]: one per feature')
+    if beta.size != x.shape[1]:
+        size_error('beta', beta.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_mean.size != x.shape[1]:
+        size_error('running_mean', running_mean.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_var.size != x.shape[1]:
+        size_error('running_var', running_var.size, x.shape[1], 'x.shape[1]: one per feature')
+    if inv_std.size != x.shape[1]:
+        size_error('inv_std', inv_std.size, x.shape[1], 'x.shape[1]: one per feature')
     eps_ = np.float32(eps)
     mean, variance = _batch_mean_var_f32(x)
     mu = np.empty(nf, dtype=x.dtype)
@@ -97,6 +129,24 @@ def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var
 def batchnorm_eval_f32(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
     """Evaluation mode: normalise by the running statistics."""
     nf = x.shape[1]
+    if xhat.shape[0] != x.shape[0]:
+        size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
+    if y.shape[0] != x.shape[0]:
+        size_error('y', y.shape[0], x.shape[0], "x.shape[0]: y has x's shape")
+    if xhat.shape[1] != x.shape[1]:
+        size_error('xhat', xhat.shape[1], x.shape[1], "x.shape[1]: xhat has x's shape")
+    if y.shape[1] != x.shape[1]:
+        size_error('y', y.shape[1], x.shape[1], "x.shape[1]: y has x's shape")
+    if gamma.size != x.shape[1]:
+        size_error('gamma', gamma.size, x.shape[1], 'x.shape[1]: one per feature')
+    if beta.size != x.shape[1]:
+        size_error('beta', beta.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_mean.size != x.shape[1]:
+        size_error('running_mean', running_mean.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_var.size != x.shape[1]:
+        size_error('running_var', running_var.size, x.shape[1], 'x.shape[1]: one per feature')
+    if inv_std.size != x.shape[1]:
+        size_error('inv_std', inv_std.size, x.shape[1], 'x.shape[1]: one per feature')
     eps_ = np.float32(eps)
     for j in range(nf):
         var = running_var[j]
@@ -124,6 +174,22 @@ def _sums_f32(g, xhat, dgamma, dbeta):
 def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
     n, nf = g.shape
+    if xhat.shape[0] != g.shape[0]:
+        size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
+    if dx.shape[0] != g.shape[0]:
+        size_error('dx', dx.shape[0], g.shape[0], "g.shape[0]: dx has g's shape")
+    if xhat.shape[1] != g.shape[1]:
+        size_error('xhat', xhat.shape[1], g.shape[1], "g.shape[1]: xhat has g's shape")
+    if dx.shape[1] != g.shape[1]:
+        size_error('dx', dx.shape[1], g.shape[1], "g.shape[1]: dx has g's shape")
+    if gamma.size != g.shape[1]:
+        size_error('gamma', gamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if inv_std.size != g.shape[1]:
+        size_error('inv_std', inv_std.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dgamma.size != g.shape[1]:
+        size_error('dgamma', dgamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dbeta.size != g.shape[1]:
+        size_error('dbeta', dbeta.size, g.shape[1], 'g.shape[1]: one per feature')
     sg, sgx = _sums_f32(g, xhat, dgamma, dbeta)
     mean_g = (sg / n).astype(g.dtype)
     mean_gxhat = (sgx / n).astype(g.dtype)
@@ -136,6 +202,22 @@ def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Evaluation mode: μ and σ² are constants, the layer is affine."""
     n, nf = g.shape
+    if xhat.shape[0] != g.shape[0]:
+        size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
+    if dx.shape[0] != g.shape[0]:
+        size_error('dx', dx.shape[0], g.shape[0], "g.shape[0]: dx has g's shape")
+    if xhat.shape[1] != g.shape[1]:
+        size_error('xhat', xhat.shape[1], g.shape[1], "g.shape[1]: xhat has g's shape")
+    if dx.shape[1] != g.shape[1]:
+        size_error('dx', dx.shape[1], g.shape[1], "g.shape[1]: dx has g's shape")
+    if gamma.size != g.shape[1]:
+        size_error('gamma', gamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if inv_std.size != g.shape[1]:
+        size_error('inv_std', inv_std.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dgamma.size != g.shape[1]:
+        size_error('dgamma', dgamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dbeta.size != g.shape[1]:
+        size_error('dbeta', dbeta.size, g.shape[1], 'g.shape[1]: one per feature')
     _sums_f32(g, xhat, dgamma, dbeta)
     for i in range(n):
         for j in range(nf):
@@ -145,6 +227,10 @@ def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_f32(x, mask, p, y):
     """Inverted dropout forward: y = m x/(1 − p)."""
+    if mask.size != x.size:
+        size_error('mask', mask.size, x.size, 'x.size: the arrays are 1-D, of one size')
+    if y.size != x.size:
+        size_error('y', y.size, x.size, 'x.size: the arrays are 1-D, of one size')
     p = np.float32(p)
     for i in range(x.shape[0]):
         y[i] = x[i]*mask[i]/(_F32_1P0 - p)
@@ -153,6 +239,10 @@ def dropout_f32(x, mask, p, y):
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_backward_f32(g, mask, p, dx):
     """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    if mask.size != g.size:
+        size_error('mask', mask.size, g.size, 'g.size: the arrays are 1-D, of one size')
+    if dx.size != g.size:
+        size_error('dx', dx.size, g.size, 'g.size: the arrays are 1-D, of one size')
     p = np.float32(p)
     for i in range(g.shape[0]):
         dx[i] = g[i]*mask[i]/(_F32_1P0 - p)
@@ -189,6 +279,24 @@ def _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y):
 def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
     """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
     n, nf = x.shape
+    if xhat.shape[0] != x.shape[0]:
+        size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
+    if y.shape[0] != x.shape[0]:
+        size_error('y', y.shape[0], x.shape[0], "x.shape[0]: y has x's shape")
+    if xhat.shape[1] != x.shape[1]:
+        size_error('xhat', xhat.shape[1], x.shape[1], "x.shape[1]: xhat has x's shape")
+    if y.shape[1] != x.shape[1]:
+        size_error('y', y.shape[1], x.shape[1], "x.shape[1]: y has x's shape")
+    if gamma.size != x.shape[1]:
+        size_error('gamma', gamma.size, x.shape[1], 'x.shape[1]: one per feature')
+    if beta.size != x.shape[1]:
+        size_error('beta', beta.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_mean.size != x.shape[1]:
+        size_error('running_mean', running_mean.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_var.size != x.shape[1]:
+        size_error('running_var', running_var.size, x.shape[1], 'x.shape[1]: one per feature')
+    if inv_std.size != x.shape[1]:
+        size_error('inv_std', inv_std.size, x.shape[1], 'x.shape[1]: one per feature')
     eps_ = np.float64(eps)
     mean, variance = _batch_mean_var_f64(x)
     mu = np.empty(nf, dtype=x.dtype)
@@ -209,6 +317,24 @@ def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var
 def batchnorm_eval_f64(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
     """Evaluation mode: normalise by the running statistics."""
     nf = x.shape[1]
+    if xhat.shape[0] != x.shape[0]:
+        size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
+    if y.shape[0] != x.shape[0]:
+        size_error('y', y.shape[0], x.shape[0], "x.shape[0]: y has x's shape")
+    if xhat.shape[1] != x.shape[1]:
+        size_error('xhat', xhat.shape[1], x.shape[1], "x.shape[1]: xhat has x's shape")
+    if y.shape[1] != x.shape[1]:
+        size_error('y', y.shape[1], x.shape[1], "x.shape[1]: y has x's shape")
+    if gamma.size != x.shape[1]:
+        size_error('gamma', gamma.size, x.shape[1], 'x.shape[1]: one per feature')
+    if beta.size != x.shape[1]:
+        size_error('beta', beta.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_mean.size != x.shape[1]:
+        size_error('running_mean', running_mean.size, x.shape[1], 'x.shape[1]: one per feature')
+    if running_var.size != x.shape[1]:
+        size_error('running_var', running_var.size, x.shape[1], 'x.shape[1]: one per feature')
+    if inv_std.size != x.shape[1]:
+        size_error('inv_std', inv_std.size, x.shape[1], 'x.shape[1]: one per feature')
     eps_ = np.float64(eps)
     for j in range(nf):
         var = running_var[j]
@@ -236,6 +362,22 @@ def _sums_f64(g, xhat, dgamma, dbeta):
 def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
     n, nf = g.shape
+    if xhat.shape[0] != g.shape[0]:
+        size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
+    if dx.shape[0] != g.shape[0]:
+        size_error('dx', dx.shape[0], g.shape[0], "g.shape[0]: dx has g's shape")
+    if xhat.shape[1] != g.shape[1]:
+        size_error('xhat', xhat.shape[1], g.shape[1], "g.shape[1]: xhat has g's shape")
+    if dx.shape[1] != g.shape[1]:
+        size_error('dx', dx.shape[1], g.shape[1], "g.shape[1]: dx has g's shape")
+    if gamma.size != g.shape[1]:
+        size_error('gamma', gamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if inv_std.size != g.shape[1]:
+        size_error('inv_std', inv_std.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dgamma.size != g.shape[1]:
+        size_error('dgamma', dgamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dbeta.size != g.shape[1]:
+        size_error('dbeta', dbeta.size, g.shape[1], 'g.shape[1]: one per feature')
     sg, sgx = _sums_f64(g, xhat, dgamma, dbeta)
     mean_g = (sg / n).astype(g.dtype)
     mean_gxhat = (sgx / n).astype(g.dtype)
@@ -248,6 +390,22 @@ def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Evaluation mode: μ and σ² are constants, the layer is affine."""
     n, nf = g.shape
+    if xhat.shape[0] != g.shape[0]:
+        size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
+    if dx.shape[0] != g.shape[0]:
+        size_error('dx', dx.shape[0], g.shape[0], "g.shape[0]: dx has g's shape")
+    if xhat.shape[1] != g.shape[1]:
+        size_error('xhat', xhat.shape[1], g.shape[1], "g.shape[1]: xhat has g's shape")
+    if dx.shape[1] != g.shape[1]:
+        size_error('dx', dx.shape[1], g.shape[1], "g.shape[1]: dx has g's shape")
+    if gamma.size != g.shape[1]:
+        size_error('gamma', gamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if inv_std.size != g.shape[1]:
+        size_error('inv_std', inv_std.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dgamma.size != g.shape[1]:
+        size_error('dgamma', dgamma.size, g.shape[1], 'g.shape[1]: one per feature')
+    if dbeta.size != g.shape[1]:
+        size_error('dbeta', dbeta.size, g.shape[1], 'g.shape[1]: one per feature')
     _sums_f64(g, xhat, dgamma, dbeta)
     for i in range(n):
         for j in range(nf):
@@ -257,6 +415,10 @@ def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_f64(x, mask, p, y):
     """Inverted dropout forward: y = m x/(1 − p)."""
+    if mask.size != x.size:
+        size_error('mask', mask.size, x.size, 'x.size: the arrays are 1-D, of one size')
+    if y.size != x.size:
+        size_error('y', y.size, x.size, 'x.size: the arrays are 1-D, of one size')
     p = np.float64(p)
     for i in range(x.shape[0]):
         y[i] = x[i]*mask[i]/(1.0 - p)
@@ -265,6 +427,10 @@ def dropout_f64(x, mask, p, y):
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_backward_f64(g, mask, p, dx):
     """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    if mask.size != g.size:
+        size_error('mask', mask.size, g.size, 'g.size: the arrays are 1-D, of one size')
+    if dx.size != g.size:
+        size_error('dx', dx.size, g.size, 'g.size: the arrays are 1-D, of one size')
     p = np.float64(p)
     for i in range(g.shape[0]):
         dx[i] = g[i]*mask[i]/(1.0 - p)
