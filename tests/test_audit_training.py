@@ -529,3 +529,34 @@ def test_activation_layer_rejects_options_its_function_does_not_take():
     x = -np.ones((2, 3))
     np.testing.assert_array_equal(Activation("leaky_relu", negative_slope=0.2).forward(x, True),
                                   -0.2 * np.ones((2, 3)))
+
+
+def test_fit_with_batchnorm_adam_shuffle_and_drop_last_is_a_torch_loop():
+    torch = pytest.importorskip("torch", reason="a torch training loop is the oracle")
+    from runtime.data import DataLoader
+    from runtime.optim import Adam
+
+    X, y = _data(n=50, seed=3)
+    model = MLP([4, 8, 6, 3], "relu", batchnorm=True, dtype=np.float64, seed=2)
+    twin, _ = _torch_twin(torch, model)
+    hist = fit(model, X, y, Adam(model.parameters(), lr=0.01), epochs=4, batch_size=8,
+               shuffle=True, seed=7, drop_last=True, validation=(X, y), progress=False)
+    assert hist.updates == 4 * (50 // 8)
+    opt = torch.optim.Adam(twin.parameters(), lr=0.01)
+    order = DataLoader(np.arange(50), batch_size=8, shuffle=True, seed=7, drop_last=True)
+    losses, val = [], []
+    for _ in range(4):
+        twin.train()
+        for idx in order:
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(X[idx])),
+                                                     torch.from_numpy(y[idx]))
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        twin.eval()
+        with torch.no_grad():
+            val.append(torch.nn.functional.cross_entropy(twin(torch.from_numpy(X)),
+                                                         torch.from_numpy(y)).item())
+    np.testing.assert_allclose(hist.step_loss, losses, rtol=1e-10)
+    np.testing.assert_allclose(hist.val_loss, val, rtol=1e-10)
