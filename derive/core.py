@@ -300,10 +300,25 @@ def _expand_sum_logs(e: sp.Expr) -> sp.Expr:
 
 
 MAX_EXPANDED_TERMS = 5000  # expand, cancel, factor or simplify past this would not finish
+# Polynomial algorithms (factor, cancel) take e^1000000 as a power of e of that degree.
+MAX_POLY_DEGREE = 1000
+
+
+def _huge_exponent(e: sp.Expr) -> bool:
+    if isinstance(e, sp.exp):
+        power = e.args[0]
+    elif isinstance(e, sp.Pow):
+        power = e.exp
+    else:
+        return False
+    coeff = power.as_coeff_Mul()[0]
+    return coeff.is_Rational and max(abs(coeff.p), coeff.q) > MAX_POLY_DEGREE
 
 
 def _expanded_terms(e: sp.Expr, limit: int = MAX_EXPANDED_TERMS) -> int:
     """About how many terms ``sp.expand(e)`` writes out (at most ``limit + 1``)."""
+    if _huge_exponent(e):
+        return limit + 1
     if isinstance(e, sp.Add):
         n = sum(_expanded_terms(a, limit) for a in e.args)
     elif isinstance(e, sp.Mul):
@@ -326,8 +341,6 @@ def _too_large_to_expand(e: sp.Expr) -> bool:
 
 
 def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
-    if _too_large_to_expand(a) or _too_large_to_expand(b):
-        return False  # checked at random points instead
     diff = sp.sympify(a - b).rewrite(sp.Sum)  # functions of vectors (softmax) as their Sums
     if diff.has(sp.Sum):
         # doit and simplify on symbolic sums are slow and rarely succeed: such steps are
@@ -344,6 +357,8 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
             attempts = (lambda e: sp.cancel(e.rewrite(sp.exp)),) + attempts
     if diff == 0:
         return True
+    if _too_large_to_expand(diff):
+        return False  # checked at random points instead
     for attempt in attempts:
         try:
             if attempt(diff) == 0:

@@ -31,7 +31,11 @@ def _leaky_relu(x, slope=LEAKY_RELU_DEFAULT_SLOPE):
 
 
 def _log(x, base=None):
-    return sp.log(x) if base is None else sp.log(x, base)
+    if base is None:
+        return sp.log(x)
+    if base.is_number and not (base.is_positive and base != 1):
+        raise ValueError(f"log base {base} not allowed: a base must be positive and not 1")
+    return sp.log(x, base)
 
 
 # name -> (builder, smallest and largest number of arguments; None = any number >= smallest)
@@ -206,7 +210,7 @@ class _Builder:
             expected = str(lo) if lo == hi else f"{lo} to {hi}" if hi else f"at least {lo}"
             raise ValueError(f"{name}() takes {expected} argument(s), got {n}: {_source(node)!r}")
         args = [self.build(a, depth) for a in node.args]  # Starred is rejected by build()
-        return function(*args)
+        return _bounded(function(*args), node)  # log(0), log(x, 1): undefined
 
 
 _OPERATORS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
