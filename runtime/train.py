@@ -59,12 +59,17 @@ class History:
         return ", ".join(parts)
 
     def plot(self, path, title: str = "training"):
-        """Save loss (and accuracy) curves as a PNG; returns the path, or None without matplotlib."""
-        plt = pyplot()
-        if plt is None:
+        """Save loss (and accuracy) curves as a PNG; returns the path, or None without matplotlib.
+
+        The figure is drawn without pyplot, so the caller's backend (a notebook's) is left as
+        it is."""
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
             return None
         panels = 2 if self.accuracy or self.val_accuracy else 1
-        fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6), squeeze=False)
+        fig = Figure(figsize=(5 * panels, 3.6))
+        axes = fig.subplots(1, panels, squeeze=False)
         ax = axes[0][0]
         if self.step_loss:
             per_epoch = self.updates / max(1, len(self.epoch))
@@ -104,7 +109,9 @@ def pyplot():
 def save_figure(fig, path):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    pyplot().close(fig)
+    plt = sys.modules.get("matplotlib.pyplot")  # a figure made by pyplot: release it there
+    if plt is not None:
+        plt.close(fig)  # (a no-op for a figure made without pyplot)
     return str(path)
 
 

@@ -560,3 +560,22 @@ def test_fit_with_batchnorm_adam_shuffle_and_drop_last_is_a_torch_loop():
                                                          torch.from_numpy(y)).item())
     np.testing.assert_allclose(hist.step_loss, losses, rtol=1e-10)
     np.testing.assert_allclose(hist.val_loss, val, rtol=1e-10)
+
+
+def test_history_plot_leaves_the_users_matplotlib_backend_alone(tmp_path):
+    # In a notebook history.plot(...) switched pyplot to Agg for good (inline plots stopped
+    # showing); the library's own figure needs no pyplot state.
+    matplotlib = pytest.importorskip("matplotlib", reason="history.plot needs matplotlib")
+    import matplotlib.pyplot as plt
+
+    before = matplotlib.get_backend()
+    try:
+        plt.switch_backend("svg")  # stands in for a notebook's inline backend
+        X, y = _data()
+        model = MLP([4, 5, 3], "relu", seed=0)
+        hist = _fit(model, X, y, epochs=2, batch_size=8, validation=(X, y), lr=0.1)
+        path = hist.plot(tmp_path / "curves.png")
+        assert matplotlib.get_backend() == "svg"
+        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    finally:
+        plt.switch_backend(before)
