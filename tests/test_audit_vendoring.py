@@ -404,3 +404,57 @@ def test_gen_layers_module_vendored(tmp_path):
     xf = X.ravel().astype(np.float32).astype(np.float64)
     _close(out["drop"], xf * mask / 0.75, np.float32)
     assert str(out["bad"]) == "gamma has 2 elements, not 3 (x.shape[1]: one per feature)"
+
+
+# --------------------------------------------------------------------------- cupy
+
+
+@pytest.fixture(scope="module")
+def nvrtc():
+    try:
+        from cupy_backends.cuda.libs import nvrtc as lib
+
+        lib.getVersion()
+    except Exception as err:  # noqa: BLE001 (ImportError, or the NVRTC library missing)
+        pytest.skip(f"NVRTC is not available ({err!r}); install the gpu extra")
+    return lib
+
+
+CUPY_SETS = {"one_loss": ["huber"], "one_act": ["sigmoid"], "one_opt": ["rmsprop"],
+             "one_layer": ["dropout"], "every": []}
+
+
+def test_vendored_cupy_modules_compile_with_nvrtc(tmp_path, nvrtc):
+    import re
+
+    for mod, names in CUPY_SETS.items():
+        text = gen(tmp_path / f"{mod}.py", "--backend", "cupy", *names)
+        assert "generated, do not edit" in text.split('"""')[1]
+        assert f"Regenerate: derivecli gen --backend cupy {' '.join(names)}".rstrip() in text
+    code = ("import importlib\nresult = {}\nfor m in %r:\n"
+            "    mod = importlib.import_module(m)\n"
+            "    result[m] = [mod.SOURCE, list(mod.KERNELS), list(mod.DERIVATIONS), mod._module]\n"
+            "assert 'cupy' not in sys.modules  # compiled on first use only\n" % list(CUPY_SETS))
+    mods = run_isolated(tmp_path, code)
+    for mod, names in CUPY_SETS.items():
+        source, kernels, derivations, compiled = mods[mod]
+        assert compiled is None and (derivations == names or not names)
+        for arch in ("sm_80", "sm_90"):
+            prog = nvrtc.createProgram(source, f"{mod}.cu", [], [])
+            try:
+                try:
+                    nvrtc.compileProgram(prog, [f"-arch={arch}", "--std=c++14"])
+                except nvrtc.NVRTCError as err:
+                    pytest.fail(f"{mod} ({arch}): {err}\n{nvrtc.getProgramLog(prog)}")
+                ptx = nvrtc.getPTX(prog).decode()
+            finally:
+                nvrtc.destroyProgram(prog)
+            assert f".target {arch}" in ptx
+            assert set(kernels) <= set(re.findall(r"\.visible \.entry (\w+)", ptx)), (mod, arch)
+    # each kernel's closed form (and a loss's stable form) is in the source, as a comment
+    source = mods["one_loss"][0]
+    assert re.search(r"^// huber: L = .*;  dL/dyhat = ", source, re.M)
+    assert re.search(r"^// stable form: loss = .*; grad = ", source, re.M)
+    assert "// sigmoid grad_output: a*(1 - a)" in mods["one_act"][0]
+    assert "// rmsprop: RMSprop" in mods["one_opt"][0]
+    assert "// derive/batchnorm.py, dropout grad_x: g*m/(1 - p)" in mods["one_layer"][0]
