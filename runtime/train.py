@@ -270,7 +270,10 @@ def fit(model, X, y, optimizer, *, epochs: int = 1, batch_size: int | None = Non
         callback=None) -> History:
     """Train ``model`` on (X, y) with ``optimizer``; returns the :class:`History`.
 
-    ``batch_size=None`` is full-batch descent, 1 single-sample, otherwise mini-batch (seed
+    ``optimizer`` may hold all of ``model.parameters()``, ``model.flat_parameters()``, or some
+    of the parameters (the others stay frozen). X, y, the class labels and ``validation`` are
+    checked before the first update; an error names the argument (and a bad label's
+    position in y). ``batch_size=None`` is full-batch descent, 1 single-sample, otherwise mini-batch (seed
     003's three modes). ``clip_value`` / ``clip_norm`` clip the gradients before each step
     (runtime.clip). ``threads="auto"`` plans thread use for this network and batch size
     (:func:`runtime.threads.candidates`; with more than one candidate plan the first steps
