@@ -80,6 +80,11 @@ def _kernel_source(bn, drop, dtype: str, printer: NumbaPrinter) -> str:
                for a in flat]))
 
     vec_train = ("gamma", "beta", "running_mean", "running_var", "inv_std")
+
+    def forms(d, *keys):
+        """Docstring lines: the kernel forms this kernel prints, as derive states them."""
+        return "\n".join([f"\n    Kernel forms (derivecli show-grad {d.name}):"]
+                         + [f"        {k} = {sp.sstr(d.stable[k])}" for k in keys]) + "\n    "
     return f'''
 {deco}
 def _batch_mean_var_{s}(x):
@@ -110,7 +115,8 @@ def _normalise_{s}(x, gamma, beta, mu, inv_std, xhat, y):
 
 {deco}
 def batchnorm_train_{s}(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
-    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
+    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β.
+{forms(bn, "inv_std", "xhat", "y", "running_mean", "running_var")}"""
     n, nf = x.shape
 {check("x", ("xhat", "y"), (), vec_train)}
     eps_ = np.{dtype}(eps)
@@ -131,7 +137,8 @@ def batchnorm_train_{s}(x, gamma, beta, eps, momentum, running_mean, running_var
 
 {deco}
 def batchnorm_eval_{s}(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
-    """Evaluation mode: normalise by the running statistics."""
+    """Evaluation mode: normalise by the running statistics.
+{forms(bn, "inv_std", "xhat", "y")}"""
     nf = x.shape[1]
 {check("x", ("xhat", "y"), (), vec_train)}
     eps_ = np.{dtype}(eps)
@@ -159,7 +166,8 @@ def _sums_{s}(g, xhat, dgamma, dbeta):
 
 {deco}
 def batchnorm_backward_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
-    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
+    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β.
+{forms(bn, "grad_x", "grad_gamma", "grad_beta")}"""
     n, nf = g.shape
 {check("g", ("xhat", "dx"), (), ("gamma", "inv_std", "dgamma", "dbeta"))}
     sg, sgx = _sums_{s}(g, xhat, dgamma, dbeta)
@@ -172,7 +180,8 @@ def batchnorm_backward_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 
 {deco}
 def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
-    """Evaluation mode: μ and σ² are constants, the layer is affine."""
+    """Evaluation mode: μ and σ² are constants, the layer is affine.
+{forms(bn, "grad_x_eval", "grad_gamma", "grad_beta")}"""
     n, nf = g.shape
 {check("g", ("xhat", "dx"), (), ("gamma", "inv_std", "dgamma", "dbeta"))}
     _sums_{s}(g, xhat, dgamma, dbeta)
@@ -183,7 +192,8 @@ def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 
 {deco}
 def dropout_{s}(x, mask, p, y):
-    """Inverted dropout forward: y = m x/(1 − p)."""
+    """Inverted dropout forward: y = m x/(1 − p).
+{forms(drop, "y")}"""
 {check("x", (), (), (), ("mask", "y"))}
     p = np.{dtype}(p)
     for i in range(x.shape[0]):
@@ -192,7 +202,8 @@ def dropout_{s}(x, mask, p, y):
 
 {deco}
 def dropout_backward_{s}(g, mask, p, dx):
-    """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    """Inverted dropout backward: ∂L/∂x = g m/(1 − p).
+{forms(drop, "grad_x")}"""
 {check("g", (), (), (), ("mask", "dx"))}
     p = np.{dtype}(p)
     for i in range(g.shape[0]):

@@ -458,3 +458,33 @@ def test_vendored_cupy_modules_compile_with_nvrtc(tmp_path, nvrtc):
     assert "// sigmoid grad_output: a*(1 - a)" in mods["one_act"][0]
     assert "// rmsprop: RMSprop" in mods["one_opt"][0]
     assert "// derive/batchnorm.py, dropout grad_x: g*m/(1 - p)" in mods["one_layer"][0]
+
+
+def test_every_vendored_numba_kernel_docstring_states_its_forms(tmp_path):
+    # The layer kernels' docstrings named no formula ("derive.batchnorm's closed form").
+    import ast
+
+    import sympy as sp
+
+    import derive
+
+    for names in (["bn"], ["mse", "relu"], ["adam"]):
+        text = gen(tmp_path / "k.py", *names)
+        tree = ast.parse(text)
+        public = [f for f in tree.body if isinstance(f, ast.FunctionDef)
+                  and f.name.endswith(("_f32", "_f64")) and not f.name.startswith("_")
+                  and f.decorator_list and "njit" in ast.unparse(f.decorator_list[0])]
+        assert public, names
+        for f in public:
+            doc = ast.get_docstring(f) or ""
+            if names == ["adam"]:  # the rule's forms are the comment block above adam_scalars
+                assert "see the comment above" in doc
+                continue
+            if f.name.startswith(("exp_", "log", "tanh_f")):
+                continue  # the mathlib's own functions
+            assert "derivecli show-grad" in doc and " = " in doc, (f.name, doc)
+    bn = derive.get("batchnorm")
+    text = gen(tmp_path / "k.py", "batchnorm")
+    doc = ast.get_docstring(next(f for f in ast.parse(text).body if isinstance(f, ast.FunctionDef)
+                                 and f.name == "batchnorm_backward_f64"))
+    assert f"grad_x = {sp.sstr(bn.stable['grad_x'])}" in doc

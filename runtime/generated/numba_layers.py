@@ -89,7 +89,15 @@ def _normalise_f32(x, gamma, beta, mu, inv_std, xhat, y):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
-    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
+    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        inv_std = 1/sqrt(epsilon + sigma^2)
+        xhat = inv_std*(-mu + x)
+        y = beta + gamma*xhat
+        running_mean = momentum*mu + running*(1 - momentum)
+        running_var = N*momentum*sigma^2/(N - 1) + running*(1 - momentum)
+    """
     n, nf = x.shape
     if xhat.shape[0] != x.shape[0]:
         size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
@@ -127,7 +135,13 @@ def batchnorm_train_f32(x, gamma, beta, eps, momentum, running_mean, running_var
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_eval_f32(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
-    """Evaluation mode: normalise by the running statistics."""
+    """Evaluation mode: normalise by the running statistics.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        inv_std = 1/sqrt(epsilon + sigma^2)
+        xhat = inv_std*(-mu + x)
+        y = beta + gamma*xhat
+    """
     nf = x.shape[1]
     if xhat.shape[0] != x.shape[0]:
         size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
@@ -172,7 +186,13 @@ def _sums_f32(g, xhat, dgamma, dbeta):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
-    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
+    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        grad_x = gamma*inv_std*(g - mean_g - mean_gxhat*xhat)
+        grad_gamma = g*xhat
+        grad_beta = g
+    """
     n, nf = g.shape
     if xhat.shape[0] != g.shape[0]:
         size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
@@ -200,7 +220,13 @@ def batchnorm_backward_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
-    """Evaluation mode: μ and σ² are constants, the layer is affine."""
+    """Evaluation mode: μ and σ² are constants, the layer is affine.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        grad_x_eval = g*gamma*inv_std
+        grad_gamma = g*xhat
+        grad_beta = g
+    """
     n, nf = g.shape
     if xhat.shape[0] != g.shape[0]:
         size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
@@ -226,7 +252,11 @@ def batchnorm_backward_eval_f32(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_f32(x, mask, p, y):
-    """Inverted dropout forward: y = m x/(1 − p)."""
+    """Inverted dropout forward: y = m x/(1 − p).
+
+    Kernel forms (derivecli show-grad dropout):
+        y = m*x/(1 - p)
+    """
     if mask.size != x.size:
         size_error('mask', mask.size, x.size, 'x.size: the arrays are 1-D, of one size')
     if y.size != x.size:
@@ -238,7 +268,11 @@ def dropout_f32(x, mask, p, y):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_backward_f32(g, mask, p, dx):
-    """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    """Inverted dropout backward: ∂L/∂x = g m/(1 − p).
+
+    Kernel forms (derivecli show-grad dropout):
+        grad_x = g*m/(1 - p)
+    """
     if mask.size != g.size:
         size_error('mask', mask.size, g.size, 'g.size: the arrays are 1-D, of one size')
     if dx.size != g.size:
@@ -277,7 +311,15 @@ def _normalise_f64(x, gamma, beta, mu, inv_std, xhat, y):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat, y):
-    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β."""
+    """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        inv_std = 1/sqrt(epsilon + sigma^2)
+        xhat = inv_std*(-mu + x)
+        y = beta + gamma*xhat
+        running_mean = momentum*mu + running*(1 - momentum)
+        running_var = N*momentum*sigma^2/(N - 1) + running*(1 - momentum)
+    """
     n, nf = x.shape
     if xhat.shape[0] != x.shape[0]:
         size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
@@ -315,7 +357,13 @@ def batchnorm_train_f64(x, gamma, beta, eps, momentum, running_mean, running_var
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_eval_f64(x, gamma, beta, eps, running_mean, running_var, inv_std, xhat, y):
-    """Evaluation mode: normalise by the running statistics."""
+    """Evaluation mode: normalise by the running statistics.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        inv_std = 1/sqrt(epsilon + sigma^2)
+        xhat = inv_std*(-mu + x)
+        y = beta + gamma*xhat
+    """
     nf = x.shape[1]
     if xhat.shape[0] != x.shape[0]:
         size_error('xhat', xhat.shape[0], x.shape[0], "x.shape[0]: xhat has x's shape")
@@ -360,7 +408,13 @@ def _sums_f64(g, xhat, dgamma, dbeta):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
-    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β."""
+    """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        grad_x = gamma*inv_std*(g - mean_g - mean_gxhat*xhat)
+        grad_gamma = g*xhat
+        grad_beta = g
+    """
     n, nf = g.shape
     if xhat.shape[0] != g.shape[0]:
         size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
@@ -388,7 +442,13 @@ def batchnorm_backward_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
-    """Evaluation mode: μ and σ² are constants, the layer is affine."""
+    """Evaluation mode: μ and σ² are constants, the layer is affine.
+
+    Kernel forms (derivecli show-grad batchnorm):
+        grad_x_eval = g*gamma*inv_std
+        grad_gamma = g*xhat
+        grad_beta = g
+    """
     n, nf = g.shape
     if xhat.shape[0] != g.shape[0]:
         size_error('xhat', xhat.shape[0], g.shape[0], "g.shape[0]: xhat has g's shape")
@@ -414,7 +474,11 @@ def batchnorm_backward_eval_f64(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_f64(x, mask, p, y):
-    """Inverted dropout forward: y = m x/(1 − p)."""
+    """Inverted dropout forward: y = m x/(1 − p).
+
+    Kernel forms (derivecli show-grad dropout):
+        y = m*x/(1 - p)
+    """
     if mask.size != x.size:
         size_error('mask', mask.size, x.size, 'x.size: the arrays are 1-D, of one size')
     if y.size != x.size:
@@ -426,7 +490,11 @@ def dropout_f64(x, mask, p, y):
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def dropout_backward_f64(g, mask, p, dx):
-    """Inverted dropout backward: ∂L/∂x = g m/(1 − p)."""
+    """Inverted dropout backward: ∂L/∂x = g m/(1 − p).
+
+    Kernel forms (derivecli show-grad dropout):
+        grad_x = g*m/(1 - p)
+    """
     if mask.size != g.size:
         size_error('mask', mask.size, g.size, 'g.size: the arrays are 1-D, of one size')
     if dx.size != g.size:
