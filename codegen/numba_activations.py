@@ -45,6 +45,13 @@ def _doc(derivation, kind: str, dtype: str) -> str:
         f"    d{sp.sstr(derivation.quantity)}/d{zsym} = {sp.sstr(derivation.gradient(zsym))}",
         f"Kernel form ({form}): {sp.sstr(derivation.stable[form])}",
     ]
+    if kind == "backward_output":  # a's sign gives z's only under derive's assumptions
+        syms = {s.name: s for s in derivation.expr.free_symbols}
+        pos = [arg for arg, sym in OPTIONS.get(derivation.name, ())
+               if syms.get(sym) is not None and syms[sym].is_positive]
+        if pos:
+            lines.append(f"Valid for {', '.join(a + ' > 0' for a in pos)} only (derive's assumption); "
+                         f"otherwise call the backward kernel with z.")
     return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
 
 

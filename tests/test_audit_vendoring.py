@@ -483,6 +483,11 @@ def test_every_vendored_numba_kernel_docstring_states_its_forms(tmp_path):
             if f.name.startswith(("exp_", "log", "tanh_f")):
                 continue  # the mathlib's own functions
             assert "derivecli show-grad" in doc and " = " in doc, (f.name, doc)
+    # leaky_relu through its output: a's sign is z's only for a positive slope (derive assumes it)
+    text = gen(tmp_path / "k.py", "leaky_relu")
+    docs = {f.name: ast.get_docstring(f) for f in ast.parse(text).body if isinstance(f, ast.FunctionDef)}
+    assert "Valid for negative_slope > 0 only" in docs["leaky_relu_backward_output_f64"]
+    assert "Valid for" not in docs["leaky_relu_backward_f64"]
     bn = derive.get("batchnorm")
     text = gen(tmp_path / "k.py", "batchnorm")
     doc = ast.get_docstring(next(f for f in ast.parse(text).body if isinstance(f, ast.FunctionDef)

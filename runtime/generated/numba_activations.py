@@ -1310,6 +1310,7 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
         a = leaky_relu(z, alpha)
         da/dz = Piecewise((1, z > 0), (alpha, True))
     Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
+    Valid for negative_slope > 0 only (derive's assumption); otherwise call the backward kernel with z.
     """
     n = a.size
     if upstream.size != n:
@@ -1406,6 +1407,7 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
         a = leaky_relu(z, alpha)
         da/dz = Piecewise((1, z > 0), (alpha, True))
     Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
+    Valid for negative_slope > 0 only (derive's assumption); otherwise call the backward kernel with z.
     """
     n = a.size
     if upstream.size != n:
