@@ -493,3 +493,17 @@ def test_every_vendored_numba_kernel_docstring_states_its_forms(tmp_path):
     doc = ast.get_docstring(next(f for f in ast.parse(text).body if isinstance(f, ast.FunctionDef)
                                  and f.name == "batchnorm_backward_f64"))
     assert f"grad_x = {sp.sstr(bn.stable['grad_x'])}" in doc
+
+
+def test_vendored_cupy_module_says_how_to_launch_its_kernels(tmp_path):
+    # The module documented only kernel(name): nothing on block sizes, the loss accumulator,
+    # or that the loss kernels read class labels unchecked.
+    text = gen(tmp_path / "k.py", "--backend", "cupy", "ce", "mse")
+    ns: dict = {}
+    exec(compile(text, "k.py", "exec"), ns)
+    doc = ns["__doc__"]
+    assert "multiple of 32" in doc and "loss_acc" in doc and "zeroed double" in doc
+    assert "softmax_ce_check_labels_<t>" in doc
+    assert {"softmax_ce_check_labels_f32", "dc_finalize_f64"} <= set(ns["KERNELS"])
+    for arg in ("loss_acc", "grad_scale", "loss_none"):
+        assert f"double* __restrict__ {arg}" in ns["SOURCE"] or f" {arg}," in ns["SOURCE"]

@@ -7,6 +7,15 @@ Regenerate: python -m codegen.cuda_kernels --update
 
 SOURCE is compiled with cupy.RawModule on first use (CuPy caches the binary on disk);
 kernel(name) looks a kernel up by name (KERNELS lists them).
+
+Launching (runtime/cuda_dispatch.py is the reference caller): C-contiguous device arrays of
+the kernel's type (_f32: float, _f64: double), scalars as its signature in SOURCE declares
+them (lengths as long long). Grid-stride kernels take any grid; blocks are a multiple of 32
+threads (block reductions use whole warps). A loss kernel adds its sum into loss_acc, a
+zeroed double on the device (NULL, with a loss_none array, for reduction 'none'), scales
+the gradient by grad_scale (an elementwise 'mean': 1/n; softmax_ce may divide by a divisor
+on the device instead); dc_finalize_<t> divides the sum. Kernels do not check sizes or
+class labels: run softmax_ce_check_labels_<t> before softmax_ce.
 """
 GENERATOR_VERSION = 1
 EXPRESSION_HASH = "56f8fef199ab0ae8"
