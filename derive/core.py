@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import random
+import signal
+import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping
@@ -368,13 +371,64 @@ def _proved_equal(a: sp.Expr, b: sp.Expr) -> bool:
     return False
 
 
+_PROOF_SECONDS: float | None = None  # set by proof_time_limit(); None: no limit
+
+
+class _OutOfTime(BaseException):  # not Exception: SymPy's own ``except Exception`` lets it by
+    """A symbolic proof or simplification ran past the time limit."""
+
+
+@contextmanager
+def proof_time_limit(seconds: float | None):
+    """Within: symbolic proofs and simplifications give up after ``seconds`` each.
+
+    For a user's own expression (``show-grad --expr``), where SymPy's ``simplify`` or
+    ``cancel`` can run for hours (tanh(tanh(tanh(tanh(tanh(x)))))); a step whose proof gave up
+    is checked at random points instead. Works in the main thread (SIGALRM); elsewhere, and
+    for the registered derivations, there is no limit, so their steps read the same every run.
+    """
+    global _PROOF_SECONDS
+    old, _PROOF_SECONDS = _PROOF_SECONDS, seconds
+    try:
+        yield
+    finally:
+        _PROOF_SECONDS = old
+
+
+@contextmanager
+def _time_limited():
+    if (_PROOF_SECONDS is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def out_of_time(signum, frame):
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, _PROOF_SECONDS)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _proved_in_time(a: sp.Expr, b: sp.Expr) -> bool:
+    try:
+        with _time_limited():
+            return _proved_equal(a, b)
+    except _OutOfTime:
+        return False
+
+
 def check_equal(a: sp.Expr, b: sp.Expr, domain: Domain, *, points: int = 40, seed: int = 0):
     """Return (PROVED | NUMERIC, note) when ``a`` equals ``b``; raise StepCheckError otherwise."""
     cache = {}
     ok, where = _numerically_equal(a, b, domain, points=min(points, 8), seed=seed, cache=cache)
     if not ok:
         raise StepCheckError(f"{sp.sstr(a)} != {sp.sstr(b)} at {where}")
-    if _proved_equal(a, b):
+    if _proved_in_time(a, b):
         return PROVED, ""
     counted = []
     ok, where = _numerically_equal(a, b, domain, points=points, seed=seed + 1, cache=cache,
@@ -454,8 +508,9 @@ def tidy(expr: sp.Expr) -> sp.Expr:
         return expr
     for f in (sp.cancel, sp.factor, sp.simplify, lambda e: sp.factor_terms(sp.expand(e))):
         try:
-            candidates.append(f(expr))
-        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+            with _time_limited():
+                candidates.append(f(expr))
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError, _OutOfTime):
             pass
     return min(candidates, key=lambda e: (sp.count_ops(e), len(sp.srepr(e))))
 

@@ -20,6 +20,10 @@ import click
 FORMATS = ("text", "latex", "markdown", "json")
 GROUP_ORDER = ("loss", "activation", "layer", "optimizer", "information")
 
+# Seconds a symbolic proof or simplification of an --expr step may take before the step is
+# checked at random points instead (SymPy's simplify can run for hours on small input).
+PROOF_SECONDS = 2.0
+
 # command name -> "module:attribute"; listed only when the module exists.
 LAZY_COMMANDS = {
     "gen": "derivecli.gen:gen",
@@ -184,7 +188,7 @@ def _named(name: str):
 def _from_expression(text: str, wrt: str | None):
     import sympy as sp
 
-    from derive.core import StepCheckError, derivation_of
+    from derive.core import StepCheckError, derivation_of, proof_time_limit
     from derive.parse import parse_expression
 
     try:
@@ -206,10 +210,13 @@ def _from_expression(text: str, wrt: str | None):
     x = symbols[names.index(wrt)]
     meaning = {n: ("variable" if n == wrt else "held constant") for n in names}
     try:
-        derivation = derivation_of("expr", "expression", f"f = {text.strip()}", expr, [x],
-                                   quantity=sp.Symbol("f"), symbols=meaning)
+        with proof_time_limit(PROOF_SECONDS):
+            derivation = derivation_of("expr", "expression", f"f = {text.strip()}", expr, [x],
+                                       quantity=sp.Symbol("f"), symbols=meaning)
     except StepCheckError as e:
         raise click.ClickException(f"a step of the derivation failed its check: {e}") from None
+    except ValueError as e:  # no rule for a function
+        raise click.ClickException(str(e)) from None
     return derivation, wrt
 
 
