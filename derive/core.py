@@ -566,6 +566,10 @@ def apply_rule(u: sp.Expr, x: sp.Symbol) -> tuple[str, sp.Expr]:
         return _chain("derivative of |·| (sign, 0 at 0)", sp.sign(u.args[0]), u.args[0], x)
     if isinstance(u, sp.sign):  # piecewise constant; PyTorch's sign' is 0 everywhere
         return "derivative of sign (0 wherever it is defined; 0 at 0 as PyTorch)", sp.Integer(0)
+    if isinstance(u, (sp.Max, sp.Min)):  # SymPy writes the step function θ, θ(0) = 1/2
+        which = "max" if isinstance(u, sp.Max) else "min"
+        return (f"derivative of {which}: the step function θ picks the {which}imal argument "
+                "(θ(0) = 1/2 at a tie)", sp.diff(u, x))
     if isinstance(u, sp.Piecewise):
         return "derivative of each piece", sp.Piecewise(*[(_D(e, x), c) for e, c in u.args])
     if isinstance(u, sp.Function):

@@ -199,3 +199,15 @@ def test_expr_with_an_undefined_log_base_is_rejected(text, why):
     r = _run("show-grad", "--expr", text)
     assert r.exit_code == 2
     assert why in r.output and "--expr" in r.output
+
+
+@pytest.mark.parametrize("text, which", [("max(x, 0.3)", "max"), ("min(x, 0.3)", "min")])
+def test_max_min_step_is_named_and_right(text, which):
+    # Was: the anonymous rule "differentiation (SymPy)" for the step that introduces θ.
+    r = _run("show-grad", "--expr", text, "--format", "json")
+    data = json.loads(r.output)
+    assert data["steps"][2]["rule"].startswith(f"derivative of {which}")
+    grad = sp.lambdify(sp.Symbol("x"), sp.sympify(data["result"]["str"]))
+    f = {"max": lambda t: max(t, 0.3), "min": lambda t: min(t, 0.3)}[which]
+    for x0 in (-1.0, 0.1, 0.5, 2.0):  # away from the kink at 0.3
+        assert grad(x0) == pytest.approx(_central_difference(f, x0), abs=1e-9)
