@@ -28,7 +28,7 @@ import sympy as sp
 from .numba_checks import size_checks
 from .numba_printer import NumbaPrinter, constant_lines
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: CACHE switch, argument checks
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = "runtime/generated/numba_layers.py"
 SUFFIX = {"float32": "f32", "float64": "f64"}

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 4
+# Generator: codegen numba backend, version 5
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:1d61675103e9607b (of the SymPy expressions printed below)
+# Source hash: sha256:c963cf84d8c98fde (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen.numba_layers, version 1
+# Generator: codegen.numba_layers, version 2
 # Derivations: batchnorm, dropout (derive/batchnorm.py)
-# Source hash: sha256:77d401c846f66d89 (of the SymPy kernel forms printed below)
+# Source hash: sha256:f071dcc0e6c9f73f (of the SymPy kernel forms printed below)
 """Batch normalisation and inverted dropout kernels, generated from derive/batchnorm.py.
 
 Standalone: imports numpy, numba and math only; kernels compile on first call and are

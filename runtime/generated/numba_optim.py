@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen.numba_optim, version 1
+# Generator: codegen.numba_optim, version 2
 # Derivations: sgd, adagrad, rmsprop, adam, adamw, clip_grad_value, clip_grad_norm
-# Source hash: sha256:a3551c1e864e80dd (of the SymPy expressions printed below)
+# Source hash: sha256:61dabd197d3b4ab1 (of the SymPy expressions printed below)
 """Fused optimizer updates and gradient clipping, generated from derive/optim.py.
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call (no
