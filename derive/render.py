@@ -346,8 +346,11 @@ class _Text:
     def lhs(self, lhs: sp.Expr) -> prettyForm:
         return self.printer._print(lhs)
 
-    def equation(self, lhs: sp.Expr, rhs: sp.Expr, indent: int) -> str:
-        form = prettyForm(*stringPict.next(self.lhs(lhs), " = ", self.printer._print(rhs)))
+    def equation(self, lhs, rhs: sp.Expr, indent: int) -> str:
+        """``lhs = rhs``; a str ``lhs`` is printed as written (a kernel form's name)."""
+        left = prettyForm(self.prose(lhs) if self.unicode else ascii_name(lhs)) \
+            if isinstance(lhs, str) else self.lhs(lhs)
+        form = prettyForm(*stringPict.next(left, " = ", self.printer._print(rhs)))
         text = form.render(wrap_line=True, num_columns=max(40, self.width - indent),
                            use_unicode=self.unicode)
         return "\n".join(" " * indent + line.rstrip() for line in text.split("\n"))
@@ -388,7 +391,8 @@ def _text(d: Derivation, variables, steps: bool, unicode: bool) -> str:
         out.append(t.equation(gl, d.gradients[v], 4))
     if d.stable and steps:
         out += ["", "Stable forms (what generated kernels evaluate)"]
-        out += [t.equation(sp.Symbol(k), e, 4) for k, e in d.stable.items()]
+        # Named as the kernels name them: grad_output, not grad with the subscript "output".
+        out += [t.equation(k, e, 4) for k, e in d.stable.items()]
     text = "\n".join(out) + "\n"
     # Anything SymPy still printed in unicode (a custom printing method): spelled in ASCII.
     return text if unicode or text.isascii() else ascii_text(text)

@@ -211,3 +211,13 @@ def test_max_min_step_is_named_and_right(text, which):
     f = {"max": lambda t: max(t, 0.3), "min": lambda t: min(t, 0.3)}[which]
     for x0 in (-1.0, 0.1, 0.5, 2.0):  # away from the kink at 0.3
         assert grad(x0) == pytest.approx(_central_difference(f, x0), abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "softmax_ce", "sigmoid", "dense"])
+def test_stable_forms_are_listed_under_the_kernels_names(name):
+    # Was: "grad_x_eval" printed as grad with the subscripts "x eval" (gradₓ ₑᵥₐₗ), nll_term
+    # as nllₜₑᵣₘ, grad_output as gradₒᵤₜₚᵤₜ.
+    out = _run("show-grad", name).output
+    stable = out.split("Stable forms (what generated kernels evaluate)\n")[1]
+    for key in derive.get(name).stable:
+        assert any(line.lstrip().startswith(f"{key} = ") for line in stable.splitlines()), key
