@@ -507,3 +507,37 @@ def test_vendored_cupy_module_says_how_to_launch_its_kernels(tmp_path):
     assert {"softmax_ce_check_labels_f32", "dc_finalize_f64"} <= set(ns["KERNELS"])
     for arg in ("loss_acc", "grad_scale", "loss_none"):
         assert f"double* __restrict__ {arg}" in ns["SOURCE"] or f" {arg}," in ns["SOURCE"]
+
+
+@pytest.mark.parametrize("names,derivations,generator", [
+    (["huber"], "huber", "codegen numba backend, version {v}"),
+    (["tanh"], "tanh", "codegen numba backend, version {v}"),
+    (["adamw", "sgd"], "sgd, adamw", "codegen.numba_optim, version {o}"),
+    (["dropout"], "batchnorm, dropout (derive/batchnorm.py)", "codegen.numba_layers, version {y}"),
+    ([], "softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp, sigmoid, tanh, relu, "
+         "leaky_relu", "codegen numba backend, version {v}"),
+])
+def test_vendored_numba_header(tmp_path, names, derivations, generator):
+    import ast
+    import re
+
+    from codegen import generate, numba_layers, numba_optim
+
+    out = tmp_path / "k.py"
+    text = gen(out, *names)
+    head = text.splitlines()[:7]
+    assert head[0] == ("# generated, do not edit: regenerate with `derivecli gen --backend numba "
+                       + " ".join([*names, "-o", str(out)]).replace("  ", " ") + "`")
+    version = generator.format(v=generate.GENERATOR_VERSION, o=numba_optim.GENERATOR_VERSION,
+                               y=numba_layers.GENERATOR_VERSION)
+    assert f"# Generator: {version}" in head and f"# Derivations: {derivations}" in head
+    assert any(re.fullmatch(r"# Source hash: sha256:[0-9a-f]{16} \(.*\)", ln) for ln in head)
+    imported = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module.split(".")[0])
+    assert imported <= {"math", "numpy", "numba"}, imported
+    assert re.search(r"^CACHE = _cache_on_disk\(\)", text, re.M)
+    assert not re.search(r"njit\([^)]*cache=True", text) and "cache=CACHE)" in text
