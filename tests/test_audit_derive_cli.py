@@ -221,3 +221,21 @@ def test_stable_forms_are_listed_under_the_kernels_names(name):
     stable = out.split("Stable forms (what generated kernels evaluate)\n")[1]
     for key in derive.get(name).stable:
         assert any(line.lstrip().startswith(f"{key} = ") for line in stable.splitlines()), key
+
+
+def test_expr_time_limit_leaves_an_outer_timer_and_handler_alone():
+    import signal
+
+    def handler(signum, frame):  # pragma: no cover - must not fire during the test
+        raise AssertionError("the outer timer fired")
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, 100.0)
+    try:
+        assert _run("show-grad", "--expr", "sin(x)**2").exit_code == 0
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 50.0 < left <= 100.0
+        assert signal.getsignal(signal.SIGALRM) is handler
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
