@@ -144,7 +144,8 @@ def _mlp_check(name, group, rng):
 
 @click.command("check")
 @click.argument("names", nargs=-1)
-@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--seed", default=0, type=click.IntRange(min=0), show_default=True,
+              help="Seed of the random inputs.")
 @click.option("--eps", default=1e-6, show_default=True, help="Central-difference step.")
 @click.option("--atol", default=1e-5, show_default=True)
 @click.option("--rtol", default=1e-3, show_default=True)

@@ -541,3 +541,10 @@ def test_vendored_numba_header(tmp_path, names, derivations, generator):
     assert imported <= {"math", "numpy", "numba"}, imported
     assert re.search(r"^CACHE = _cache_on_disk\(\)", text, re.M)
     assert not re.search(r"njit\([^)]*cache=True", text) and "cache=CACHE)" in text
+
+
+def test_check_rejects_a_negative_seed_as_a_usage_error():
+    # Before: numpy's "ValueError: expected non-negative integer" traceback, exit status 1.
+    res = CliRunner().invoke(main, ["check", "mse", "--seed", "-1"])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "--seed" in res.output and "-1" in res.output
