@@ -154,17 +154,20 @@ def ascii_text(s: str) -> str:
     for k in sorted((k for k in _ASCII if len(k) > 1), key=len, reverse=True):
         s = s.replace(k, _ASCII[k])
     s = _superscript_runs(s)
-    out = ""
-    for i, ch in enumerate(s):
-        after_word = i > 0 and _is_word(s[i - 1])
+    out, after_word = "", False  # after a word, or after its subscripts (β₁ -> beta1)
+    for ch in s:
         if ord(ch) < 128:
             if after_word and ch.isalpha():
-                out += " "  # √v -> sqrt v, not sqrtv
+                out += " "  # √v -> sqrt v, β₁m -> beta1 m
             out += ch
+            after_word = False
             continue
-        if after_word and _is_word(ch):
+        word = _is_word(ch)
+        if after_word and word:
             out += " "  # λθ -> lambda theta, not lambdatheta
-        out += _ascii_char(ch)
+        rep = _ascii_char(ch)
+        after_word = word or (after_word and rep.isdigit())
+        out += rep
     return out
 
 

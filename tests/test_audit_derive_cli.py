@@ -115,6 +115,7 @@ def test_ascii_prose_reads_as_the_unicode_does():
     assert ascii_text("δˡ = ∂L/∂zˡ") == "delta^l = dL/dz^l"        # not "deltal = dL/dzl"
     assert ascii_text("κ = min(1, c/(N + 10⁻⁶))") == "kappa = min(1, c/(N + 10^-6))"
     assert ascii_text("ḡ_t") == "gbar_t"                           # not g_t (the gradient)
+    assert ascii_text("β₁m + (1 − β₁)·d") == "beta1 m + (1 - beta1)*d"  # not "beta1m"
 
 
 def test_non_utf8_terminal_gets_ascii():
