@@ -155,7 +155,7 @@ def ascii_text(s: str) -> str:
         s = s.replace(k, _ASCII[k])
     s = _superscript_runs(s)
     out, after_word = "", False  # after a word, or after its subscripts (β₁ -> beta1)
-    for ch in s:
+    for i, ch in enumerate(s):
         if ord(ch) < 128:
             if after_word and ch.isalpha():
                 out += " "  # √v -> sqrt v, β₁m -> beta1 m
@@ -163,8 +163,8 @@ def ascii_text(s: str) -> str:
             after_word = False
             continue
         word = _is_word(ch)
-        if after_word and word:
-            out += " "  # λθ -> lambda theta, not lambdatheta
+        if word and (after_word or (i and s[i - 1].isascii() and s[i - 1].isalnum())):
+            out += " "  # λθ -> lambda theta, N√ -> N sqrt
         rep = _ascii_char(ch)
         after_word = word or (after_word and rep.isdigit())
         out += rep
@@ -271,6 +271,8 @@ class _Pretty(PrettyPrinter):
     def _print_Symbol(self, e, bold_name=False):
         if not self._use_unicode and not e.name.isascii():
             e = sp.Symbol(ascii_name(e.name))
+        if not self._use_unicode and e.name.startswith("lamda"):  # SymPy's name for λ
+            e = sp.Symbol("lambda" + e.name[5:])
         return super()._print_Symbol(e, bold_name)
 
     def _print_Function(self, e, sort=False, func_name=None, left="(", right=")"):

@@ -116,6 +116,13 @@ def test_ascii_prose_reads_as_the_unicode_does():
     assert ascii_text("κ = min(1, c/(N + 10⁻⁶))") == "kappa = min(1, c/(N + 10^-6))"
     assert ascii_text("ḡ_t") == "gbar_t"                           # not g_t (the gradient)
     assert ascii_text("β₁m + (1 − β₁)·d") == "beta1 m + (1 - beta1)*d"  # not "beta1m"
+    assert ascii_text("γ/(N√(σ²+ε))") == "gamma/(N sqrt(sigma^2+eps))"  # not "Nsqrt"
+
+
+def test_ascii_math_spells_lambda_as_the_prose_does():
+    # Was: "lamda" (SymPy's Python-safe name) in the ASCII math, "lambda" in the prose.
+    out = _run("show-grad", "sgd", "--ascii").output
+    assert "lamda" not in out and "c*(g + lambda*theta)" in out
 
 
 def test_non_utf8_terminal_gets_ascii():
