@@ -112,7 +112,9 @@ def _echo(text: str, ascii_only: bool):
               help="Differentiate your own expression instead of a named derivation.")
 @click.option("--wrt", metavar="VAR",
               help="The variable to differentiate with respect to (default: all of a "
-                   "derivation's variables; the only symbol of an --expr).")
+                   "derivation's variables; the only symbol of an --expr). As stored (yhat, "
+                   "theta), as the output prints it, or in ASCII (z2, W1 for dense's layers); "
+                   "an indexed variable by its base (z for z[i]).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, latex for a document, markdown with $$ math, json for tools.")
 @click.option("--no-steps", is_flag=True, help="Print only the results, not the steps.")
