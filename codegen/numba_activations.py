@@ -50,8 +50,8 @@ def _doc(derivation, kind: str, dtype: str) -> str:
         pos = [arg for arg, sym in OPTIONS.get(derivation.name, ())
                if syms.get(sym) is not None and syms[sym].is_positive]
         if pos:
-            lines.append(f"Valid for {', '.join(a + ' > 0' for a in pos)} only (derive's assumption); "
-                         f"otherwise call the backward kernel with z.")
+            lines.append(f"Valid for {', '.join(a + ' > 0' for a in pos)} only (derive's "
+                         "assumption); otherwise call the backward kernel with z.")
     return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
 
 

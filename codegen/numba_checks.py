@@ -3,9 +3,9 @@
 Numba does no bounds checks, and a vendored module is called directly, not through
 ``runtime/``'s validation: an array shorter than the first one, or a class label outside
 ``[0, C)``, made a kernel read and write past its arrays (heap corruption, ``free(): invalid
-pointer``). Each kernel compares its arrays' sizes with the first array's (and checks the
-labels) in O(1) (O(N) for the labels, in the loop that already reads them) and raises
-ValueError naming the argument and the value. ``CHECKS_SOURCE`` is printed into every
+pointer``). Each kernel compares its arrays' sizes with the first array's, in O(1), and
+softmax_ce checks the labels in one pass before the rows; a failed check raises ValueError
+naming the argument and the value. ``CHECKS_SOURCE`` is printed into every
 generated module that uses :func:`size_checks`.
 """
 

@@ -69,8 +69,9 @@ def _kernel_source(bn, drop, dtype: str, printer: NumbaPrinter) -> str:
                 mean_g="mean_g[j]", mean_gxhat="mean_gxhat[j]")
     sums = dict(g="g[i, j]", xhat="xhat[i, j]")
 
-    def check(first, rows, cols, vectors, flat=()):
-        """size_error unless (N, F) arrays ``rows`` and (F,) arrays ``vectors`` fit ``first``."""
+    def check(first, rows, vectors, flat=()):
+        """size_error unless (N, F) arrays ``rows``, (F,) arrays ``vectors`` and 1-D
+        arrays ``flat`` fit the array ``first``."""
         n, nf = f"{first}.shape[0]", f"{first}.shape[1]"
         return "\n".join(size_checks(
             [(a, f"{a}.shape[0]", n, f"{first}.shape[0]: {a} has {first}'s shape") for a in rows]
@@ -118,7 +119,7 @@ def batchnorm_train_{s}(x, gamma, beta, eps, momentum, running_mean, running_var
     """Training mode: batch statistics, running statistics updated, x̂ and y = γx̂ + β.
 {forms(bn, "inv_std", "xhat", "y", "running_mean", "running_var")}"""
     n, nf = x.shape
-{check("x", ("xhat", "y"), (), vec_train)}
+{check("x", ("xhat", "y"), vec_train)}
     eps_ = np.{dtype}(eps)
     mean, variance = _batch_mean_var_{s}(x)
     mu = np.empty(nf, dtype=x.dtype)
@@ -140,7 +141,7 @@ def batchnorm_eval_{s}(x, gamma, beta, eps, running_mean, running_var, inv_std, 
     """Evaluation mode: normalise by the running statistics.
 {forms(bn, "inv_std", "xhat", "y")}"""
     nf = x.shape[1]
-{check("x", ("xhat", "y"), (), vec_train)}
+{check("x", ("xhat", "y"), vec_train)}
     eps_ = np.{dtype}(eps)
     for j in range(nf):
         var = running_var[j]
@@ -169,7 +170,7 @@ def batchnorm_backward_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Training mode: ∂L/∂x through μ and σ² (derive.batchnorm's closed form), ∂L/∂γ, ∂L/∂β.
 {forms(bn, "grad_x", "grad_gamma", "grad_beta")}"""
     n, nf = g.shape
-{check("g", ("xhat", "dx"), (), ("gamma", "inv_std", "dgamma", "dbeta"))}
+{check("g", ("xhat", "dx"), ("gamma", "inv_std", "dgamma", "dbeta"))}
     sg, sgx = _sums_{s}(g, xhat, dgamma, dbeta)
     mean_g = (sg / n).astype(g.dtype)
     mean_gxhat = (sgx / n).astype(g.dtype)
@@ -183,7 +184,7 @@ def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
     """Evaluation mode: μ and σ² are constants, the layer is affine.
 {forms(bn, "grad_x_eval", "grad_gamma", "grad_beta")}"""
     n, nf = g.shape
-{check("g", ("xhat", "dx"), (), ("gamma", "inv_std", "dgamma", "dbeta"))}
+{check("g", ("xhat", "dx"), ("gamma", "inv_std", "dgamma", "dbeta"))}
     _sums_{s}(g, xhat, dgamma, dbeta)
     for i in range(n):
         for j in range(nf):
@@ -194,7 +195,7 @@ def batchnorm_backward_eval_{s}(g, xhat, gamma, inv_std, dx, dgamma, dbeta):
 def dropout_{s}(x, mask, p, y):
     """Inverted dropout forward: y = m x/(1 − p).
 {forms(drop, "y")}"""
-{check("x", (), (), (), ("mask", "y"))}
+{check("x", (), (), ("mask", "y"))}
     p = np.{dtype}(p)
     for i in range(x.shape[0]):
         y[i] = {pr("y", drop.stable, x="x[i]", m="mask[i]")}
@@ -204,7 +205,7 @@ def dropout_{s}(x, mask, p, y):
 def dropout_backward_{s}(g, mask, p, dx):
     """Inverted dropout backward: ∂L/∂x = g m/(1 − p).
 {forms(drop, "grad_x")}"""
-{check("g", (), (), (), ("mask", "dx"))}
+{check("g", (), (), ("mask", "dx"))}
     p = np.{dtype}(p)
     for i in range(g.shape[0]):
         dx[i] = {pr("grad_x", drop.stable, g="g[i]", m="mask[i]")}
