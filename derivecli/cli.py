@@ -206,9 +206,17 @@ def _from_expression(text: str, wrt: str | None):
             raise click.BadParameter(f"{text!r} has several variables ({', '.join(names)}); "
                                      "choose one with --wrt", param_hint="'--wrt'")
         wrt = names[0]
-    if wrt not in names:
-        raise click.BadParameter(f"wrt={wrt!r} is not a variable of {text!r}; valid: "
-                                 f"{', '.join(names)}", param_hint="'--wrt'")
+    if wrt not in names:  # as the output prints it: β for beta
+        import unicodedata
+
+        from derive.render import variable_spellings
+
+        typed = unicodedata.normalize("NFC", wrt.strip())
+        hits = [n for s, n in zip(symbols, names) if typed in variable_spellings(s)]
+        if len(hits) != 1:
+            raise click.BadParameter(f"wrt={wrt!r} is not a variable of {text!r}; valid: "
+                                     f"{', '.join(names)}", param_hint="'--wrt'")
+        wrt = hits[0]
     x = symbols[names.index(wrt)]
     meaning = {n: ("variable" if n == wrt else "held constant") for n in names}
     try:

@@ -247,3 +247,11 @@ def test_expr_time_limit_leaves_an_outer_timer_and_handler_alone():
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_expr_wrt_accepts_the_printed_name():
+    # The output prints the variable beta as β: --wrt β names it too.
+    r = _run("show-grad", "--expr", "beta*x**2", "--wrt", "β", "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["wrt"] == "beta"
+    assert sp.sympify(json.loads(r.output)["result"]["str"]) == sp.Symbol("x") ** 2
