@@ -725,15 +725,27 @@ class Sequential:
                 state[f"{k}.running_var"] = layer.running_var.copy()
         return state
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict, strict: bool = True) -> None:
+        """Copy parameters and running statistics from ``state`` (ours, or a torch
+        ``nn.Sequential``'s of the same layers). ``strict``, as torch's: every key of
+        ``state_dict()`` must be there and no other (torch's ``num_batches_tracked`` of a batch
+        norm layer is accepted and ignored: no momentum here reads it); ``strict=False`` copies
+        the keys both have."""
         mine = dict(self.named_parameters())
+        counters = set()
         for k, layer in enumerate(self.layers):
             if isinstance(layer, BatchNorm):
                 mine[f"{k}.running_mean"] = layer.running_mean
                 mine[f"{k}.running_var"] = layer.running_var
+                counters.add(f"{k}.num_batches_tracked")
         missing = sorted(set(mine) - set(state))
-        if missing:
-            raise KeyError(f"state dict is missing {missing}")
+        unexpected = sorted(set(state) - set(mine) - counters)
+        if strict and (missing or unexpected):
+            raise KeyError("state dict does not match the model: "
+                           + "; ".join(f"{what} keys {keys}" for what, keys in
+                                       (("missing", missing), ("unexpected", unexpected)) if keys)
+                           + " (strict=False loads the keys both have)")
+        mine = {name: target for name, target in mine.items() if name in state}
         for name, target in mine.items():
             value = state[name]
             if self.xp is np and _is_cupy(value):

@@ -438,3 +438,29 @@ def test_generated_layer_kernels_are_up_to_date():
 
     diff = drift()
     assert diff == "", f"runtime/generated/numba_layers.py drifted; run `python -m codegen.generate --update`:\n{diff}"
+
+
+def test_load_state_dict_from_torch_is_strict_like_torch():
+    torch = pytest.importorskip("torch", reason="PyTorch (the oracle) is not installed")
+    tnn = torch.nn
+    torch.manual_seed(0)
+    twin = tnn.Sequential(tnn.Linear(4, 6, bias=False), tnn.BatchNorm1d(6), tnn.ReLU(), tnn.Linear(6, 3)).double()
+    with torch.no_grad():  # running statistics away from their initial 0 and 1
+        twin.train()(torch.randn(32, 4, dtype=torch.float64) * 3 + 1)
+    twin.eval()
+    model = MLP([4, 6, 3], "relu", batchnorm=True, dtype=np.float64, seed=5)
+    state = {k: v.numpy() for k, v in twin.state_dict().items()}
+    assert any(k.endswith("num_batches_tracked") for k in state)  # torch's counter: accepted
+    model.load_state_dict(state)
+    X = np.random.default_rng(1).standard_normal((7, 4))
+    np.testing.assert_allclose(model.forward(X, training=False),
+                               twin(torch.from_numpy(X)).detach().numpy(), rtol=1e-12, atol=1e-12)
+    typo = dict(state, **{"0.wieght": state["0.weight"]})
+    del typo["0.weight"]
+    with pytest.raises(KeyError, match=r"missing keys \['0.weight'\]; unexpected keys \['0.wieght'\]"):
+        model.load_state_dict(typo)
+    before = model.state_dict()["0.weight"].copy()
+    partial = {"3.bias": np.full(3, 7.0), "extra": np.zeros(1)}
+    model.load_state_dict(partial, strict=False)  # copies the keys both have, as torch
+    np.testing.assert_array_equal(model.state_dict()["3.bias"], np.full(3, 7.0))
+    np.testing.assert_array_equal(model.state_dict()["0.weight"], before)
