@@ -142,6 +142,15 @@ def _mlp_check(name, group, rng):
     return f"{title}, {model.flat_params.size} parameters", fn, (model.flat_params.copy(),), None
 
 
+def _say(line: str):
+    """One line of the report, in ASCII when the terminal cannot show unicode (4×3, δᵀa)."""
+    import sys
+
+    from derive.render import ascii_text, stream_supports_unicode
+
+    click.echo(line if stream_supports_unicode(sys.stdout) else ascii_text(line))
+
+
 @click.command("check")
 @click.argument("names", nargs=-1)
 @click.option("--seed", default=0, type=click.IntRange(min=0), show_default=True,
@@ -151,6 +160,10 @@ def _mlp_check(name, group, rng):
 @click.option("--rtol", default=1e-3, show_default=True)
 def check(names, seed, eps, atol, rtol):
     """Gradient-check the generated kernels of NAMES (default: every loss, activation, layer).
+
+    Each check compares the analytic gradient with float64 central differences (--eps) and
+    passes when |analytic - numeric| <= atol + rtol·|numeric| for every entry; the exit
+    status is 1 when a check fails.
 
     \b
     Examples:
@@ -187,9 +200,9 @@ def check(names, seed, eps, atol, rtol):
         for what, fn, inputs, wrt in checks:
             try:
                 gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, wrt=wrt)
-                click.echo(f"ok    {name}: {what}")
+                _say(f"ok    {name}: {what}")
             except GradcheckError as err:
                 failed += 1
-                click.echo(f"FAIL  {name}: {what}\n      {err}")
+                _say(f"FAIL  {name}: {what}\n      {err}")
     if failed:
         raise SystemExit(1)

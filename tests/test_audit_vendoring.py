@@ -331,6 +331,8 @@ def test_check_exits_1_and_reports_the_worst_entry_when_a_check_fails():
     lines = res.output.splitlines()
     assert sum(ln.startswith("FAIL  ") for ln in lines) == 4, res.output
     assert res.output.count("gradcheck failed:") == 4 and "worst at input 0, index" in res.output
+    assert "exit status is 1 when a check fails" in " ".join(
+        CliRunner().invoke(main, ["check", "--help"]).output.split())  # --help says so
     ok = CliRunner().invoke(main, ["check", "mse", "relu"])
     assert ok.exit_code == 0 and sum(ln.startswith("ok    ") for ln in ok.output.splitlines()) == 4
 
