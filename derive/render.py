@@ -204,6 +204,8 @@ def _superscript_runs(s: str) -> str:
             j += 1
         if j > i:
             out.append("^" + "".join(_superscript_base(c) for c in s[i:j]))
+            if j < len(s) and s[j].isalpha():
+                out.append(" ")  # δᵀa -> delta^T a
             i = j
         else:
             out.append(s[i])

@@ -255,3 +255,11 @@ def test_expr_wrt_accepts_the_printed_name():
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["wrt"] == "beta"
     assert sp.sympify(json.loads(r.output)["result"]["str"]) == sp.Symbol("x") ** 2
+
+
+def test_check_report_is_ascii_on_an_ascii_terminal():
+    # Was: "δᵀa", "4×3" written to a terminal that cannot show them.
+    pytest.importorskip("numba", reason="derivecli check runs the generated Numba kernels")
+    r = CliRunner(charset="ascii").invoke(main, ["check", "dense"])
+    assert r.exit_code == 0, r.output
+    assert r.output.isascii() and "dL/dW = delta^T a" in r.output
