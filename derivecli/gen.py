@@ -8,6 +8,8 @@ CuPy backend).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -62,3 +64,8 @@ def gen(names, backend, output):
         raise click.FileError(output, hint=str(e)) from None
     what = ", ".join(names) if names else "every derivation with a template"
     click.echo(f"wrote {output} ({backend}: {what})")
+    path = Path(output)
+    if backend == "numba" and not (path.suffix == ".py" and path.stem.isidentifier()):
+        click.echo(f"warning: {path.name} cannot be imported by name (a NAME.py with NAME an "
+                   f"identifier can); loaded by path, its kernels are not cached on disk",
+                   err=True)

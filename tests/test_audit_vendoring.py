@@ -550,3 +550,16 @@ def test_check_rejects_a_negative_seed_as_a_usage_error():
     res = CliRunner().invoke(main, ["check", "mse", "--seed", "-1"])
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit), repr(res.exception)
     assert "--seed" in res.output and "-1" in res.output
+
+
+@pytest.mark.parametrize("name,warned", [("my-kernels.py", True), ("kernels.txt", True),
+                                         ("1kernels.py", True), ("my_kernels.py", False)])
+def test_gen_warns_when_the_file_cannot_be_imported_by_name(tmp_path, name, warned):
+    # A numba module that can only be loaded by path never caches its kernels on disk (CACHE):
+    # every process would compile them again (seconds per kernel), with no word about it.
+    res = CliRunner().invoke(main, ["gen", "mse", "-o", str(tmp_path / name)])
+    assert res.exit_code == 0 and (tmp_path / name).exists()
+    assert ("warning:" in res.output and name in res.output
+            and "cached" in res.output) == warned, res.output
+    cupy = CliRunner().invoke(main, ["gen", "--backend", "cupy", "mse", "-o", str(tmp_path / name)])
+    assert cupy.exit_code == 0 and "warning:" not in cupy.output  # CuPy caches by source text
