@@ -532,7 +532,7 @@ def adagrad() -> Derivation:
     clr = eta / (1 + (t - 1) * gamma)
     theta_steps, _ = _chain(theta_t, theta - clr * d / (sp.sqrt(s_t_) + epsilon),
                             "definition (torch.optim.Adagrad; seed 001: w − ε/(√r + δ)·g)", [
-        ("η_t = lr/(1 + (t − 1)·lr_decay), q = d/(√s_t + ε)", theta - eta_t * (d / (sp.sqrt(s_t_) + epsilon))),
+        ("η_t = lr/(1 + (t − 1)·lr_decay)", theta - eta_t * (d / (sp.sqrt(s_t_) + epsilon))),
         ("substitute s_t and d = g + λθ", _kernel_form(r, theta)),
     ], equal_under=[(s_t_, s + d**2), (d, g + lamda * theta)] + _scalar_defs(r))
     return Derivation(
@@ -589,18 +589,23 @@ def _adam(decoupled: bool) -> Derivation:
     # The kernel scalars in terms of B₁ = 1 − β₁ᵗ, B₂ = 1 − β₂ᵗ (UpdateRule.scalars has them in t).
     under = ([] if decoupled else [(d, g + lamda * theta)]) + [
         (w1, 1 - beta1), (w2, 1 - beta2), (c2, sp.sqrt(B2)), (s_t, eta / B1), (k, 1 - eta * lamda)]
-    m_steps, _ = _chain(m_t, beta1 * m + (1 - beta1) * grad, "definition: m_t = β₁m + (1 − β₁)·d", [
-        ("lerp form m + (1 − β₁)(d − m) (torch: exp_avg.lerp_(d, 1 − β₁))", m + w1 * (grad - m)),
-        ("substitute" + ("" if decoupled else " d = g + λθ"), _kernel_form(r, m)),
+    gn = "g" if decoupled else "d"  # AdamW's moments see the plain gradient (no d in its symbols)
+    # AdamW has nothing to substitute: its lerp form already is the kernel form.
+    subst = [] if decoupled else [("substitute d = g + λθ", _kernel_form(r, m))]
+    m_steps, _ = _chain(m_t, beta1 * m + (1 - beta1) * grad, f"definition: m_t = β₁m + (1 − β₁)·{gn}", [
+        (f"lerp form m + (1 − β₁)({gn} − m) (torch: exp_avg.lerp_({gn}, 1 − β₁))", m + w1 * (grad - m)),
+        *subst,
     ], equal_under=under)
     why, _ = _chain(m_t, sp.Sum((1 - beta1) * beta1 ** (t - kk) * grad, (kk, 1, t)),
-                    "why bias correction: unrolled from m₀ = 0 with a constant gradient d", [
-        ("geometric sum: m_t = (1 − β₁ᵗ)·d, so m̂_t = m_t/(1 − β₁ᵗ) = d", (1 - beta1**t) * grad),
+                    f"why bias correction: unrolled from m₀ = 0 with a constant gradient {gn}", [
+        (f"geometric sum: m_t = (1 − β₁ᵗ)·{gn}, so m̂_t = m_t/(1 − β₁ᵗ) = {gn}", (1 - beta1**t) * grad),
     ], domain=SUM_DOMAIN)
     m_steps += why
-    v_steps, _ = _chain(v_t, beta2 * v + (1 - beta2) * grad**2, "definition: v_t = β₂v + (1 − β₂)·d²", [
-        ("w₂ = 1 − β₂: v·β₂ + w₂·d² (torch: mul_(β₂).addcmul_(d, d, 1 − β₂))", v * beta2 + w2 * grad**2),
-        ("substitute" + ("" if decoupled else " d = g + λθ"), _kernel_form(r, v)),
+    subst = [] if decoupled else [("substitute d = g + λθ", _kernel_form(r, v))]
+    v_steps, _ = _chain(v_t, beta2 * v + (1 - beta2) * grad**2, f"definition: v_t = β₂v + (1 − β₂)·{gn}²", [
+        (f"w₂ = 1 − β₂: v·β₂ + w₂·{gn}² (torch: mul_(β₂).addcmul_({gn}, {gn}, 1 − β₂))",
+         v * beta2 + w2 * grad**2),
+        *subst,
     ], equal_under=under)
     vmax_steps, _ = _chain(vmax_t, sp.Max(v_max, v_t), "definition (amsgrad): the running maximum of v_t", [
         ("substitute v_t", _kernel_form(ams, v_max)),

@@ -263,3 +263,18 @@ def test_check_report_is_ascii_on_an_ascii_terminal():
     r = CliRunner(charset="ascii").invoke(main, ["check", "dense"])
     assert r.exit_code == 0, r.output
     assert r.output.isascii() and "dL/dW = delta^T a" in r.output
+
+
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+def test_optimizer_step_labels_only_name_symbols_the_derivation_has(name):
+    # Was: AdamW's labels spoke of d ("(1 − β₁)·d", "constant gradient d") while its steps
+    # and symbols have only g; Adagrad's named a q that appears nowhere.
+    import re
+
+    d = derive.get(name)
+    known = set(d.symbols) | {str(s) for v in d.wrt for st in d.steps_for(v)
+                              for s in st.expr.free_symbols}
+    for v in d.wrt:
+        for st in d.steps_for(v):
+            for letter in re.findall(r"(?:·|\(|gradient |= |, )([dq])(?=[ ²)−,/]|$)", st.rule):
+                assert letter in known, (name, st.rule)
