@@ -389,9 +389,12 @@ def lp() -> Derivation:
     b.differentiate(expr, yhat).simplify(
         "simplification: |y − ŷ| = |ŷ − y|, −sign(y − ŷ) = sign(ŷ − y)", target=grad)
     # The specialisations substitute p (both sides), so each is checked as an equation.
-    two = StepBuilder(_dL(yhat), grad, LP_DOMAIN, equal_under={p: 2}, rule="p = 2 (MSE per element)")
+    # Each starts from the gradient with p put in (unevaluated, so |r|¹ and |r|⁰ show).
+    with sp.evaluate(False):
+        at = {n: sp.Mul(n, sp.Pow(sp.Abs(yhat - y), n - 1), sp.sign(yhat - y)) for n in (2, 1)}
+    two = StepBuilder(_dL(yhat), at[2], LP_DOMAIN, equal_under={p: 2}, rule="p = 2 (MSE per element)")
     two.then("|r|·sign(r) = r", 2 * (yhat - y))
-    one = StepBuilder(_dL(yhat), grad, LP_DOMAIN, equal_under={p: 1},
+    one = StepBuilder(_dL(yhat), at[1], LP_DOMAIN, equal_under={p: 1},
                       rule="p = 1 (MAE per element; PyTorch takes sign(0) = 0)")
     one.then("|r|⁰ = 1", sp.sign(yhat - y))
     return Derivation(

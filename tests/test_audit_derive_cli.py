@@ -278,3 +278,19 @@ def test_optimizer_step_labels_only_name_symbols_the_derivation_has(name):
         for st in d.steps_for(v):
             for letter in re.findall(r"(?:·|\(|gradient |= |, )([dq])(?=[ ²)−,/]|$)", st.rule):
                 assert letter in known, (name, st.rule)
+
+
+def test_lp_specialisations_show_p_put_in():
+    # Was: the steps "p = 2 (MSE per element)" and "p = 1 ..." still printed the general
+    # p·|y − ŷ|^(p−1)·sign(ŷ − y).
+    d = derive.get("lp")
+    p = next(s for s in d.expr.free_symbols if s.name == "p")
+    yhat = d.wrt[0]
+    y = next(s for s in d.expr.free_symbols if s.name == "y")
+    for n in (2, 1):
+        step = next(s for s in d.steps_for("yhat") if s.rule.startswith(f"p = {n} "))
+        assert p not in step.expr.free_symbols, step.expr
+        for r in (-1.7, -0.4, 0.6, 2.3):  # against |r|^p differentiated by differences
+            at = {yhat: 0.5 + r, y: 0.5}
+            fd = _central_difference(lambda t: abs(t - 0.5) ** n, 0.5 + r)
+            assert float(step.expr.doit().subs(at)) == pytest.approx(fd, rel=1e-6)
