@@ -698,8 +698,13 @@ def kernel_names(name: str) -> list[str]:
     raise NotImplementedError(f"cuda backend: no kernels for {name!r} yet")
 
 
+#: Registry names whose kernels another family's template writes (as codegen.numba_optim's
+#: FAMILIES: seed 001's momentum is SGD with momentum).
+KERNEL_NAMES = {"momentum": "sgd"}
+
+
 def canonical_names(names) -> list[str]:
-    out = [registry.canonical(n) for n in names]
+    out = [KERNEL_NAMES.get(n, n) for n in (registry.canonical(n) for n in names)]
     for n in out:
         family_of(n)
     return list(dict.fromkeys(out))

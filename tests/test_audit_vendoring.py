@@ -563,3 +563,15 @@ def test_gen_warns_when_the_file_cannot_be_imported_by_name(tmp_path, name, warn
             and "cached" in res.output) == warned, res.output
     cupy = CliRunner().invoke(main, ["gen", "--backend", "cupy", "mse", "-o", str(tmp_path / name)])
     assert cupy.exit_code == 0 and "warning:" not in cupy.output  # CuPy caches by source text
+
+
+def test_gen_momentum_for_both_backends(tmp_path):
+    # `gen --backend numba momentum` wrote the SGD kernels (momentum is SGD with momentum);
+    # `--backend cupy momentum` said the cuda backend had no template for it.
+    ns: dict = {}
+    text = gen(tmp_path / "m.py", "--backend", "cupy", "momentum")
+    exec(compile(text, "m.py", "exec"), ns)
+    assert ns["DERIVATIONS"] == ("sgd",)
+    assert any("momentum" in k and k.endswith("_f32") for k in ns["KERNELS"]), ns["KERNELS"]
+    numba_text = gen(tmp_path / "n.py", "momentum")
+    assert "# Derivations: sgd" in numba_text
