@@ -282,10 +282,14 @@ class _Pretty(PrettyPrinter):
             func_name = ascii_name(func_name)
         return super()._print_Function(e, sort=sort, func_name=func_name, left=left, right=right)
 
-    def _print_Indexed(self, e):  # SymPy prints z²[m] by str(): no _print_Symbol for z²
-        if self._use_unicode or str(e).isascii():
+    def _print_Indexed(self, e):
+        # SymPy prints z[i] by str(): yhat[k] next to the ŷ of the symbol table, and z²[m]
+        # in ASCII output. The base is printed as its symbol is (ŷ, x̂; z2 in ASCII).
+        base = self._print(e.base.label).render(wrap_line=False)
+        if "\n" in base:
             return self.emptyPrinter(e)
-        return prettyForm(ascii_name(str(e)))
+        return prettyForm(base + "[" + ", ".join(
+            self._print(i).render(wrap_line=False) for i in e.indices) + "]")
 
     def _print_KroneckerDelta(self, e):
         if self._use_unicode:
@@ -346,9 +350,7 @@ class _Text:
         return s if self.unicode else ascii_text(s)
 
     def name(self, v: sp.Symbol) -> str:
-        if not self.unicode:
-            return self.printer._print(v).render(wrap_line=False)
-        return sp.pretty(v, use_unicode=self.unicode)
+        return self.printer._print(v).render(wrap_line=False)
 
     def lhs(self, lhs: sp.Expr) -> prettyForm:
         return self.printer._print(lhs)

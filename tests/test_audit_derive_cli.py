@@ -294,3 +294,16 @@ def test_lp_specialisations_show_p_put_in():
             at = {yhat: 0.5 + r, y: 0.5}
             fd = _central_difference(lambda t: abs(t - 0.5) ** n, 0.5 + r)
             assert float(step.expr.doit().subs(at)) == pytest.approx(fd, rel=1e-6)
+
+
+@pytest.mark.parametrize("name, symbol, printed", [
+    ("reduction", "yhat", "ŷ[k]"), ("batchnorm", "xhat", "x̂[i]"), ("mse_multi", "yhat", "ŷ[k, l]")])
+def test_vector_entries_print_under_the_symbol_tables_name(name, symbol, printed):
+    # Was: the symbol table listed ŷ / x̂ while the math printed yhat[k] / xhat[i].
+    import unicodedata
+
+    out = unicodedata.normalize("NFC", _run("show-grad", name, "--no-steps").output)
+    printed = unicodedata.normalize("NFC", printed)
+    table = out.split("Symbols\n")[1]
+    assert any(line.split()[0] == printed.split("[")[0] for line in table.splitlines() if line.strip())
+    assert printed in out and f"{symbol}[" not in out
