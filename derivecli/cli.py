@@ -225,8 +225,8 @@ def _from_expression(text: str, wrt: str | None):
                                        quantity=sp.Symbol("f"), symbols=meaning)
     except StepCheckError as e:
         raise click.ClickException(f"a step of the derivation failed its check: {e}") from None
-    except ValueError as e:  # no rule for a function
-        raise click.ClickException(str(e)) from None
+    except ValueError as e:  # no rule for a function; SymPy refusing max of complex values
+        raise click.ClickException(f"cannot derive {text!r}: {e}") from None
     return derivation, wrt
 
 

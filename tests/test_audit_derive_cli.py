@@ -309,3 +309,11 @@ def test_vector_entries_print_under_the_symbol_tables_name(name, symbol, printed
     table = out.split("Symbols\n")[1]
     assert any(line.split()[0] == printed.split("[")[0] for line in table.splitlines() if line.strip())
     assert printed in out and f"{symbol}[" not in out
+
+
+def test_expr_sympy_refusal_is_a_clear_error_not_a_traceback():
+    # Was: SymPy's ValueError (max of a possibly complex acos) escaped as a traceback.
+    r = _run("show-grad", "--expr", "max(ln(erf(3)), acos(x))")
+    assert r.exit_code == 1
+    assert isinstance(r.exception, SystemExit)
+    assert "cannot derive 'max(ln(erf(3)), acos(x))'" in r.output
