@@ -317,3 +317,21 @@ def test_expr_sympy_refusal_is_a_clear_error_not_a_traceback():
     assert r.exit_code == 1
     assert isinstance(r.exception, SystemExit)
     assert "cannot derive 'max(ln(erf(3)), acos(x))'" in r.output
+
+
+@pytest.mark.parametrize("text", ["leaky_relu(asin(tan(3*x)), x)", "log1p(leaky_relu(log(cos(x))))"])
+def test_expr_with_kinks_of_complex_values_is_derived(text):
+    # Was: TypeError "Invalid comparison of non-real ..." (a kink test at a point where the
+    # argument is complex) escaped as a traceback.
+    r = _run("show-grad", "--expr", text, "--wrt", "x", "--format", "json")
+    assert r.exit_code == 0, r.output
+    if text.startswith("log1p"):
+        import math
+
+        from derive.functions import leaky_relu, to_elementary
+
+        res = to_elementary(sp.sympify(json.loads(r.output)["result"]["str"],
+                                       locals={"leaky_relu": leaky_relu, "x": sp.Symbol("x")}))
+        f = lambda t: math.log1p(max(math.log(math.cos(t)), 0.01 * math.log(math.cos(t))))  # noqa: E731
+        for x0 in (-1.2, -0.3, 0.4, 1.1):
+            assert float(res.subs(sp.Symbol("x"), x0)) == pytest.approx(_central_difference(f, x0), rel=1e-6)
