@@ -223,6 +223,15 @@ def _compiled(expr: sp.Expr, atoms: list):
         return None
 
 
+def _compiled_in_time(expr: sp.Expr, atoms: list):
+    """_compiled, or None (SymPy evaluates) when printing takes too long (nested Piecewise)."""
+    try:
+        with _time_limited():
+            return _compiled(expr, atoms)
+    except _OutOfTime:
+        return None
+
+
 _SKIP = object()  # _fast_value's answer at a point with astronomically large values
 
 
@@ -268,7 +277,7 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
             # Plain symbols for z[0], z[1], ...: SymPy evaluates Indexed objects slowly.
             plain = [sp.Dummy(str(x)) for x in atoms]
             ca, cb = (to_elementary(e).xreplace(dict(zip(atoms, plain))) for e in (ca, cb))
-            cache[key] = ca, cb, atoms, plain, _compiled(ca, plain), _compiled(cb, plain)
+            cache[key] = ca, cb, atoms, plain, _compiled_in_time(ca, plain), _compiled_in_time(cb, plain)
         ca, cb, atoms, plain, fast_a, fast_b = cache[key]
         reals = {x: rng.uniform(*domain.interval(x.base.label if isinstance(x, sp.Indexed) else x))
                  for x in atoms}

@@ -22,7 +22,7 @@ GROUP_ORDER = ("loss", "activation", "layer", "optimizer", "information")
 
 # Seconds a symbolic proof or simplification of an --expr step may take before the step is
 # checked at random points instead (SymPy's simplify can run for hours on small input).
-PROOF_SECONDS = 2.0
+PROOF_SECONDS = 1.0
 
 # command name -> "module:attribute"; listed only when the module exists.
 LAZY_COMMANDS = {
