@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .numba_checks import size_checks
+from .numba_checks import overlap_checks, size_checks
 from .numba_losses import SUFFIX, stable_note
 from .numba_printer import NumbaPrinter, print_cse_block
 
@@ -79,7 +79,8 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
          f'    """{_doc(derivation, kind, dtype)}\n    """',
          f"    n = {first}.size",
          *size_checks([(a, f"{a}.size", "n", f"{first}.size: the arrays are 1-D, of one size")
-                       for a in arrays[1:]])]
+                       for a in arrays[1:]]),
+         *overlap_checks([("out", a) for a in arrays[:-1]])]
     o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
     o += ["    nblocks = (n + BLOCK - 1) // BLOCK",
           # out over an input (in place): LLVM would see the overlap and fall back to a

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .numba_checks import size_checks
+from .numba_checks import overlap_checks, size_checks
 from .numba_printer import NumbaPrinter, print_cse_block
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -169,6 +169,7 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
     outputs = (["loss"] if reduction == "none" else []) + ["grad"]
     out += size_checks([(a, f"{a}.size", "n", "pred.size: the arrays are 1-D, of one size")
                         for a in arrays[1:] + outputs])
+    out += overlap_checks([(o, a) for o in outputs for a in arrays])
     out += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in scalar_opts]
     if reduction == "mean":
         out.append(f"    scale = np.{dtype}(1.0 / n) if n > 0 else {zero}")
@@ -395,6 +396,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
                 ("grad", "grad.shape[1]", "C", "logits.shape[1]: grad has logits' shape")]
              + ([("loss", "loss.size", "N", "logits.shape[0]: a loss per row")]
                 if reduction == "none" else [])),
+         *overlap_checks([("grad", "logits")]),
          *(["    for i in range(N):  # every label is read with: a class or ignore_index",
             "        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):",
             "            label_error(i, labels[i], C, ignore_index)"] if target == "index" else []),

@@ -140,6 +140,17 @@ result = {
     "sgd": err(O.sgd_f64, p, short, 0.1),
     "sgd par": err(O.sgd_f64_par, p, short, 0.1),
 }
+buf = np.linspace(-1.0, 1.0, 100001)
+result["shifted out"] = err(A.relu_forward_f64, buf[:-1], buf[1:])
+result["shifted grad"] = err(L.mse_sum_f64, buf[1:], np.zeros(100000), buf[:-1])
+zz = np.linspace(-2.0, 2.0, 25).reshape(5, 5)
+flat = zz.reshape(-1)
+result["shifted ce"] = err(L.softmax_ce_index_sum_f64_serial, flat[:20].reshape(4, 5),
+                           np.array([0, 1, 2, 3]), w, -100, 0.0, flat[5:].reshape(4, 5))
+same = buf[:-1].copy()
+ref = np.maximum(same, 0.0)
+A.relu_forward_f64(same, same)  # in place: the same array, allowed
+result["in place"] = float(np.abs(same - ref).max())
 """
 
 
@@ -160,6 +171,12 @@ def test_kernels_called_with_wrong_sizes_or_labels_raise(checked_dir):
     assert r["upstream"].startswith("upstream has 10 elements, not 100000")
     assert r["sgd"].startswith("grad has 10 elements, not 100000 (param.shape[0]")
     assert r["sgd par"].startswith("grad has 10 elements, not 100000")
+    # An output that partly overlaps an input was overwritten before it was read (relu of a
+    # view shifted by one element: errors of 2.4), with no error.
+    assert r["shifted out"].startswith("out overlaps z without being the same array")
+    assert r["shifted grad"].startswith("grad overlaps pred without being the same array")
+    assert r["shifted ce"].startswith("grad overlaps logits without being the same array")
+    assert r["in place"] == 0.0
 
 
 # --------------------------------------------------------------------------- values

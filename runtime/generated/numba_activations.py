@@ -13,10 +13,11 @@ Calling a kernel (the signatures below; runtime/ calls them so): arrays of the k
 dtype (_f32: float32, _f64: float64). Elementwise losses and activations take 1-D
 arrays of one size (ravel n-D ones); softmax_ce takes (N, C) logits, (N,) integer
 labels or (N, C) probability targets, (C,) weight. Outputs (grad, loss, out) are
-allocated by the caller and may be an input (in place). Reductions 'mean' and 'sum'
-return the loss; 'none' writes per-element (per-row) losses into loss. Array sizes
-and class labels are checked (ValueError); values are not (bce's probabilities in
-[0, 1], option ranges): validate those as runtime/ does.
+allocated by the caller and may be an input itself (in place). Reductions 'mean' and
+'sum' return the loss; 'none' writes per-element (per-row) losses into loss. Array
+sizes, class labels and outputs partly overlapping an input are checked (ValueError);
+values are not (bce's probabilities in [0, 1], option ranges): validate those as
+runtime/ does.
 """
 import math
 
@@ -653,11 +654,18 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
 
 
 # Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
-# kernel compares its arrays' sizes (and class labels) before it reads with them.
+# kernel compares its arrays' sizes (and class labels) before it reads with them, and
+# refuses an output that partly overlaps an input.
 @numba.njit(cache=CACHE)
 def size_error(name, size, expected, what):
     raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
                      + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def overlap_error(out, arg):
+    raise ValueError(out + " overlaps " + arg + " without being the same array (in place: pass "
+                     + arg + " itself; a shifted view would be read after it is written)")
 
 
 @numba.njit(cache=CACHE)
@@ -683,6 +691,8 @@ def sigmoid_forward_f32(z, out):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -716,6 +726,10 @@ def sigmoid_backward_f32(z, upstream, out):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -751,6 +765,10 @@ def sigmoid_backward_output_f32(a, upstream, out):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -781,6 +799,8 @@ def sigmoid_forward_f64(z, out):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -814,6 +834,10 @@ def sigmoid_backward_f64(z, upstream, out):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -849,6 +873,10 @@ def sigmoid_backward_output_f64(a, upstream, out):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -879,6 +907,8 @@ def tanh_forward_f32(z, out):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -910,6 +940,10 @@ def tanh_backward_f32(z, upstream, out):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -942,6 +976,10 @@ def tanh_backward_output_f32(a, upstream, out):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -972,6 +1010,8 @@ def tanh_forward_f64(z, out):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -1003,6 +1043,10 @@ def tanh_backward_f64(z, upstream, out):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1035,6 +1079,10 @@ def tanh_backward_output_f64(a, upstream, out):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1065,6 +1113,8 @@ def relu_forward_f32(z, out):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -1096,6 +1146,10 @@ def relu_backward_f32(z, upstream, out):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1128,6 +1182,10 @@ def relu_backward_output_f32(a, upstream, out):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1158,6 +1216,8 @@ def relu_forward_f64(z, out):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
@@ -1189,6 +1249,10 @@ def relu_backward_f64(z, upstream, out):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1221,6 +1285,10 @@ def relu_backward_output_f64(a, upstream, out):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
     for b in numba.prange(nblocks):
@@ -1251,6 +1319,8 @@ def leaky_relu_forward_f32(z, out, negative_slope):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
@@ -1283,6 +1353,10 @@ def leaky_relu_backward_f32(z, upstream, out, negative_slope):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
@@ -1317,6 +1391,10 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     negative_slope_ = np.float32(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)
@@ -1348,6 +1426,8 @@ def leaky_relu_forward_f64(z, out, negative_slope):
     n = z.size
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z)
@@ -1380,6 +1460,10 @@ def leaky_relu_backward_f64(z, upstream, out, negative_slope):
         size_error('upstream', upstream.size, n, 'z.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'z.size: the arrays are 1-D, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, z) or overlaps(out, upstream)
@@ -1414,6 +1498,10 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
         size_error('upstream', upstream.size, n, 'a.size: the arrays are 1-D, of one size')
     if out.size != n:
         size_error('out', out.size, n, 'a.size: the arrays are 1-D, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
     negative_slope_ = np.float64(negative_slope)
     nblocks = (n + BLOCK - 1) // BLOCK
     buffered = overlaps(out, a) or overlaps(out, upstream)

@@ -13,10 +13,11 @@ Calling a kernel (the signatures below; runtime/ calls them so): arrays of the k
 dtype (_f32: float32, _f64: float64). Elementwise losses and activations take 1-D
 arrays of one size (ravel n-D ones); softmax_ce takes (N, C) logits, (N,) integer
 labels or (N, C) probability targets, (C,) weight. Outputs (grad, loss, out) are
-allocated by the caller and may be an input (in place). Reductions 'mean' and 'sum'
-return the loss; 'none' writes per-element (per-row) losses into loss. Array sizes
-and class labels are checked (ValueError); values are not (bce's probabilities in
-[0, 1], option ranges): validate those as runtime/ does.
+allocated by the caller and may be an input itself (in place). Reductions 'mean' and
+'sum' return the loss; 'none' writes per-element (per-row) losses into loss. Array
+sizes, class labels and outputs partly overlapping an input are checked (ValueError);
+values are not (bce's probabilities in [0, 1], option ranges): validate those as
+runtime/ does.
 """
 import math
 
@@ -656,11 +657,18 @@ def stream_scale(typingctx, dst, src, n, a, fix, v):
 
 
 # Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
-# kernel compares its arrays' sizes (and class labels) before it reads with them.
+# kernel compares its arrays' sizes (and class labels) before it reads with them, and
+# refuses an output that partly overlaps an input.
 @numba.njit(cache=CACHE)
 def size_error(name, size, expected, what):
     raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
                      + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def overlap_error(out, arg):
+    raise ValueError(out + " overlaps " + arg + " without being the same array (in place: pass "
+                     + arg + " itself; a shifted view would be read after it is written)")
 
 
 @numba.njit(cache=CACHE)
@@ -809,6 +817,8 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -843,6 +853,8 @@ def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -994,6 +1006,8 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -1024,6 +1038,8 @@ def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -1174,6 +1190,8 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -1204,6 +1222,8 @@ def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -1328,6 +1348,8 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1358,6 +1380,8 @@ def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, gra
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1482,6 +1506,8 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1511,6 +1537,8 @@ def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1636,6 +1664,8 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1665,6 +1695,8 @@ def softmax_ce_prob_none_f32_serial(logits, target, weight, label_smoothing, los
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1807,6 +1839,8 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -1841,6 +1875,8 @@ def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -1992,6 +2028,8 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -2022,6 +2060,8 @@ def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -2172,6 +2212,8 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -2202,6 +2244,8 @@ def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
         if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
             label_error(i, labels[i], C, ignore_index)
@@ -2326,6 +2370,8 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2356,6 +2402,8 @@ def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, gra
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2480,6 +2528,8 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2509,6 +2559,8 @@ def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad
         size_error('grad', grad.shape[0], N, "logits.shape[0]: grad has logits' shape")
     if grad.shape[1] != C:
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2634,6 +2686,8 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2663,6 +2717,8 @@ def softmax_ce_prob_none_f64_serial(logits, target, weight, label_smoothing, los
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if loss.size != N:
         size_error('loss', loss.size, N, 'logits.shape[0]: a loss per row')
+    if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
+        overlap_error('grad', 'logits')
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2693,6 +2749,10 @@ def bce_mean_f32(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2740,6 +2800,10 @@ def bce_sum_f32(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -2788,6 +2852,14 @@ def bce_none_f32(pred, target, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -2833,6 +2905,10 @@ def bce_mean_f64(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -2880,6 +2956,10 @@ def bce_sum_f64(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -2928,6 +3008,14 @@ def bce_none_f64(pred, target, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -2973,6 +3061,10 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     pos_weight_ = np.float32(pos_weight)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -3024,6 +3116,10 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3076,6 +3172,14 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     pos_weight_ = np.float32(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3127,6 +3231,12 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
         size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
+    if overlaps(grad, pos_weight) and (grad.ctypes.data != pos_weight.ctypes.data or grad.strides != pos_weight.strides):
+        overlap_error('grad', 'pos_weight')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3181,6 +3291,12 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
         size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
+    if overlaps(grad, pos_weight) and (grad.ctypes.data != pos_weight.ctypes.data or grad.strides != pos_weight.strides):
+        overlap_error('grad', 'pos_weight')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -3236,6 +3352,18 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(loss, pos_weight) and (loss.ctypes.data != pos_weight.ctypes.data or loss.strides != pos_weight.strides):
+        overlap_error('loss', 'pos_weight')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
+    if overlaps(grad, pos_weight) and (grad.ctypes.data != pos_weight.ctypes.data or grad.strides != pos_weight.strides):
+        overlap_error('grad', 'pos_weight')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(loss, pos_weight) or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -3286,6 +3414,10 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     pos_weight_ = np.float64(pos_weight)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -3337,6 +3469,10 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3389,6 +3525,14 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     pos_weight_ = np.float64(pos_weight)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3440,6 +3584,12 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
         size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
+    if overlaps(grad, pos_weight) and (grad.ctypes.data != pos_weight.ctypes.data or grad.strides != pos_weight.strides):
+        overlap_error('grad', 'pos_weight')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -3494,6 +3644,12 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
         size_error('pos_weight', pos_weight.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
+    if overlaps(grad, pos_weight) and (grad.ctypes.data != pos_weight.ctypes.data or grad.strides != pos_weight.strides):
+        overlap_error('grad', 'pos_weight')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -3549,6 +3705,18 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(loss, pos_weight) and (loss.ctypes.data != pos_weight.ctypes.data or loss.strides != pos_weight.strides):
+        overlap_error('loss', 'pos_weight')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
+    if overlaps(grad, pos_weight) and (grad.ctypes.data != pos_weight.ctypes.data or grad.strides != pos_weight.strides):
+        overlap_error('grad', 'pos_weight')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(loss, pos_weight) or overlaps(grad, pred) or overlaps(grad, target) or overlaps(grad, pos_weight)
@@ -3599,6 +3767,10 @@ def mse_mean_f32(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3646,6 +3818,10 @@ def mse_sum_f32(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3694,6 +3870,14 @@ def mse_none_f32(pred, target, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -3739,6 +3923,10 @@ def mse_mean_f64(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3786,6 +3974,10 @@ def mse_sum_f64(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3834,6 +4026,14 @@ def mse_none_f64(pred, target, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -3879,6 +4079,10 @@ def mae_mean_f32(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -3926,6 +4130,10 @@ def mae_sum_f32(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -3974,6 +4182,14 @@ def mae_none_f32(pred, target, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -4019,6 +4235,10 @@ def mae_mean_f64(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4066,6 +4286,10 @@ def mae_sum_f64(pred, target, grad):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(grad, pred) or overlaps(grad, target)
@@ -4114,6 +4338,14 @@ def mae_none_f64(pred, target, loss, grad):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
     buffered = stream or overlaps(loss, pred) or overlaps(loss, target) or overlaps(grad, pred) or overlaps(grad, target)
@@ -4159,6 +4391,10 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     beta_ = np.float32(beta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4211,6 +4447,10 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4264,6 +4504,14 @@ def smooth_l1_none_f32(pred, target, loss, grad, beta):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     beta_ = np.float32(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4314,6 +4562,10 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     beta_ = np.float64(beta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4366,6 +4618,10 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4419,6 +4675,14 @@ def smooth_l1_none_f64(pred, target, loss, grad, beta):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     beta_ = np.float64(beta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4469,6 +4733,10 @@ def huber_mean_f32(pred, target, grad, delta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     delta_ = np.float32(delta)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4520,6 +4788,10 @@ def huber_sum_f32(pred, target, grad, delta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4572,6 +4844,14 @@ def huber_none_f32(pred, target, loss, grad, delta):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     delta_ = np.float32(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 4 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4621,6 +4901,10 @@ def huber_mean_f64(pred, target, grad, delta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     delta_ = np.float64(delta)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4672,6 +4956,10 @@ def huber_sum_f64(pred, target, grad, delta):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4724,6 +5012,14 @@ def huber_none_f64(pred, target, loss, grad, delta):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     delta_ = np.float64(delta)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = n * 8 >= STREAM_MIN_BYTES  # a large output: written past the caches
@@ -4773,6 +5069,10 @@ def lp_mean_f32(pred, target, grad, p):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     p_ = np.float32(p)
     scale = np.float32(1.0 / n) if n > 0 else _F32_0P0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4822,6 +5122,10 @@ def lp_sum_f32(pred, target, grad, p):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -4872,6 +5176,14 @@ def lp_none_f32(pred, target, loss, grad, p):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     p_ = np.float32(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -4919,6 +5231,10 @@ def lp_mean_f64(pred, target, grad, p):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     p_ = np.float64(p)
     scale = np.float64(1.0 / n) if n > 0 else 0.0
     nblocks = (n + BLOCK - 1) // BLOCK
@@ -4968,6 +5284,10 @@ def lp_sum_f64(pred, target, grad, p):
         size_error('target', target.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
@@ -5018,6 +5338,14 @@ def lp_none_f64(pred, target, loss, grad, p):
         size_error('loss', loss.size, n, 'pred.size: the arrays are 1-D, of one size')
     if grad.size != n:
         size_error('grad', grad.size, n, 'pred.size: the arrays are 1-D, of one size')
+    if overlaps(loss, pred) and (loss.ctypes.data != pred.ctypes.data or loss.strides != pred.strides):
+        overlap_error('loss', 'pred')
+    if overlaps(loss, target) and (loss.ctypes.data != target.ctypes.data or loss.strides != target.strides):
+        overlap_error('loss', 'target')
+    if overlaps(grad, pred) and (grad.ctypes.data != pred.ctypes.data or grad.strides != pred.strides):
+        overlap_error('grad', 'pred')
+    if overlaps(grad, target) and (grad.ctypes.data != target.ctypes.data or grad.strides != target.strides):
+        overlap_error('grad', 'target')
     p_ = np.float64(p)
     nblocks = (n + BLOCK - 1) // BLOCK
     stream = False  # a large output: written past the caches
