@@ -66,11 +66,18 @@ def _nanmax(x):
 
 
 # Argument checks (from codegen/numba_checks.py): Numba does no bounds checks, so a
-# kernel compares its arrays' sizes (and class labels) before it reads with them.
+# kernel compares its arrays' sizes (and class labels) before it reads with them, and
+# refuses an output that partly overlaps an input.
 @numba.njit(cache=CACHE)
 def size_error(name, size, expected, what):
     raise ValueError(name + " has " + str(size) + " elements, not " + str(expected)
                      + " (" + what + ")")
+
+
+@numba.njit(cache=CACHE)
+def overlap_error(out, arg):
+    raise ValueError(out + " overlaps " + arg + " without being the same array (in place: pass "
+                     + arg + " itself; a shifted view would be read after it is written)")
 
 
 @numba.njit(cache=CACHE)
