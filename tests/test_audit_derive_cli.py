@@ -340,3 +340,29 @@ def test_expr_with_kinks_of_complex_values_is_derived(text):
         f = lambda t: math.log1p(max(math.log(math.cos(t)), 0.01 * math.log(math.cos(t))))  # noqa: E731
         for x0 in (-1.2, -0.3, 0.4, 1.1):
             assert float(res.subs(sp.Symbol("x"), x0)) == pytest.approx(_central_difference(f, x0), rel=1e-6)
+
+
+@pytest.mark.parametrize("text", ["abs(asin(x))", "-1/abs(asin(-x/y))"])
+def test_expr_real_rules_are_checked_where_the_expression_is_real(text):
+    # Was: "a step of the derivation failed its check" — d|u| = sign(u)·du was compared with
+    # SymPy at points where asin's argument is beyond ±1 (u complex, where no real rule holds).
+    import math
+
+    r = _run("show-grad", "--expr", text, "--wrt", "x", "--format", "json")
+    assert r.exit_code == 0, r.output
+    res = sp.sympify(json.loads(r.output)["result"]["str"])
+    f = {"abs(asin(x))": lambda t, y: abs(math.asin(t)),
+         "-1/abs(asin(-x/y))": lambda t, y: -1 / abs(math.asin(-t / y))}[text]
+    for x0, y0 in ((-0.7, 1.5), (-0.2, -2.0), (0.4, 2.5), (0.8, -1.1)):
+        at = {s: {"x": x0, "y": y0}[s.name] for s in res.free_symbols}
+        fd = _central_difference(lambda t: f(t, y0), x0)
+        assert float(res.subs(at)) == pytest.approx(fd, rel=1e-6)
+
+
+def test_a_wrong_step_is_still_caught():
+    from derive.core import Domain, StepBuilder, StepCheckError
+
+    x = sp.Symbol("x", real=True)
+    b = StepBuilder(sp.Symbol("f"), sp.Abs(x) ** 2, Domain())
+    with pytest.raises(StepCheckError):
+        b.then("a wrong rule", x ** 2 + 1)
