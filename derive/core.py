@@ -303,13 +303,41 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
             except TypeError:
                 return False, {**ints, **reals}
         if abs(fa - fb) > 1e-9 * max(1.0, abs(fa), abs(fb)):
-            if max(abs(fa.imag), abs(fb.imag)) > 1e-9 * max(1.0, abs(fa), abs(fb)):
+            if max(abs(fa.imag), abs(fb.imag)) > 1e-9 * max(1.0, abs(fa), abs(fb)) or \
+                    _kinks_not_real((ca, cb), plain, reals):
                 continue  # not real there (asin(2)): the rules (d|u| = sign(u) du) are real ones
             return False, {**ints, **reals}
         compared += 1
     if counted is not None:
         counted.append(compared)
     return True, None
+
+
+_KINKS = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)
+
+
+def _kinks_not_real(exprs, plain: list, reals: dict) -> bool:
+    """Whether an argument of |·|, sign, θ, max, min or of a Piecewise condition is not real at
+    the point: their rules are rules of real analysis (|u|' = sign(u)·u' fails for complex u)."""
+    args = []
+    for e in exprs:
+        args += [a for f in e.atoms(*_KINKS) for a in f.args]
+        for pw in e.atoms(sp.Piecewise):
+            args += [side for _, cond in pw.args
+                     for rel in cond.atoms(sp.core.relational.Relational) for side in rel.args]
+    at = dict(zip(plain, reals.values()))
+    try:
+        with _time_limited():
+            for arg in args:
+                try:
+                    v = complex(arg.xreplace(at).evalf(15))
+                except (TypeError, ValueError, OverflowError):
+                    continue
+                if abs(v.imag) > 1e-12 * max(1.0, abs(v)):
+                    return True
+    except _OutOfTime:
+        pass
+    return False
 
 
 def _expand_sum_logs(e: sp.Expr) -> sp.Expr:
