@@ -300,7 +300,9 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
                 fa, fb = complex(va), complex(vb)
             except OverflowError:  # beyond any float
                 continue
-            except TypeError:
+            except TypeError:  # no number: a Piecewise whose condition SymPy cannot decide
+                if _kinks_not_real((ca, cb), plain, reals):
+                    continue
                 return False, {**ints, **reals}
         if abs(fa - fb) > 1e-9 * max(1.0, abs(fa), abs(fb)):
             if max(abs(fa.imag), abs(fb.imag)) > 1e-9 * max(1.0, abs(fa), abs(fb)) or \

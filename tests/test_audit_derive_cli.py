@@ -370,3 +370,21 @@ def test_a_wrong_step_is_still_caught():
     b = StepBuilder(sp.Symbol("f"), sp.Abs(x) ** 2, Domain())
     with pytest.raises(StepCheckError):
         b.then("a wrong rule", x ** 2 + 1)
+
+
+def test_expr_leaky_relu_of_a_sometimes_complex_power_is_derived():
+    # Was: "failed its check" — SymPy could not decide the kink test u > 0 for complex u
+    # ((negative base)**x at x < 1 − e) and the point counted as a mismatch.
+    import math
+
+    text = "leaky_relu((0.5 + (x - 1)/(2*E))**x, 2)"
+    r = _run("show-grad", "--expr", text, "--format", "json")
+    assert r.exit_code == 0, r.output
+    from derive.functions import leaky_relu, to_elementary
+
+    res = to_elementary(sp.sympify(json.loads(r.output)["result"]["str"],
+                                   locals={"x": sp.Symbol("x")}))
+    base = lambda t: 0.5 + (t - 1) / (2 * math.e)  # noqa: E731
+    f = lambda t: base(t) ** t if base(t) ** t > 0 else 2 * base(t) ** t  # noqa: E731
+    for x0 in (-1.0, 0.5, 2.0):
+        assert float(res.subs(sp.Symbol("x"), x0)) == pytest.approx(_central_difference(f, x0), rel=1e-6)
