@@ -276,7 +276,8 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
             atoms = list(dict.fromkeys(_atoms(ca, domain) + _atoms(cb, domain)))
             # Plain symbols for z[0], z[1], ...: SymPy evaluates Indexed objects slowly.
             plain = [sp.Dummy(str(x)) for x in atoms]
-            ca, cb = (to_elementary(e).xreplace(dict(zip(atoms, plain))) for e in (ca, cb))
+            ca, cb = (_real_sign_derivatives(to_elementary(e)).xreplace(dict(zip(atoms, plain)))
+                      for e in (ca, cb))
             cache[key] = ca, cb, atoms, plain, _compiled_in_time(ca, plain), _compiled_in_time(cb, plain)
         ca, cb, atoms, plain, fast_a, fast_b = cache[key]
         reals = {x: rng.uniform(*domain.interval(x.base.label if isinstance(x, sp.Indexed) else x))
@@ -313,6 +314,17 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
     if counted is not None:
         counted.append(compared)
     return True, None
+
+
+def _real_sign_derivatives(e: sp.Expr) -> sp.Expr:
+    """d sign(u)/dx as SymPy has it for a real u, 2·δ(u)·u': SymPy leaves it unevaluated
+    (so undefined at every check point) when it cannot tell that u is real."""
+    def real_rule(d):
+        (u,), (v, n) = d.expr.args, d.variable_count[0]
+        return 2 * sp.DiracDelta(u) * sp.diff(u, v) if n == 1 else d
+
+    return e.replace(lambda d: isinstance(d, sp.Derivative) and isinstance(d.expr, sp.sign)
+                     and len(d.variable_count) == 1, real_rule)
 
 
 _KINKS = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)

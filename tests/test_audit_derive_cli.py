@@ -388,3 +388,17 @@ def test_expr_leaky_relu_of_a_sometimes_complex_power_is_derived():
     f = lambda t: base(t) ** t if base(t) ** t > 0 else 2 * base(t) ** t  # noqa: E731
     for x0 in (-1.0, 0.5, 2.0):
         assert float(res.subs(sp.Symbol("x"), x0)) == pytest.approx(_central_difference(f, x0), rel=1e-6)
+
+
+@pytest.mark.parametrize("text, f", [
+    ("sign(sqrt(2 - x)) + 3", lambda t: 4.0),                       # x < 2: sign(...) = 1
+    ("softplus(sign(x*x/atan(x)))", lambda t: __import__("math").log1p(__import__("math").e)),
+])
+def test_expr_sign_of_an_expression_is_derived(text, f):
+    # Was: "cannot check ... Derivative(sign(u), x) = 0": SymPy leaves d sign(u)/dx
+    # unevaluated when it cannot tell u is real, so no check point had a value.
+    r = _run("show-grad", "--expr", text, "--format", "json")
+    assert r.exit_code == 0, r.output
+    res = sp.sympify(json.loads(r.output)["result"]["str"])
+    for x0 in (-1.5, 0.3, 1.2):  # f is flat there
+        assert float(res.subs(sp.Symbol("x"), x0)) == pytest.approx(_central_difference(f, x0), abs=1e-9)
