@@ -348,6 +348,18 @@ def _row_pass(ind: str, loads: list[str], updates: list[tuple[str, str, str]],
     return o
 
 
+
+def label_pass(mean: bool) -> list[str]:
+    """softmax_ce's one pass over the labels before the rows: every label is a class or
+    ignore_index (a kernel reads weight[label] and the row's entry with it), and for the mean
+    PyTorch's denominator, the weights of the non-ignored targets."""
+    return ((["    denom = 0.0  # PyTorch: the weights of the non-ignored targets"] if mean else [])
+            + ["    for i in range(N):  # every label is read with: a class or ignore_index",
+               "        if labels[i] != ignore_index:",
+               "            if labels[i] < 0 or labels[i] >= C:",
+               "                label_error(i, labels[i], C, ignore_index)"]
+            + (["            denom += weight[labels[i]]"] if mean else []))
+
 def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
                       printer: NumbaPrinter) -> tuple[str, str]:
     S = _ce_symbols()
@@ -397,21 +409,14 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
              + ([("loss", "loss.size", "N", "logits.shape[0]: a loss per row")]
                 if reduction == "none" else [])),
          *overlap_checks([("grad", "logits")]),
-         *(["    for i in range(N):  # every label is read with: a class or ignore_index",
-            "        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):",
-            "            label_error(i, labels[i], C, ignore_index)"] if target == "index" else []),
+         *(label_pass(reduction == "mean") if target == "index" else []),
          f"    n_classes = np.{dtype}(C)",
          f"    eps = np.{dtype}(label_smoothing)",
          "    smoothing = label_smoothing > 0.0",
          f"    sum_w = {zero}",
          "    for k in range(C):",
          "        sum_w += weight[k]"]
-    if reduction == "mean" and target == "index":
-        o += ["    denom = 0.0  # PyTorch: the weights of the non-ignored targets",
-              "    for i in range(N):",
-              "        if labels[i] != ignore_index:",
-              "            denom += weight[labels[i]]"]
-    elif reduction == "mean":
+    if reduction == "mean" and target != "index":
         o += ["    denom = float(N)"]
     if scaled:
         o.append(f"    scale = np.{dtype}(1.0 / denom) if denom != 0.0 else {zero}"

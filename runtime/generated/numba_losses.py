@@ -819,19 +819,18 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
+            denom += weight[labels[i]]
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
     sum_w = _F32_0P0
     for k in range(C):
         sum_w += weight[k]
-    denom = 0.0  # PyTorch: the weights of the non-ignored targets
-    for i in range(N):
-        if labels[i] != ignore_index:
-            denom += weight[labels[i]]
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
     rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
@@ -855,19 +854,18 @@ def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
+            denom += weight[labels[i]]
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
     sum_w = _F32_0P0
     for k in range(C):
         sum_w += weight[k]
-    denom = 0.0  # PyTorch: the weights of the non-ignored targets
-    for i in range(N):
-        if labels[i] != ignore_index:
-            denom += weight[labels[i]]
     scale = np.float32(1.0 / denom) if denom != 0.0 else _F32_0P0
     rows = max(1, N)
     nblocks = (N + rows - 1) // rows
@@ -1009,8 +1007,9 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1041,8 +1040,9 @@ def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1193,8 +1193,9 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1225,8 +1226,9 @@ def softmax_ce_index_none_f32_serial(logits, labels, weight, ignore_index, label
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float32(C)
     eps = np.float32(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -1841,19 +1843,18 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
+            denom += weight[labels[i]]
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
     sum_w = 0.0
     for k in range(C):
         sum_w += weight[k]
-    denom = 0.0  # PyTorch: the weights of the non-ignored targets
-    for i in range(N):
-        if labels[i] != ignore_index:
-            denom += weight[labels[i]]
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
     rows = max(1, min(ROW_BLOCK // max(C, 1), N // 64))
     nblocks = (N + rows - 1) // rows
@@ -1877,19 +1878,18 @@ def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label
         size_error('grad', grad.shape[1], C, "logits.shape[1]: grad has logits' shape")
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
+    denom = 0.0  # PyTorch: the weights of the non-ignored targets
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
+            denom += weight[labels[i]]
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
     sum_w = 0.0
     for k in range(C):
         sum_w += weight[k]
-    denom = 0.0  # PyTorch: the weights of the non-ignored targets
-    for i in range(N):
-        if labels[i] != ignore_index:
-            denom += weight[labels[i]]
     scale = np.float64(1.0 / denom) if denom != 0.0 else 0.0
     rows = max(1, N)
     nblocks = (N + rows - 1) // rows
@@ -2031,8 +2031,9 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2063,8 +2064,9 @@ def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2215,8 +2217,9 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
@@ -2247,8 +2250,9 @@ def softmax_ce_index_none_f64_serial(logits, labels, weight, ignore_index, label
     if overlaps(grad, logits) and (grad.ctypes.data != logits.ctypes.data or grad.strides != logits.strides):
         overlap_error('grad', 'logits')
     for i in range(N):  # every label is read with: a class or ignore_index
-        if labels[i] != ignore_index and (labels[i] < 0 or labels[i] >= C):
-            label_error(i, labels[i], C, ignore_index)
+        if labels[i] != ignore_index:
+            if labels[i] < 0 or labels[i] >= C:
+                label_error(i, labels[i], C, ignore_index)
     n_classes = np.float64(C)
     eps = np.float64(label_smoothing)
     smoothing = label_smoothing > 0.0
