@@ -93,8 +93,11 @@ def test_elementwise_vs_torch(name, opt, value, kinks, reduction):
 
 def test_lp_grad_vs_finite_differences_and_torch():
     d = get("lp")
-    yh, yt = rng.uniform(-2, 2, 300), rng.uniform(-2, 2, 300)
-    keep = away_from(yh - yt, [0.0])
+    local = np.random.default_rng(2024)  # its own points: the same whatever ran before (-k)
+    yh, yt = local.uniform(-2, 2, 300), local.uniform(-2, 2, 300)
+    # |r|^p's third derivative grows as |r|^(p-3) near r = 0: central differences need
+    # room there (a point 1e-3 from the kink is off by ~1e-5 relative at p = 1.5).
+    keep = away_from(yh - yt, [0.0], gap=0.05)
     yh, yt = yh[keep], yt[keep]
     for pv in (1.0, 1.5, 2.0, 3.0, 4.0):
         loss = fn(d.expr.subs(losses.p, pv), yhat, y)
