@@ -5,6 +5,9 @@ semantics are the NumPy path's (see ``runtime.losses``), with two differences th
 everything on the device: a ``mean``/``sum`` loss is a 0-d CuPy array of the prediction's dtype
 (``float(loss)`` copies it to the host), and class labels are checked by a kernel that returns
 only the first bad position (one scalar read back; the message is built only on that path).
+Two checks of the NumPy path are not made here, as they would read data back on every call:
+``bce`` targets outside [0, 1] and an ``out=`` that partly overlaps an input. The options'
+checks (ranges, a ``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy path's own.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
@@ -132,19 +135,16 @@ def _elementwise(xp, name, pred, target, reduction, out, opts):
     t = validate.like_input(target, "target", p, xp)
     validate.same_shape(p, t, "pred", "target")
     T = SCALAR[p.dtype]
-    from .losses import element_weight, weighted_reduction
+    from .losses import element_weight, scalar_option, weighted_reduction
 
     w = element_weight(xp, opts.get("weight"), p)
     if w is not None:  # the per-element kernel, then PyTorch's weighting and the reduction
         loss, grad = _elementwise(xp, name, p, t, "none", out, {**opts, "weight": None})
         return weighted_reduction(xp, w, loss, grad, reduction), grad
     kname, scalars = name, []
-    if name == "smooth_l1":
-        scalars.append(T(validate.option_range("beta", opts["beta"], ge=0.0)))
-    elif name == "huber":
-        scalars.append(T(validate.option_range("delta", opts["delta"], gt=0.0)))
-    elif name == "lp":
-        scalars.append(T(validate.option_range("p", opts["p"], ge=1.0)))
+    option = scalar_option(name, opts, p.dtype)  # the host path's checks (runtime.losses)
+    if option is not None:
+        scalars.append(T(option))
     elif name == "bce_logits":
         pw = opts["pos_weight"]
         if pw is None or np.ndim(pw) == 0:

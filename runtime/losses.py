@@ -106,20 +106,9 @@ def _elementwise(name, pred, target, reduction, out, opts):
     w = element_weight(np, opts.get("weight"), p)
     kernel_reduction = reduction if w is None else "none"
     args, variant = [], "default"
-    if name == "smooth_l1":
-        beta = validate.option_range("beta", opts["beta"], ge=0.0)
-        b = p.dtype.type(beta)
-        if b > 0 and b < 1 / np.finfo(p.dtype).max:  # the kernel's 1/beta would be inf
-            raise ValueError(f"beta={opts['beta']!r} is too small for {p.dtype} (1/beta "
-                             f"overflows); use beta=0 for the L1 loss")
-        args.append(beta)
-    elif name == "huber":
-        args.append(validate.option_range("delta", opts["delta"], gt=0.0))
-    elif name == "lp":
-        lp_p = validate.option_range("p", opts["p"], ge=1.0)
-        if not np.isfinite(lp_p):  # |x|^inf is 0 or inf: no gradient
-            raise ValueError(f"p={opts['p']!r} must be finite")
-        args.append(lp_p)
+    option = scalar_option(name, opts, p.dtype)
+    if option is not None:
+        args.append(option)
     elif name == "bce_logits":
         pw = opts["pos_weight"]
         if pw is None or np.ndim(pw) == 0:
@@ -154,6 +143,26 @@ def _elementwise(name, pred, target, reduction, out, opts):
     if name == "bce" and np.isnan(loss).any():
         _check_probabilities(p)
     return loss, grad
+
+
+def scalar_option(name: str, opts: dict, dtype) -> float | None:
+    """The checked scalar option of an elementwise loss, as the host and device kernels take
+    it: smooth_l1's beta, huber's delta, lp's p; None for the other losses."""
+    if name == "smooth_l1":
+        beta = validate.option_range("beta", opts["beta"], ge=0.0)
+        b = np.dtype(dtype).type(beta)
+        if b > 0 and b < 1 / np.finfo(dtype).max:  # the kernel's 1/beta would be inf
+            raise ValueError(f"beta={opts['beta']!r} is too small for {np.dtype(dtype)} (1/beta "
+                             f"overflows); use beta=0 for the L1 loss")
+        return beta
+    if name == "huber":
+        return validate.option_range("delta", opts["delta"], gt=0.0)
+    if name == "lp":
+        lp_p = validate.option_range("p", opts["p"], ge=1.0)
+        if not np.isfinite(lp_p):  # |x|^inf is 0 or inf: no gradient
+            raise ValueError(f"p={opts['p']!r} must be finite")
+        return lp_p
+    return None
 
 
 def element_weight(xp, weight, p):

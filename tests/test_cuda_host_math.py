@@ -578,3 +578,17 @@ def test_activation_bad_inputs(host_act):
         cuda_dispatch.activation_grad("relu", None, z)
     with pytest.raises(TypeError, match="unexpected option"):
         cuda_dispatch.activation("relu", z, negative_slope=0.1)
+
+
+def test_scalar_options_checked_as_on_the_host(host):
+    # The device path takes the host path's checks: a beta whose 1/beta overflows the dtype
+    # (NaN/inf from the kernel otherwise) and lp's p = inf (|x|^inf: no gradient).
+    p = np.array([0.5, -1.0, 2.0], np.float32)
+    t = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match=r"beta=1e-39 is too small for float32"):
+        cuda_dispatch.loss_and_grad("smooth_l1", p, t, beta=1e-39)
+    with pytest.raises(ValueError, match=r"p=inf must be finite"):
+        cuda_dispatch.loss_and_grad("lp", p, t, p=float("inf"))
+    loss, grad = cuda_dispatch.loss_and_grad("smooth_l1", p, t, beta=1e-30)  # 1/beta fits
+    np.testing.assert_allclose(grad, np.sign(p) / 3, rtol=1e-6)  # |x| ≫ beta: the L1 slope
+    np.testing.assert_allclose(loss, np.mean(np.abs(p)) - 0.5e-30, rtol=1e-6)
