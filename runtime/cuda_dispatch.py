@@ -5,9 +5,10 @@ semantics are the NumPy path's (see ``runtime.losses``), with two differences th
 everything on the device: a ``mean``/``sum`` loss is a 0-d CuPy array of the prediction's dtype
 (``float(loss)`` copies it to the host), and class labels are checked by a kernel that returns
 only the first bad position (one scalar read back; the message is built only on that path).
-Two checks of the NumPy path are not made here, as they would read data back on every call:
-``bce`` targets outside [0, 1] and an ``out=`` that partly overlaps an input. The options'
-checks (ranges, a ``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy path's own.
+Two checks of the NumPy path are not made here: ``bce`` targets outside [0, 1] (it would
+read data back on every call) and an ``out=`` that partly overlaps an input (not written for
+device arrays yet). The options' checks (ranges, a ``beta`` whose reciprocal overflows, ``p`` =
+inf) are the NumPy path's own.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
