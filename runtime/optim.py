@@ -12,6 +12,9 @@ updated in place through a flat view), or a list of param-group dicts as in torc
 (``{"params": [...], "lr": ...}``). ``grads`` has the same structure as the flattened params
 (one array per parameter, same shape and dtype; ``None`` skips a parameter, as a missing
 ``.grad`` does in torch). There is no ``zero_grad``: gradients are passed in, not accumulated.
+A gradient must not share memory with any parameter or optimizer state (not even be the
+parameter itself), and parameters must not share memory with one another: ValueError naming
+both, checked when an array is first seen, not at every step.
 ``maximize=True`` (per group, as in torch) ascends: the gradient is negated into a copy first,
 so such a group pays one extra pass and no cached plan. ``capturable`` and ``differentiable``
 (CUDA graphs, autograd through the step) raise NotImplementedError; ``foreach``/``fused`` are
@@ -40,6 +43,7 @@ keys); ``load_state_dict`` also accepts a torch optimizer's state dict (tensors 
 """
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 
@@ -116,6 +120,25 @@ def _address(a) -> int:
     return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr  # CuPy: a MemoryPointer
 
 
+def _bounds(a):
+    """[lo, hi): the byte addresses a's elements occupy; None for an empty array."""
+    if a.size == 0:
+        return None
+    lo = hi = _address(a)
+    for n, s in zip(a.shape, a.strides):
+        if s < 0:
+            lo += (n - 1) * s
+        else:
+            hi += (n - 1) * s
+    return lo, hi + a.itemsize
+
+
+def _shares(a, b) -> bool:
+    """Whether a and b (whose byte bounds overlap) share an element: exact for NumPy,
+    the bounds for CuPy (the parameter side is always contiguous)."""
+    return not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or np.shares_memory(a, b)
+
+
 def _root(a):
     while isinstance(a.base, np.ndarray) or (a.base is not None and _is_device(a.base)):
         a = a.base
@@ -174,6 +197,8 @@ class Optimizer:
             params = [{"params": params}]
         self.param_groups: list[dict] = []
         self._params: list = []
+        self._spans: list[tuple] = []  # (on device, lo, hi, index): parameter memory, sorted
+        self._regions = None  # (key, sorted memory of parameters and state): see _check_overlaps
         self._device: list[bool] = []  # per parameter: a CuPy array (its updates run on the device)
         for gi, group in enumerate(params):
             self._add_group(group, gi)
@@ -197,15 +222,28 @@ class Optimizer:
         ps = [ps] if _is_array(ps) else list(ps)
         full = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
         self._validate(full, f"param group {gi}: ")
-        indices = []
+        indices, spans = [], list(self._spans)
         for p in ps:
-            where = f"params[{len(self._params)}]"
+            where = f"params[{len(self._params) + len(indices)}]"
             dev = _as_param(p, where)
-            if any(p is q for q in self._params):
+            if any(p is q for q in self._params) or any(p is ps[k] for k in range(len(indices))):
                 raise ValueError(f"{where}: some parameters appear in more than one parameter group")
-            indices.append(len(self._params))
+            b = _bounds(p)
+            if b is not None:  # a parameter sharing memory with another would be updated twice
+                key = (dev, b[0], b[1], len(self._params) + len(indices))
+                k = bisect.bisect_left(spans, key)
+                for other in spans[max(k - 1, 0):k + 1]:
+                    if other[0] == dev and other[1] < b[1] and b[0] < other[2]:
+                        raise ValueError(f"{where} shares memory with params[{other[3]}]: each "
+                                         f"parameter is updated in place and must have memory "
+                                         f"of its own (pass one of them, or a copy)")
+                spans.insert(k, key)
+            indices.append(len(self._params) + len(indices))
+        # only now, when every parameter of the group passed: a failed group leaves nothing
+        self._spans = spans
+        for p in ps:
             self._params.append(p)
-            self._device.append(dev)
+            self._device.append(_is_device(p))
         full["params"] = indices
         self.param_groups.append(full)
 
@@ -246,6 +284,47 @@ class Optimizer:
                 raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")
             if g.dtype != p.dtype:
                 raise TypeError(f"grads[{i}] has dtype {g.dtype} but params[{i}] has dtype {p.dtype}")
+        self._check_overlaps(grads)
+
+    def _memory(self):
+        """Sorted (on device, lo, hi, what, array) of every parameter and state array, rebuilt
+        when the state or the parameters changed. They never overlap one another (parameters
+        are checked when added, state is allocated, or copied when loaded)."""
+        key = (self._version, len(self._params))
+        if self._regions is None or self._regions[0] != key:
+            regions = []
+            for i, p in enumerate(self._params):
+                arrays = [(f"params[{i}]", p)]
+                arrays += [(f"the optimizer state {k!r} of params[{i}]", v)
+                           for k, v in self.state.get(i, {}).items() if _is_array(v)]
+                for what, a in arrays:
+                    b = _bounds(a)
+                    if b is not None:
+                        regions.append((self._device[i], b[0], b[1], what, a))
+            regions.sort(key=lambda r: r[:3])
+            self._regions = (key, [r[:2] for r in regions], regions)
+        return self._regions[1], self._regions[2]
+
+    def _check_overlaps(self, grads) -> None:
+        """A gradient must not share memory with a parameter or the state: the kernels write
+        them while reading it (a shifted view would be read after it is written; even the
+        parameter itself as its gradient gives an order-dependent AdamW step). Run when new
+        gradient arrays arrive, not at every step: O(log n) per gradient."""
+        starts, regions = self._memory()
+        for i, g in enumerate(grads):
+            b = None if g is None else _bounds(g)
+            if b is None:
+                continue
+            dev = self._device[i]
+            k = max(bisect.bisect_right(starts, (dev, b[0])) - 1, 0)
+            while k < len(regions) and regions[k][:2] < (dev, b[1]):
+                r = regions[k]
+                if r[0] == dev and r[2] > b[0] and r[1] < b[1] and _shares(g, r[4]):
+                    raise ValueError(
+                        f"grads[{i}] shares memory with {r[3]}; a gradient must not alias a "
+                        f"parameter or optimizer state, which the update writes while reading "
+                        f"it: pass a copy (g.copy())")
+                k += 1
 
     # ------------------------------------------------------------------ state
 
@@ -481,7 +560,7 @@ class Optimizer:
                 mine[key][...] = arr.reshape(-1)
             else:
                 xp = _xp() if self._device[i] else np
-                mine[key] = xp.ascontiguousarray(arr.reshape(-1), dtype=p.dtype)
+                mine[key] = xp.array(arr.reshape(-1), dtype=p.dtype)  # a copy: state is ours alone
         self._after_load(i, entry)
 
     def _after_load(self, i: int, entry: dict) -> None:

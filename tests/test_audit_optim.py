@@ -1,0 +1,206 @@
+"""Audit of runtime.optim as a torch.optim user would use it: memory overlaps between
+parameters, gradients and state; torch state dicts (Adam <-> AdamW); add_param_group;
+state-dict round trips; param_groups edits. The oracle is torch.optim (2.13), step for step."""
+import numpy as np
+import pytest
+
+from runtime import optim
+from optim_reference import rel_err
+
+torch = pytest.importorskip("torch", reason="the trajectory tests compare with torch.optim")
+
+TOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+def _tgrads(tparams, grads):
+    for tp, g in zip(tparams, grads):
+        tp.grad = None if g is None else torch.tensor(np.array(g))
+
+
+def _close(params, tparams, dtype=np.float64):
+    return max(rel_err(p, tp.detach().numpy()) for p, tp in zip(params, tparams)) <= TOL[dtype]
+
+
+# --------------------------------------------------------------------------- 1. overlaps
+
+def test_gradient_partly_overlapping_its_parameter_raises():
+    flat = np.arange(10.0)
+    p = flat[:8]
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\].*params\[0\]"):
+        opt.step([flat[2:]])  # a shifted view: read after it is written
+    np.testing.assert_array_equal(flat, np.arange(10.0))  # nothing was updated
+
+
+def test_gradient_that_is_its_parameter_raises():
+    p = np.ones(5)
+    opt = optim.AdamW([p], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\].*params\[0\].*cop"):
+        opt.step([p])
+    with pytest.raises(ValueError, match=r"grads\[0\].*params\[0\]"):
+        opt.step([p.reshape(5)])  # another view of the same memory
+
+
+def test_gradient_overlapping_the_state_raises():
+    p = np.ones(6)
+    opt = optim.Adam([p], lr=0.1)
+    opt.step([np.full(6, 0.5)])
+    with pytest.raises(ValueError, match=r"grads\[0\].*exp_avg"):
+        opt.step([opt.state[0]["exp_avg"]])
+    flat = np.zeros(13)
+    q = flat[:6]
+    opt = optim.Adam([q], lr=0.1)
+    opt.step([np.full(6, 0.5)])
+    with pytest.raises(ValueError, match=r"grads\[0\].*exp_avg_sq"):  # a strided view
+        opt.step([opt.state[0]["exp_avg_sq"][::-1]])
+
+
+def test_gradient_overlapping_another_parameter_raises():
+    flat = np.zeros(8)
+    a, b = flat[:4], flat[4:]
+    opt = optim.SGD([a, b], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\].*params\[1\]"):
+        opt.step([b, np.ones(4)])
+
+
+def test_parameters_sharing_memory_raise():
+    flat = np.zeros(8)
+    with pytest.raises(ValueError, match=r"params\[1\].*params\[0\]"):
+        optim.SGD([flat[:5], flat[3:]], lr=0.1)
+    with pytest.raises(ValueError, match=r"params\[1\].*params\[0\]"):
+        optim.SGD([{"params": [flat[:4]]}, {"params": [flat.reshape(2, 4)]}], lr=0.1)
+
+
+def test_separate_gradients_still_step_like_torch_after_an_overlap_error():
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal(6), rng.standard_normal(3)]
+    tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    ours, theirs = optim.Adam(params, lr=0.1), torch.optim.Adam(tparams, lr=0.1)
+    with pytest.raises(ValueError):
+        ours.step([params[0], np.ones(3)])
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape) for p in params]
+        _tgrads(tparams, grads)
+        ours.step(grads)
+        theirs.step()
+    assert _close(params, tparams)
+
+
+# --------------------------------------------------------------------------- 2. Adam <-> AdamW
+
+
+@pytest.mark.parametrize("src, dst", [("AdamW", "Adam"), ("Adam", "AdamW")])
+def test_loading_torch_adamw_state_into_adam_behaves_like_torch(src, dst):
+    """torch's Adam.load_state_dict takes the group's decoupled_weight_decay flag (AdamW's
+    state dict makes an Adam decoupled); AdamW always stays decoupled."""
+    rng = np.random.default_rng(1)
+    shapes = [(3, 2), (4,)]
+    kw = dict(lr=0.05, weight_decay=0.1)
+    start = [rng.standard_normal(s) for s in shapes]
+    src_t = getattr(torch.optim, src)([torch.tensor(p.copy(), requires_grad=True) for p in start], **kw)
+    for tp in (ps := src_t.param_groups[0]["params"]):
+        pass
+    for _ in range(3):
+        _tgrads(ps, [rng.standard_normal(s) for s in shapes])
+        src_t.step()
+    saved = src_t.state_dict()
+    params = [tp.detach().numpy().copy() for tp in ps]
+    tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    theirs = getattr(torch.optim, dst)(tparams, **kw)
+    theirs.load_state_dict(saved)
+    ours = getattr(optim, dst)(params, **kw)
+    ours.load_state_dict(saved)
+    # and from our own state dict of the same optimizer: the same trajectory
+    ours_src = getattr(optim, src)([p.copy() for p in start], **kw)
+    for _ in range(4):
+        grads = [rng.standard_normal(s) for s in shapes]
+        _tgrads(tparams, grads)
+        ours.step(grads)
+        theirs.step()
+    assert _close(params, tparams)
+    assert ours.state_dict()["param_groups"][0]["decoupled_weight_decay"] == \
+        theirs.state_dict()["param_groups"][0]["decoupled_weight_decay"]
+    del ours_src
+
+
+def test_our_adamw_state_dict_loads_into_torch_adam_as_adamw():
+    rng = np.random.default_rng(2)
+    p = rng.standard_normal(5)
+    ours = optim.AdamW([p], lr=0.05, weight_decay=0.2)
+    for _ in range(2):
+        ours.step([rng.standard_normal(5)])
+    saved = ours.state_dict()
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    theirs = torch.optim.Adam([tp], lr=0.05, weight_decay=0.2)
+    theirs.load_state_dict({"state": {i: {k: (torch.tensor(v) if isinstance(v, np.ndarray)
+                                              else torch.tensor(float(v)))
+                                          for k, v in s.items()}
+                                      for i, s in saved["state"].items()},
+                            "param_groups": saved["param_groups"]})
+    for _ in range(3):
+        g = rng.standard_normal(5)
+        tp.grad = torch.tensor(g)
+        ours.step([g])
+        theirs.step()
+    assert _close([p], [tp])
+
+
+# --------------------------------------------------------------------------- 3. add_param_group
+
+
+@pytest.mark.parametrize("name, kw", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                      ("Adam", dict(lr=0.01, amsgrad=True)),
+                                      ("RMSprop", dict(centered=True))])
+def test_add_param_group_like_torch(name, kw):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal(5)
+    ta, tb = (torch.tensor(x.copy(), requires_grad=True) for x in (a, b))
+    ours, theirs = getattr(optim, name)([a], **kw), getattr(torch.optim, name)([ta], **kw)
+    for k in range(6):
+        if k == 2:  # a second group with its own lr, the rest from the defaults
+            ours.add_param_group({"params": [b], "lr": 0.5})
+            theirs.add_param_group({"params": [tb], "lr": 0.5})
+        ps, tps = ([a, b], [ta, tb]) if k >= 2 else ([a], [ta])
+        grads = [rng.standard_normal(p.shape) for p in ps]
+        _tgrads(tps, grads)
+        ours.step(grads if k >= 2 else grads)
+        theirs.step()
+    assert _close([a, b], [ta, tb])
+    for g_ours, g_theirs in zip(ours.param_groups, theirs.param_groups):
+        for key in g_ours:
+            if key != "params":
+                assert g_ours[key] == g_theirs[key], key
+    sd = ours.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+
+
+def test_add_param_group_rejects_duplicates_and_bad_options():
+    a = np.ones(3)
+    opt = optim.SGD([a], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match=r"lr=-1"):
+        opt.add_param_group({"params": [np.ones(2)], "lr": -1})
+    with pytest.raises(TypeError, match="dict"):
+        opt.add_param_group([np.ones(2)])
+    assert len(opt.param_groups) == 1  # failed additions leave nothing behind
+    opt.step([np.ones(3)])
+
+
+def test_overlap_check_is_exact_and_runs_once_per_new_gradient_arrays(monkeypatch):
+    flat = np.zeros(30)
+    p = flat[5:8]
+    opt = optim.SGD([p], lr=0.5)
+    g = np.ones(30)[::12]  # strided, not touching p's memory
+    calls = []
+    real = optim.Optimizer._check_overlaps
+    monkeypatch.setattr(optim.Optimizer, "_check_overlaps",
+                        lambda self, grads: (calls.append(1), real(self, grads)))
+    interleaved = flat[0:30:12]  # bounds span p's bytes, but no element of p
+    interleaved[...] = 1.0
+    for _ in range(3):
+        opt.step([interleaved])
+    np.testing.assert_array_equal(p, [-1.5] * 3)
+    assert calls == [1]  # checked when the array first came, not at every step
+    opt.step([g])
+    assert calls == [1, 1]
