@@ -262,8 +262,11 @@ class Optimizer:
             h["beta1"], h["beta2"] = h.pop("betas")
         return h
 
+    def _family(self, group: dict) -> str:
+        return self.family
+
     def _rule_name(self, group: dict) -> str:
-        return _RULE_NAMES[(self.family, tuple(sorted(self._options(group).items())))]
+        return _RULE_NAMES[(self._family(group), tuple(sorted(self._options(group).items())))]
 
     def _rule(self, group: dict) -> dict:
         return _gen.RULES[self._rule_name(group)]
@@ -512,6 +515,7 @@ class Optimizer:
             group = dict(mine)
             group.update({k: (tuple(v) if k == "betas" else v) for k, v in saved.items()
                           if k in self.defaults})
+            self._loaded_group(group)
             self._validate(group, "loaded state dict: ")
             new_groups.append(group)
         saved_state = state_dict["state"]
@@ -565,6 +569,9 @@ class Optimizer:
 
     def _after_load(self, i: int, entry: dict) -> None:
         pass
+
+    def _loaded_group(self, group: dict) -> None:
+        """Adjust a group's options just loaded from a state dict (AdamW: stays decoupled)."""
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -672,20 +679,25 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam: bias correction, amsgrad, weight decay (coupled; decoupled = AdamW)."""
+    """torch.optim.Adam: bias correction, amsgrad, weight decay (coupled; decoupled = AdamW).
+
+    ``decoupled_weight_decay`` is a group option, as in torch: loading an AdamW state dict
+    (whose groups say True) makes this optimizer step as AdamW, as torch's Adam does."""
 
     family = "adam"
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, decoupled_weight_decay=False, **kwargs):
-        if decoupled_weight_decay:
-            self.family = "adamw"
         try:
             betas = tuple(betas)
         except TypeError:
             raise TypeError(f"betas={betas!r} must be a pair (beta1, beta2)") from None
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad), kwargs)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)), kwargs)
+
+    def _family(self, group):
+        return "adamw" if group["decoupled_weight_decay"] else "adam"
 
     def _validate(self, h, where):
         super()._validate(h, where)
@@ -697,7 +709,7 @@ class Adam(Optimizer):
             _check_number(f"{where}betas[{k}]", beta, 0.0, 1.0)
 
     def _options(self, group):
-        if self.family == "adamw":
+        if group["decoupled_weight_decay"]:
             return {"amsgrad": bool(group["amsgrad"])}
         return {"amsgrad": bool(group["amsgrad"]), "weight_decay": group["weight_decay"] != 0}
 
@@ -709,3 +721,6 @@ class AdamW(Adam):
                  amsgrad=False, **kwargs):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, decoupled_weight_decay=True, **kwargs)
+
+    def _loaded_group(self, group):
+        group["decoupled_weight_decay"] = True  # as torch's AdamW.__setstate__, even from Adam
