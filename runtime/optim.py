@@ -211,6 +211,12 @@ class Optimizer:
 
     # ------------------------------------------------------------------ groups and checks
 
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group as torch.optim does: options it leaves out come from the defaults; a
+        parameter already in the optimizer is refused (ValueError). Its state is allocated
+        at its first step; step() then takes one gradient per parameter of all groups."""
+        self._add_group(param_group, len(self.param_groups))
+
     def _add_group(self, group: dict, gi: int) -> None:
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"param group {gi} must be a dict with a 'params' entry")
