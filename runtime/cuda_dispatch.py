@@ -5,10 +5,11 @@ semantics are the NumPy path's (see ``runtime.losses``), with two differences th
 everything on the device: a ``mean``/``sum`` loss is a 0-d CuPy array of the prediction's dtype
 (``float(loss)`` copies it to the host), and class labels are checked by a kernel that returns
 only the first bad position (one scalar read back; the message is built only on that path).
-Two checks of the NumPy path are not made here: ``bce`` targets outside [0, 1] (it would
-read data back on every call) and an ``out=`` that partly overlaps an input (not written for
-device arrays yet). The options' checks (ranges, a ``beta`` whose reciprocal overflows, ``p`` =
-inf) are the NumPy path's own.
+One check of the NumPy path is not made here: ``bce`` targets outside [0, 1] (it would read
+data back on every call). An ``out=`` is checked by the NumPy path's rules (``out`` may be an
+input itself, must not otherwise overlap one, nor overlap ``weight``/``pos_weight``) from the
+arrays' pointers and strides, on the host, nothing read back. The options' checks (ranges, a
+``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy path's own.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
@@ -125,13 +126,16 @@ def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
     return _elementwise(xp, name, pred, target, reduction, out, opts)
 
 
-def _gradient_out(out, p):
+def _gradient_out(out, p, inputs=(), apart=()):
+    """A new gradient buffer, or ``out`` checked by the NumPy path's rules: it may be one of
+    ``inputs`` exactly but overlap none otherwise, nor ``apart`` at all."""
+    xp = launcher().xp
     if out is None:
-        return launcher().xp.empty_like(p)
-    return validate.gradient_buffer(out, p.shape, p.dtype)
+        return xp.empty_like(p)
+    return validate.gradient_buffer(out, p.shape, p.dtype, inputs=inputs, apart=apart, xp=xp)
 
 
-def _elementwise(xp, name, pred, target, reduction, out, opts):
+def _elementwise(xp, name, pred, target, reduction, out, opts, apart=()):
     p = validate.float_input(pred, "pred", xp)
     t = validate.like_input(target, "target", p, xp)
     validate.same_shape(p, t, "pred", "target")
@@ -140,9 +144,10 @@ def _elementwise(xp, name, pred, target, reduction, out, opts):
 
     w = element_weight(xp, opts.get("weight"), p)
     if w is not None:  # the per-element kernel, then PyTorch's weighting and the reduction
-        loss, grad = _elementwise(xp, name, p, t, "none", out, {**opts, "weight": None})
+        loss, grad = _elementwise(xp, name, p, t, "none", out, {**opts, "weight": None},
+                                  apart=(("weight", w),))
         return weighted_reduction(xp, w, loss, grad, reduction), grad
-    kname, scalars = name, []
+    kname, scalars, pw_array = name, [], None
     option = scalar_option(name, opts, p.dtype)  # the host path's checks (runtime.losses)
     if option is not None:
         scalars.append(T(option))
@@ -151,7 +156,7 @@ def _elementwise(xp, name, pred, target, reduction, out, opts):
         if pw is None or np.ndim(pw) == 0:
             scalars.append(T(1.0 if pw is None else validate.option_range("pos_weight", pw)))
         else:
-            pw = validate.like_input(pw, "pos_weight", p, xp)
+            pw = pw_array = validate.like_input(pw, "pos_weight", p, xp)
             try:
                 shape = np.broadcast_shapes(tuple(pw.shape), tuple(p.shape))
             except ValueError:
@@ -161,7 +166,8 @@ def _elementwise(xp, name, pred, target, reduction, out, opts):
                                  f"to pred's shape {tuple(p.shape)}")
             scalars.append(xp.ascontiguousarray(xp.broadcast_to(pw, p.shape)).reshape(-1))
             kname = "bce_logits_pwarray"
-    grad = _gradient_out(out, p)
+    grad = _gradient_out(out, p, (("pred", p), ("target", t)),
+                         apart + (("pos_weight", pw_array),))
     n = int(p.size)
     if reduction == "none":
         loss_none, acc = xp.empty_like(p), None
@@ -243,7 +249,9 @@ def _softmax_ce(xp, logits, target, reduction, out, *, weight=None, ignore_index
             raise AssertionError("label check kernel and validate.labels disagree")
         if reduction == "mean":
             divisor_dev = kept
-    grad = _gradient_out(out, z.reshape(logits.shape)).reshape(N, C)
+    shaped = z.reshape(logits.shape)
+    inputs = (("pred", shaped),) + ((("target", q.reshape(logits.shape)),) if probs else ())
+    grad = _gradient_out(out, shaped, inputs, (("weight", w),)).reshape(N, C)
     loss_none = xp.empty(N, dtype=z.dtype) if reduction == "none" else None
     acc = None if reduction == "none" else xp.zeros(1, dtype=np.float64)
     grad_scale = T(1.0 / divisor) if divisor_dev is None else T(1)
@@ -287,10 +295,9 @@ ACTIVATION_KINDS = {  # which kernels each activation has (runtime must not impo
 }
 
 
-def _buffer(out, ref):
-    if out is None:
-        return launcher().xp.empty_like(ref)
-    return validate.gradient_buffer(out, ref.shape, ref.dtype)
+def _buffer(out, ref, inputs):
+    """``out`` checked (it may be one of ``inputs`` exactly, no other overlap), or a new array."""
+    return _gradient_out(out, ref, inputs)
 
 
 def activation(name, z, *, out=None, **options):
@@ -301,7 +308,7 @@ def activation(name, z, *, out=None, **options):
     args = _options(name, options)
     xp = launcher().xp
     x = validate.float_input(z, "z", xp)
-    res = _buffer(out, x)
+    res = _buffer(out, x, (("z", x),))
     _activation_launch(name, "forward", x, None, res, args)
     return res
 
@@ -331,7 +338,7 @@ def activation_grad(name, z, upstream, *, output=None, out=None, **options):
         kind, label = "backward", "z"
     u = validate.like_input(upstream, "upstream", x, xp)
     validate.same_shape(x, u, label, "upstream")
-    res = _buffer(out, x)
+    res = _buffer(out, x, ((label, x), ("upstream", u)))
     _activation_launch(name, kind, x, u, res, args)
     return res
 

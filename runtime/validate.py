@@ -140,11 +140,17 @@ def labels(target, n_classes: int, ignore_index: int, name: str = "target", xp=N
     return xp.asarray(t, dtype=np.int64, order="C")
 
 
-def gradient_buffer(out, shape, dtype, name: str = "out", *, inputs=(), apart=()):
+def _address(a) -> int:
+    return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
+
+
+def gradient_buffer(out, shape, dtype, name: str = "out", *, inputs=(), apart=(), xp=None):
     """Check a caller's gradient buffer: exact shape and dtype, C-contiguous, writeable,
     not overlapping ``inputs`` other than being one of them exactly (elementwise kernels read
     each element before writing it), and not overlapping ``apart`` at all (read after the
-    gradient is written, or at other positions). Both are (label, array or None) pairs."""
+    gradient is written, or at other positions). Both are (label, array or None) pairs.
+    ``xp``: the arrays' module (CuPy's may_share_memory compares bounds: no kernel, no read
+    back)."""
     if not hasattr(out, "shape") or not hasattr(out, "dtype"):
         raise TypeError(f"{name} must be an array, got {type(out).__name__}")
     if tuple(out.shape) != tuple(shape):
@@ -153,18 +159,18 @@ def gradient_buffer(out, shape, dtype, name: str = "out", *, inputs=(), apart=()
         raise ValueError(f"{name} has dtype {out.dtype}; the gradient has dtype {dtype}")
     if not out.flags.c_contiguous:
         raise ValueError(f"{name} must be C-contiguous")
-    if array_module_name(out) == "numpy":
-        if not out.flags.writeable:
-            raise ValueError(f"{name} is read-only")
-        for label, arr in inputs:
-            if arr is None:
-                continue
-            same = (arr.__array_interface__["data"][0] == out.__array_interface__["data"][0]
-                    and arr.shape == out.shape and arr.strides == out.strides)
-            if not same and np.may_share_memory(out, arr):
-                raise ValueError(f"{name} overlaps {label} without being the same array")
-        for label, arr in apart:
-            if arr is not None and np.may_share_memory(out, arr):
-                raise ValueError(f"{name} overlaps {label}, which is read after the gradient "
-                                 f"is written; pass a separate buffer")
+    if array_module_name(out) == "numpy" and not out.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    share = (xp or np).may_share_memory
+    for label, arr in inputs:
+        if arr is None:
+            continue
+        same = (_address(arr) == _address(out) and arr.shape == out.shape
+                and arr.strides == out.strides)
+        if not same and share(out, arr):
+            raise ValueError(f"{name} overlaps {label} without being the same array")
+    for label, arr in apart:
+        if arr is not None and share(out, arr):
+            raise ValueError(f"{name} overlaps {label}, which is read after the gradient "
+                             f"is written; pass a separate buffer")
     return out

@@ -79,6 +79,9 @@ class _XP:
         def wrapped(*args, **kwargs):
             out = fn(*args, **kwargs)
             if isinstance(out, np.ndarray) and not isinstance(out, DeviceArray):
+                if out.base is not None and any(isinstance(a, DeviceArray)
+                                                and np.may_share_memory(out, a) for a in args):
+                    return out.view(DeviceArray)  # a view (asarray, broadcast_to), as CuPy's
                 return _own(out)
             return out
 

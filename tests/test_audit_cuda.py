@@ -1,0 +1,117 @@
+"""Audit of the CuPy path (runtime.cuda_dispatch) without a GPU, used as a user would.
+
+The arrays are tests/fake_device.py's stand-ins (the runtime takes them for CuPy arrays) and the
+kernels are the committed CUDA source compiled for the CPU (tests/cuda_host.py). The device path
+documents the NumPy path's semantics, so the oracles are the NumPy path's documented contract
+(its checks and messages), PyTorch and NumPy formulas. Each test first failed on the code.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import cuda_host
+
+if cuda_host.CXX is None:
+    pytest.skip("no host C++ compiler (g++/c++/clang++) to compile the CUDA source for the CPU",
+                allow_module_level=True)
+
+import fake_device as fd  # noqa: E402
+import runtime  # noqa: E402
+from runtime import cuda_dispatch  # noqa: E402
+from runtime.generated import cupy_activations, cupy_losses, cupy_optim  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def launcher():
+    return fd.DeviceLauncher(cuda_host.loss_library(cupy_losses.SOURCE),
+                             optim=cuda_host.optim_library(cupy_optim.SOURCE),
+                             activations=cuda_host.activation_library(cupy_activations.SOURCE))
+
+
+@pytest.fixture()
+def host(launcher):
+    launcher.launches.clear()
+    old = cuda_dispatch.set_launcher(launcher)
+    yield launcher
+    cuda_dispatch.set_launcher(old)
+
+
+# --------------------------------------------------------------------------- out= overlap
+
+def test_activation_out_partially_overlapping_an_input_is_rejected(host):
+    # As the NumPy path (tests/test_audit_runtime_api.py): a shifted view was overwritten by
+    # one thread before another read it (the emulation's thread 0 wrote z[1]).
+    n = 40
+    buf = fd.put(np.random.default_rng(0).standard_normal(n + 1))
+    with pytest.raises(ValueError, match="out overlaps z without being the same array"):
+        runtime.activation("sigmoid", buf[:n], out=buf[1:])
+    with pytest.raises(ValueError, match="out overlaps z without being the same array"):
+        runtime.activation_grad("tanh", buf[:n], fd.put(np.ones(n)), out=buf[1:])
+    with pytest.raises(ValueError, match="out overlaps upstream without being the same array"):
+        runtime.activation_grad("tanh", fd.put(np.zeros(n)), buf[:n], out=buf[1:])
+    a = fd.put(np.full(n + 1, 0.5))
+    with pytest.raises(ValueError, match="out overlaps output without being the same array"):
+        runtime.activation_grad("sigmoid", None, fd.put(np.ones(n)), output=a[:n], out=a[1:])
+
+
+def test_activation_out_may_be_the_input_itself(host):
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal(300)
+    zd = fd.put(z)
+    assert runtime.activation("sigmoid", zd, out=zd) is zd
+    np.testing.assert_allclose(fd.get(zd), 1 / (1 + np.exp(-z)), rtol=1e-15)
+    u = rng.standard_normal(300)
+    ud = fd.put(u)
+    runtime.activation_grad("tanh", fd.put(z), ud, out=ud)
+    np.testing.assert_allclose(fd.get(ud), u * (1 - np.tanh(z) ** 2), rtol=1e-12, atol=1e-300)
+
+
+def test_loss_out_partially_overlapping_an_input_is_rejected(host):
+    rng = np.random.default_rng(2)
+    buf = fd.put(rng.standard_normal(33))
+    t = fd.put(rng.standard_normal(32))
+    with pytest.raises(ValueError, match="out overlaps pred without being the same array"):
+        runtime.loss_and_grad("mse", buf[:32], t, out=buf[1:])
+    with pytest.raises(ValueError, match="out overlaps target without being the same array"):
+        runtime.loss_and_grad("mse", t, buf[:32], out=buf[1:])
+    z = fd.put(rng.standard_normal(8 * 5 + 1))
+    with pytest.raises(ValueError, match="out overlaps pred without being the same array"):
+        runtime.loss_and_grad("softmax_ce", z[:40].reshape(8, 5), fd.put(rng.integers(0, 5, 8)),
+                              out=z[1:].reshape(8, 5))
+    q = fd.put(np.full(8 * 5 + 1, 0.2))
+    with pytest.raises(ValueError, match="out overlaps target without being the same array"):
+        runtime.loss_and_grad("softmax_ce", fd.put(rng.standard_normal((8, 5))),
+                              q[:40].reshape(8, 5), out=q[1:].reshape(8, 5))
+
+
+def test_loss_out_overlapping_weight_is_rejected(host):
+    rng = np.random.default_rng(3)
+    p, t = fd.put(rng.random((3, 4))), fd.put(rng.random((3, 4)))
+    w = fd.put(np.ones((3, 4)))
+    with pytest.raises(ValueError, match="out overlaps weight, which is read after"):
+        runtime.loss_and_grad("bce", p, t, weight=w, out=w)
+    pw = fd.put(np.ones(16))
+    with pytest.raises(ValueError, match="out overlaps pos_weight, which is read after"):
+        runtime.loss_and_grad("bce_logits", p, t, pos_weight=pw[:12].reshape(3, 4),
+                              out=pw[4:].reshape(3, 4))
+    buf = fd.put(np.zeros((50, 7)))
+    buf[0] = rng.random(7)
+    with pytest.raises(ValueError, match="out overlaps weight, which is read after"):
+        runtime.loss_and_grad("ce", fd.put(rng.standard_normal((50, 7))),
+                              fd.put(rng.integers(0, 7, 50)), weight=buf[0], out=buf)
+
+
+def test_loss_out_may_be_pred_or_target_itself(host):
+    rng = np.random.default_rng(4)
+    p, t = rng.standard_normal(100), rng.standard_normal(100)
+    pd_ = fd.put(p)
+    _, g = runtime.loss_and_grad("mse", pd_, fd.put(t), out=pd_)
+    assert g is pd_
+    np.testing.assert_allclose(fd.get(g), 2 * (p - t) / 100, rtol=1e-13)
+    z, q = rng.standard_normal((6, 4)), rng.dirichlet(np.ones(4), 6)
+    qd = fd.put(q)
+    _, g = runtime.loss_and_grad("ce", fd.put(z), qd, out=qd, reduction="sum")
+    e = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(fd.get(g), e / e.sum(1, keepdims=True) - q, rtol=1e-12,
+                               atol=1e-15)
