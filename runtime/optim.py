@@ -616,7 +616,10 @@ class SGD(Optimizer):
                              f"(got momentum={h['momentum']!r}, dampening={h['dampening']!r})")
 
     def _options(self, group):
-        return {"momentum": group["momentum"] != 0, "nesterov": bool(group["nesterov"]),
+        # torch applies nesterov inside its momentum branch: without momentum it does nothing
+        # (momentum set to 0 in param_groups after construction with nesterov=True)
+        return {"momentum": group["momentum"] != 0,
+                "nesterov": bool(group["nesterov"]) and group["momentum"] != 0,
                 "weight_decay": group["weight_decay"] != 0}
 
     def _kernel_step(self, i, h):
@@ -661,6 +664,12 @@ class Adagrad(Optimizer):
 
     def _options(self, group):
         return {"weight_decay": group["weight_decay"] != 0}
+
+    def _init_state(self, group, rule):
+        # torch fills every accumulator with the constructor's initial_accumulator_value (at
+        # construction; for groups added later, from its defaults), never a group's own value
+        iav = self.defaults["initial_accumulator_value"]
+        super()._init_state({**group, "initial_accumulator_value": iav}, rule)
 
 
 class RMSprop(Optimizer):

@@ -200,3 +200,62 @@ def test_overlap_check_is_exact_and_runs_once_per_new_gradient_arrays(monkeypatc
     assert calls == [1]  # checked when the array first came, not at every step
     opt.step([g])
     assert calls == [1, 1]
+
+
+# --------------------------------------------------------------------------- param_groups edits
+
+
+def _edited_trajectory(name, kw, key, value, at=2, steps=6, groups=None):
+    """Step ours and torch's, setting param_groups[0][key] = value before step ``at``."""
+    rng = np.random.default_rng(7)
+    p = rng.standard_normal(5)
+    tp = torch.tensor(p.copy(), requires_grad=True)
+    ours = getattr(optim, name)([p], **kw)
+    theirs = getattr(torch.optim, name)([tp], **kw)
+    for k in range(steps):
+        if k == at:
+            ours.param_groups[0][key] = theirs.param_groups[0][key] = value
+        g = rng.standard_normal(5)
+        tp.grad = torch.tensor(g)
+        ours.step([g])
+        theirs.step()
+    return p, tp
+
+
+@pytest.mark.parametrize("name, kw, key, value", [
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), "momentum", 0),  # nesterov has no effect
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), "dampening", 0.3),
+    ("SGD", dict(lr=0.1), "momentum", 0.9),  # the buffer starts as the gradient
+    ("SGD", dict(lr=0.1, momentum=0.9), "maximize", True),
+    ("Adam", dict(lr=0.1), "betas", (0.5, 0.9)),
+    ("Adam", dict(lr=0.1), "weight_decay", 0.1),
+    ("Adam", dict(lr=0.1, weight_decay=0.1), "decoupled_weight_decay", True),
+    ("Adam", dict(lr=0.1), "lr", 0.01),
+    ("AdamW", dict(lr=0.1), "weight_decay", 0.0),
+    ("RMSprop", dict(lr=0.01, momentum=0.5), "momentum", 0),
+    ("Adagrad", dict(lr=0.1), "lr_decay", 0.5),
+    # torch's Adagrad fills its accumulators at construction, from the constructor's value
+    ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.5), "initial_accumulator_value", 5.0),
+])
+@pytest.mark.parametrize("at", [0, 2])
+def test_param_groups_edits_take_effect_like_torch(name, kw, key, value, at):
+    p, tp = _edited_trajectory(name, kw, key, value, at=at)
+    assert _close([p], [tp])
+
+
+def test_adagrad_group_initial_accumulator_value_like_torch():
+    """torch's Adagrad fills every accumulator with the constructor's value (a group's own
+    initial_accumulator_value is not used)."""
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal(4), rng.standard_normal(3)
+    ta, tb = (torch.tensor(x.copy(), requires_grad=True) for x in (a, b))
+    kw = dict(lr=0.1, initial_accumulator_value=0.2)
+    ours = optim.Adagrad([{"params": [a]}, {"params": [b], "initial_accumulator_value": 3.0}], **kw)
+    theirs = torch.optim.Adagrad([{"params": [ta]}, {"params": [tb], "initial_accumulator_value": 3.0}],
+                                 **kw)
+    for _ in range(4):
+        grads = [rng.standard_normal(4), rng.standard_normal(3)]
+        _tgrads([ta, tb], grads)
+        ours.step(grads)
+        theirs.step()
+    assert _close([a, b], [ta, tb])
