@@ -46,11 +46,30 @@ def positive(text):
     return value
 
 
+def non_negative(text):
+    """argparse type: an int ≥ 0 (NumPy's seeds cannot be negative)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative int, got {text!r}")
+    return value
+
+
+def png_path(text):
+    """argparse type: a path in an existing directory (checked before the work, not after it)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    return text
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=positive, default=40)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--plot", default="digits.png")
+    ap.add_argument("--seed", type=non_negative, default=0)
+    ap.add_argument("--plot", type=png_path, default="digits.png")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
     X, y, X_test, y_test = load(seed=args.seed)

@@ -8,6 +8,7 @@ between the best value's neighbours. Prints both results tables and the best con
 
     python examples/hyperparameter_search.py
 """
+import argparse
 import sys
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def train(lr, width=32):
     return {"val_accuracy": model.accuracy(X_val, y_val), "train_loss": hist.loss[-1]}
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # --help
     result = random_search(train, {"lr": LogUniform(1e-4, 1.0), "width": IntUniform(4, 64)},
                            n_trials=8, fine_trials=6, zoom=0.25, seed=0,
                            metric="val_accuracy", mode="max")

@@ -33,9 +33,17 @@ def seed_data():
     return x, y
 
 
+def png_path(text):
+    """argparse type: a path in an existing directory (checked before the work, not after it)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    return text
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--plot", default="linear_regression.png", help="PNG path for the curves")
+    ap.add_argument("--plot", type=png_path, default="linear_regression.png", help="PNG path for the curves")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
 

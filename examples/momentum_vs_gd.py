@@ -48,11 +48,19 @@ def positive(text):
     return value
 
 
+def png_path(text):
+    """argparse type: a path in an existing directory (checked before the work, not after it)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    return text
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--valley", action="store_true", help="f = x² + 50y², lr 0.015")
     ap.add_argument("--steps", type=positive, default=600)
-    ap.add_argument("--plot", default="momentum_vs_gd.png")
+    ap.add_argument("--plot", type=png_path, default="momentum_vs_gd.png")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
     curvature, lr = (50.0, 0.015) if args.valley else (2.0, 0.1)

@@ -49,10 +49,18 @@ def positive(text):
     return value
 
 
+def png_path(text):
+    """argparse type: a path in an existing directory (checked before the work, not after it)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    return text
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=positive, default=150)
-    ap.add_argument("--plot", default="optimizers.png")
+    ap.add_argument("--plot", type=png_path, default="optimizers.png")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
     X, y = two_spirals()

@@ -2,19 +2,22 @@
 
 Prints the `bce` derivation step by step (each step checked by SymPy when it was built), then
 numbers: the loss and its gradient at a few logits, the closed form against a central finite
-difference of the loss.
+difference of the loss. The numbers use the overflow-free forms the kernels evaluate (the
+loss as bce_logits' softplus form, σ without exp overflow): the textbook log(1 − σ(z)) is
+log(0) once σ(z) rounds to 1, from z ≈ 37 on.
 
     python examples/seed_bce_sigmoid.py [--z 0.8] [--y 1]
 """
 from __future__ import annotations
 
 import argparse
+import math
 
 import sympy as sp
 
 from derive import get
-from derive.functions import to_elementary
-from derive.symbols import y, yhat, z
+from derive.functions import to_stable
+from derive.symbols import pos_weight, y, z
 
 
 def print_steps(d, wrt):
@@ -26,18 +29,30 @@ def print_steps(d, wrt):
         print("    " + sp.pretty(sp.Eq(lhs, s.expr, evaluate=False), use_unicode=True).replace("\n", "\n    "))
 
 
+def finite(text):
+    """argparse type: a finite float."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--z", type=float, nargs="+", default=[-2.0, 0.0, 0.8, 3.0])
+    ap.add_argument("--z", type=finite, nargs="+", default=[-2.0, 0.0, 0.8, 3.0])
     ap.add_argument("--y", type=float, default=1.0, help="target in [0, 1]")
     args = ap.parse_args(argv)
     if not 0.0 <= args.y <= 1.0:
         ap.error(f"--y={args.y} is not in [0, 1]")
     d = get("bce")
     print_steps(d, "z")
-    through = to_elementary(d.expr.subs(yhat, get("sigmoid").expr))
+    # L(σ(z), y) is bce_logits' loss with pos_weight 1: y·softplus(−z) + (1 − y)·softplus(z)
+    through = get("bce_logits").stable["loss"].subs(pos_weight, 1)
     loss = sp.lambdify((z, y), through, "math")
-    grad = sp.lambdify((z, y), to_elementary(d.gradient("z")), "math")
+    grad = sp.lambdify((z, y), to_stable(d.gradient("z")), "math")
     h = 1e-6
     print(f"\nnumbers for y = {args.y}:")
     for zv in args.z:

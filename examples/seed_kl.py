@@ -8,6 +8,8 @@ Then H(p, q) = H(p) + KL(p‖q), and a one-hot target's cross-entropy −log 0.2
 """
 from __future__ import annotations
 
+import argparse
+
 import sympy as sp
 
 from derive import info
@@ -46,6 +48,7 @@ def value(expr, p, q):
 
 
 def main(argv=None) -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # --help
     for q in EXAMPLES:
         e = value(info.kl_expr(), P_TRUE, q)
         b10 = value(info.kl_expr(base=10), P_TRUE, q)

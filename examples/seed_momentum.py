@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
@@ -37,10 +38,29 @@ def run_runtime(steps: int) -> np.ndarray:
     return np.array(path)
 
 
+def positive(text):
+    """argparse type: an int ≥ 1 (0 steps leave nothing to show)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return value
+
+
+def png_path(text):
+    """argparse type: a path in an existing directory (checked before the work, not after it)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    return text
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--plot", metavar="PNG", help="save the two trajectories (needs matplotlib)")
+    ap.add_argument("--steps", type=positive, default=20)
+    ap.add_argument("--plot", type=png_path, metavar="PNG", help="save the two trajectories (needs matplotlib)")
     args = ap.parse_args(argv)
 
     rows = rules.seed_momentum_example(args.steps, LR, MU, START)
@@ -86,8 +106,11 @@ Where the seed differs from these numbers:
   learning rate (0.01 above) momentum wins: 0.949 against plain descent's 0.98 and 0.96.""")
 
     if args.plot:
-        import matplotlib
-
+        try:
+            import matplotlib
+        except ImportError:
+            print("\nnote: matplotlib is not installed (pip install derivecli[plot]); no plot saved")
+            return 0
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 

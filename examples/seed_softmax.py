@@ -31,19 +31,35 @@ def softmax_by_kernel_form(scores):
     return [prob(v, m, s) for v in scores]
 
 
+def finite(text):
+    """argparse type: a finite float (a NaN or inf score has no probability)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scores", type=float, nargs="+", default=[0.5, 1.2, -0.3])
+    ap.add_argument("--scores", type=finite, nargs="+", default=[0.5, 1.2, -0.3])
     ap.add_argument("--label", type=int, default=1, help="true class for the loss and gradient")
     args = ap.parse_args(argv)
     if not 0 <= args.label < len(args.scores):
         ap.error(f"--label={args.label} is not a class index for {len(args.scores)} scores")
     d = get("softmax_ce")
     print("scores z =", args.scores)
-    print("exp(z)   =", [round(math.exp(v), 4) for v in args.scores])
+    # exp(z) itself overflows a float above z ≈ 709.78 (the definition above is evaluated by
+    # SymPy, which does not overflow, and the kernel form subtracts the max first)
+    print("exp(z)   = [" + ", ".join(f"{sp.exp(sp.Float(v)):.5g}" if v > 709 else
+                                     repr(round(math.exp(v), 4)) for v in args.scores) + "]")
     p = softmax_by_definition(args.scores)
-    print("softmax(z) =", [round(v, 3) for v in p], " (seed 001: [0.244, 0.665, 0.091])")
-    if args.scores == [0.5, 1.2, -0.3]:
+    seed_scores = args.scores == [0.5, 1.2, -0.3]
+    print("softmax(z) =", [round(v, 3) for v in p],
+          *[" (seed 001: [0.244, 0.665, 0.091])"] * seed_scores)
+    if seed_scores:
         # The seed's probabilities do not follow from its scores: their log-ratios are the
         # score differences, 0.7 and 1.5 here, but about 1.00 and 1.99 in the seed's numbers,
         # which are (to rounding) softmax([0, 1, -1]).

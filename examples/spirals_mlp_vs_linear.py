@@ -30,9 +30,17 @@ def two_spirals(n_per_class=200, noise=0.15, turns=1.75, seed=0):
     return X, y
 
 
+def png_path(text):
+    """argparse type: a path in an existing directory (checked before the work, not after it)."""
+    folder = Path(text).parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    return text
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--plot", default="spirals.png")
+    ap.add_argument("--plot", type=png_path, default="spirals.png")
     ap.add_argument("--no-plot", action="store_true")
     args = ap.parse_args(argv)
 

@@ -1,0 +1,118 @@
+"""Audit of examples/*.py: command-line errors, plots without matplotlib, seed numbers at the
+edges. The scripts are loaded in-process (runpy) and their main(argv) called, so argument
+errors cost no interpreter start; expectations come from NumPy written from the formulas."""
+import math
+import re
+import runpy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PLOTTING = ["digits_mlp.py", "linear_regression.py", "momentum_vs_gd.py", "optimizers_compared.py",
+            "spirals_mlp_vs_linear.py", "vanishing_gradients.py", "seed_momentum.py"]
+
+
+def _main(script):
+    return runpy.run_path(str(EXAMPLES / script), run_name=Path(script).stem)["main"]
+
+
+def _exit(script, argv, capsys):
+    """main(argv) must stop in argparse: (exit status, stderr)."""
+    with pytest.raises(SystemExit) as stop:
+        _main(script)(argv)
+    return stop.value.code, capsys.readouterr().err
+
+
+def _floats(text):
+    return [float(v) for v in re.findall(r"[-+]?\d+\.\d+(?:e[-+]?\d+)?", text)]
+
+
+@pytest.mark.parametrize("script", PLOTTING)
+def test_plot_into_a_missing_directory_is_an_argparse_error(script, tmp_path, capsys):
+    # was: a FileNotFoundError traceback from savefig, after all the training
+    target = tmp_path / "no_such_dir" / "x.png"
+    code, err = _exit(script, ["--plot", str(target)], capsys)
+    assert code == 2
+    assert "argument --plot" in err and str(target.parent) in err
+
+
+@pytest.mark.parametrize("steps", ["0", "-3"])
+def test_seed_momentum_steps_must_be_positive(steps, capsys):
+    # was: accepted; printed an empty "first steps" table and a distance "after -3 steps"
+    code, err = _exit("seed_momentum.py", ["--steps", steps], capsys)
+    assert code == 2 and f"argument --steps: must be a positive int, got '{steps}'" in err
+
+
+def test_seed_momentum_plot_without_matplotlib_is_a_note(monkeypatch, tmp_path, capsys):
+    # was: ImportError traceback at the end (the other examples print a note)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    assert _main("seed_momentum.py")(["--steps", "3", "--plot", str(tmp_path / "t.png")]) == 0
+    assert "matplotlib is not installed" in capsys.readouterr().out
+    assert not (tmp_path / "t.png").exists()
+
+
+def test_seed_momentum_plot_is_written(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="the plot needs the plot extra")
+    target = tmp_path / "t.png"
+    assert _main("seed_momentum.py")(["--steps", "5", "--plot", str(target)]) == 0
+    assert str(target) in capsys.readouterr().out
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("script", ["hyperparameter_search.py", "seed_kl.py"])
+def test_scripts_without_options_answer_help_and_reject_unknown_ones(script, capsys):
+    # was: no argument parser; --help ran the whole search, a typo was silently ignored
+    code, _ = _exit(script, ["--help"], capsys)
+    assert code == 0
+    code, err = _exit(script, ["--epochs", "3"], capsys)
+    assert code == 2 and "unrecognized arguments: --epochs 3" in err
+
+
+@pytest.mark.parametrize("script,argv,option,value", [
+    ("seed_softmax.py", ["--scores", "nan", "0"], "--scores", "nan"),
+    ("seed_softmax.py", ["--scores", "1", "inf"], "--scores", "inf"),
+    ("seed_bce_sigmoid.py", ["--z", "nan"], "--z", "nan"),
+    ("seed_bce_sigmoid.py", ["--z=-inf"], "--z", "-inf"),  # "-inf" alone reads as an option
+    ("digits_mlp.py", ["--seed", "-1"], "--seed", "-1"),
+])
+def test_bad_numbers_are_argparse_errors(script, argv, option, value, capsys):
+    # was: NaN printed as results (softmax, bce), a ValueError traceback (math domain, seed < 0)
+    code, err = _exit(script, argv, capsys)
+    assert code == 2 and f"argument {option}" in err and repr(value) in err
+
+
+def test_seed_softmax_large_scores_use_the_stable_form(capsys):
+    # was: OverflowError in the exp(z) line; the stable form is what the example is about
+    scores = [800.0, 0.0, -5.0]
+    assert _main("seed_softmax.py")(["--scores", *map(str, scores), "--label", "1"]) == 0
+    out = capsys.readouterr().out
+    z = np.array(scores)
+    log_p = z - z.max() - np.log(np.exp(z - z.max()).sum())
+    p = np.exp(log_p)
+    lines = {ln.split("=")[0].strip(): ln for ln in out.splitlines() if "=" in ln}
+    np.testing.assert_allclose(_floats(lines["softmax(z)"]), p, atol=5e-4)
+    np.testing.assert_allclose(_floats(lines["stable form exp(z_j - m)/s"])[:3], p, atol=5e-4)
+    assert _floats(lines["cross-entropy for class 1: -log softmax(z)_1"])[-1] == pytest.approx(
+        -log_p[1], rel=1e-6)
+    np.testing.assert_allclose(_floats(lines["dL/dz"]), p - np.eye(3)[1], atol=5e-4)
+    assert "seed 001" not in out  # the seed's probabilities belong to its own scores only
+
+
+def test_seed_bce_sigmoid_large_logits(capsys):
+    # was: "math domain error" from log(1 − σ(z)) once σ(z) rounds to 1 (z ≳ 37), and an
+    # OverflowError from exp(−z) for z ≲ −710
+    zs, y = [-800.0, -40.0, 0.5, 40.0, 800.0], 0.25
+    assert _main("seed_bce_sigmoid.py")(["--z", *map(str, zs), "--y", str(y)]) == 0
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip().startswith("z =")]
+    assert len(rows) == len(zs)
+    for text, zv in zip(rows, zs):
+        # L = −y log σ(z) − (1 − y) log(1 − σ(z)) = y softplus(−z) + (1 − y) softplus(z)
+        L = y * np.logaddexp(0, -zv) + (1 - y) * np.logaddexp(0, zv)
+        g = 0.5 * (1 + math.tanh(zv / 2)) - y  # σ(z) − y without overflow
+        Lp, gp, fd = _floats(text)[1:]
+        assert Lp == pytest.approx(L, rel=1e-6, abs=5e-7)
+        assert gp == pytest.approx(g, abs=5e-7) and fd == pytest.approx(g, abs=5e-6)
