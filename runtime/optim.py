@@ -216,6 +216,7 @@ class Optimizer:
         parameter already in the optimizer is refused (ValueError). Its state is allocated
         at its first step; step() then takes one gradient per parameter of all groups."""
         self._add_group(param_group, len(self.param_groups))
+        self._checked = None  # the next gradient list is longer: check all of it
 
     def _add_group(self, group: dict, gi: int) -> None:
         if not isinstance(group, dict) or "params" not in group:

@@ -259,3 +259,16 @@ def test_adagrad_group_initial_accumulator_value_like_torch():
         ours.step(grads)
         theirs.step()
     assert _close([a, b], [ta, tb])
+
+
+def test_gradients_after_add_param_group_are_checked():
+    a, b = np.ones(3), np.ones(4)
+    opt = optim.SGD([a], lr=0.1)
+    ga = np.ones(3)
+    opt.step([ga])
+    opt.add_param_group({"params": [b]})
+    with pytest.raises(ValueError, match=r"grads\[1\] has shape \(2,\)"):
+        opt.step([ga, np.ones(2)])  # would read past the end of the gradient
+    with pytest.raises(ValueError, match=r"grads\[1\].*params\[1\]"):
+        opt.step([ga, b])
+    np.testing.assert_array_equal(b, np.ones(4))
