@@ -116,3 +116,26 @@ def test_seed_bce_sigmoid_large_logits(capsys):
         Lp, gp, fd = _floats(text)[1:]
         assert Lp == pytest.approx(L, rel=1e-6, abs=5e-7)
         assert gp == pytest.approx(g, abs=5e-7) and fd == pytest.approx(g, abs=5e-6)
+
+
+def _first_below(curvature, lr, mu, tol=1e-6, steps=600):
+    """Seed 001's iteration v = μv + ∇f, θ −= lr·v on f = x² + c·y² from (1, 1)."""
+    c, p, v = np.array([1.0, curvature]), np.array([1.0, 1.0]), np.zeros(2)
+    for k in range(1, steps + 1):
+        v = mu * v + 2 * c * p
+        p = p - lr * v
+        if np.sum(c * p**2) < tol:
+            return k
+    return None
+
+
+def test_momentum_vs_gd_valley_where_momentum_wins(capsys):
+    # the docstring's claim: on f = x² + 50y² with lr 0.015 momentum needs fewer steps
+    _main("momentum_vs_gd.py")(["--valley", "--no-plot"])
+    out = capsys.readouterr().out
+    gd = int(re.search(r"gradient descent: f < 1e-6 after (\d+)", out).group(1))
+    mom = int(re.search(r"momentum 0.9: f < 1e-6 after (\d+)", out).group(1))
+    assert (gd, mom) == (_first_below(50, 0.015, 0.0), _first_below(50, 0.015, 0.9))
+    assert mom < gd
+    rows = re.findall(r"^\s+(\d)\s+\(([-+\d.]+), ([-+\d.]+)\)\s+\(([-+\d.]+), ([-+\d.]+)\)", out, re.M)
+    assert [float(r[2]) for r in rows] == pytest.approx([(-0.5) ** k for k in range(4)], abs=1e-4)

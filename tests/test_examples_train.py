@@ -48,6 +48,21 @@ def test_linear_regression(tmp_path):
     for batch, updates, w_fit, b_fit in rows.values():
         assert abs(float(w_fit) - 2) < 0.1 and abs(float(b_fit) - 3) < 0.2  # w ≈ 2, b ≈ 3
         assert abs(float(w_fit) - w) < 0.02 and abs(float(b_fit) - b) < 0.02
+    # Full batch is deterministic: seed 003's h = w x + b, loss mean((h − y)²), 50 steps of
+    # w −= lr ∂L/∂w from the example's initial weights (MLP([1, 1], seed=1)), at lr 0.4.
+    from runtime.nn import MLP
+
+    start = MLP([1, 1], loss="mse", dtype=np.float64, seed=1).parameters()
+    wk, bk = float(start[0][0, 0]), float(start[1][0])
+    for _ in range(50):
+        r = wk * x[:, 0] + bk - y[:, 0]
+        wk, bk = wk - 0.4 * 2 * np.mean(r * x[:, 0]), bk - 0.4 * 2 * np.mean(r)
+    assert re.search(r"^full-batch\s+100\s+0.4\s", out, re.M)
+    assert (float(rows["full-batch"][2]), float(rows["full-batch"][3])) == (
+        pytest.approx(wk, abs=1e-4), pytest.approx(bk, abs=1e-4))
+    for line in re.findall(r"^(?:full-batch|single-sample|mini-batch)\s.*$", out, re.M):
+        w_fit, b_fit, mse = map(float, line.split()[-3:])
+        assert mse == pytest.approx(np.mean((w_fit * x + b_fit - y) ** 2), abs=2e-4)
     _check_plot(out, tmp_path, "lr")
 
 
@@ -68,6 +83,11 @@ def test_momentum_vs_gd(tmp_path):
     mom = int(re.search(r"momentum 0.9: f < 1e-6 after (\d+)", out).group(1))
     assert gd == 31  # f = 0.64^k + 2·0.36^k < 1e-6 first at k = 31
     assert mom > gd  # on this round bowl momentum 0.9 spirals in more slowly
+    p, v, k = np.array([1.0, 1.0]), np.zeros(2), 0
+    while p @ (np.array([1, 2]) * p) >= 1e-6:
+        v = 0.9 * v + np.array([2, 4]) * p
+        p, k = p - 0.1 * v, k + 1
+    assert mom == k
     _check_plot(out, tmp_path, "mom")
 
 
