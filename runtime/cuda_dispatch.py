@@ -201,41 +201,57 @@ def _check_probabilities(xp, p, loss) -> None:
                          f"probabilities in [0, 1] (use bce_logits for logits)")
 
 
-def _softmax_ce(xp, logits, target, reduction, out, *, weight=None, ignore_index=-100,
+def _softmax_ce(xp, pred, target, reduction, out, *, weight=None, ignore_index=-100,
                 label_smoothing=0.0):
-    z = validate.float_input(logits, "logits", xp)
-    eps = validate.option_range("label_smoothing", label_smoothing, ge=0.0, le=1.0)
+    """The NumPy path's checks and shapes (runtime.losses._softmax_ce): logits (C,), (N, C) or
+    (N, C, d1, ...) (the class axis moved last, a copy, as there); rows of C for the kernel."""
+    z = validate.float_input(pred, "pred", xp)
+    if z.ndim == 0:
+        raise ValueError("pred must have a class dimension: shape (C,), (N, C) or (N, C, d1, ...)")
+    shape = tuple(int(s) for s in z.shape)
+    cdim = 0 if z.ndim == 1 else 1
+    C = shape[cdim]
+    if C == 0:
+        raise ValueError(f"pred has shape {shape}: no classes (C = 0)")
     ignore_index = validate.integer_option("ignore_index", ignore_index)
-    squeeze = z.ndim == 1  # one sample of C logits, as PyTorch's unbatched input
-    if squeeze:
-        z = z.reshape(1, -1)
-    if z.ndim != 2:
-        raise ValueError(f"logits has shape {tuple(logits.shape)}; expected (N, C) or (C,)")
-    N, C = (int(s) for s in z.shape)
+    eps = validate.option_range("label_smoothing", label_smoothing, ge=0.0, le=1.0)
     T, tn = SCALAR[z.dtype], TAG[z.dtype]
-    t = xp.asarray(target)
-    probs = t.dtype.kind == "f" and tuple(t.shape) == tuple(logits.shape)
     w = None
     if weight is not None:
         w = validate.like_input(weight, "weight", z, xp)
         if tuple(w.shape) != (C,):
-            raise ValueError(f"weight has shape {tuple(w.shape)}; expected ({C},), one per class")
+            raise ValueError(f"weight has shape {tuple(w.shape)}; expected ({C},), one per class "
+                             f"(pred has shape {shape})")
+    t = xp.asarray(target)
+    probs = t.dtype.kind == "f" and tuple(t.shape) == shape
+    if tuple(t.shape) == shape and t.dtype.kind in "biu":
+        raise TypeError(f"target has pred's shape {shape} but dtype {t.dtype}: probabilities "
+                        f"must be floating point (class labels need shape "
+                        f"{shape[:cdim] + shape[cdim + 1:]})")
+    moved = z.ndim > 2
+    rows = (lambda a: xp.ascontiguousarray(xp.moveaxis(a, 1, -1)).reshape(-1, C)) if moved \
+        else (lambda a: a.reshape(-1, C))
+    z2 = rows(z)
+    N = int(z2.shape[0])
     L = launcher()
     divisor_dev, divisor = None, 1.0
     if probs:
-        q = validate.like_input(t, "target", z, xp).reshape(N, C)
-        labels = None
+        if ignore_index >= 0:
+            raise ValueError(f"ignore_index={ignore_index} is not supported with probability "
+                             f"targets (PyTorch); use a negative value")
+        t = validate.like_input(t, "target", z, xp)
+        q, labels = rows(t), None
         if reduction == "mean":
             divisor = float(N)
     else:
-        if t.dtype.kind not in "iu":
-            raise TypeError(f"target has dtype {t.dtype}; class labels must be an integer "
-                            f"array (or pass probabilities with the logits' shape "
-                            f"{tuple(logits.shape)})")
-        expect = () if squeeze else (N,)
-        if tuple(t.shape) != expect:
-            raise ValueError(f"target has shape {tuple(t.shape)}; class labels for logits of "
-                             f"shape {tuple(logits.shape)} need shape {expect}")
+        expected = shape[:cdim] + shape[cdim + 1:]
+        if tuple(t.shape) != expected:
+            raise ValueError(f"target has shape {tuple(t.shape)} but pred has shape {shape}: "
+                             f"class labels need shape {expected} (probabilities need {shape})")
+        if t.dtype.kind not in "iu" or t.dtype == np.uint64:
+            # not integers: validate's TypeError; uint64: labels >= 2**63 would wrap in int64
+            # (to ignore_index, even), so they are checked in their own dtype (a read back)
+            validate.labels(t, C, ignore_index, "target", xp)
         labels = xp.ascontiguousarray(t, dtype=np.int64).reshape(N)
         q = None
         first_bad = xp.full(1, N, dtype=np.uint64)
@@ -245,29 +261,30 @@ def _softmax_ce(xp, logits, target, reduction, out, *, weight=None, ignore_index
                      (labels, np.int64(N), np.int64(C), np.int64(ignore_index), w, first_bad,
                       kept))
         if int(first_bad[0]) != N:  # the one scalar read back; the message comes from validate
-            validate.labels(labels.reshape(t.shape), C, ignore_index, "target", xp)
+            validate.labels(t, C, ignore_index, "target", xp)
             raise AssertionError("label check kernel and validate.labels disagree")
         if reduction == "mean":
             divisor_dev = kept
-    shaped = z.reshape(logits.shape)
-    inputs = (("pred", shaped),) + ((("target", q.reshape(logits.shape)),) if probs else ())
-    grad = _gradient_out(out, shaped, inputs, (("weight", w),)).reshape(N, C)
+    inputs = (("pred", z),) + ((("target", t),) if probs else ())
+    grad = _gradient_out(out, z, inputs, (("weight", w),))
+    g2 = xp.empty_like(z2) if moved else grad.reshape(N, C)
     loss_none = xp.empty(N, dtype=z.dtype) if reduction == "none" else None
     acc = None if reduction == "none" else xp.zeros(1, dtype=np.float64)
-    grad_scale = T(1.0 / divisor) if divisor_dev is None else T(1)
-    if N and C:
+    # an empty batch's mean is 0/0 = nan, from the finalize kernel as PyTorch's
+    grad_scale = T(1.0 / divisor) if divisor_dev is None and divisor else T(1)
+    if N:
         kind, grid, block, smem, cache = _softmax_plan(N, C, z.dtype.itemsize, tn)
         L.launch("losses", f"softmax_ce_{kind}_{tn}", grid, block,
-                 (z, np.int64(N), np.int64(C), labels, q, w, np.int64(ignore_index), T(eps),
-                  divisor_dev, grad_scale, np.int32(cache), grad, loss_none, acc),
+                 (z2, np.int64(N), np.int64(C), labels, q, w, np.int64(ignore_index), T(eps),
+                  divisor_dev, grad_scale, np.int32(cache), g2, loss_none, acc),
                  shared_mem=smem)
-    elif N:
-        grad.fill(0)
+    if moved:  # the class axis back in place
+        grad[...] = xp.moveaxis(g2.reshape(shape[:1] + shape[2:] + (C,)), -1, 1)
     if reduction == "none":
-        loss = loss_none.reshape(()) if squeeze else loss_none
+        loss = loss_none.reshape(shape[:cdim] + shape[cdim + 1:])
     else:
         loss = _finalize(acc, divisor_dev, divisor, z.dtype)
-    return loss, grad.reshape(logits.shape)
+    return loss, grad
 
 
 def _softmax_plan(N: int, C: int, itemsize: int, tn: str):

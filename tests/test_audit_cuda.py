@@ -115,3 +115,93 @@ def test_loss_out_may_be_pred_or_target_itself(host):
     e = np.exp(z - z.max(1, keepdims=True))
     np.testing.assert_allclose(fd.get(g), e / e.sum(1, keepdims=True) - q, rtol=1e-12,
                                atol=1e-15)
+
+
+# --------------------------------------------------------------------------- softmax_ce
+
+def _torch():
+    return pytest.importorskip("torch", reason="PyTorch is the oracle for cross_entropy")
+
+
+def test_softmax_ce_empty_batch_of_probabilities_is_nan_as_torch(host):
+    torch = _torch()
+    for dt in (np.float32, np.float64):
+        z, q = np.zeros((0, 4), dt), np.zeros((0, 4), dt)
+        want = torch.nn.functional.cross_entropy(torch.from_numpy(z), torch.from_numpy(q))
+        assert np.isnan(float(want))
+        # before: ZeroDivisionError from the host-side 1/N of the gradient scale
+        loss, grad = runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(q))
+        assert np.isnan(float(loss)) and grad.shape == (0, 4) and grad.dtype == dt
+        loss, _ = runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(q), reduction="sum")
+        assert float(loss) == 0
+
+
+def test_softmax_ce_probabilities_with_a_nonnegative_ignore_index_raise_as_torch(host):
+    torch = _torch()
+    rng = np.random.default_rng(5)
+    z, q = rng.standard_normal((4, 3)), rng.dirichlet(np.ones(3), 4)
+    with pytest.raises(Exception):
+        torch.nn.functional.cross_entropy(torch.from_numpy(z), torch.from_numpy(q),
+                                          ignore_index=1)
+    # before: accepted and ignored on the device (the NumPy path raises)
+    with pytest.raises(ValueError, match=r"ignore_index=1 is not supported with probability"):
+        runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(q), ignore_index=1)
+
+
+def test_softmax_ce_uint64_labels_are_checked_in_their_own_dtype(host):
+    z = fd.put(np.random.default_rng(6).standard_normal((3, 4)))
+    # 2**64 - 100 is -100 = ignore_index once cast to int64: the row was silently ignored
+    y = np.array([0, 2**64 - 100, 1], np.uint64)
+    with pytest.raises(ValueError, match=r"target has label 18446744073709551516 at position "
+                                         r"\(1,\), outside \[0, 4\)"):
+        runtime.loss_and_grad("softmax_ce", z, fd.put(y))
+    y = np.array([0, 2**63 + 5, 1], np.uint64)  # the message showed the wrapped negative value
+    with pytest.raises(ValueError, match=r"target has label 9223372036854775813 at position"):
+        runtime.loss_and_grad("softmax_ce", z, fd.put(y))
+
+
+def test_softmax_ce_spatial_logits_as_the_numpy_path_and_torch(host):
+    # (N, C, d1, ...) logits: documented by the NumPy path and by torch; the device raised
+    torch = _torch()
+    rng = np.random.default_rng(7)
+    for dt, tol in ((np.float32, 2e-5), (np.float64, 1e-12)):
+        z = rng.standard_normal((3, 5, 2, 4)).astype(dt)
+        y = rng.integers(0, 5, (3, 2, 4))
+        y[0, 1, 2] = -100
+        q = rng.dirichlet(np.ones(5), (3, 2, 4)).transpose(0, 3, 1, 2).astype(dt)
+        w = rng.random(5).astype(dt)
+        for target in (y, q):
+            for red in ("mean", "sum", "none"):
+                kw = dict(weight=w, label_smoothing=0.1)
+                tz = torch.from_numpy(z).requires_grad_()
+                want = torch.nn.functional.cross_entropy(
+                    tz, torch.from_numpy(target), weight=torch.from_numpy(w), reduction=red,
+                    label_smoothing=0.1)
+                want.sum().backward()
+                loss, grad = runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(target),
+                                                   reduction=red, **kw)
+                assert isinstance(grad, fd.DeviceArray) and grad.dtype == dt
+                assert grad.shape == z.shape
+                np.testing.assert_allclose(fd.get(loss), want.detach().numpy(), rtol=tol,
+                                           atol=tol)
+                np.testing.assert_allclose(fd.get(grad), tz.grad.numpy(), rtol=tol, atol=tol)
+        out = fd.put(np.empty_like(z))
+        _, g = runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(y), out=out)
+        assert g is out
+
+
+def test_softmax_ce_checks_and_names_pred_as_the_numpy_path(host):
+    # The argument is pred (runtime.loss_and_grad's); the device's messages said 'logits',
+    # accepted C = 0 and reported integer targets of pred's shape as a shape error.
+    with pytest.raises(ValueError, match=r"pred has shape \(3, 0\): no classes \(C = 0\)"):
+        runtime.loss_and_grad("softmax_ce", fd.put(np.zeros((3, 0))),
+                              fd.put(np.zeros(3, np.int64)), ignore_index=0)
+    with pytest.raises(ValueError, match=r"pred must have a class dimension"):
+        runtime.loss_and_grad("softmax_ce", fd.put(np.zeros(())), fd.put(np.zeros((), int)))
+    with pytest.raises(TypeError, match=r"pred has an integer dtype int64"):
+        runtime.loss_and_grad("softmax_ce", fd.put(np.zeros((2, 3), int)),
+                              fd.put(np.zeros(2, int)))
+    with pytest.raises(TypeError, match=r"target has pred's shape \(2, 3\) but dtype int64: "
+                                        r"probabilities must be floating point"):
+        runtime.loss_and_grad("softmax_ce", fd.put(np.zeros((2, 3))),
+                              fd.put(np.zeros((2, 3), int)))
