@@ -233,8 +233,11 @@ class Optimizer:
         for p in ps:
             where = f"params[{len(self._params) + len(indices)}]"
             dev = _as_param(p, where)
-            if any(p is q for q in self._params) or any(p is ps[k] for k in range(len(indices))):
+            if any(p is q for q in self._params):
                 raise ValueError(f"{where}: some parameters appear in more than one parameter group")
+            if any(p is ps[k] for k in range(len(indices))):
+                raise ValueError(f"{where}: param group {gi} lists this parameter twice (torch "
+                                 f"warns and steps it twice); list each parameter once")
             b = _bounds(p)
             if b is not None:  # a parameter sharing memory with another would be updated twice
                 key = (dev, b[0], b[1], len(self._params) + len(indices))
@@ -526,22 +529,28 @@ class Optimizer:
             self._validate(group, "loaded state dict: ")
             new_groups.append(group)
         saved_state = state_dict["state"]
+        before = self.param_groups, self.state
         self.param_groups = new_groups
         self.state = {}
         self._plans = {}
         self._version += 1
-        for saved, group in zip(groups, self.param_groups):
-            pairs = [(old, new) for old, new in zip(saved["params"], group["params"])
-                     if saved_state.get(old)]
-            if not pairs:
-                continue
-            self._init_state(group, self._rule(group))
-            for old, new in pairs:
-                self._load_entry(new, saved_state[old])
-            loaded = {new for _, new in pairs}
-            for i in group["params"]:  # no saved state: the parameter starts fresh
-                if i not in loaded:
-                    self.state.pop(i, None)
+        try:
+            for saved, group in zip(groups, self.param_groups):
+                pairs = [(old, new) for old, new in zip(saved["params"], group["params"])
+                         if saved_state.get(old)]
+                if not pairs:
+                    continue
+                self._init_state(group, self._rule(group))
+                for old, new in pairs:
+                    self._load_entry(new, saved_state[old])
+                loaded = {new for _, new in pairs}
+                for i in group["params"]:  # no saved state: the parameter starts fresh
+                    if i not in loaded:
+                        self.state.pop(i, None)
+        except BaseException:  # a bad entry (shape, ...): keep the optimizer as it was
+            self.param_groups, self.state = before
+            self._version += 1
+            raise
 
     def _state_array(self, i: int, value):
         """A saved state value as an array where parameter ``i`` lives (host → device copies

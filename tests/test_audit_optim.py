@@ -272,3 +272,29 @@ def test_gradients_after_add_param_group_are_checked():
     with pytest.raises(ValueError, match=r"grads\[1\].*params\[1\]"):
         opt.step([ga, b])
     np.testing.assert_array_equal(b, np.ones(4))
+
+
+def test_failed_load_state_dict_leaves_the_optimizer_unchanged():
+    rng = np.random.default_rng(9)
+    params = [rng.standard_normal(3), rng.standard_normal(2)]
+    tparams = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    ours, theirs = optim.Adam(params, lr=0.1), torch.optim.Adam(tparams, lr=0.1)
+    for k in range(5):
+        if k == 2:
+            bad = ours.state_dict()
+            bad["param_groups"][0]["lr"] = 0.5
+            bad["state"][1]["exp_avg"] = np.zeros(7)  # the wrong shape, in the second entry
+            with pytest.raises(ValueError, match=r"exp_avg.*\(7,\)"):
+                ours.load_state_dict(bad)
+            assert ours.param_groups[0]["lr"] == 0.1
+        grads = [rng.standard_normal(3), rng.standard_normal(2)]
+        _tgrads(tparams, grads)
+        ours.step(grads)
+        theirs.step()
+    assert _close(params, tparams)
+
+
+def test_a_parameter_listed_twice_in_one_group_says_so():
+    a = np.ones(3)
+    with pytest.raises(ValueError, match=r"params\[1\].*twice"):
+        optim.SGD([a, a], lr=0.1)
