@@ -2,8 +2,8 @@
 
 Random search samples the learning rate on a log scale (1e-4 … 1) and the hidden width; the
 fine stage samples again in a window around the best coarse configuration. Each trial trains
-a 2-W-2 ReLU network with SGD (momentum 0.9) on two spirals for 40 epochs and is scored by
-its accuracy on a held-out set. Then a grid search over the learning rate alone, refined
+a 2-W-W-2 ReLU network (two hidden layers of width W) with SGD (momentum 0.9) on two spirals
+for 40 epochs and is scored by its accuracy on a held-out set. Then a grid search over the learning rate alone, refined
 between the best value's neighbours. Prints both results tables and the best configurations.
 
     python examples/hyperparameter_search.py
