@@ -139,3 +139,28 @@ def test_momentum_vs_gd_valley_where_momentum_wins(capsys):
     assert mom < gd
     rows = re.findall(r"^\s+(\d)\s+\(([-+\d.]+), ([-+\d.]+)\)\s+\(([-+\d.]+), ([-+\d.]+)\)", out, re.M)
     assert [float(r[2]) for r in rows] == pytest.approx([(-0.5) ** k for k in range(4)], abs=1e-4)
+
+
+def test_seed_momentum_table_and_rates_against_numpy(capsys):
+    # Seed 001: v(t) = 0.9 v(t−1) + (2x, 4y), (x, y) −= 0.1 v(t) from (1, 1); plain: −= 0.1 ∇f
+    assert _main("seed_momentum.py")(["--steps", "20"]) == 0
+    out = capsys.readouterr().out
+    rows = [ln.split() for ln in out.splitlines() if re.fullmatch(r"\s*\d+(\s+\S+){8}", ln)]
+    assert [int(r[0]) for r in rows] == list(range(21))
+    p, v, q = np.array([1.0, 1.0]), np.zeros(2), np.array([1.0, 1.0])
+    for t, r in enumerate(rows):
+        if t:
+            v = 0.9 * v + np.array([2, 4]) * p
+            p, q = p - 0.1 * v, q - 0.1 * np.array([2, 4]) * q
+        f, fq = p @ (np.array([1, 2]) * p), q @ (np.array([1, 2]) * q)
+        np.testing.assert_allclose([float(c) for c in r[1:]], [*p, *v, f, *q, fq],
+                                   rtol=2e-3, atol=1e-6)
+    # rate per step along a coordinate of curvature a: the largest |eigenvalue| of the linear
+    # map (θ, v) → (θ − lr(μv + aθ), μv + aθ); plain descent: |1 − lr·a|
+    rates = re.findall(r"lr = ([\d.]+)\s+\S+ \(∂²f = (\d)\): momentum ([\d.]+)\s+plain ([\d.]+)", out)
+    assert len(rates) == 4
+    for lr, a, mom, plain in rates:
+        lr, a = float(lr), float(a)
+        M = np.array([[1 - lr * a, -lr * 0.9], [a, 0.9]])
+        assert float(mom) == pytest.approx(np.abs(np.linalg.eigvals(M)).max(), abs=1e-4)
+        assert float(plain) == pytest.approx(abs(1 - lr * a), abs=1e-4)
