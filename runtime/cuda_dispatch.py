@@ -132,6 +132,10 @@ def _gradient_out(out, p, inputs=(), apart=()):
     xp = launcher().xp
     if out is None:
         return xp.empty_like(p)
+    if not isinstance(out, xp.ndarray):  # the kernel writes it on the device
+        raise TypeError(f"out is a {type(out).__module__.split('.')[0]}.{type(out).__name__}; "
+                        f"the result is computed on the device: pass a {xp.__name__} array "
+                        f"(cupy.empty_like(pred)) or out=None")
     return validate.gradient_buffer(out, p.shape, p.dtype, inputs=inputs, apart=apart, xp=xp)
 
 

@@ -205,3 +205,20 @@ def test_softmax_ce_checks_and_names_pred_as_the_numpy_path(host):
                                         r"probabilities must be floating point"):
         runtime.loss_and_grad("softmax_ce", fd.put(np.zeros((2, 3))),
                               fd.put(np.zeros((2, 3), int)))
+
+
+def test_a_host_out_for_device_inputs_is_rejected_naming_out(host):
+    # The kernels write out= on the device: a NumPy buffer cannot be (CuPy's launch fails with
+    # "Unsupported type <class 'numpy.ndarray'>"; the emulation wrote the host array and
+    # handed it back as the device gradient).
+    rng = np.random.default_rng(8)
+    p, t = fd.put(rng.standard_normal(6)), fd.put(rng.standard_normal(6))
+    with pytest.raises(TypeError, match=r"out is a numpy.ndarray; .* on the device"):
+        runtime.loss_and_grad("mse", p, t, out=np.empty(6))
+    with pytest.raises(TypeError, match=r"out is a numpy.ndarray; .* on the device"):
+        runtime.loss_and_grad("ce", fd.put(rng.standard_normal((2, 3))),
+                              fd.put(np.array([0, 2])), out=np.empty((2, 3)))
+    with pytest.raises(TypeError, match=r"out is a numpy.ndarray; .* on the device"):
+        runtime.activation("relu", p, out=np.empty(6))
+    with pytest.raises(TypeError, match=r"out is a numpy.ndarray; .* on the device"):
+        runtime.activation_grad("relu", p, t, out=np.empty(6))
