@@ -31,10 +31,17 @@ def two_spirals(n_per_class=200, noise=0.15, turns=1.75, seed=0):
 
 
 def png_path(text):
-    """argparse type: a path in an existing directory (checked before the work, not after it)."""
-    folder = Path(text).parent
-    if not folder.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(folder)!r} does not exist (for {text!r})")
+    """argparse type: an image path in an existing directory, checked before the work, not
+    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
+    if not path.suffix:
+        return text + ".png"
+    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
+                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
+        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
+                                         "(use .png, .pdf or .svg)")
     return text
 
 

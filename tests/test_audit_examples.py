@@ -164,3 +164,19 @@ def test_seed_momentum_table_and_rates_against_numpy(capsys):
         M = np.array([[1 - lr * a, -lr * 0.9], [a, 0.9]])
         assert float(mom) == pytest.approx(np.abs(np.linalg.eigvals(M)).max(), abs=1e-4)
         assert float(plain) == pytest.approx(abs(1 - lr * a), abs=1e-4)
+
+
+@pytest.mark.parametrize("script", PLOTTING)
+def test_plot_path_with_an_unknown_image_suffix_is_an_argparse_error(script, tmp_path, capsys):
+    # was: matplotlib's ValueError (Format 'xyz' is not supported) as a traceback after the run
+    code, err = _exit(script, ["--plot", str(tmp_path / "curves.xyz")], capsys)
+    assert code == 2 and "argument --plot" in err and "'.xyz'" in err
+
+
+def test_plot_path_without_a_suffix_is_reported_as_the_file_written(tmp_path, capsys):
+    # was: "plot: <path>" while matplotlib wrote <path>.png
+    pytest.importorskip("matplotlib", reason="the plot needs the plot extra")
+    _main("momentum_vs_gd.py")(["--steps", "5", "--plot", str(tmp_path / "curves")])
+    out = capsys.readouterr().out
+    written = [p.name for p in tmp_path.iterdir()]
+    assert written == ["curves.png"] and f"plot: {tmp_path / 'curves.png'}" in out
