@@ -75,7 +75,7 @@ def main(argv=None):
     gd, gd_at = run(curvature, lr, 0.0, args.steps)
     mom, mom_at = run(curvature, lr, 0.9, args.steps)
     print("step  gradient descent (x, y)     momentum 0.9 (x, y)")
-    for k in range(4):
+    for k in range(min(4, args.steps + 1)):  # the first iterates, as many as were run
         print(f"{k:>4}  ({gd[k, 0]:+.4f}, {gd[k, 1]:+.4f})        ({mom[k, 0]:+.4f}, {mom[k, 1]:+.4f})")
     for name, at in (("gradient descent", gd_at), ("momentum 0.9", mom_at)):
         print(f"{name}: f < 1e-6 after {at if at else f'more than {args.steps}'} steps")

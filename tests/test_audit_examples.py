@@ -180,3 +180,14 @@ def test_plot_path_without_a_suffix_is_reported_as_the_file_written(tmp_path, ca
     out = capsys.readouterr().out
     written = [p.name for p in tmp_path.iterdir()]
     assert written == ["curves.png"] and f"plot: {tmp_path / 'curves.png'}" in out
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+def test_momentum_vs_gd_with_fewer_steps_than_the_iterates_it_prints(steps, capsys):
+    # was: IndexError (it printed iterates 0..3 whatever --steps was)
+    _main("momentum_vs_gd.py")(["--steps", str(steps), "--no-plot"])
+    out = capsys.readouterr().out
+    rows = re.findall(r"^\s+(\d)\s+\(([-+\d.]+), ([-+\d.]+)\)\s+\(([-+\d.]+), ([-+\d.]+)\)", out, re.M)
+    assert [int(r[0]) for r in rows] == list(range(steps + 1))
+    assert [float(r[1]) for r in rows] == pytest.approx([0.8**k for k in range(steps + 1)], abs=1e-4)
+    assert f"f < 1e-6 after more than {steps} steps" in out
