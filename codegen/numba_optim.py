@@ -26,10 +26,10 @@ from pathlib import Path
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from .numba_checks import size_checks
+from .numba_checks import overlap_checks, size_checks
 from .numba_printer import NumbaPrinter, constant_lines
 
-GENERATOR_VERSION = "2"  # 2: CACHE switch, argument checks
+GENERATOR_VERSION = "3"  # 2: CACHE switch, argument checks; 3: overlap checks
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = "runtime/generated/numba_optim.py"
 SUFFIX = {"float32": "f32", "float64": "f64"}
@@ -173,6 +173,7 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
            f"    n = {arrays[0][0]}.shape[0]",
            *size_checks([(a, f"{a}.shape[0]", "n", f"{arrays[0][0]}.shape[0]: the arrays are "
                           "1-D, of one size") for a, _ in arrays[1:]]),
+           *_overlap_lines(arrays),
            "    nblocks = (n + BLOCK - 1) // BLOCK"]
     if parallel:
         args = ", ".join([f"{a}[lo:hi]" for a, _ in arrays] + scalars)
@@ -194,6 +195,19 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
     out += ["            " + ln for ln in body]
     out += [f"            {a}_b[i] = {sym}" for a, sym in written]
     return fname, "\n".join(out) + "\n"
+
+
+def _overlap_lines(arrays) -> list[str]:
+    """The kernel reads every array's element i before it writes element i: the gradient may
+    be an array it writes (in place), but not a shifted view of one (read after written); two
+    written arrays may not share memory at all (one write would be lost)."""
+    written = [a for a, _ in arrays if a != ARRAY_GRAD]
+    read = [a for a, _ in arrays if a == ARRAY_GRAD and len(arrays) > 1]
+    out = overlap_checks([(r, w) for r in read for w in written])
+    for k, a in enumerate(written):
+        for b in written[:k]:
+            out += [f"    if overlaps({a}, {b}):", f"        shared_state_error({a!r}, {b!r})"]
+    return out
 
 
 def _term_update(nr, printer: NumbaPrinter, acc: str) -> str:
@@ -265,6 +279,19 @@ def _fmin(a, b):
 def _fmax(a, b):
     """max(a, b), NaN if either is NaN."""
     return a if (a != a or a > b) else b
+
+
+@numba.njit(inline="always")
+def overlaps(a, b):
+    """Whether the memory of arrays a and b (C-contiguous) overlaps."""
+    a0, b0 = a.ctypes.data, b.ctypes.data
+    return a0 < b0 + b.nbytes and b0 < a0 + a.nbytes
+
+
+@numba.njit(cache=CACHE)
+def shared_state_error(a, b):
+    raise ValueError(a + " overlaps " + b + ": the kernel writes both, so they need memory "
+                     "of their own")
 
 
 @numba.njit(error_model="numpy", cache=CACHE)

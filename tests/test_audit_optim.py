@@ -298,3 +298,33 @@ def test_a_parameter_listed_twice_in_one_group_says_so():
     a = np.ones(3)
     with pytest.raises(ValueError, match=r"params\[1\].*twice"):
         optim.SGD([a, a], lr=0.1)
+
+
+# --------------------------------------------------------------------------- the kernels themselves
+
+
+def test_generated_kernels_refuse_partly_overlapping_arrays():
+    """Called directly (a vendored module has no runtime.optim in front of it), a kernel
+    refuses a gradient that partly overlaps what it writes, and state that overlaps the
+    parameter or other state at all; the gradient being the parameter itself is in place."""
+    from runtime.generated import numba_optim as gen
+
+    rule = gen.RULES["adam_amsgrad"]
+    scalars = rule["scalars"](1, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
+    for par in (False, True):
+        kernel = rule["kernels"][("float64", par)]
+        flat = np.ones(12)
+        param, m, v, vmax = flat[:6], np.zeros(6), np.zeros(6), np.zeros(6)
+        with pytest.raises(ValueError, match="grad overlaps param"):
+            kernel(param, flat[1:7], m, v, vmax, *scalars)
+        with pytest.raises(ValueError, match="exp_avg_sq.*exp_avg"):
+            kernel(param, np.ones(6), m, m, vmax, *scalars)
+        with pytest.raises(ValueError, match="max_exp_avg_sq.*param"):
+            kernel(param, np.ones(6), m, v, flat[3:9], *scalars)
+        np.testing.assert_array_equal(flat, np.ones(12))  # refused before writing anything
+        # the parameter as its own gradient: every element reads both before writing
+        p = np.full(6, 2.0)
+        kernel(p, p, np.zeros(6), np.zeros(6), np.zeros(6), *scalars)
+        q, g = np.full(6, 2.0), np.full(6, 2.0)
+        kernel(q, g, np.zeros(6), np.zeros(6), np.zeros(6), *scalars)
+        np.testing.assert_array_equal(p, q)

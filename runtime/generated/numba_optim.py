@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen.numba_optim, version 2
+# Generator: codegen.numba_optim, version 3
 # Derivations: sgd, adagrad, rmsprop, adam, adamw, clip_grad_value, clip_grad_norm
-# Source hash: sha256:61dabd197d3b4ab1 (of the SymPy expressions printed below)
+# Source hash: sha256:c04c845f85ecd010 (of the SymPy expressions printed below)
 """Fused optimizer updates and gradient clipping, generated from derive/optim.py.
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call (no
@@ -53,6 +53,19 @@ def _fmin(a, b):
 def _fmax(a, b):
     """max(a, b), NaN if either is NaN."""
     return a if (a != a or a > b) else b
+
+
+@numba.njit(inline="always")
+def overlaps(a, b):
+    """Whether the memory of arrays a and b (C-contiguous) overlaps."""
+    a0, b0 = a.ctypes.data, b.ctypes.data
+    return a0 < b0 + b.nbytes and b0 < a0 + a.nbytes
+
+
+@numba.njit(cache=CACHE)
+def shared_state_error(a, b):
+    raise ValueError(a + " overlaps " + b + ": the kernel writes both, so they need memory "
+                     "of their own")
 
 
 @numba.njit(error_model="numpy", cache=CACHE)
@@ -112,6 +125,8 @@ def sgd_f32(param, grad, eta):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     for blk in range(nblocks):
@@ -132,6 +147,8 @@ def sgd_f32_par(param, grad, eta):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -145,6 +162,8 @@ def sgd_f64(param, grad, eta):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     for blk in range(nblocks):
@@ -165,6 +184,8 @@ def sgd_f64_par(param, grad, eta):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -201,6 +222,8 @@ def sgd_wd_f32(param, grad, eta, lamda):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
@@ -223,6 +246,8 @@ def sgd_wd_f32_par(param, grad, eta, lamda):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -236,6 +261,8 @@ def sgd_wd_f64(param, grad, eta, lamda):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
@@ -258,6 +285,8 @@ def sgd_wd_f64_par(param, grad, eta, lamda):
     n = param.shape[0]
     if grad.shape[0] != n:
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -299,6 +328,12 @@ def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     mu = np.float32(mu)
@@ -327,6 +362,12 @@ def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -342,6 +383,12 @@ def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     mu = np.float64(mu)
@@ -370,6 +417,12 @@ def sgd_momentum_f64_par(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -414,6 +467,12 @@ def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
@@ -444,6 +503,12 @@ def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -459,6 +524,12 @@ def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
@@ -489,6 +560,12 @@ def sgd_momentum_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -531,6 +608,12 @@ def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     mu = np.float32(mu)
@@ -560,6 +643,12 @@ def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -575,6 +664,12 @@ def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     mu = np.float64(mu)
@@ -604,6 +699,12 @@ def sgd_momentum_nesterov_f64_par(param, grad, momentum_buffer, eta, mu, c):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -649,6 +750,12 @@ def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
@@ -680,6 +787,12 @@ def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, m
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -695,6 +808,12 @@ def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
@@ -726,6 +845,12 @@ def sgd_momentum_nesterov_wd_f64_par(param, grad, momentum_buffer, eta, lamda, m
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -767,6 +892,12 @@ def adagrad_f32(param, grad, sum, eta_t, epsilon):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float32(eta_t)
     epsilon = np.float32(epsilon)
@@ -796,6 +927,12 @@ def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -811,6 +948,12 @@ def adagrad_f64(param, grad, sum, eta_t, epsilon):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float64(eta_t)
     epsilon = np.float64(epsilon)
@@ -840,6 +983,12 @@ def adagrad_f64_par(param, grad, sum, eta_t, epsilon):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -884,6 +1033,12 @@ def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float32(eta_t)
     epsilon = np.float32(epsilon)
@@ -915,6 +1070,12 @@ def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -930,6 +1091,12 @@ def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float64(eta_t)
     epsilon = np.float64(epsilon)
@@ -961,6 +1128,12 @@ def adagrad_wd_f64_par(param, grad, sum, eta_t, epsilon, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if sum.shape[0] != n:
         size_error('sum', sum.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, sum) and (grad.ctypes.data != sum.ctypes.data or grad.strides != sum.strides):
+        overlap_error('grad', 'sum')
+    if overlaps(sum, param):
+        shared_state_error('sum', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1006,6 +1179,12 @@ def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1037,6 +1216,12 @@ def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1052,6 +1237,12 @@ def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1083,6 +1274,12 @@ def rmsprop_f64_par(param, grad, square_avg, rho, w, epsilon, eta):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1131,6 +1328,12 @@ def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1164,6 +1367,12 @@ def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1179,6 +1388,12 @@ def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1212,6 +1427,12 @@ def rmsprop_wd_f64_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
         size_error('grad', grad.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if square_avg.shape[0] != n:
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1261,6 +1482,18 @@ def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsil
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1298,6 +1531,18 @@ def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, e
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1315,6 +1560,18 @@ def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsil
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1352,6 +1609,18 @@ def rmsprop_momentum_f64_par(param, grad, square_avg, momentum_buffer, rho, w, e
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1404,6 +1673,18 @@ def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, ep
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1443,6 +1724,18 @@ def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1460,6 +1753,18 @@ def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, ep
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1499,6 +1804,18 @@ def rmsprop_momentum_wd_f64_par(param, grad, square_avg, momentum_buffer, rho, w
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1547,6 +1864,18 @@ def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1584,6 +1913,18 @@ def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon,
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1601,6 +1942,18 @@ def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1638,6 +1991,18 @@ def rmsprop_centered_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon,
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1689,6 +2054,18 @@ def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, 
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1728,6 +2105,18 @@ def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsil
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1745,6 +2134,18 @@ def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, 
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1784,6 +2185,18 @@ def rmsprop_centered_wd_f64_par(param, grad, square_avg, grad_avg, rho, w, epsil
         size_error('square_avg', square_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if grad_avg.shape[0] != n:
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1836,6 +2249,26 @@ def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_bu
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -1879,6 +2312,26 @@ def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentu
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1898,6 +2351,26 @@ def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_bu
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -1941,6 +2414,26 @@ def rmsprop_centered_momentum_f64_par(param, grad, square_avg, grad_avg, momentu
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -1996,6 +2489,26 @@ def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float32(rho)
     w = np.float32(w)
@@ -2041,6 +2554,26 @@ def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, mome
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2060,6 +2593,26 @@ def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     rho = np.float64(rho)
     w = np.float64(w)
@@ -2105,6 +2658,26 @@ def rmsprop_centered_momentum_wd_f64_par(param, grad, square_avg, grad_avg, mome
         size_error('grad_avg', grad_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if momentum_buffer.shape[0] != n:
         size_error('momentum_buffer', momentum_buffer.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, square_avg) and (grad.ctypes.data != square_avg.ctypes.data or grad.strides != square_avg.strides):
+        overlap_error('grad', 'square_avg')
+    if overlaps(grad, grad_avg) and (grad.ctypes.data != grad_avg.ctypes.data or grad.strides != grad_avg.strides):
+        overlap_error('grad', 'grad_avg')
+    if overlaps(grad, momentum_buffer) and (grad.ctypes.data != momentum_buffer.ctypes.data or grad.strides != momentum_buffer.strides):
+        overlap_error('grad', 'momentum_buffer')
+    if overlaps(square_avg, param):
+        shared_state_error('square_avg', 'param')
+    if overlaps(grad_avg, param):
+        shared_state_error('grad_avg', 'param')
+    if overlaps(grad_avg, square_avg):
+        shared_state_error('grad_avg', 'square_avg')
+    if overlaps(momentum_buffer, param):
+        shared_state_error('momentum_buffer', 'param')
+    if overlaps(momentum_buffer, square_avg):
+        shared_state_error('momentum_buffer', 'square_avg')
+    if overlaps(momentum_buffer, grad_avg):
+        shared_state_error('momentum_buffer', 'grad_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2157,6 +2730,18 @@ def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float32(w_1)
     beta_2 = np.float32(beta_2)
@@ -2196,6 +2781,18 @@ def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilo
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2213,6 +2810,18 @@ def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float64(w_1)
     beta_2 = np.float64(beta_2)
@@ -2252,6 +2861,18 @@ def adam_f64_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilo
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2307,6 +2928,18 @@ def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float32(lamda)
     w_1 = np.float32(w_1)
@@ -2348,6 +2981,18 @@ def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2365,6 +3010,18 @@ def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float64(lamda)
     w_1 = np.float64(w_1)
@@ -2406,6 +3063,18 @@ def adam_wd_f64_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2461,6 +3130,26 @@ def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float32(w_1)
     beta_2 = np.float32(beta_2)
@@ -2506,6 +3195,26 @@ def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, 
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2525,6 +3234,26 @@ def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     w_1 = np.float64(w_1)
     beta_2 = np.float64(beta_2)
@@ -2570,6 +3299,26 @@ def adam_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, 
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2628,6 +3377,26 @@ def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float32(lamda)
     w_1 = np.float32(w_1)
@@ -2675,6 +3444,26 @@ def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, la
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2694,6 +3483,26 @@ def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     lamda = np.float64(lamda)
     w_1 = np.float64(w_1)
@@ -2741,6 +3550,26 @@ def adam_amsgrad_wd_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, la
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2796,6 +3625,18 @@ def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float32(k)
     w_1 = np.float32(w_1)
@@ -2837,6 +3678,18 @@ def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, ep
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2854,6 +3707,18 @@ def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float64(k)
     w_1 = np.float64(w_1)
@@ -2895,6 +3760,18 @@ def adamw_f64_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, ep
         size_error('exp_avg', exp_avg.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if exp_avg_sq.shape[0] != n:
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -2953,6 +3830,26 @@ def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float32(k)
     w_1 = np.float32(w_1)
@@ -3000,6 +3897,26 @@ def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
@@ -3019,6 +3936,26 @@ def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     k = np.float64(k)
     w_1 = np.float64(w_1)
@@ -3066,6 +4003,26 @@ def adamw_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w
         size_error('exp_avg_sq', exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
     if max_exp_avg_sq.shape[0] != n:
         size_error('max_exp_avg_sq', max_exp_avg_sq.shape[0], n, 'param.shape[0]: the arrays are 1-D, of one size')
+    if overlaps(grad, param) and (grad.ctypes.data != param.ctypes.data or grad.strides != param.strides):
+        overlap_error('grad', 'param')
+    if overlaps(grad, exp_avg) and (grad.ctypes.data != exp_avg.ctypes.data or grad.strides != exp_avg.strides):
+        overlap_error('grad', 'exp_avg')
+    if overlaps(grad, exp_avg_sq) and (grad.ctypes.data != exp_avg_sq.ctypes.data or grad.strides != exp_avg_sq.strides):
+        overlap_error('grad', 'exp_avg_sq')
+    if overlaps(grad, max_exp_avg_sq) and (grad.ctypes.data != max_exp_avg_sq.ctypes.data or grad.strides != max_exp_avg_sq.strides):
+        overlap_error('grad', 'max_exp_avg_sq')
+    if overlaps(exp_avg, param):
+        shared_state_error('exp_avg', 'param')
+    if overlaps(exp_avg_sq, param):
+        shared_state_error('exp_avg_sq', 'param')
+    if overlaps(exp_avg_sq, exp_avg):
+        shared_state_error('exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, param):
+        shared_state_error('max_exp_avg_sq', 'param')
+    if overlaps(max_exp_avg_sq, exp_avg):
+        shared_state_error('max_exp_avg_sq', 'exp_avg')
+    if overlaps(max_exp_avg_sq, exp_avg_sq):
+        shared_state_error('max_exp_avg_sq', 'exp_avg_sq')
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
