@@ -36,7 +36,8 @@ from . import validate
 
 BLOCK = 256  # threads per block of the elementwise kernels (a multiple of 32)
 WARP_MAX_C = 1024  # softmax_ce: up to this many classes one warp per row, else a block per row
-SMEM_DEFAULT = 48 * 1024  # dynamic shared memory available without opting in
+SMEM_DEFAULT = 48 * 1024  # shared memory (static + dynamic) a block gets without opting in
+SMEM_STATIC = 2048  # kept for the kernels' own __shared__ arrays (ptxas: at most 1280 bytes)
 TAG = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 SCALAR = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
@@ -65,7 +66,7 @@ class Launcher:
         """Allow ``nbytes`` of dynamic shared memory for a kernel, if the device has it."""
         dev = self.xp.cuda.Device()
         limit = int(dev.attributes.get("MaxSharedMemoryPerBlockOptin", SMEM_DEFAULT))
-        if nbytes > limit - 1024:  # leave room for the kernel's static shared memory
+        if nbytes > limit - SMEM_STATIC:  # leave room for the kernel's static shared memory
             return False
         module = importlib.import_module(f"runtime.generated.cupy_{family}")
         try:
@@ -295,13 +296,13 @@ def _softmax_plan(N: int, C: int, itemsize: int, tn: str):
     """(kernel kind, grid, block, dynamic shared bytes, cache flag) for N rows of C classes."""
     L = launcher()
     if C <= WARP_MAX_C:
-        rows = max(1, min(8, SMEM_DEFAULT // (C * itemsize)))
+        rows = max(1, min(8, (SMEM_DEFAULT - SMEM_STATIC) // (C * itemsize)))
         grid = max(1, min(-(-N // rows), L.multiprocessors() * 16))
         return "warp", grid, 32 * rows, rows * C * itemsize, 1
     block = 512 if C >= 8192 else 256
     grid = max(1, min(N, L.multiprocessors() * 8))
     nbytes = C * itemsize
-    if nbytes <= SMEM_DEFAULT or L.opt_in_shared("losses", f"softmax_ce_block_{tn}", nbytes):
+    if nbytes <= SMEM_DEFAULT - SMEM_STATIC or L.opt_in_shared("losses", f"softmax_ce_block_{tn}", nbytes):
         return "block", grid, block, nbytes, 1
     return "block", grid, block, 0, 0  # the second pass reads the row again (from L2)
 

@@ -222,3 +222,48 @@ def test_a_host_out_for_device_inputs_is_rejected_naming_out(host):
         runtime.activation("relu", p, out=np.empty(6))
     with pytest.raises(TypeError, match=r"out is a numpy.ndarray; .* on the device"):
         runtime.activation_grad("relu", p, t, out=np.empty(6))
+
+
+# --------------------------------------------------------------------------- launch resources
+
+def _static_smem(arch="sm_80"):
+    """{kernel: bytes of static shared memory} from NVRTC's ptxas report of cupy_losses."""
+    import re
+
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+
+        nvrtc.getVersion()
+    except Exception as err:  # noqa: BLE001 (ImportError, or the NVRTC library missing)
+        pytest.skip(f"NVRTC is not available ({err!r}); install the gpu extra")
+    prog = nvrtc.createProgram(cupy_losses.SOURCE, "cupy_losses.cu", [], [])
+    try:
+        nvrtc.compileProgram(prog, [f"-arch={arch}", "--std=c++14", "--ptxas-options=-v"])
+        log = nvrtc.getProgramLog(prog)
+    finally:
+        nvrtc.destroyProgram(prog)
+    out, name = {}, None
+    for line in log.splitlines():
+        m = re.search(r"Compiling entry function '(\w+)'", line)
+        name = m.group(1) if m else name
+        m = re.search(r"(\d+) bytes smem", line)
+        if m and name:
+            out[name] = int(m.group(1))
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_softmax_ce_shared_memory_fits_the_48k_a_block_gets_without_opt_in(host, dtype):
+    # CUDA: a block's static plus dynamic shared memory is at most 48 KiB unless the kernel
+    # opted in. The plan filled 48 KiB with cached logits and forgot the kernels' own
+    # __shared__ arrays: float64 with C = 1024 (warp kernel, 256 B static) and float32 with
+    # C = 12288 (block kernel, 896 B) failed to launch on a device.
+    static = _static_smem()
+    itemsize = np.dtype(dtype).itemsize
+    tn = "f32" if dtype == np.float32 else "f64"
+    host.opt_in = False
+    for C in list(range(1, 1025)) + list(range(5800, 6145)) + list(range(11900, 12289, 7)):
+        kind, grid, block, smem, cache = cuda_dispatch._softmax_plan(1000, C, itemsize, tn)
+        assert smem + static[f"softmax_ce_{kind}_{tn}"] <= 48 * 1024, (C, kind, smem)
+        if cache:
+            assert smem >= (block // 32 if kind == "warp" else 1) * C * itemsize
