@@ -315,16 +315,24 @@ class Optimizer:
                     if b is not None:
                         regions.append((self._device[i], b[0], b[1], what, a))
             regions.sort(key=lambda r: r[:3])
-            self._regions = (key, [r[:2] for r in regions], regions)
-        return self._regions[1], self._regions[2]
+            # Buffers that own their memory overlap only through views of themselves: when
+            # all of ours do, a gradient whose own buffer is another one needs no address.
+            roots = [_root(r[4]) for r in regions if not r[0]]
+            owned = {id(r) for r in roots} if all(r.flags.owndata for r in roots) else None
+            self._regions = (key, [r[:2] for r in regions], regions, owned)
+        return self._regions[1:]
 
     def _check_overlaps(self, grads) -> None:
         """A gradient must not share memory with a parameter or the state: the kernels write
         them while reading it (a shifted view would be read after it is written; even the
         parameter itself as its gradient gives an order-dependent AdamW step). Run when new
         gradient arrays arrive, not at every step: O(log n) per gradient."""
-        starts, regions = self._memory()
+        starts, regions, owned = self._memory()
         for i, g in enumerate(grads):
+            if owned is not None and type(g) is np.ndarray:
+                root = _root(g)
+                if root.flags.owndata and id(root) not in owned:
+                    continue  # its own allocation, none of ours
             b = None if g is None else _bounds(g)
             if b is None:
                 continue

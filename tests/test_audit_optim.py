@@ -328,3 +328,14 @@ def test_generated_kernels_refuse_partly_overlapping_arrays():
         q, g = np.full(6, 2.0), np.full(6, 2.0)
         kernel(q, g, np.zeros(6), np.zeros(6), np.zeros(6), *scalars)
         np.testing.assert_array_equal(p, q)
+
+
+def test_overlap_found_through_buffers_that_do_not_own_their_memory():
+    raw = bytearray(8 * 10)
+    p = np.frombuffer(raw, dtype=np.float64)[:6]
+    g = np.frombuffer(raw, dtype=np.float64)[2:8]  # another array object on the same bytes
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\[0\] shares memory with params\[0\]"):
+        opt.step([g])
+    opt.step([np.ones(6)])  # a separate gradient is fine
+    np.testing.assert_allclose(p, -0.1)
