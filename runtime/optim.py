@@ -39,7 +39,9 @@ CuPy parameters may share an optimizer; each runs on its own side.
 
 ``state_dict()`` returns copies, in torch's layout (``{"state": {index: {"step": int,
 "exp_avg": array, ...}}, "param_groups": [{..., "params": [indices]}]}``, with torch's state
-keys); ``load_state_dict`` also accepts a torch optimizer's state dict (tensors are converted).
+keys); ``load_state_dict`` also accepts a torch optimizer's state dict (tensors are converted),
+with torch's rules: Adam takes the groups' ``decoupled_weight_decay`` (an AdamW state dict makes
+it step as AdamW), AdamW stays decoupled. ``add_param_group`` adds a group as in torch.
 """
 from __future__ import annotations
 
