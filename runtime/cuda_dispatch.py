@@ -26,6 +26,7 @@ this module's logic on the host with the same kernel semantics.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import warnings
@@ -395,6 +396,13 @@ def optimizer_step(rule: str, param, grad, state=(), scalars=()) -> None:
     ``"adam_amsgrad_wd"``): ``param`` and each ``state`` buffer (the rule's order) are updated
     in place, ``grad`` is read. ``scalars`` are the rule's per-step scalars in kernel order
     (``runtime.generated.numba_optim.RULES[rule]["scalars"](t, **hyper)`` computes them)."""
+    names, n_scalars = _rule_arguments(rule)
+    state, scalars = tuple(state), tuple(scalars)
+    if len(state) != len(names):  # the kernel would take another argument for a pointer
+        raise ValueError(f"{rule} takes {len(names)} state buffer(s) ({', '.join(names)}), "
+                         f"got {len(state)}")
+    if len(scalars) != n_scalars:
+        raise ValueError(f"{rule} takes {n_scalars} scalars, got {len(scalars)}")
     p = _flat_device(param, "param")
     arrays = [p, _flat_device(grad, "grad", p.dtype)]
     arrays += [_flat_device(b, f"state[{k}]", p.dtype) for k, b in enumerate(state)]
@@ -402,6 +410,26 @@ def optimizer_step(rule: str, param, grad, state=(), scalars=()) -> None:
         if a.size != p.size:
             raise ValueError(f"{name} has {a.size} elements but param has {p.size}")
     _update(rule, arrays, p.dtype, scalars)
+
+
+@functools.lru_cache(maxsize=None)
+def _rule_arguments(rule: str):
+    """(state names, scalar count) of an optimizer rule's kernel: the CUDA kernel takes the
+    arguments of the generated Numba kernel of the same rule (param, grad, state..., scalars)."""
+    import inspect
+
+    from .generated import numba_optim
+
+    spec = numba_optim.RULES.get(rule)
+    params = [] if spec is None else list(
+        inspect.signature(next(iter(spec["kernels"].values())).py_func).parameters)
+    if params[:2] != ["param", "grad"]:
+        rules = [r for r, s in numba_optim.RULES.items()
+                 if list(inspect.signature(next(iter(s["kernels"].values())).py_func)
+                         .parameters)[:2] == ["param", "grad"]]
+        raise ValueError(f"rule={rule!r} is not an optimizer update rule (rules: "
+                         f"{', '.join(rules)}; clipping: clip_grad_value_, clip_grad_norm_)")
+    return spec["state"], len(params) - 2 - len(spec["state"])
 
 
 def _update(rule: str, arrays, dtype, scalars) -> None:

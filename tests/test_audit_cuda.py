@@ -267,3 +267,31 @@ def test_softmax_ce_shared_memory_fits_the_48k_a_block_gets_without_opt_in(host,
         assert smem + static[f"softmax_ce_{kind}_{tn}"] <= 48 * 1024, (C, kind, smem)
         if cache:
             assert smem >= (block // 32 if kind == "warp" else 1) * C * itemsize
+
+
+# --------------------------------------------------------------------------- optimizer_step
+
+def test_optimizer_step_checks_the_rule_and_its_argument_counts(host):
+    # A missing state buffer or scalar was launched as is: the kernel took the next argument
+    # (or nothing) for a pointer, an out-of-bounds read and write on the device (the emulation
+    # read a stray pointer). The Numba kernel of the same rule refuses such a call.
+    from runtime.generated import numba_optim
+
+    p, g = fd.put(np.ones(4)), fd.put(np.full(4, 0.5))
+    assert numba_optim.RULES["sgd_momentum"]["state"] == ("momentum_buffer",)
+    with pytest.raises(ValueError, match=r"sgd_momentum takes 1 state buffer\(s\) "
+                                         r"\(momentum_buffer\), got 0"):
+        cuda_dispatch.optimizer_step("sgd_momentum", p, g, (), (0.1, 0.9, 0.0))
+    with pytest.raises(ValueError, match=r"sgd_momentum takes 3 scalars, got 2"):
+        cuda_dispatch.optimizer_step("sgd_momentum", p, g, (fd.put(np.zeros(4)),), (0.1, 0.9))
+    with pytest.raises(ValueError, match=r"rule='adamx' is not an optimizer update rule"):
+        cuda_dispatch.optimizer_step("adamx", p, g, (), ())
+    with pytest.raises(ValueError, match=r"rule='clip_grad_value' is not an optimizer update"):
+        cuda_dispatch.optimizer_step("clip_grad_value", p, g, (), (1.0,))
+    # the right call still works: torch's first momentum step is θ -= lr·g (buffer = g)
+    scalars = numba_optim.RULES["sgd_momentum"]["scalars"](1, lr=0.1, momentum=0.9,
+                                                            dampening=0.0, weight_decay=0.0)
+    buf = fd.put(np.zeros(4))
+    cuda_dispatch.optimizer_step("sgd_momentum", p, g, (buf,), scalars)
+    np.testing.assert_allclose(fd.get(p), 1 - 0.1 * 0.5, rtol=1e-15)
+    np.testing.assert_allclose(fd.get(buf), 0.5, rtol=1e-15)
