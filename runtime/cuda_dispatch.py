@@ -511,6 +511,24 @@ def _layer_arrays(names_arrays, dtype):
         _flat_device(a, name, dtype)
 
 
+def _size(name: str, a, expected: int, what: str) -> None:
+    """The Numba layer kernels' size check (the CUDA kernels read and write by the sizes)."""
+    if int(a.size) != expected:
+        raise ValueError(f"{name} has {a.size} elements, not {expected} ({what})")
+
+
+def _batch_sizes(ref: str, shape, matrices, vectors) -> None:
+    """Each of ``matrices`` has the shape of ``ref`` (N, F), each of ``vectors`` F elements."""
+    for name, a in matrices:
+        for k in (0, 1):
+            got = a.shape[k] if a.ndim == 2 else a.size
+            if got != shape[k]:
+                raise ValueError(f"{name} has {got} elements, not {shape[k]} ({ref}.shape[{k}]: "
+                                 f"{name} has {ref}'s shape)")
+    for name, a in vectors:
+        _size(name, a, shape[1], f"{ref}.shape[1]: one per feature")
+
+
 def batchnorm_forward(x, gamma, beta, eps, momentum, running_mean, running_var, inv_std, xhat,
                       y, training: bool) -> None:
     """Batch norm of ``x`` (N, F) by the kernels of runtime/generated/cupy_layers.py, into the
@@ -521,6 +539,9 @@ def batchnorm_forward(x, gamma, beta, eps, momentum, running_mean, running_var, 
     _layer_arrays((("x", x), ("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
                    ("running_var", running_var), ("inv_std", inv_std), ("xhat", xhat), ("y", y)),
                   x.dtype)
+    _batch_sizes("x", (N, F), (("xhat", xhat), ("y", y)),
+                 (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
+                  ("running_var", running_var), ("inv_std", inv_std)))
     if not F:
         return
     tail = (T(eps), T(momentum)) if training else (T(eps),)
@@ -535,6 +556,8 @@ def batchnorm_backward(g, xhat, gamma, inv_std, dx, dgamma, dbeta, training: boo
     N, F = (int(s) for s in g.shape)
     _layer_arrays((("g", g), ("xhat", xhat), ("gamma", gamma), ("inv_std", inv_std), ("dx", dx),
                    ("dgamma", dgamma), ("dbeta", dbeta)), g.dtype)
+    _batch_sizes("g", (N, F), (("xhat", xhat), ("dx", dx)),
+                 (("gamma", gamma), ("inv_std", inv_std), ("dgamma", dgamma), ("dbeta", dbeta)))
     if not F:
         return
     name = "batchnorm_backward" if training else "batchnorm_backward_eval"
@@ -547,6 +570,8 @@ def dropout(x, mask, p, y, backward: bool = False) -> None:
     holds 0/1 in ``x``'s dtype."""
     _layer_arrays((("x", x), ("mask", mask), ("y", y)), x.dtype)
     n = int(x.size)
+    for name, a in (("mask", mask), ("y", y)):
+        _size(name, a, n, "x.size: the arrays are 1-D, of one size")
     if n:
         name = "dropout_backward" if backward else "dropout"
         launcher().launch("layers", f"{name}_{TAG[x.dtype]}", _grid(n), BLOCK,

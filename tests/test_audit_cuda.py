@@ -295,3 +295,38 @@ def test_optimizer_step_checks_the_rule_and_its_argument_counts(host):
     cuda_dispatch.optimizer_step("sgd_momentum", p, g, (buf,), scalars)
     np.testing.assert_allclose(fd.get(p), 1 - 0.1 * 0.5, rtol=1e-15)
     np.testing.assert_allclose(fd.get(buf), 0.5, rtol=1e-15)
+
+
+# --------------------------------------------------------------------------- layer entry points
+
+def test_layer_entry_points_check_sizes_as_the_numba_kernels(host):
+    # batchnorm_forward/backward and dropout launched with any sizes: a short gamma, running
+    # statistic or mask was read (and a short output written) past its end on the device.
+    # The Numba layer kernels raise these messages.
+    N, F = 5, 4
+    put = fd.put
+    x = put(np.random.default_rng(9).standard_normal((N, F)))
+    vec = lambda k=F: put(np.ones(k))  # noqa: E731
+    mat = lambda n=N, f=F: put(np.zeros((n, f)))  # noqa: E731
+    with pytest.raises(ValueError, match=r"gamma has 3 elements, not 4 \(x.shape\[1\]: one per "
+                                         r"feature\)"):
+        cuda_dispatch.batchnorm_forward(x, vec(3), vec(), 1e-5, 0.1, vec(), vec(), vec(), mat(),
+                                        mat(), True)
+    with pytest.raises(ValueError, match=r"running_var has 5 elements, not 4"):
+        cuda_dispatch.batchnorm_forward(x, vec(), vec(), 1e-5, 0.1, vec(), vec(5), vec(), mat(),
+                                        mat(), False)
+    with pytest.raises(ValueError, match=r"y has 4 elements, not 5 \(x.shape\[0\]: y has x's "
+                                         r"shape\)"):
+        cuda_dispatch.batchnorm_forward(x, vec(), vec(), 1e-5, 0.1, vec(), vec(), vec(), mat(),
+                                        mat(4), True)
+    with pytest.raises(ValueError, match=r"dgamma has 2 elements, not 4 \(g.shape\[1\]: one per "
+                                         r"feature\)"):
+        cuda_dispatch.batchnorm_backward(x, mat(), vec(), vec(), mat(), vec(2), vec(), True)
+    with pytest.raises(ValueError, match=r"xhat has 3 elements, not 4 \(g.shape\[1\]: xhat has "
+                                         r"g's shape\)"):
+        cuda_dispatch.batchnorm_backward(x, mat(f=3), vec(), vec(), mat(), vec(), vec(), False)
+    with pytest.raises(ValueError, match=r"mask has 19 elements, not 20 \(x.size: the arrays "
+                                         r"are 1-D, of one size\)"):
+        cuda_dispatch.dropout(x, vec(19), 0.5, mat())
+    with pytest.raises(ValueError, match=r"y has 19 elements, not 20"):
+        cuda_dispatch.dropout(x, mat(), 0.5, vec(19), backward=True)
