@@ -8,17 +8,22 @@ only the first bad position (one scalar read back; the message is built only on 
 One check of the NumPy path is not made here: ``bce`` targets outside [0, 1] (it would read
 data back on every call). An ``out=`` is checked by the NumPy path's rules (``out`` may be an
 input itself, must not otherwise overlap one, nor overlap ``weight``/``pos_weight``) from the
-arrays' pointers and strides, on the host, nothing read back. The options' checks (ranges, a
-``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy path's own.
+arrays' pointers and strides, on the host, nothing read back; it must be a device array. The
+options' checks (ranges, a ``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy
+path's own. ``bce`` reads back one flag per call (whether the loss is NaN: only then are the
+predictions searched for a value outside [0, 1], as on the NumPy path). ``softmax_ce`` takes
+(C,), (N, C) and (N, C, d1, ...) logits; the last are copied with the class axis last, as on
+the NumPy path.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
-scalars)`` (one fused in-place update by a derive.optim rule's kernel), ``clip_grad_value_``,
+scalars)`` (one fused in-place update by a derive.optim rule's kernel; the numbers of state
+buffers and scalars are checked against the rule's kernel), ``clip_grad_value_``,
 ``get_total_norm`` and ``clip_grad_norm_`` (as ``runtime.clip``; the norm's reduced value is
 read back once to finish it on the host).
 ``batchnorm_forward``, ``batchnorm_backward`` and ``dropout`` run the layer kernels of
 runtime/generated/cupy_layers.py for ``runtime.nn`` models on the device (into the caller's
-buffers; nothing read back).
+buffers, their sizes checked as the Numba layer kernels check them; nothing read back).
 
 Kernels come from ``runtime/generated/cupy_<family>.py`` (CUDA source compiled by
 ``cupy.RawModule`` on first use). Launches go through :class:`Launcher`, so the tests can run
