@@ -330,3 +330,35 @@ def test_layer_entry_points_check_sizes_as_the_numba_kernels(host):
         cuda_dispatch.dropout(x, vec(19), 0.5, mat())
     with pytest.raises(ValueError, match=r"y has 19 elements, not 20"):
         cuda_dispatch.dropout(x, mat(), 0.5, vec(19), backward=True)
+
+
+# --------------------------------------------------------------------------- generated subsets
+
+@pytest.mark.parametrize("names", [["mse"], ["leaky_relu"], ["adam"], ["dropout"],
+                                   ["softmax_ce", "clip_grad_norm", "batchnorm", "tanh"]],
+                         ids=lambda n: "+".join(n))
+def test_a_module_generated_for_chosen_names_compiles_with_nvrtc(names):
+    # tests/test_cuda_compile.py compiles the committed modules; `derivecli gen --backend cupy
+    # NAMES` writes modules with only some templates (and their shared helpers): each must
+    # compile on its own and define every kernel it lists.
+    try:
+        from cupy_backends.cuda.libs import nvrtc
+
+        nvrtc.getVersion()
+    except Exception as err:  # noqa: BLE001 (ImportError, or the NVRTC library missing)
+        pytest.skip(f"NVRTC is not available ({err!r}); install the gpu extra")
+    from codegen import cuda_kernels
+
+    ns: dict = {}
+    exec(compile(cuda_kernels.generate_module(names), "<generated>", "exec"), ns)
+    prog = nvrtc.createProgram(ns["SOURCE"], "subset.cu", [], [])
+    try:
+        try:
+            nvrtc.compileProgram(prog, ["-arch=sm_80", "--std=c++14"])
+        except nvrtc.NVRTCError as err:
+            pytest.fail(f"NVRTC failed on the module for {names}: {err}\n"
+                        f"{nvrtc.getProgramLog(prog)}")
+        ptx = nvrtc.getPTX(prog).decode()
+    finally:
+        nvrtc.destroyProgram(prog)
+    assert ns["KERNELS"] and all(f".entry {k}(" in ptx for k in ns["KERNELS"])
