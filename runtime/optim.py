@@ -9,9 +9,11 @@ rules; runtime/generated/numba_optim.py the kernels printed from them)::
 
 ``params`` is a float32/float64 array, a list of them (C-contiguous and writeable: each is
 updated in place through a flat view), or a list of param-group dicts as in torch
-(``{"params": [...], "lr": ...}``). ``grads`` has the same structure as the flattened params
-(one array per parameter, same shape and dtype; ``None`` skips a parameter, as a missing
-``.grad`` does in torch). There is no ``zero_grad``: gradients are passed in, not accumulated.
+(``{"params": [...], "lr": ...}``); ``opt.param_groups[k]["params"]`` then holds the
+parameters' positions in that flattened list (as torch's state dicts do), not the arrays, and
+editing a group's options between steps takes effect as in torch. ``grads`` has the same
+structure as the flattened params (one array per parameter, same shape and dtype; ``None``
+skips a parameter, as a missing ``.grad`` does in torch). There is no ``zero_grad``: gradients are passed in, not accumulated.
 A gradient must not share memory with any parameter or optimizer state (not even be the
 parameter itself), and parameters must not share memory with one another: ValueError naming
 both, checked when an array is first seen, not at every step.
