@@ -13,10 +13,10 @@ updated in place through a flat view), or a list of param-group dicts as in torc
 parameters' positions in that flattened list (as torch's state dicts do), not the arrays, and
 editing a group's options between steps takes effect as in torch. ``grads`` has the same
 structure as the flattened params (one array per parameter, same shape and dtype; ``None``
-skips a parameter, as a missing ``.grad`` does in torch). There is no ``zero_grad``: gradients are passed in, not accumulated.
-A gradient must not share memory with any parameter or optimizer state (not even be the
-parameter itself), and parameters must not share memory with one another: ValueError naming
-both, checked when an array is first seen, not at every step.
+skips a parameter, as a missing ``.grad`` does in torch). There is no ``zero_grad``: gradients
+are passed in, not accumulated. A gradient must not share memory with any parameter or
+optimizer state (not even be the parameter itself), and parameters must not share memory with
+one another: ValueError naming both, checked when an array is first seen, not at every step.
 ``maximize=True`` (per group, as in torch) ascends: the gradient is negated into a copy first,
 so such a group pays one extra pass and no cached plan. ``capturable`` and ``differentiable``
 (CUDA graphs, autograd through the step) raise NotImplementedError; ``foreach``/``fused`` are
