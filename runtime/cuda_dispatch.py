@@ -308,7 +308,8 @@ def _softmax_plan(N: int, C: int, itemsize: int, tn: str):
     block = 512 if C >= 8192 else 256
     grid = max(1, min(N, L.multiprocessors() * 8))
     nbytes = C * itemsize
-    if nbytes <= SMEM_DEFAULT - SMEM_STATIC or L.opt_in_shared("losses", f"softmax_ce_block_{tn}", nbytes):
+    if (nbytes <= SMEM_DEFAULT - SMEM_STATIC
+            or L.opt_in_shared("losses", f"softmax_ce_block_{tn}", nbytes)):
         return "block", grid, block, nbytes, 1
     return "block", grid, block, 0, 0  # the second pass reads the row again (from L2)
 
@@ -386,7 +387,10 @@ def _activation_launch(name, kind, x, upstream, res, args) -> None:
 def _flat_device(x, name: str, dtype=None):
     xp = launcher().xp
     if not isinstance(x, xp.ndarray):
-        raise TypeError(f"{name} is a {type(x).__name__}; expected a {xp.__name__} array")
+        kind = type(x).__name__
+        if kind == "ndarray":  # NumPy's and CuPy's arrays have the same class name
+            kind = f"{type(x).__module__.split('.')[0]}.{kind}"
+        raise TypeError(f"{name} is a {kind}; expected a device array ({xp.__name__})")
     if x.dtype not in TAG:
         raise TypeError(f"{name} has dtype {x.dtype}; expected float32 or float64")
     if dtype is not None and x.dtype != dtype:

@@ -362,3 +362,12 @@ def test_a_module_generated_for_chosen_names_compiles_with_nvrtc(names):
     finally:
         nvrtc.destroyProgram(prog)
     assert ns["KERNELS"] and all(f".entry {k}(" in ptx for k in ns["KERNELS"])
+
+
+def test_a_host_array_given_to_a_device_entry_point_is_named_with_its_module(host):
+    # "grad is a ndarray; expected a cupy array": NumPy's and CuPy's arrays are both 'ndarray'
+    p = fd.put(np.ones(4))
+    with pytest.raises(TypeError, match=r"grad is a numpy.ndarray; expected a device array"):
+        cuda_dispatch.optimizer_step("sgd", p, np.ones(4), (), (0.1,))
+    with pytest.raises(TypeError, match=r"grads\[1\] is a list; expected a device array"):
+        cuda_dispatch.clip_grad_value_([p, [1.0]], 1.0)
