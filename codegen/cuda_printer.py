@@ -132,6 +132,17 @@ class CudaCodePrinter(C99CodePrinter):
             return f"{self.literal(1.0)}/{prod if abs(int(e)) == 1 else '(' + prod + ')'}"
         return super()._print_Pow(expr)
 
+    def _print_Mul(self, expr):
+        # A lone denominator is written by its precedence (Pow's) without parentheses, but an
+        # integer power prints as the product b*b above: x/b*b would mean (x/b)*b.
+        dens = [f for f in expr.args if f.is_Pow and f.exp.is_Rational and f.exp.is_negative]
+        if len(dens) == 1 and dens[0].exp.is_Integer and -4 <= dens[0].exp <= -2:
+            num = sp.Mul(*[f for f in expr.args if f is not dens[0]])
+            top = self._print(num) if num.is_Mul else self.parenthesize(
+                num, sp.printing.precedence.PRECEDENCE["Mul"])
+            return f"{top}/({self._print(1 / dens[0])})"
+        return super()._print_Mul(expr)
+
     def _print_Piecewise(self, expr):
         if expr.args[-1].cond != True:  # noqa: E712  (SymPy's true)
             raise CudaPrintError(expr, "Piecewise without a default (True) branch")

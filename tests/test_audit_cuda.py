@@ -371,3 +371,45 @@ def test_a_host_array_given_to_a_device_entry_point_is_named_with_its_module(hos
         cuda_dispatch.optimizer_step("sgd", p, np.ones(4), (), (0.1,))
     with pytest.raises(TypeError, match=r"grads\[1\] is a list; expected a device array"):
         cuda_dispatch.clip_grad_value_([p, [1.0]], 1.0)
+
+
+# --------------------------------------------------------------------------- the CUDA printer
+
+def test_printer_parenthesizes_a_power_printed_as_a_product_in_a_denominator():
+    # Integer powers print as products (b*b); SymPy writes a lone denominator by its precedence
+    # (Pow's) without parentheses, so x/(y + 1)**2 came out as x/(y + 1)*(y + 1) = x. C and
+    # Python give * and / the same precedence and associativity: the text evaluates alike.
+    import sympy as sp
+
+    from codegen.cuda_printer import cuda_code
+
+    x, y = sp.symbols("x y", real=True)
+    point = {"x": 3.0, "y": 0.5}
+    for expr in (x / (1 + y) ** 2, x / y ** 3, -x / (y - 2) ** 4, 2 * x ** 2 / (1 + y) ** 2,
+                 x / (y * (1 + y) ** 2), x ** 2 * y ** 3, (1 + y) ** -2, x / y):
+        want = float(expr.subs({x: 3.0, y: 0.5}))
+        for dtype in ("float", "double"):
+            text = cuda_code(expr, dtype)
+            got = eval(text.replace("f", "").replace("1.0/", "1/"), dict(point))  # noqa: S307
+            assert got == pytest.approx(want, rel=1e-12), (expr, dtype, text)
+
+
+def test_a_device_function_with_a_squared_denominator_computes_it(tmp_path):
+    # σ'(z) = e/(1 + e)², e = e^(−|z|) (a form derive may print): compiled and run on the host
+    import ctypes
+
+    import sympy as sp
+
+    from codegen.cuda_printer import HELPERS, device_function
+
+    z = sp.Symbol("z", real=True)
+    e = sp.exp(-sp.Abs(z))
+    src = "#include <math.h>\n#define __host__\n#define __device__\n" + HELPERS + \
+        device_function("dc_dsig", [z], {"f": e / (1 + e) ** 2}, "double") + \
+        'extern "C" double h_dsig(double z) { double f; dc_dsig(z, &f); return f; }\n'
+    lib = cuda_host.compile_host(src)
+    lib.h_dsig.restype, lib.h_dsig.argtypes = ctypes.c_double, [ctypes.c_double]
+    for v in (-30.0, -2.0, 0.0, 0.7, 25.0):
+        s = 1 / (1 + np.exp(-v))
+        assert lib.h_dsig(v) == pytest.approx(s * (1 - s) if abs(v) < 20 else np.exp(-abs(v)),
+                                              rel=1e-12), v
