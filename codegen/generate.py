@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sympy as sp
 
-GENERATOR_VERSION = "5"  # 5: CACHE switch, argument checks
+GENERATOR_VERSION = "6"  # 6: cancellation-free sigmoid/tanh/bce_logits gradients; 5: CACHE switch, argument checks
 ROOT = Path(__file__).resolve().parent.parent
 
 

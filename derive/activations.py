@@ -50,21 +50,31 @@ def sigmoid() -> Derivation:
     s = sigmoid_fn(z)
     e = sp.exp(-z)
     stable_s = s.rewrite("stable")
+    e_abs = sp.exp(-sp.Abs(z))
+    StepBuilder(a, s * (1 - s), DOMAIN).then("σ(z)σ(−z) = e/(1 + e)², e = e^(−|z|)",
+                                             e_abs / (1 + e_abs) ** 2)  # checks the two equal
     return _derivation(
         "sigmoid", "Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a)",
         s, 1 / (1 + e), e / (1 + e) ** 2, s * (1 - s), a * (1 - a),
-        {"forward": stable_s, "grad": stable_s * (1 - stable_s), "grad_output": a * (1 - a)})
+        # σ' = σ(z)σ(−z) = e/(1 + e)², e = e^(−|z|): for z > 0, 1 − σ(z) would cancel (float32
+        # z > 17: σ = 1, σ' = 0 instead of e^(−z)); this form keeps every digit.
+        {"forward": stable_s, "grad": e_abs / (1 + e_abs) ** 2, "grad_output": a * (1 - a)})
 
 
 def tanh() -> Derivation:
     """tanh(z) = (e^z − e^(−z))/(e^z + e^(−z)); tanh' = 1 − tanh² = 1 − a²."""
     t = sp.tanh(z)
     ch, sh = sp.cosh(z), sp.sinh(z)
+    e2 = sp.exp(-2 * sp.Abs(z))
+    StepBuilder(a, 1 - t**2, DOMAIN).then("sech² z = 4e/(1 + e)², e = e^(−2|z|)",
+                                          4 * e2 / (1 + e2) ** 2)  # checks the two equal
     return _derivation(
         "tanh", "Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²",
         t, sh / ch, 1 - sh**2 / ch**2, 1 - t**2, 1 - a**2,
-        # tanh itself is evaluated by the math library's tanh, which does not overflow.
-        {"forward": t, "grad": 1 - t**2, "grad_output": 1 - a**2})
+        # tanh itself is evaluated by the math library's tanh, which does not overflow. Its
+        # derivative as sech² = 4e/(1 + e)², e = e^(−2|z|): 1 − tanh² cancels for |z| ≳ 3
+        # (float32 |z| > 9: tanh = ±1, grad 0 instead of 4e^(−2|z|)).
+        {"forward": t, "grad": 4 * e2 / (1 + e2) ** 2, "grad_output": 1 - a**2})
 
 
 def relu() -> Derivation:

@@ -151,7 +151,13 @@ def bce_logits() -> Derivation:
     stable_loss = pos_weight * y * softplus(-z).rewrite("stable") + (1 - y) * softplus(z).rewrite("stable")
     s.then("stable rewrite: softplus(x) = max(x, 0) + log1p(e^(−|x|))", stable_loss)
     rewrite_steps = s.build()[1:]
-    stable = {"loss": stable_loss, "grad": grad.subs(sigmoid(z), sigmoid(z).rewrite("stable"))}
+    # The gradient as (1 − y)σ(z) − p_w y σ(−z) (σ(−z) = 1 − σ(z)): written σ(z)(p_w y + 1 − y)
+    # − p_w y it cancels at y = 1 for z > 0 (float32 z > 17: 0 instead of −p_w e^(−z)).
+    grad_split = (1 - y) * sigmoid(z) - pos_weight * y * sigmoid(-z)
+    StepBuilder(L, grad, REAL).then("σ(−z) = 1 − σ(z)", grad_split)  # checks the two equal
+    stable = {"loss": stable_loss,
+              "grad": grad_split.subs({sigmoid(z): sigmoid(z).rewrite("stable"),
+                                       sigmoid(-z): sigmoid(-z).rewrite("stable")})}
     return Derivation(
         "bce_logits", "loss", "Binary cross-entropy with logits (stable, with pos_weight)",
         expr, (z,), {z: grad}, {z: b.build() + rewrite_steps}, quantity=L,

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 5
+# Generator: codegen numba backend, version 6
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:c963cf84d8c98fde (of the SymPy expressions printed below)
+# Source hash: sha256:08e02317a7c4dc99 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -677,6 +677,8 @@ def label_error(i, label, n_classes, ignore_index):
 # float32 constants: typed globals, so no literal promotes a loop to float64
 _F32_0P0 = np.float32(0.0)
 _F32_1P0 = np.float32(1.0)
+_F32_2P0 = np.float32(2.0)
+_F32_4P0 = np.float32(4.0)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -719,7 +721,7 @@ def sigmoid_backward_f32(z, upstream, out):
     Derivation 'sigmoid' (derivecli show-grad sigmoid):
         a = sigmoid(z)
         da/dz = (1 - sigmoid(z))*sigmoid(z)
-    Kernel form (grad): (1 - Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)))*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Kernel form (grad): exp(-Abs(z))/(1 + exp(-Abs(z)))**2
     """
     n = z.size
     if upstream.size != n:
@@ -742,9 +744,7 @@ def sigmoid_backward_f32(z, upstream, out):
         for k in range(hi - lo):
             x_k = z_b[k]
             t0 = exp_f32(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = (_F32_1P0/(t0 + _F32_1P0))
-            t2 = (t1 if (x_k >= _F32_0P0) else t0*t1)
-            f_k = t2*(_F32_1P0 - t2)
+            f_k = t0/((t0 + _F32_1P0)*(t0 + _F32_1P0))
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
         if buffered:
@@ -827,7 +827,7 @@ def sigmoid_backward_f64(z, upstream, out):
     Derivation 'sigmoid' (derivecli show-grad sigmoid):
         a = sigmoid(z)
         da/dz = (1 - sigmoid(z))*sigmoid(z)
-    Kernel form (grad): (1 - Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)))*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    Kernel form (grad): exp(-Abs(z))/(1 + exp(-Abs(z)))**2
     """
     n = z.size
     if upstream.size != n:
@@ -850,9 +850,7 @@ def sigmoid_backward_f64(z, upstream, out):
         for k in range(hi - lo):
             x_k = z_b[k]
             t0 = exp_f64(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = (1.0/(t0 + 1.0))
-            t2 = (t1 if (x_k >= 0.0) else t0*t1)
-            f_k = t2*(1.0 - t2)
+            f_k = t0/((t0 + 1.0)*(t0 + 1.0))
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
         if buffered:
@@ -933,7 +931,7 @@ def tanh_backward_f32(z, upstream, out):
     Derivation 'tanh' (derivecli show-grad tanh):
         a = tanh(z)
         da/dz = 1 - tanh(z)**2
-    Kernel form (grad): 1 - tanh(z)**2
+    Kernel form (grad): 4*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))**2
     """
     n = z.size
     if upstream.size != n:
@@ -955,7 +953,8 @@ def tanh_backward_f32(z, upstream, out):
         out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
-            f_k = _F32_1P0 - (tanh_f32(x_k)*tanh_f32(x_k))
+            t0 = exp_f32(-(_F32_2P0*abs(x_k)))  # stable: e^(-|z|) <= 1 never overflows
+            f_k = _F32_4P0*t0/((t0 + _F32_1P0)*(t0 + _F32_1P0))
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
         if buffered:
@@ -1036,7 +1035,7 @@ def tanh_backward_f64(z, upstream, out):
     Derivation 'tanh' (derivecli show-grad tanh):
         a = tanh(z)
         da/dz = 1 - tanh(z)**2
-    Kernel form (grad): 1 - tanh(z)**2
+    Kernel form (grad): 4*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))**2
     """
     n = z.size
     if upstream.size != n:
@@ -1058,7 +1057,8 @@ def tanh_backward_f64(z, upstream, out):
         out_b = stack_buffer(out, BLOCK) if buffered else out[lo:hi]
         for k in range(hi - lo):
             x_k = z_b[k]
-            f_k = 1.0 - (tanh_f64(x_k)*tanh_f64(x_k))
+            t0 = exp_f64(-(2.0*abs(x_k)))  # stable: e^(-|z|) <= 1 never overflows
+            f_k = 4.0*t0/((t0 + 1.0)*(t0 + 1.0))
             f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
             out_b[k] = upstream_b[k] * f_k
         if buffered:

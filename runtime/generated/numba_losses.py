@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 5
+# Generator: codegen numba backend, version 6
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:c2628bd444edef5a (of the SymPy expressions printed below)
+# Source hash: sha256:2bb8720e273939d6 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -3057,7 +3057,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
@@ -3087,12 +3087,14 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
-            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_
-            t3 = (_F32_1P0/(t0 + _F32_1P0))
-            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            t0 = _F32_1P0 - target_k
+            t1 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f32(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_
+            t4 = (_F32_1P0/(t1 + _F32_1P0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k)) + t3*(t2 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= _F32_0P0) else t5) - t3*(t4 if (pred_k <= _F32_0P0) else t5)
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3112,7 +3114,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3141,12 +3143,14 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
-            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_
-            t3 = (_F32_1P0/(t0 + _F32_1P0))
-            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            t0 = _F32_1P0 - target_k
+            t1 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f32(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_
+            t4 = (_F32_1P0/(t1 + _F32_1P0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k)) + t3*(t2 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= _F32_0P0) else t5) - t3*(t4 if (pred_k <= _F32_0P0) else t5)
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3166,7 +3170,7 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3200,12 +3204,14 @@ def bce_logits_none_f32(pred, target, loss, grad, pos_weight):
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
-            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_
-            t3 = (_F32_1P0/(t0 + _F32_1P0))
-            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            t0 = _F32_1P0 - target_k
+            t1 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f32(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_
+            t4 = (_F32_1P0/(t1 + _F32_1P0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k)) + t3*(t2 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= _F32_0P0) else t5) - t3*(t4 if (pred_k <= _F32_0P0) else t5)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
         if stream:
@@ -3225,7 +3231,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
@@ -3260,12 +3266,14 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
             pred_k = pred_b[k]
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
-            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_k
-            t3 = (_F32_1P0/(t0 + _F32_1P0))
-            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            t0 = _F32_1P0 - target_k
+            t1 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f32(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_k
+            t4 = (_F32_1P0/(t1 + _F32_1P0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k)) + t3*(t2 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= _F32_0P0) else t5) - t3*(t4 if (pred_k <= _F32_0P0) else t5)
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3285,7 +3293,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3319,12 +3327,14 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
             pred_k = pred_b[k]
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
-            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_k
-            t3 = (_F32_1P0/(t0 + _F32_1P0))
-            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            t0 = _F32_1P0 - target_k
+            t1 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f32(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_k
+            t4 = (_F32_1P0/(t1 + _F32_1P0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k)) + t3*(t2 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= _F32_0P0) else t5) - t3*(t4 if (pred_k <= _F32_0P0) else t5)
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3344,7 +3354,7 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3385,12 +3395,14 @@ def bce_logits_posweightarray_none_f32(pred, target, pos_weight, loss, grad):
             pred_k = pred_b[k]
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
-            t0 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f32(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_k
-            t3 = (_F32_1P0/(t0 + _F32_1P0))
-            loss_k = t2*(t1 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k)) + (_F32_1P0 - target_k)*(t1 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + _F32_1P0)*(t3 if (pred_k >= _F32_0P0) else t0*t3)
+            t0 = _F32_1P0 - target_k
+            t1 = exp_f32(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f32(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_k
+            t4 = (_F32_1P0/(t1 + _F32_1P0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (_F32_0P0 if _F32_0P0 > pred_k else pred_k)) + t3*(t2 + (_F32_0P0 if _F32_0P0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= _F32_0P0) else t5) - t3*(t4 if (pred_k <= _F32_0P0) else t5)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
         if stream:
@@ -3410,7 +3422,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
@@ -3440,12 +3452,14 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
-            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_
-            t3 = (1.0/(t0 + 1.0))
-            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            t0 = 1.0 - target_k
+            t1 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f64(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_
+            t4 = (1.0/(t1 + 1.0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (0.0 if 0.0 > pred_k else pred_k)) + t3*(t2 + (0.0 if 0.0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= 0.0) else t5) - t3*(t4 if (pred_k <= 0.0) else t5)
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3465,7 +3479,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3494,12 +3508,14 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
-            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_
-            t3 = (1.0/(t0 + 1.0))
-            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            t0 = 1.0 - target_k
+            t1 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f64(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_
+            t4 = (1.0/(t1 + 1.0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (0.0 if 0.0 > pred_k else pred_k)) + t3*(t2 + (0.0 if 0.0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= 0.0) else t5) - t3*(t4 if (pred_k <= 0.0) else t5)
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3519,7 +3535,7 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3553,12 +3569,14 @@ def bce_logits_none_f64(pred, target, loss, grad, pos_weight):
         for k in range(m):
             pred_k = pred_b[k]
             target_k = target_b[k]
-            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_
-            t3 = (1.0/(t0 + 1.0))
-            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            t0 = 1.0 - target_k
+            t1 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f64(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_
+            t4 = (1.0/(t1 + 1.0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (0.0 if 0.0 > pred_k else pred_k)) + t3*(t2 + (0.0 if 0.0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= 0.0) else t5) - t3*(t4 if (pred_k <= 0.0) else t5)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
         if stream:
@@ -3578,7 +3596,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: mean over all elements; grad = d(mean)/d(pred).
     """
     n = pred.size
@@ -3613,12 +3631,14 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
             pred_k = pred_b[k]
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
-            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_k
-            t3 = (1.0/(t0 + 1.0))
-            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            t0 = 1.0 - target_k
+            t1 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f64(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_k
+            t4 = (1.0/(t1 + 1.0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (0.0 if 0.0 > pred_k else pred_k)) + t3*(t2 + (0.0 if 0.0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= 0.0) else t5) - t3*(t4 if (pred_k <= 0.0) else t5)
             grad_b[k] = grad_k * scale
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3638,7 +3658,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: sum over all elements; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3672,12 +3692,14 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
             pred_k = pred_b[k]
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
-            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_k
-            t3 = (1.0/(t0 + 1.0))
-            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            t0 = 1.0 - target_k
+            t1 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f64(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_k
+            t4 = (1.0/(t1 + 1.0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (0.0 if 0.0 > pred_k else pred_k)) + t3*(t2 + (0.0 if 0.0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= 0.0) else t5) - t3*(t4 if (pred_k <= 0.0) else t5)
             grad_b[k] = grad_k
             acc = add_reassoc(acc, loss_k)
         partial[b] = acc
@@ -3697,7 +3719,7 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
         dL/dz = -p_w*y + (p_w*y - y + 1)*sigmoid(z)
     Kernel forms (stable rewrite, proved equal in derive):
         loss = p_w*y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))
-        grad = -p_w*y + (p_w*y - y + 1)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+        grad = -p_w*y*Piecewise((1/(1 + exp(-Abs(z))), z <= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True)) + (1 - y)*Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
     Reduction: per-element losses into `loss`; grad = d(sum)/d(pred).
     """
     n = pred.size
@@ -3738,12 +3760,14 @@ def bce_logits_posweightarray_none_f64(pred, target, pos_weight, loss, grad):
             pred_k = pred_b[k]
             target_k = target_b[k]
             pos_weight_k = pos_weight_b[k]
-            t0 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
-            t1 = log1p_f64(t0)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
-            t2 = target_k*pos_weight_k
-            t3 = (1.0/(t0 + 1.0))
-            loss_k = t2*(t1 + (0.0 if 0.0 > -pred_k else -pred_k)) + (1.0 - target_k)*(t1 + (0.0 if 0.0 > pred_k else pred_k))
-            grad_k = -t2 + (t2 - target_k + 1.0)*(t3 if (pred_k >= 0.0) else t0*t3)
+            t0 = 1.0 - target_k
+            t1 = exp_f64(-abs(pred_k))  # stable: e^(-|z|) <= 1 never overflows
+            t2 = log1p_f64(t1)  # stable: softplus(x) = max(x, 0) + log1p(e^(-|x|))
+            t3 = target_k*pos_weight_k
+            t4 = (1.0/(t1 + 1.0))
+            t5 = t1*t4
+            loss_k = t0*(t2 + (0.0 if 0.0 > pred_k else pred_k)) + t3*(t2 + (0.0 if 0.0 > -pred_k else -pred_k))
+            grad_k = t0*(t4 if (pred_k >= 0.0) else t5) - t3*(t4 if (pred_k <= 0.0) else t5)
             grad_b[k] = grad_k
             loss_b[k] = loss_k
         if stream:

@@ -1,0 +1,111 @@
+"""Accuracy of the generated kernels where a formula cancels (bench/accuracy.py measures all).
+
+The oracle is the textbook formula evaluated in 80-bit long double (np.longdouble: a 64-bit
+significand, 2**11 finer than float64), written in the form that does not cancel (σ(−z) for
+1 − σ(z), sech² for 1 − tanh²), never the project's code. Tolerances come from the
+conditioning: the inputs are exact floats; a backward-stable evaluation of f(z) has a
+relative error of at most cond(f, z)·u plus a few roundings, with cond(f, z) = |z f'(z)/f(z)|
+(u = unit roundoff of the dtype). For σ'(z) = σ(z)σ(−z), cond = |z|·|1 − 2σ(z)| ≤ |z|; for
+sech²(z), cond = 2|z|·|tanh z| ≤ 2|z|; for σ(−z) (bce_logits' gradient at y = 1), cond =
+|z|σ(z) ≤ |z|. The tolerance below allows 8 roundings plus that (a stable evaluation meets it
+with a margin: its exp's argument is exact, so it does better than cond·u); the defects these
+tests were written for gave a relative error of 1 (0 for a nonzero result) or ~10^4–10^7 ULP.
+"""
+import numpy as np
+import pytest
+
+from runtime import activation, activation_grad, loss_and_grad
+
+LD = np.longdouble
+DTYPES = [np.float32, np.float64]
+
+pytestmark = pytest.mark.skipif(np.finfo(LD).eps > 1e-18,
+                                reason="needs an extended long double (x86 80-bit) as the oracle")
+
+
+def _z(dtype):
+    """Saturating inputs: |z| from 1 to where the derivative underflows (f32 ~100, f64 ~740),
+    both signs, plus ordinary ones."""
+    top = 85.0 if dtype == np.float32 else 700.0
+    mag = np.concatenate([np.linspace(0.5, 20, 79), np.geomspace(20, top, 40)])
+    return np.concatenate([mag, -mag]).astype(dtype)
+
+
+def _assert_close(got, exact, z, dtype, cond):
+    u = np.finfo(dtype).eps / 2
+    tol = (8 + cond) * u
+    got = np.asarray(got).astype(LD)
+    # where the exact value is subnormal in dtype, measure absolutely against the smallest normal
+    scale = np.maximum(np.abs(exact), LD(np.finfo(dtype).tiny))
+    rel = np.abs(got - exact) / scale
+    worst = int(np.argmax(rel / tol))
+    assert np.all(rel <= tol), (
+        f"{np.dtype(dtype).name}: z={z[worst]!r}: got {got[worst]!r}, exact {exact[worst]!r}, "
+        f"relative error {float(rel[worst]):.3g} > {float(tol[worst]):.3g}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_grad_keeps_its_digits_where_sigma_saturates(dtype):
+    # σ'(z) = σ(z)(1 − σ(z)): for z > 0, 1 − σ(z) cancels (float32 z > 17: σ = 1, σ' = 0)
+    z = _z(dtype)
+    Z = z.astype(LD)
+    e = np.exp(-np.abs(Z))
+    exact = e / (1 + e) ** 2
+    got = activation_grad("sigmoid", z, np.ones_like(z))
+    _assert_close(got, exact, z, dtype, np.abs(Z))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tanh_grad_keeps_its_digits_where_tanh_saturates(dtype):
+    # 1 − tanh²(z) cancels for |z| ≳ 3 (float32 |z| > 9: tanh = ±1, grad 0)
+    z = _z(dtype)
+    Z = z.astype(LD)
+    e = np.exp(-2 * np.abs(Z))
+    exact = 4 * e / (1 + e) ** 2  # sech²
+    got = activation_grad("tanh", z, np.ones_like(z))
+    _assert_close(got, exact, z, dtype, 2 * np.abs(Z))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_tanh_grad_through_the_output_is_exactly_rounded_in_a(dtype):
+    # 1 − a² for a given a close to 1: a·a rounds (absolute error u), 1 − a² ~ 1e-10 keeps
+    # few digits; (1 − a)(1 + a) is exact up to its last two roundings. The input a is
+    # exact, so the tolerance is a few roundings (no conditioning term).
+    z = _z(dtype)
+    a = np.asarray(activation("tanh", z))
+    a = a[np.abs(a) < 1]  # a = ±1 exactly gives 0 either way
+    A = a.astype(LD)
+    exact = (1 - A) * (1 + A)
+    got = activation_grad("tanh", None, np.ones_like(a), output=a)
+    _assert_close(got, exact, a, dtype, np.zeros_like(A))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pos_weight", [1.0, 3.0])
+def test_bce_logits_grad_at_y_one_keeps_its_digits(dtype, pos_weight):
+    # ∂/∂z = (1 − y)σ(z) − p_w y σ(−z); written σ(z)(p_w y + 1 − y) − p_w y it cancels for
+    # y = 1, z > 0 (float32 z > 17: 0 instead of −p_w e^−z)
+    z = _z(dtype)
+    y = np.ones_like(z)
+    Z, W = z.astype(LD), LD(dtype(pos_weight))
+    e = np.exp(-np.abs(Z))
+    sig_minus = np.where(Z >= 0, e / (1 + e), 1 / (1 + e))  # σ(−z)
+    exact = -W * sig_minus
+    _, got = loss_and_grad("bce_logits", z, y, reduction="none", pos_weight=pos_weight)
+    _assert_close(got, exact, z, dtype, np.abs(Z))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bce_logits_grad_at_y_zero_and_between_still_holds(dtype):
+    # the rewritten form must keep y = 0 (σ(z)) and a fractional y (no zero crossing in range)
+    z = _z(dtype)
+    for yv, pw in [(0.0, 1.0), (0.25, 0.5)]:
+        y = np.full_like(z, yv)
+        Z, Y, W = z.astype(LD), LD(dtype(yv)), LD(dtype(pw))
+        e = np.exp(-np.abs(Z))
+        sig = np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
+        exact = (1 - Y) * sig - W * Y * (1 - sig)
+        _, got = loss_and_grad("bce_logits", z, y, reduction="none", pos_weight=pw)
+        # a difference of two terms: conditioned by their sum over the difference
+        terms = (1 - Y) * sig + W * Y * (1 - sig)
+        _assert_close(got, exact, z, dtype, (np.abs(Z) + 2) * terms / np.abs(exact))
