@@ -94,6 +94,13 @@ XP = _XP()
 class DeviceLauncher(cuda_host.HostLauncher):
     xp = XP
 
+    def launch(self, family, name, grid, block, args, shared_mem=0):
+        # CuPy's launch takes device arrays only ("Unsupported type" for a NumPy array)
+        for a in args:
+            if isinstance(a, np.ndarray) and not isinstance(a, DeviceArray):
+                raise TypeError(f"{name}: a host array among the kernel's arguments")
+        return super().launch(family, name, grid, block, args, shared_mem)
+
 
 def launcher() -> DeviceLauncher:
     """A launcher for the optimizer kernels (the CUDA source of runtime/generated/cupy_optim.py)."""
