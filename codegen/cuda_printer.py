@@ -22,6 +22,7 @@ from typing import Mapping, Sequence
 import sympy as sp
 from sympy.codegen.ast import float32, float64, real
 from sympy.printing.c import C99CodePrinter
+from sympy.printing.codeprinter import PrintMethodNotImplementedError
 
 BACKEND = "cuda"
 CTYPE = {"float": "float", "double": "double"}
@@ -73,6 +74,23 @@ class CudaCodePrinter(C99CodePrinter):
         self.fsuffix = SUFFIX[dtype]
 
     # ------------------------------------------------------------------ strictness
+    #: SymPy's text-form (StrPrinter) rules that are also C: any other one (Sum, I, ...) would
+    #: write SymPy's text into the kernel.
+    _STR_RULES_THAT_ARE_C = frozenset({"Add", "Integer", "Zero", "One", "NegativeOne"})
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Basic):
+            for cls in type(expr).__mro__:
+                method = getattr(self, "_print_" + cls.__name__, None)
+                if method is not None:
+                    owner = getattr(method, "__func__", method).__qualname__.split(".")[0]
+                    if owner == "StrPrinter" and cls.__name__ not in self._STR_RULES_THAT_ARE_C:
+                        raise CudaPrintError(expr)
+                    break
+        try:
+            return super()._print(expr, **kwargs)
+        except PrintMethodNotImplementedError:  # SymPy's own refusal (Integral, Derivative)
+            raise CudaPrintError(expr) from None
     def _print_not_supported(self, expr):
         raise CudaPrintError(expr)
 

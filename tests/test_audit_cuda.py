@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 
 import cuda_host
 
@@ -379,8 +380,6 @@ def test_printer_parenthesizes_a_power_printed_as_a_product_in_a_denominator():
     # Integer powers print as products (b*b); SymPy writes a lone denominator by its precedence
     # (Pow's) without parentheses, so x/(y + 1)**2 came out as x/(y + 1)*(y + 1) = x. C and
     # Python give * and / the same precedence and associativity: the text evaluates alike.
-    import sympy as sp
-
     from codegen.cuda_printer import cuda_code
 
     x, y = sp.symbols("x y", real=True)
@@ -398,8 +397,6 @@ def test_a_device_function_with_a_squared_denominator_computes_it(tmp_path):
     # σ'(z) = e/(1 + e)², e = e^(−|z|) (a form derive may print): compiled and run on the host
     import ctypes
 
-    import sympy as sp
-
     from codegen.cuda_printer import HELPERS, device_function
 
     z = sp.Symbol("z", real=True)
@@ -413,3 +410,20 @@ def test_a_device_function_with_a_squared_denominator_computes_it(tmp_path):
         s = 1 / (1 + np.exp(-v))
         assert lib.h_dsig(v) == pytest.approx(s * (1 - s) if abs(v) < 20 else np.exp(-abs(v)),
                                               rel=1e-12), v
+
+
+@pytest.mark.parametrize("make,node", [
+    (lambda x, y: sp.Sum(x, (y, 0, 3)), "Sum"),
+    (lambda x, y: sp.I * x, "ImaginaryUnit"),
+    (lambda x, y: sp.Product(x, (y, 1, 3)), "Product"),
+    (lambda x, y: sp.Integral(x, y), "Integral"),
+])
+def test_printer_is_strict_where_sympy_would_print_its_text(make, node):
+    # The Numba printer raises for these; the CUDA printer wrote SymPy's text form into the
+    # kernel ("Sum(x, (y, 0, 3))", "I*x"), found only by the C++ compiler, if at all.
+    from codegen.cuda_printer import CudaPrintError, cuda_code
+
+    x, y = sp.symbols("x y", real=True)
+    for dtype in ("float", "double"):
+        with pytest.raises(CudaPrintError, match=rf"cuda backend cannot print {node} node"):
+            cuda_code(make(x, y), dtype)
