@@ -60,6 +60,9 @@ class Launcher:
     def launch(self, family: str, name: str, grid: int, block: int, args: tuple,
                shared_mem: int = 0) -> None:
         module = importlib.import_module(f"runtime.generated.cupy_{family}")
+        # An absent optional array is None here: CuPy would hand the driver a null address
+        # *of* the argument (the kernel reads garbage, not NULL); a 64-bit zero is NULL.
+        args = tuple(np.uint64(0) if a is None else a for a in args)
         module.kernel(name)((int(grid),), (int(block),), args, shared_mem=int(shared_mem))
 
     def multiprocessors(self) -> int:

@@ -427,3 +427,29 @@ def test_printer_is_strict_where_sympy_would_print_its_text(make, node):
     for dtype in ("float", "double"):
         with pytest.raises(CudaPrintError, match=rf"cuda backend cannot print {node} node"):
             cuda_code(make(x, y), dtype)
+
+
+# --------------------------------------------------------------------------- the CuPy launcher
+
+def test_cupy_launcher_passes_a_null_pointer_for_none(monkeypatch):
+    # cuda_dispatch passes None for an absent optional array (loss_none for 'mean', the loss
+    # accumulator for 'none', labels/probs/weight of softmax_ce, the finalize divisor). CuPy
+    # turns a None kernel argument into a null *address of* the argument, and the kernel
+    # reads garbage (0xffffffff in CuPy issue 9046), not NULL: `if (loss_none)` held and the
+    # kernel wrote through it. A 64-bit zero is the NULL pointer the kernels test for.
+    pytest.importorskip("cupy", reason="the real launcher imports CuPy (no device needed)")
+    from runtime.generated import cupy_losses as module
+
+    calls = []
+
+    def kernel(name):
+        return lambda grid, block, args, shared_mem=0: calls.append(args)
+
+    monkeypatch.setattr(module, "kernel", kernel)
+    launcher = cuda_dispatch.Launcher()
+    args = (np.float64(1.0), None, np.int64(3), None)
+    launcher.launch("losses", "dc_finalize_f32", 1, 32, args)
+    (sent,) = calls
+    assert len(sent) == 4 and sent[0] is args[0] and sent[2] is args[2]
+    for k in (1, 3):
+        assert sent[k] is not None and int(sent[k]) == 0 and np.asarray(sent[k]).itemsize == 8
