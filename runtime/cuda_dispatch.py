@@ -5,15 +5,15 @@ semantics are the NumPy path's (see ``runtime.losses``), with two differences th
 everything on the device: a ``mean``/``sum`` loss is a 0-d CuPy array of the prediction's dtype
 (``float(loss)`` copies it to the host), and class labels are checked by a kernel that returns
 only the first bad position (one scalar read back; the message is built only on that path).
-One check of the NumPy path is not made here: ``bce`` targets outside [0, 1] (it would read
-data back on every call). An ``out=`` is checked by the NumPy path's rules (``out`` may be an
-input itself, must not otherwise overlap one, nor overlap ``weight``/``pos_weight``) from the
-arrays' pointers and strides, on the host, nothing read back; it must be a device array. The
-options' checks (ranges, a ``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy
-path's own. ``bce`` reads back one flag per call (whether the loss is NaN: only then are the
-predictions searched for a value outside [0, 1], as on the NumPy path). ``softmax_ce`` takes
-(C,), (N, C) and (N, C, d1, ...) logits; the last are copied with the class axis last, as on
-the NumPy path.
+An ``out=`` is checked by the NumPy path's rules (``out`` may be an input itself, must not
+otherwise overlap one, nor overlap ``weight``/``pos_weight``) from the arrays' pointers and
+strides, on the host, nothing read back; it must be a device array. The options' checks
+(ranges, a ``beta`` whose reciprocal overflows, ``p`` = inf) are the NumPy path's own. ``bce``
+reads back one flag per call (a target outside [0, 1], or a NaN loss: only then are the
+predictions searched for a value outside [0, 1], as on the NumPy path); its errors come after
+the kernel has run (an ``out=`` is written), where the NumPy path checks targets first.
+``softmax_ce`` takes (C,), (N, C) and (N, C, d1, ...) logits; the last are copied with the
+class axis last, as on the NumPy path.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
@@ -199,20 +199,21 @@ def _elementwise(xp, name, pred, target, reduction, out, opts, apart=()):
     else:
         loss = _finalize(acc, None, (n if reduction == "mean" else 1), p.dtype)
     if name == "bce":
-        _check_probabilities(xp, p, loss)
+        _check_probabilities(xp, p, t, loss)
     return loss, grad
 
 
-def _check_probabilities(xp, p, loss) -> None:
-    # As the NumPy path: only when the loss came out NaN (one scalar read back).
-    if not bool(xp.isnan(loss).any()):
+def _check_probabilities(xp, p, t, loss) -> None:
+    # The NumPy path's two bce checks for one scalar read back: targets outside [0, 1] (the
+    # host checks them before its kernel) and, when the loss came out NaN, predictions
+    # outside it. The messages (and the search for the first bad element) are the host's.
+    from .losses import _check_probabilities as check_pred, check_bce_target
+
+    bad_target = ((t < 0) | (t > 1)).any()  # NaN compares false: NaN in, NaN out
+    if not bool(bad_target | xp.isnan(loss).any()):
         return
-    bad = (p < 0) | (p > 1)
-    if bool(bad.any()):
-        flat = int(xp.argmax(bad.ravel()))
-        pos = tuple(int(i) for i in np.unravel_index(flat, p.shape))
-        raise ValueError(f"pred has {float(p.ravel()[flat])!r} at position {pos}; bce takes "
-                         f"probabilities in [0, 1] (use bce_logits for logits)")
+    check_bce_target(t)
+    check_pred(p)
 
 
 def _softmax_ce(xp, pred, target, reduction, out, *, weight=None, ignore_index=-100,

@@ -123,8 +123,8 @@ def _elementwise(name, pred, target, reduction, out, opts):
                 raise ValueError(f"pos_weight has shape {pw.shape}, not broadcastable to pred's "
                                  f"shape {p.shape}")
             variant = "pos_weight_array"
-    if name == "bce":  # PyTorch rejects targets outside [0, 1] (two reductions, no copy)
-        _check_unit_interval(t, "target", "bce takes target probabilities in [0, 1]")
+    if name == "bce":
+        check_bce_target(t)
     grad = np.empty_like(p) if out is None else validate.gradient_buffer(
         out, p.shape, p.dtype, inputs=(("pred", p), ("target", t)),
         apart=(("weight", w), ("pos_weight", pw if variant == "pos_weight_array" else None)))
@@ -195,6 +195,12 @@ def weighted_reduction(xp, w, loss, grad, reduction):
         if n:
             grad *= grad.dtype.type(1.0 / n)
     return float(total) if xp is np else total.astype(grad.dtype)
+
+
+def check_bce_target(t) -> None:
+    """PyTorch rejects bce targets outside [0, 1] (two reductions, no copy); also used by the
+    device path (runtime.cuda_dispatch), after its own cheaper test, for the message."""
+    _check_unit_interval(t, "target", "bce takes target probabilities in [0, 1]")
 
 
 def _check_probabilities(p: np.ndarray) -> None:

@@ -453,3 +453,33 @@ def test_cupy_launcher_passes_a_null_pointer_for_none(monkeypatch):
     assert len(sent) == 4 and sent[0] is args[0] and sent[2] is args[2]
     for k in (1, 3):
         assert sent[k] is not None and int(sent[k]) == 0 and np.asarray(sent[k]).itemsize == 8
+
+
+# --------------------------------------------------------------------------- bce targets
+
+@pytest.mark.parametrize("bad", [-0.25, 1.5, np.inf])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_bce_targets_outside_the_unit_interval_are_rejected_as_on_the_host(host, bad, reduction):
+    # The NumPy path (and torch) reject bce targets outside [0, 1]; the device path used them,
+    # giving a finite loss that is no cross-entropy (y = 1.5 weights log(1 − p) by −0.5).
+    rng = np.random.default_rng(7)
+    p, t = rng.uniform(0.05, 0.95, (6, 5)), rng.uniform(0, 1, (6, 5))
+    t[4, 2] = bad
+    with pytest.raises(ValueError) as on_host:
+        runtime.loss_and_grad("bce", p, t, reduction=reduction)
+    with pytest.raises(ValueError) as on_device:
+        runtime.loss_and_grad("bce", fd.put(p), fd.put(t), reduction=reduction)
+    assert str(on_device.value) == str(on_host.value)
+    assert "target" in str(on_device.value) and "(4, 2)" in str(on_device.value)
+
+
+def test_bce_targets_at_the_ends_and_nan_pass_on_the_device(host):
+    # 0, 1 and NaN targets are valid (NaN in, NaN out), as on the host: only the loss decides
+    p = np.array([0.2, 0.7, 0.4, 0.9])
+    t = np.array([0.0, 1.0, 0.5, 1.0])
+    loss, grad = runtime.loss_and_grad("bce", fd.put(p), fd.put(t), reduction="sum")
+    expected = -np.sum(t * np.log(p) + (1 - t) * np.log1p(-p))
+    assert float(loss) == pytest.approx(expected, rel=1e-12)
+    t[2] = np.nan
+    loss, _ = runtime.loss_and_grad("bce", fd.put(p), fd.put(t), reduction="sum")
+    assert np.isnan(float(loss))
