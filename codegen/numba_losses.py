@@ -256,7 +256,7 @@ def _ce_symbols():
         from derive import losses as L
 
         _CE.update(zj=L.zj, m=L.m, s=L.s, qj=L.qj, onehot=L.onehot_j, eps=L.eps, C=L.C,
-                   wj=L.wj, wq=L.wq)
+                   wj=L.wj, wq=L.wq, s_rest=L.s_rest)
     return _CE
 
 
@@ -292,6 +292,10 @@ def _ce_forms(derivation) -> dict[str, sp.Expr]:
     return {
         "E": E, "shifted_exp": st["shifted_exp"], "lse": st["lse"],
         "nll_c": nll.subs(S["zj"], zc),
+        # a confident row (s = 1 + r_s, r_s summed apart): lse, ℓ_c and the argmax's p − 1
+        "lse_conf": st["lse_confident"],
+        "nll_c_conf": st["nll_term_confident"].subs(S["zj"], zc),
+        "g_argmax_conf": st["grad_argmax_confident"],
         "sum_nll": alpha * Sa + beta_ * Saz,
         "sum_nll_index": alpha * W + beta_ * Saz,  # a_j = w_j: Σ_j a_j = W
         "q_diff": q_true - q_rest, "q_rest": q_rest, "q_prob": q.subs(S["onehot"], qk),
@@ -370,15 +374,21 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     printer.symbol_names.update({
         str(S["zj"]): "zk", str(S["m"]): "mx", str(S["s"]): "s", str(S["eps"]): "eps",
         str(S["C"]): "n_classes", str(S["wq"]): "wq", "e_k": "ek", "z_c": "zc", "sum_a": "sum_a",
-        "sum_az": "sum_az", "w_c": "wc", "q_k": "qk", "w_k": "wk", "sum_w": "sum_w"})
+        "sum_az": "sum_az", "w_c": "wc", "q_k": "qk", "w_k": "wk", "sum_w": "sum_w",
+        str(S["s_rest"]): "rest"})
     P = printer.doprint
     try:
         one, zero, ninf = printer.constant(1), printer.constant(0), printer.constant(float("-inf"))
         shifted = P(F["shifted_exp"])
-        row_forms = {"lse": F["lse"]}
-        if target == "index":
-            row_forms["nll_c"] = F["nll_c"]
-        scal, _ = print_cse_block(row_forms, dtype, "", printer=printer, temp_prefix="r")
+        # lse = m + log(s) and ℓ_c = (m − z_c) + log(s): m − z_c first, else a large m rounds
+        # log(s)'s digits away (a confident row's log(s) is tiny). Checked to be derive's forms.
+        log_s, log_s_conf = F["lse"] - S["m"], F["lse_conf"] - S["m"]
+        for form, ls in ((F["nll_c"], log_s), (F["nll_c_conf"], log_s_conf)):
+            if sp.expand(form - (S["m"] - sp.Symbol("z_c", real=True) + ls)) != 0:
+                raise NotImplementedError(f"softmax_ce: {sp.sstr(form)} is not (m − z_c) + log(s)")
+        log_s, log_s_conf = P(log_s), P(log_s_conf)
+        g_conf = P(F["g_argmax_conf"])
+        s_confident = printer.constant(1.25)
         lse_sym = sp.Symbol("lse", real=True)
         sum_nll = P(F["sum_nll" if target == "prob" else "sum_nll_index"].subs(F["lse"], lse_sym))
         pr = {k: P(F[k]) for k in ("q_prob", "wq_index", "g_coef", "g_rest_index", "g_rest_true",
@@ -512,8 +522,21 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
           f"{ind}    nrow = logits[i + 1]"]
     o += _row_pass(ind + "    ", ["zk = row[k]", f"ek = {shifted}", "nk = nrow[k]"],
                    [("s", "sum", "ek"), ("mx_next", "max", "nk")], ["g[k] = ek"], zero, ninf)
-    o.append(f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)")
-    o += [ind + ln for ln in scal]
+    # s = 1 + rest below 1.25 (only the row max has e_j = 1: a tie gives s >= 2): s rounds
+    # rest's digits away, so rest is summed apart, from g in cache, for such rows only
+    o += [f"{ind}# a confident row: s = 1 + rest rounds rest's digits away; rest summed apart",
+          f"{ind}confident = s < {s_confident}",
+          f"{ind}rest = {zero}",
+          f"{ind}if confident:"]
+    o += _row_pass(ind + "    ", ["ek = g[k]"], [("rest", "sum", f"ek if ek < {one} else {zero}")],
+                   [], zero, ninf)[1:]
+    o += [f"{ind}    log_s = {log_s_conf}",
+          f"{ind}else:",
+          f"{ind}    log_s = {log_s}",
+          f"{ind}# lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)",
+          f"{ind}lse = mx + log_s"]
+    if target == "index":
+        o.append(f"{ind}nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m")
     if target == "index":
         o += [f"{ind}loss_i = wc * ({pr['q_diff']}) * nll_c",
               f"{ind}if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)",
@@ -523,6 +546,8 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
               f"{ind}coef = {sc(pr['g_coef'])}",
               f"{ind}gc = coef * ec + {sc(pr['g_rest_true'])}",
+              f"{ind}if confident and not smoothing and ec == {one}:  # c is the row max",
+              f"{ind}    gc = {sc('wc * (' + g_conf + ')')}",
               f"{ind}if smoothing:",
               *pass3(ind + "    ", ["wk = weight[k]"], f"coef * g[k] + {sc(pr['g_rest_index'])}",
                      "gc"),

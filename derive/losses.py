@@ -253,6 +253,7 @@ C = sp.Symbol("C", integer=True, positive=True)  # number of classes
 zj = sp.Symbol("z_j", real=True)  # logit of class j
 m = sp.Symbol("m", real=True)  # row max, max_k z_k
 s = sp.Symbol("s", positive=True)  # Σ_k exp(z_k − m)
+s_rest = sp.Symbol("r_s", nonnegative=True)  # s − 1 = Σ_{k: z_k < m} exp(z_k − m), one row max
 qj = sp.Symbol("q_j", real=True)  # target probability of class j
 onehot_j = sp.Symbol("onehot_j", real=True)  # 1 if j is the true class, else 0
 eps = sp.Symbol("epsilon", nonnegative=True)  # label_smoothing
@@ -351,6 +352,13 @@ def softmax_ce() -> Derivation:
         "grad": sp.exp(zj - m) / s - qj,
         "smoothed_target": smoothed_target(onehot_j),
         "weighted_grad": sp.exp(zj - m) / s * wq - wj * qj,
+        # A confident row (the argmax class j holds almost all the mass, s = 1 + r_s, r_s
+        # small): s rounds r_s's digits away, so log(s) and p_j − 1 = 1/s − 1 keep none of
+        # them. With r_s summed apart: log(s) = log1p(r_s), and for the argmax (e^0 = 1)
+        # p_j − 1 = −r_s/s.
+        "lse_confident": m + log1p(s_rest),
+        "nll_term_confident": m + log1p(s_rest) - zj,
+        "grad_argmax_confident": -s_rest / s,
     }
     zi = Z[i]
     return Derivation(

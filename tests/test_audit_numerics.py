@@ -39,7 +39,7 @@ def _assert_close(got, exact, z, dtype, cond):
     scale = np.maximum(np.abs(exact), LD(np.finfo(dtype).tiny))
     rel = np.abs(got - exact) / scale
     worst = int(np.argmax(rel / tol))
-    assert np.all(rel <= tol), (
+    assert bool(np.all(rel <= tol)), (
         f"{np.dtype(dtype).name}: z={z[worst]!r}: got {got[worst]!r}, exact {exact[worst]!r}, "
         f"relative error {float(rel[worst]):.3g} > {float(tol[worst]):.3g}")
 
@@ -109,3 +109,57 @@ def test_bce_logits_grad_at_y_zero_and_between_still_holds(dtype):
         # a difference of two terms: conditioned by their sum over the difference
         terms = (1 - Y) * sig + W * Y * (1 - sig)
         _assert_close(got, exact, z, dtype, (np.abs(Z) + 2) * terms / np.abs(exact))
+
+
+def _confident_rows(dtype, n_classes=50):
+    """Rows where the label's logit leads by 3..40 (p_c from 0.7 to 1 − 1e-16): late training."""
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((120, n_classes))
+    labels = np.arange(120) % n_classes
+    z[np.arange(120), labels] = np.linspace(3, 40, 120)
+    return z.astype(dtype), labels
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_ce_confident_rows_keep_loss_and_true_class_gradient(dtype):
+    # L = log(s) with s = 1 + rest: rest below u rounds away (loss 0, p_c − 1 = 0) and a small
+    # rest keeps few digits. Exact: L = log1p(rest), ∂L/∂z_c = −rest/s, rest = Σ_{k≠c} e^{z_k − z_c}.
+    z, labels = _confident_rows(dtype)
+    n, C = z.shape
+    Z = z.astype(LD)
+    e = np.exp(Z - Z[np.arange(n), labels][:, None])
+    e[np.arange(n), labels] = 0
+    rest = e.sum(axis=1)
+    exact_loss = np.log1p(rest)
+    exact_gc = -rest / (1 + rest)
+    loss, grad = loss_and_grad("softmax_ce", z, labels, reduction="none")
+    # cond of log1p(rest) in the logits ≤ 2 max|z|; the sum of C − 1 terms adds ≤ (C − 1) u
+    cond = 2 * np.abs(Z).max(axis=1) + C
+    _assert_close(loss, exact_loss, labels, dtype, cond)
+    _assert_close(np.asarray(grad)[np.arange(n), labels], exact_gc, labels, dtype, cond)
+    # the other classes were never affected: p_k = e_k/s, relative
+    p = np.exp(Z - Z[np.arange(n), labels][:, None]) / (1 + rest)[:, None]
+    mask = np.ones_like(z, bool)
+    mask[np.arange(n), labels] = False
+    _assert_close(np.asarray(grad)[mask], p[mask], np.zeros(mask.sum()), dtype,
+                  np.broadcast_to(cond[:, None], z.shape)[mask])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_ce_confident_rows_mean_and_weighted(dtype):
+    # the same through the mean reduction and class weights: Σ_n w_c L_n / Σ_n w_c
+    z, labels = _confident_rows(dtype)
+    n, C = z.shape
+    w = np.linspace(0.5, 2.0, C).astype(dtype)
+    Z = z.astype(LD)
+    e = np.exp(Z - Z[np.arange(n), labels][:, None])
+    e[np.arange(n), labels] = 0
+    rest = e.sum(axis=1)
+    W = w.astype(LD)[labels]
+    exact = np.sum(W * np.log1p(rest)) / np.sum(W)
+    loss, grad = loss_and_grad("softmax_ce", z, labels, weight=w)
+    cond = 2 * float(np.abs(Z).max()) + C + n  # plus the sum over rows
+    _assert_close(np.array([loss]), np.array([exact]), np.array([0]), dtype, np.array([cond]))
+    exact_gc = -W * rest / (1 + rest) / np.sum(W)
+    _assert_close(np.asarray(grad)[np.arange(n), labels], exact_gc, labels, dtype,
+                  np.full(n, cond))

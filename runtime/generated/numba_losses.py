@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 6
+# Generator: codegen numba backend, version 7
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:2bb8720e273939d6 (of the SymPy expressions printed below)
+# Source hash: sha256:87ff9da829753161 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -681,6 +681,7 @@ def label_error(i, label, n_classes, ignore_index):
 _F32_0P0 = np.float32(0.0)
 _F32_0P5 = np.float32(0.5)
 _F32_1P0 = np.float32(1.0)
+_F32_1P25 = np.float32(1.25)
 _F32_2P0 = np.float32(2.0)
 _F32_9P999999960041972EM13 = np.float32(9.999999960041972e-13)
 _F32_M100P0 = np.float32(-100.0)
@@ -756,10 +757,19 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < _F32_1P25
+        rest = _F32_0P0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+            log_s = log1p_f32(rest)
+        else:
+            log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        r0 = mx + log_f32(s)
-        lse = r0
-        nll_c = r0 - zc
+        lse = mx + log_s
+        nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
             loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
@@ -768,6 +778,8 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
+        if confident and not smoothing and ec == _F32_1P0:  # c is the row max
+            gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -799,8 +811,11 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -943,10 +958,19 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < _F32_1P25
+        rest = _F32_0P0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+            log_s = log1p_f32(rest)
+        else:
+            log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        r0 = mx + log_f32(s)
-        lse = r0
-        nll_c = r0 - zc
+        lse = mx + log_s
+        nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
             loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
@@ -955,6 +979,8 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
+        if confident and not smoothing and ec == _F32_1P0:  # c is the row max
+            gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -986,8 +1012,11 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -1127,10 +1156,19 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < _F32_1P25
+        rest = _F32_0P0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+            log_s = log1p_f32(rest)
+        else:
+            log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        r0 = mx + log_f32(s)
-        lse = r0
-        nll_c = r0 - zc
+        lse = mx + log_s
+        nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
             loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
@@ -1139,6 +1177,8 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
         gc = coef * ec + -(wc*(-eps + _F32_1P0 + eps/n_classes))
+        if confident and not smoothing and ec == _F32_1P0:  # c is the row max
+            gc = wc * (-(rest/s))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -1170,8 +1210,11 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -1300,8 +1343,18 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < _F32_1P25
+        rest = _F32_0P0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+            log_s = log1p_f32(rest)
+        else:
+            log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        lse = mx + log_f32(s)
+        lse = mx + log_s
         loss_i = lse*sum_a - sum_az
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -1330,8 +1383,11 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -1458,8 +1514,18 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < _F32_1P25
+        rest = _F32_0P0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+            log_s = log1p_f32(rest)
+        else:
+            log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        lse = mx + log_f32(s)
+        lse = mx + log_s
         loss_i = lse*sum_a - sum_az
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -1488,8 +1554,11 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -1614,8 +1683,18 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < _F32_1P25
+        rest = _F32_0P0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+            log_s = log1p_f32(rest)
+        else:
+            log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        lse = mx + log_f32(s)
+        lse = mx + log_s
         loss_i = lse*sum_a - sum_az
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -1644,8 +1723,11 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -1780,10 +1862,19 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < 1.25
+        rest = 0.0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+            log_s = log1p_f64(rest)
+        else:
+            log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        r0 = mx + log_f64(s)
-        lse = r0
-        nll_c = r0 - zc
+        lse = mx + log_s
+        nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
             loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
@@ -1792,6 +1883,8 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
+        if confident and not smoothing and ec == 1.0:  # c is the row max
+            gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -1823,8 +1916,11 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -1967,10 +2063,19 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < 1.25
+        rest = 0.0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+            log_s = log1p_f64(rest)
+        else:
+            log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        r0 = mx + log_f64(s)
-        lse = r0
-        nll_c = r0 - zc
+        lse = mx + log_s
+        nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
             loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
@@ -1979,6 +2084,8 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
+        if confident and not smoothing and ec == 1.0:  # c is the row max
+            gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -2010,8 +2117,11 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -2151,10 +2261,19 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < 1.25
+        rest = 0.0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+            log_s = log1p_f64(rest)
+        else:
+            log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        r0 = mx + log_f64(s)
-        lse = r0
-        nll_c = r0 - zc
+        lse = mx + log_s
+        nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
             loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
@@ -2163,6 +2282,8 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
         gc = coef * ec + -(wc*(-eps + 1.0 + eps/n_classes))
+        if confident and not smoothing and ec == 1.0:  # c is the row max
+            gc = wc * (-(rest/s))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -2194,8 +2315,11 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -2324,8 +2448,18 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < 1.25
+        rest = 0.0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+            log_s = log1p_f64(rest)
+        else:
+            log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        lse = mx + log_f64(s)
+        lse = mx + log_s
         loss_i = lse*sum_a - sum_az
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -2354,8 +2488,11 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -2482,8 +2619,18 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < 1.25
+        rest = 0.0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+            log_s = log1p_f64(rest)
+        else:
+            log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        lse = mx + log_f64(s)
+        lse = mx + log_s
         loss_i = lse*sum_a - sum_az
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -2512,8 +2659,11 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
@@ -2638,8 +2788,18 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 s = add_reassoc(s, ek)
                 mx_next = max_propagate_nan(mx_next, nk)
                 g[k] = ek
+        # a confident row: s = 1 + rest rounds rest's digits away; rest summed apart
+        confident = s < 1.25
+        rest = 0.0
+        if confident:
+            for k in range(C):
+                ek = g[k]
+                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+            log_s = log1p_f64(rest)
+        else:
+            log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
-        lse = mx + log_f64(s)
+        lse = mx + log_s
         loss_i = lse*sum_a - sum_az
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -2668,8 +2828,11 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
         dL/dz[i] = softmax(z, i, C) - y[i]
     Kernel forms (stable: row max m subtracted, s = sum_k exp(z_k - m)):
         grad = -q_j + exp(-m + z_j)/s
+        grad_argmax_confident = -r_s/s
         lse = m + log(s)
+        lse_confident = m + log1p(r_s)
         nll_term = m - z_j + log(s)
+        nll_term_confident = m - z_j + log1p(r_s)
         prob = exp(-m + z_j)/s
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
