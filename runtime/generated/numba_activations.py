@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 6
+# Generator: codegen numba backend, version 7
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:08e02317a7c4dc99 (of the SymPy expressions printed below)
+# Source hash: sha256:b073bbfb8d4814fe (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
