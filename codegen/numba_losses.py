@@ -281,8 +281,13 @@ def _ce_forms(derivation) -> dict[str, sp.Expr]:
     q_rest = q.subs(S["onehot"], 0)  # every class's smoothed target mass (ε/C)
     q_true = q.subs(S["onehot"], 1)  # the true class's ((1 − ε) + ε/C)
     nll = st["nll_term"]
-    # Σ_j a_j ℓ_j for ℓ_j = α + β z_j (linear in z_j): α Σ a_j + β Σ a_j z_j.
+    # Σ_j a_j ℓ_j for ℓ_j = α + β z_j (linear in z_j), α = lse = m + log(s):
+    # (α − m) Σ a_j + Σ a_j (m + β z_j). Each m + β z_j = m − z_j ≥ 0 is summed as it is: as
+    # α Σ a_j + β Σ a_j z_j, m cancels and takes a confident row's log(s) with it.
     beta_, alpha = _linear_in(nll, S["zj"])
+    if sp.expand(alpha - st["lse"]) != 0:
+        raise NotImplementedError(f"softmax_ce: {sp.sstr(nll)} is not lse + β z_j")
+    LS = sp.Symbol("log_s", real=True)  # the kernel's log(s) (log1p(rest) on a confident row)
     wgrad = st["weighted_grad"].subs(st["shifted_exp"], E)
     if wgrad.has(S["zj"]):
         raise NotImplementedError("softmax_ce: weighted_grad is not a function of exp(z_j − m)")
@@ -296,8 +301,9 @@ def _ce_forms(derivation) -> dict[str, sp.Expr]:
         "lse_conf": st["lse_confident"],
         "nll_c_conf": st["nll_term_confident"].subs(S["zj"], zc),
         "g_argmax_conf": st["grad_argmax_confident"],
-        "sum_nll": alpha * Sa + beta_ * Saz,
-        "sum_nll_index": alpha * W + beta_ * Saz,  # a_j = w_j: Σ_j a_j = W
+        "sum_nll": LS * Sa + Saz,  # Saz: Σ a_j (m + β z_j)
+        "sum_nll_index": LS * W + Saz,  # a_j = w_j: Σ_j a_j = W
+        "m_plus_beta_z": S["m"] + beta_ * S["zj"],
         "q_diff": q_true - q_rest, "q_rest": q_rest, "q_prob": q.subs(S["onehot"], qk),
         # index target: Σ_j w_j q_j = w_c q_true + q_rest Σ_{j≠c} w_j = w_c (q_true − q_rest) + q_rest W
         "wq_index": wc * (q_true - q_rest) + q_rest * W,
@@ -374,7 +380,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
     printer.symbol_names.update({
         str(S["zj"]): "zk", str(S["m"]): "mx", str(S["s"]): "s", str(S["eps"]): "eps",
         str(S["C"]): "n_classes", str(S["wq"]): "wq", "e_k": "ek", "z_c": "zc", "sum_a": "sum_a",
-        "sum_az": "sum_az", "w_c": "wc", "q_k": "qk", "w_k": "wk", "sum_w": "sum_w",
+        "sum_az": "sum_amz", "log_s": "log_s", "w_c": "wc", "q_k": "qk", "w_k": "wk", "sum_w": "sum_w",
         str(S["s_rest"]): "rest"})
     P = printer.doprint
     try:
@@ -389,8 +395,8 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
         log_s, log_s_conf = P(log_s), P(log_s_conf)
         g_conf = P(F["g_argmax_conf"])
         s_confident = printer.constant(1.25)
-        lse_sym = sp.Symbol("lse", real=True)
-        sum_nll = P(F["sum_nll" if target == "prob" else "sum_nll_index"].subs(F["lse"], lse_sym))
+        sum_nll = P(F["sum_nll" if target == "prob" else "sum_nll_index"])
+        mz = P(F["m_plus_beta_z"])
         pr = {k: P(F[k]) for k in ("q_prob", "wq_index", "g_coef", "g_rest_index", "g_rest_true",
                                    "g_rest_prob", "q_diff", "q_rest")}
     finally:
@@ -502,17 +508,17 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}    continue",
               f"{ind}zc = row[c]  # read before out (which may be row) is written",
               f"{ind}wc = weight[c]",
-              f"{ind}# with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term",
-              f"{ind}sum_az = {zero}",
+              f"{ind}# with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term",
+              f"{ind}sum_amz = {zero}",
               f"{ind}if smoothing:"]
         o += _row_pass(ind + "    ", ["zk = row[k]", "wk = weight[k]"],
-                       [("sum_az", "sum", "wk * zk")], [], zero, ninf)
+                       [("sum_amz", "sum", f"wk * ({mz})")], [], zero, ninf)
     else:
         o += [f"{ind}trow = target[i]",
-              f"{ind}# a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j"]
+              f"{ind}# a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)"]
         o += _row_pass(ind, ["zk = row[k]", "wk = weight[k]", "qk = trow[k]",
                              f"ak = wk * ({pr['q_prob']})"],
-                       [("sum_a", "sum", "ak"), ("sum_az", "sum", "ak * zk")], [], zero, ninf)
+                       [("sum_a", "sum", "ak"), ("sum_amz", "sum", f"ak * ({mz})")], [], zero, ninf)
     o += [f"{ind}# pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;",
           f"{ind}# and pass 1 of the next row (its max) in the same loop",
           f"{ind}if last:"]

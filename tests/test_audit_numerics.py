@@ -163,3 +163,23 @@ def test_softmax_ce_confident_rows_mean_and_weighted(dtype):
     exact_gc = -W * rest / (1 + rest) / np.sum(W)
     _assert_close(np.asarray(grad)[np.arange(n), labels], exact_gc, labels, dtype,
                   np.full(n, cond))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_ce_one_hot_probability_targets_on_confident_rows(dtype):
+    # Probability targets that are one-hot (or a label smoothed one) on confident rows: the loss
+    # Σ_j q_j (lse − z_j) was evaluated as lse·Σq − Σ q_j z_j, where m cancels and takes
+    # log1p(rest)'s digits with it (float32: 0 or ~ulp(m) instead of rest).
+    z, labels = _confident_rows(dtype)
+    n, C = z.shape
+    q = np.zeros_like(z)
+    q[np.arange(n), labels] = 1
+    Z = z.astype(LD)
+    e = np.exp(Z - Z[np.arange(n), labels][:, None])
+    e[np.arange(n), labels] = 0
+    rest = e.sum(axis=1)
+    loss, _ = loss_and_grad("softmax_ce", z, q, reduction="none")
+    index_loss, _ = loss_and_grad("softmax_ce", z, labels, reduction="none")
+    cond = 2 * np.abs(Z).max(axis=1) + C
+    _assert_close(loss, np.log1p(rest), labels, dtype, cond)
+    _assert_close(index_loss, np.log1p(rest), labels, dtype, cond)

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 7
+# Generator: codegen numba backend, version 8
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:87ff9da829753161 (of the SymPy expressions printed below)
+# Source hash: sha256:78e912ddb698e70c (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -729,14 +729,14 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
-        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
-        sum_az = _F32_0P0
+        # with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term
+        sum_amz = _F32_0P0
         if smoothing:
-            sum_az = _F32_0P0
+            sum_amz = _F32_0P0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                sum_az = add_reassoc(sum_az, wk * zk)
+                sum_amz = add_reassoc(sum_amz, wk * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -772,7 +772,7 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+            loss_i += (eps/n_classes) * (log_s*sum_w + sum_amz)
         wq = wc*(_F32_1P0 - eps) + sum_w*eps/n_classes
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -930,14 +930,14 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
             continue
         zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
-        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
-        sum_az = _F32_0P0
+        # with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term
+        sum_amz = _F32_0P0
         if smoothing:
-            sum_az = _F32_0P0
+            sum_amz = _F32_0P0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                sum_az = add_reassoc(sum_az, wk * zk)
+                sum_amz = add_reassoc(sum_amz, wk * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -973,7 +973,7 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+            loss_i += (eps/n_classes) * (log_s*sum_w + sum_amz)
         wq = wc*(_F32_1P0 - eps) + sum_w*eps/n_classes
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -1128,14 +1128,14 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
-        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
-        sum_az = _F32_0P0
+        # with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term
+        sum_amz = _F32_0P0
         if smoothing:
-            sum_az = _F32_0P0
+            sum_amz = _F32_0P0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                sum_az = add_reassoc(sum_az, wk * zk)
+                sum_amz = add_reassoc(sum_amz, wk * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -1171,7 +1171,7 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (_F32_1P0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+            loss_i += (eps/n_classes) * (log_s*sum_w + sum_amz)
         wq = wc*(_F32_1P0 - eps) + sum_w*eps/n_classes
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -1313,16 +1313,16 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
-        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)
         sum_a = _F32_0P0
-        sum_az = _F32_0P0
+        sum_amz = _F32_0P0
         for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
-            sum_az = add_reassoc(sum_az, ak * zk)
+            sum_amz = add_reassoc(sum_amz, ak * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -1355,7 +1355,7 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_s
-        loss_i = lse*sum_a - sum_az
+        loss_i = log_s*sum_a + sum_amz
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
@@ -1484,16 +1484,16 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
-        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)
         sum_a = _F32_0P0
-        sum_az = _F32_0P0
+        sum_amz = _F32_0P0
         for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
-            sum_az = add_reassoc(sum_az, ak * zk)
+            sum_amz = add_reassoc(sum_amz, ak * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -1526,7 +1526,7 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
             log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_s
-        loss_i = lse*sum_a - sum_az
+        loss_i = log_s*sum_a + sum_amz
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
@@ -1653,16 +1653,16 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
-        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)
         sum_a = _F32_0P0
-        sum_az = _F32_0P0
+        sum_amz = _F32_0P0
         for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
-            sum_az = add_reassoc(sum_az, ak * zk)
+            sum_amz = add_reassoc(sum_amz, ak * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -1695,7 +1695,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             log_s = log_f32(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_s
-        loss_i = lse*sum_a - sum_az
+        loss_i = log_s*sum_a + sum_amz
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
@@ -1834,14 +1834,14 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
-        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
-        sum_az = 0.0
+        # with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term
+        sum_amz = 0.0
         if smoothing:
-            sum_az = 0.0
+            sum_amz = 0.0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                sum_az = add_reassoc(sum_az, wk * zk)
+                sum_amz = add_reassoc(sum_amz, wk * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -1877,7 +1877,7 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+            loss_i += (eps/n_classes) * (log_s*sum_w + sum_amz)
         wq = wc*(1.0 - eps) + sum_w*eps/n_classes
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -2035,14 +2035,14 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
             continue
         zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
-        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
-        sum_az = 0.0
+        # with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term
+        sum_amz = 0.0
         if smoothing:
-            sum_az = 0.0
+            sum_amz = 0.0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                sum_az = add_reassoc(sum_az, wk * zk)
+                sum_amz = add_reassoc(sum_amz, wk * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -2078,7 +2078,7 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+            loss_i += (eps/n_classes) * (log_s*sum_w + sum_amz)
         wq = wc*(1.0 - eps) + sum_w*eps/n_classes
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -2233,14 +2233,14 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
             continue
         zc = row[c]  # read before out (which may be row) is written
         wc = weight[c]
-        # with label smoothing, sum_az = Σ w_j z_j for the ε/C Σ_j w_j ℓ_j term
-        sum_az = 0.0
+        # with label smoothing, sum_amz = Σ w_j (m - z_j) for the ε/C Σ_j w_j ℓ_j term
+        sum_amz = 0.0
         if smoothing:
-            sum_az = 0.0
+            sum_amz = 0.0
             for k in range(C):
                 zk = row[k]
                 wk = weight[k]
-                sum_az = add_reassoc(sum_az, wk * zk)
+                sum_amz = add_reassoc(sum_amz, wk * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -2276,7 +2276,7 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         nll_c = (mx - zc) + log_s  # m - z_c first: no digits of log(s) lost to m
         loss_i = wc * (1.0 - eps) * nll_c
         if smoothing:  # ε/C Σ_j w_j (lse - z_j); skipped at ε = 0 (-inf logits)
-            loss_i += (eps/n_classes) * (lse*sum_w - sum_az)
+            loss_i += (eps/n_classes) * (log_s*sum_w + sum_amz)
         wq = wc*(1.0 - eps) + sum_w*eps/n_classes
         ec = g[c]
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
@@ -2418,16 +2418,16 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
-        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)
         sum_a = 0.0
-        sum_az = 0.0
+        sum_amz = 0.0
         for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
-            sum_az = add_reassoc(sum_az, ak * zk)
+            sum_amz = add_reassoc(sum_amz, ak * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -2460,7 +2460,7 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_s
-        loss_i = lse*sum_a - sum_az
+        loss_i = log_s*sum_a + sum_amz
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
@@ -2589,16 +2589,16 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
-        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)
         sum_a = 0.0
-        sum_az = 0.0
+        sum_amz = 0.0
         for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
-            sum_az = add_reassoc(sum_az, ak * zk)
+            sum_amz = add_reassoc(sum_amz, ak * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -2631,7 +2631,7 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
             log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_s
-        loss_i = lse*sum_a - sum_az
+        loss_i = log_s*sum_a + sum_amz
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
@@ -2758,16 +2758,16 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         mx = mx_next
         last = i + 1 == hi
         trow = target[i]
-        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_az = Σ a_j z_j
+        # a_j = w_j q_j (q smoothed): sum_a = Σ a_j, sum_amz = Σ a_j (m - z_j)
         sum_a = 0.0
-        sum_az = 0.0
+        sum_amz = 0.0
         for k in range(C):
             zk = row[k]
             wk = weight[k]
             qk = trow[k]
             ak = wk * (qk*(1.0 - eps) + eps/n_classes)
             sum_a = add_reassoc(sum_a, ak)
-            sum_az = add_reassoc(sum_az, ak * zk)
+            sum_amz = add_reassoc(sum_amz, ak * (mx - zk))
         # pass 2: e_j = exp(z_j - m) <= 1 (stable: the row max subtracted), kept in g;
         # and pass 1 of the next row (its max) in the same loop
         if last:
@@ -2800,7 +2800,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             log_s = log_f64(s)
         # lse = m + log(s); the loss is Σ_j w_j q_j (lse - z_j)
         lse = mx + log_s
-        loss_i = lse*sum_a - sum_az
+        loss_i = log_s*sum_a + sum_amz
         wq = sum_a
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
