@@ -83,6 +83,12 @@ def cases(rng):
             return k(buf if in_place else p, buf)
         return p.shape, prepare(p, in_place), call
 
+    def act_grad(name):  # out = upstream ⊙ f'(z), f' from z
+        def call(mods, buf):
+            k = mods[A].KERNELS[(name, "default", "backward", "float32")]
+            return k(p, t, buf)
+        return p.shape, prepare(p, False), call
+
     return {
         "softmax_ce 8192×1000, out=": ce(z1, lab1, w1, False),
         "softmax_ce 8192×1000, in place": ce(z1, lab1, w1, True),
@@ -92,6 +98,8 @@ def cases(rng):
         "bce_logits 16M, in place": elementwise("bce_logits", True, 1.0),
         "sigmoid forward 16M, out=": act("sigmoid", False),
         "sigmoid forward 16M, in place": act("sigmoid", True),
+        "sigmoid backward 16M, out=": act_grad("sigmoid"),
+        "tanh backward 16M, out=": act_grad("tanh"),
     }
 
 
