@@ -38,7 +38,7 @@ from derive.symbols import beta, delta, negative_slope, pos_weight, y, yhat, z
 
 from .cuda_printer import HELPERS, CudaPrintError, device_function
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: softmax_ce confident rows (rest summed apart), (m − z_j) + log(s)
 DTYPES = ("float", "double")
 TAG = {"float": "f32", "double": "f64"}  # kernel-name suffix
 FSUF = {"float": "f", "double": ""}  # C math / helper suffix
@@ -287,22 +287,52 @@ __host__ __device__ inline dc_ce_state_${tn} dc_softmax_ce_pass1_${tn}(
     return st;
 }
 
-// Pass 2, given the whole row's state: grad_j = (p_j·wq − w_j q_j)·scale, and the span's
-// loss Σ_j w_j q_j (lse − z_j) (terms with w_j q_j = 0 skipped: a −inf logit of another class
-// must not turn 0·inf into NaN).
+// A confident row: the row max holds almost all the mass, s = 1 + rest < 1.25 (a tie gives
+// s >= 2). s rounds rest's digits away (float: rest < 6e-8 is lost entirely), so such a row
+// sums rest apart (dc_softmax_ce_rest) for log(s) = log1p(rest) and the label's p − 1.
+__host__ __device__ inline bool dc_softmax_ce_confident_${tn}(${T} s) { return s < (${T})1.25; }
+
+// rest = Σ_{z_j < m} e^(z_j − m) over the columns lane, lane + width, ... (the row max's
+// e^0 = 1 left out), in double; read from cache when given (this thread wrote those columns).
+__host__ __device__ inline double dc_softmax_ce_rest_${tn}(
+        const ${T}* __restrict__ z, long long C, long long lane, long long width,
+        const ${T}* __restrict__ cache, ${T} m) {
+    double r = 0.0;
+    for (long long j = lane; j < C; j += width) {
+        const ${T} x = cache ? cache[j] : z[j];
+        if (x < m) { ${T} e; dc_softmax_ce_shifted_exp_${tn}(x, m, &e); r += (double)e; }
+    }
+    return r;
+}
+
+// Pass 2, given the whole row's state (and rest = s − 1 summed apart on a confident row; not
+// read otherwise): grad_j = (p_j·wq − w_j q_j)·scale, and the span's loss
+// Σ_j w_j q_j ((m − z_j) + log s): m − z_j first, else a large m rounds log(s)'s digits away
+// (terms with w_j q_j = 0 skipped: a −inf logit of another class must not turn 0·inf into NaN).
 __host__ __device__ inline double dc_softmax_ce_pass2_${tn}(
         const ${T}* __restrict__ z, const ${T}* __restrict__ q, long long label,
         const ${T}* __restrict__ w, ${T} eps, long long C, long long lane, long long width,
-        const ${T}* __restrict__ cache, dc_ce_state_${tn} st, ${T} scale,
+        const ${T}* __restrict__ cache, dc_ce_state_${tn} st, ${T} rest, ${T} scale,
         ${T}* __restrict__ grad) {
+    const bool confident = dc_softmax_ce_confident_${tn}(st.s);
+    ${T} log_s;
+    if (confident) dc_softmax_ce_log_s_confident_${tn}(rest, &log_s);
+    else dc_softmax_ce_log_s_${tn}(st.s, &log_s);
+    // the label's gradient w_c (1/s − 1) when it is the row max, unsmoothed: −w_c rest/s
+    const bool label_conf = confident && !q && eps == (${T})0;
     double loss = 0.0;
     for (long long j = lane; j < C; j += width) {
         const ${T} x = cache ? cache[j] : z[j];
         const ${T} wj = w ? w[j] : (${T})1;
         const ${T} qj = dc_softmax_ce_target_${tn}(q, label, j, eps, (${T})C);
-        ${T} nll, g;
-        dc_softmax_ce_terms_${tn}(x, st.m, st.s, st.wq, wj, qj, &nll, &g);
+        ${T} mz, g;
+        dc_softmax_ce_terms_${tn}(x, st.m, st.s, st.wq, wj, qj, &mz, &g);
+        if (label_conf && j == label && x == st.m) {
+            dc_softmax_ce_grad_argmax_confident_${tn}(rest, st.s, &g);
+            g = wj * g;
+        }
         grad[j] = g * scale;
+        const ${T} nll = mz + log_s;
         const ${T} wqj = wj * qj;
         if (wqj != (${T})0) loss += (double)(wqj * nll);  // the product in ${T}, the sum in double
     }
@@ -367,8 +397,11 @@ extern "C" __global__ void softmax_ce_warp_${tn}(
         }
         dc_ce_state_${tn} st = dc_softmax_ce_pass1_${tn}(zr, qr, label, weight, eps, C, lane, 32, cache);
         st = dc_softmax_ce_warp_combine_${tn}(st);
+        ${T} rest = (${T})0;
+        if (dc_softmax_ce_confident_${tn}(st.s))  // the same st in every lane: uniform
+            rest = (${T})dc_warp_sum(dc_softmax_ce_rest_${tn}(zr, C, lane, 32, cache, st.m));
         double l = dc_softmax_ce_pass2_${tn}(zr, qr, label, weight, eps, C, lane, 32, cache, st,
-                                             scale, gr);
+                                             rest, scale, gr);
         l = dc_warp_sum(l);
         if (lane == 0) {
             if (loss_none) loss_none[row] = (${T})l;
@@ -387,6 +420,7 @@ extern "C" __global__ void softmax_ce_block_${tn}(
         ${T}* __restrict__ grad, ${T}* __restrict__ loss_none, double* __restrict__ loss_acc) {
     extern __shared__ __align__(16) unsigned char dc_smem[];
     __shared__ dc_ce_state_${tn} red[32];
+    __shared__ double lred[32];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     ${T}* cache = use_cache ? reinterpret_cast<${T}*>(dc_smem) : nullptr;
     const ${T} scale = divisor ? (${T})(1.0 / divisor[0]) : grad_scale;
@@ -409,10 +443,20 @@ extern "C" __global__ void softmax_ce_block_${tn}(
         __syncthreads();
         st = red[0];  // every thread merges in the same order: the same state everywhere
         for (int k = 1; k < warps; ++k) st = dc_softmax_ce_combine_${tn}(st, red[k]);
+        ${T} rest = (${T})0;
+        if (dc_softmax_ce_confident_${tn}(st.s)) {  // the same st in every thread: uniform
+            double r = dc_warp_sum(dc_softmax_ce_rest_${tn}(zr, C, threadIdx.x, blockDim.x,
+                                                            cache, st.m));
+            if (lane == 0) lred[warp] = r;
+            __syncthreads();
+            r = 0.0;
+            for (int k = 0; k < warps; ++k) r += lred[k];
+            rest = (${T})r;
+            __syncthreads();  // every thread has read lred before pass 2's sums go there
+        }
         double l = dc_softmax_ce_pass2_${tn}(zr, qr, label, weight, eps, C, threadIdx.x,
-                                             blockDim.x, cache, st, scale, gr);
+                                             blockDim.x, cache, st, rest, scale, gr);
         l = dc_warp_sum(l);
-        __shared__ double lred[32];
         if (lane == 0) lred[warp] = l;
         __syncthreads();
         if (threadIdx.x == 0) {
@@ -453,15 +497,33 @@ def softmax_ce_source(dtype: str) -> str:
     tgt_fn = device_function(f"dc_softmax_ce_smoothed_target_{tn}", [L.onehot_j, L.eps, L.C],
                              {"q": f["smoothed_target"]}, dtype,
                              doc="label smoothing: q_j = (1 − ε)·onehot_j + ε/C")
+    # ℓ_j = (m − z_j) + log(s): the kernel adds log(s) (log1p(rest) on a confident row) to
+    # m − z_j, else a large m rounds a small log(s)'s digits away. Checked to be derive's forms.
+    mz = L.m + sp.diff(f["nll_term"], L.zj) * L.zj
+    log_s, log_s_conf = f["lse"] - L.m, f["lse_confident"] - L.m
+    for form, ls in ((f["nll_term"], log_s), (f["nll_term_confident"], log_s_conf)):
+        if sp.expand(form - (mz + ls)) != 0 or ls.has(L.zj, L.m):
+            raise NotImplementedError(f"softmax_ce: {sp.sstr(form)} is not (m − z_j) + log(s)")
     terms_fn = device_function(
         f"dc_softmax_ce_terms_{tn}", [L.zj, L.m, L.s, L.wq, L.wj, L.qj],
-        {"nll": f["nll_term"], "grad": f["weighted_grad"]}, dtype,
+        {"m_minus_z": mz, "grad": f["weighted_grad"]}, dtype,
         doc=f"softmax_ce: {sp.sstr(d.expr)};  dL/dz_i = {sp.sstr(next(iter(d.gradients.values())))}\n"
-            "stable: -log softmax(z)_j = m + log(s) - z_j, s = Σ_k exp(z_k - m);\n"
+            f"stable: -log softmax(z)_j = {sp.sstr(f['nll_term'])} = (m - z_j) + log(s), "
+            "s = Σ_k exp(z_k - m);\n"
             "weighted: dL/dz_j = softmax(z)_j·Σ_k w_k q_k − w_j q_j")
+    log_fns = (device_function(f"dc_softmax_ce_log_s_{tn}", [L.s], {"log_s": log_s}, dtype,
+                               doc=f"softmax_ce: log(s) = lse - m = {sp.sstr(log_s)}")
+               + device_function(f"dc_softmax_ce_log_s_confident_{tn}", [L.s_rest],
+                                 {"log_s": log_s_conf}, dtype,
+                                 doc=f"softmax_ce, a confident row (s = 1 + r_s, r_s summed "
+                                     f"apart): log(s) = {sp.sstr(log_s_conf)}")
+               + device_function(f"dc_softmax_ce_grad_argmax_confident_{tn}", [L.s_rest, L.s],
+                                 {"g": f["grad_argmax_confident"]}, dtype,
+                                 doc="softmax_ce, a confident row: the argmax class's "
+                                     f"p - 1 = 1/s - 1 = {sp.sstr(f['grad_argmax_confident'])}"))
     body = SOFTMAX_CE.substitute(tn=tn, T=dtype, fs=FSUF[dtype],
                                  fs_upper="F" if dtype == "float" else "")
-    return exp_fn + tgt_fn + terms_fn + body
+    return exp_fn + tgt_fn + terms_fn + log_fns + body
 
 
 def softmax_ce_kernels() -> list[str]:
@@ -760,9 +822,12 @@ kernel(name) looks a kernel up by name (KERNELS lists them).
 
 Launching (runtime/cuda_dispatch.py is the reference caller): C-contiguous device arrays of
 the kernel's type (_f32: float, _f64: double), scalars as its signature in SOURCE declares
-them (lengths as long long). Grid-stride kernels take any grid; blocks are a multiple of 32
-threads (block reductions use whole warps). A loss kernel adds its sum into loss_acc, a
-zeroed double on the device (NULL, with a loss_none array, for reduction 'none'), scales
+them (lengths as long long). A NULL pointer (an optional array left out, e.g. loss_acc or
+loss_none, softmax_ce's labels, probs, weight or divisor, dc_finalize's divisor_ptr) is passed
+as numpy.uint64(0), not None: CuPy sends None as the address of an empty argument, which the
+kernel reads as a non-NULL garbage pointer. Grid-stride kernels take any grid; blocks are a
+multiple of 32 threads (block reductions use whole warps). A loss kernel adds its sum into
+loss_acc, a zeroed double on the device (NULL, with a loss_none array, for reduction 'none'), scales
 the gradient by grad_scale (an elementwise 'mean': 1/n; softmax_ce may divide by a divisor
 on the device instead); dc_finalize_<t> divides the sum. Kernels do not check sizes or
 class labels: run softmax_ce_check_labels_<t> before softmax_ce.

@@ -55,9 +55,14 @@ extern "C" void h_softmax_ce_combine_{tn}(const {T}* a, const {T}* b, {T}* r) {{
     r[0] = s.m; r[1] = s.s; r[2] = s.wq; }}
 extern "C" double h_softmax_ce_pass2_{tn}(const {T}* z, const {T}* q, long long label, const {T}* w,
         {T} eps, long long C, long long lane, long long width, const {T}* cache, const {T}* st,
-        {T} scale, {T}* grad) {{
+        {T} rest, {T} scale, {T}* grad) {{
     dc_ce_state_{tn} s = {{st[0], st[1], st[2]}};
-    return dc_softmax_ce_pass2_{tn}(z, q, label, w, eps, C, lane, width, cache, s, scale, grad); }}
+    return dc_softmax_ce_pass2_{tn}(z, q, label, w, eps, C, lane, width, cache, s, rest, scale,
+                                    grad); }}
+extern "C" double h_softmax_ce_rest_{tn}(const {T}* z, long long C, long long lane,
+        long long width, const {T}* cache, {T} m) {{
+    return dc_softmax_ce_rest_{tn}(z, C, lane, width, cache, m); }}
+extern "C" int h_softmax_ce_confident_{tn}({T} s) {{ return dc_softmax_ce_confident_{tn}(s); }}
 extern "C" double h_softmax_ce_check_span_{tn}(const long long* labels, long long N, long long C,
         long long ignore_index, const {T}* w, long long start, long long stride, long long* bad) {{
     return dc_softmax_ce_check_span_{tn}(labels, N, C, ignore_index, w, start, stride, bad); }}
@@ -216,7 +221,8 @@ class HostLauncher:
         for tn, (_, _, ct) in TYPES.items():
             if lib is not None:
                 for name in [f"h_{k}_span_{tn}" for k in [*LOSS_OPTIONS, *ARRAY_VARIANTS]] + \
-                        [f"h_softmax_ce_pass2_{tn}", f"h_softmax_ce_check_span_{tn}"]:
+                        [f"h_softmax_ce_pass2_{tn}", f"h_softmax_ce_check_span_{tn}",
+                         f"h_softmax_ce_rest_{tn}"]:
                     getattr(lib, name).restype = ctypes.c_double
             if optim is not None:
                 self.rules = optim_rules()
@@ -355,8 +361,14 @@ class HostLauncher:
                 pass1(*common, ctypes.c_longlong(lane), ctypes.c_longlong(width), _ptr(cache),
                       _ptr(states[lane]))
             st = self._reduce_states(combine, states)
+            rest = 0.0  # a confident row's s − 1, summed apart (the kernels' extra pass)
+            if getattr(lib, f"h_softmax_ce_confident_{tn}")(ct(st[1])):
+                rest = float(np.sum([getattr(lib, f"h_softmax_ce_rest_{tn}")(
+                    _ptr(zr), ctypes.c_longlong(C), ctypes.c_longlong(lane),
+                    ctypes.c_longlong(width), _ptr(cache), ct(st[0])) for lane in range(width)]))
             part = [pass2(*common, ctypes.c_longlong(lane), ctypes.c_longlong(width),
-                          _ptr(cache), _ptr(st), ct(scale), _ptr(gr)) for lane in range(width)]
+                          _ptr(cache), _ptr(st), ct(rest), ct(scale), _ptr(gr))
+                    for lane in range(width)]
             l = float(np.sum(part))
             if loss_none is not None:
                 loss_none[row] = l
