@@ -51,7 +51,8 @@ def ref_elementwise(name, pred, t, beta=1.0, delta=1.0, pos_weight=1.0, p=2.0):
         # log σ(z) = -log(1 + e^(-z)), log(1 - σ(z)) = -z - log(1 + e^(-z)), via logaddexp.
         log_sig, log_1msig = -np.logaddexp(0, -p), -np.logaddexp(0, p)
         loss = -(pos_weight * t * log_sig + (1 - t) * log_1msig)
-        return loss, pos_weight * t * (_sigmoid(p) - 1) + (1 - t) * _sigmoid(p)
+        # σ(z) − 1 = −σ(−z): the subtraction would round to 0 for z ≳ 37 where the gradient is not
+        return loss, -pos_weight * t * _sigmoid(-p) + (1 - t) * _sigmoid(p)
     raise KeyError(name)
 
 
@@ -211,9 +212,16 @@ def ref_softmax_ce(z, target, weight=None, ignore_index=-100, label_smoothing=0.
     z = z.astype(np.float64)
     N, C = z.shape
     w = np.ones(C) if weight is None else weight.astype(np.float64)
-    m = z.max(axis=1, keepdims=True)
-    logp = z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
-    p = np.exp(logp)
+    # log Σ_j e^(z_j − m) as log1p(rest), rest the sum without one row maximum: 1 + rest would
+    # round rest away on a confident row (margin ≳ 37), leaving its loss 0
+    rows, top = np.arange(N), z.argmax(axis=1)
+    m = z[rows, top][:, None]
+    e = np.exp(z - m)
+    e_rest = e.copy()
+    e_rest[rows, top] = 0.0
+    rest = e_rest.sum(axis=1)
+    logp = (z - m) - np.log1p(rest)[:, None]
+    p = e / (1.0 + rest)[:, None]
     eps = label_smoothing
     if target.dtype.kind in "iu":
         valid = target != ignore_index
@@ -227,7 +235,10 @@ def ref_softmax_ce(z, target, weight=None, ignore_index=-100, label_smoothing=0.
         qw = q * w
         denom = N
     loss = -(qw * logp).sum(axis=1)
-    grad = p * qw.sum(axis=1, keepdims=True) - qw
+    S = qw.sum(axis=1)
+    grad = p * S[:, None] - qw
+    # at the row maximum p − 1 = −rest/(1 + rest): p·S − q = (S − q) − S·rest/(1 + rest)
+    grad[rows, top] = (S - qw[rows, top]) - S * rest / (1.0 + rest)
     if reduction == "none":
         return loss, grad
     if reduction == "sum":
@@ -555,3 +566,22 @@ def test_property_softmax_ce_rows_match_reference(data, reduction, eps):
     assert_close(grad, rg, np.float64, "property ce grad")
     # Rows of the gradient sum to zero (softmax minus a distribution), scaled by the mean.
     np.testing.assert_allclose(grad.sum(axis=1), 0, atol=1e-12 * max(1.0, np.abs(grad).max()))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_confident_rows_and_saturated_logits_match_reference(reduction):
+    # Inputs the property tests above can draw, where a float64 reference written as
+    # log(1 + rest) or σ(z) − 1 rounds the answer to 0 (a confident row's loss and its label's
+    # gradient; bce_logits' gradient at y = 1, z ≳ 37) while the kernels keep the digits.
+    for row, label in (([300.0, 0.0], 0), ([0.0, -300.0, 5.0], 2), ([40.0, 0.0, 0.0], 0)):
+        z, t = np.array([row]), np.array([label])
+        loss, grad = loss_and_grad("ce", z, t, reduction=reduction)
+        rl, rg = ref_softmax_ce(z, t, reduction=reduction)
+        assert np.all(np.asarray(rl) > 0) and rg[0, label] < 0
+        assert_close(loss, rl, np.float64, "confident ce loss")
+        assert_close(grad, rg, np.float64, "confident ce grad")
+    z, t = np.array([40.0]), np.array([1.0])
+    loss, grad = loss_and_grad("bce_logits", z, t, reduction=reduction)
+    rl, rg = reduce_ref(*ref_elementwise("bce_logits", z, t), reduction)
+    assert np.all(rg < 0)
+    assert_close(grad, rg, np.float64, "bce_logits grad at y = 1")
