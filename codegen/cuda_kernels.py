@@ -38,7 +38,7 @@ from derive.symbols import beta, delta, negative_slope, pos_weight, y, yhat, z
 
 from .cuda_printer import HELPERS, CudaPrintError, device_function
 
-GENERATOR_VERSION = 2  # 2: softmax_ce confident rows (rest summed apart), (m − z_j) + log(s)
+GENERATOR_VERSION = 3  # 3: softmax_ce confident rows: the argmax's gradient for any target, (wq_r − w q·rest)/s; 2: softmax_ce confident rows (rest summed apart), (m − z_j) + log(s)
 DTYPES = ("float", "double")
 TAG = {"float": "f32", "double": "f64"}  # kernel-name suffix
 FSUF = {"float": "f", "double": ""}  # C math / helper suffix
@@ -294,32 +294,39 @@ __host__ __device__ inline bool dc_softmax_ce_confident_${tn}(${T} s) { return s
 
 // rest = Σ_{z_j < m} e^(z_j − m) over the columns lane, lane + width, ... (the row max's
 // e^0 = 1 left out), in double; read from cache when given (this thread wrote those columns).
+// *wq_r = Σ_{z_j < m} w_j q_j, the target mass off the row max, for the argmax's gradient
+// (in ${T}, as wq: no cancellation in a sum of non-negative terms).
 __host__ __device__ inline double dc_softmax_ce_rest_${tn}(
-        const ${T}* __restrict__ z, long long C, long long lane, long long width,
-        const ${T}* __restrict__ cache, ${T} m) {
+        const ${T}* __restrict__ z, const ${T}* __restrict__ q, long long label,
+        const ${T}* __restrict__ w, ${T} eps, long long C, long long lane, long long width,
+        const ${T}* __restrict__ cache, ${T} m, ${T}* wq_r) {
     double r = 0.0;
+    ${T} a = (${T})0;
     for (long long j = lane; j < C; j += width) {
         const ${T} x = cache ? cache[j] : z[j];
-        if (x < m) { ${T} e; dc_softmax_ce_shifted_exp_${tn}(x, m, &e); r += (double)e; }
+        if (x < m) {
+            ${T} e; dc_softmax_ce_shifted_exp_${tn}(x, m, &e); r += (double)e;
+            a += (w ? w[j] : (${T})1) * dc_softmax_ce_target_${tn}(q, label, j, eps, (${T})C);
+        }
     }
+    *wq_r = a;
     return r;
 }
 
-// Pass 2, given the whole row's state (and rest = s − 1 summed apart on a confident row; not
-// read otherwise): grad_j = (p_j·wq − w_j q_j)·scale, and the span's loss
+// Pass 2, given the whole row's state (and rest = s − 1 and wq_r = Σ_{k≠argmax} w_k q_k summed
+// apart on a confident row; not read otherwise): grad_j = (p_j·wq − w_j q_j)·scale, and the span's loss
 // Σ_j w_j q_j ((m − z_j) + log s): m − z_j first, else a large m rounds log(s)'s digits away
 // (terms with w_j q_j = 0 skipped: a −inf logit of another class must not turn 0·inf into NaN).
 __host__ __device__ inline double dc_softmax_ce_pass2_${tn}(
         const ${T}* __restrict__ z, const ${T}* __restrict__ q, long long label,
         const ${T}* __restrict__ w, ${T} eps, long long C, long long lane, long long width,
-        const ${T}* __restrict__ cache, dc_ce_state_${tn} st, ${T} rest, ${T} scale,
+        const ${T}* __restrict__ cache, dc_ce_state_${tn} st, ${T} rest, ${T} wq_r, ${T} scale,
         ${T}* __restrict__ grad) {
     const bool confident = dc_softmax_ce_confident_${tn}(st.s);
     ${T} log_s;
     if (confident) dc_softmax_ce_log_s_confident_${tn}(rest, &log_s);
     else dc_softmax_ce_log_s_${tn}(st.s, &log_s);
-    // the label's gradient w_c (1/s − 1) when it is the row max, unsmoothed: −w_c rest/s
-    const bool label_conf = confident && !q && eps == (${T})0;
+    // the argmax's gradient wq/s − w_j q_j (1/s − 1 for a one-hot target): (wq_r − w_j q_j rest)/s
     double loss = 0.0;
     for (long long j = lane; j < C; j += width) {
         const ${T} x = cache ? cache[j] : z[j];
@@ -327,10 +334,8 @@ __host__ __device__ inline double dc_softmax_ce_pass2_${tn}(
         const ${T} qj = dc_softmax_ce_target_${tn}(q, label, j, eps, (${T})C);
         ${T} mz, g;
         dc_softmax_ce_terms_${tn}(x, st.m, st.s, st.wq, wj, qj, &mz, &g);
-        if (label_conf && j == label && x == st.m) {
-            dc_softmax_ce_grad_argmax_confident_${tn}(rest, st.s, &g);
-            g = wj * g;
-        }
+        if (confident && x == st.m)  // the one e_j = 1 (a tie gives s >= 2)
+            dc_softmax_ce_weighted_grad_argmax_confident_${tn}(wq_r, wj, qj, rest, st.s, &g);
         grad[j] = g * scale;
         const ${T} nll = mz + log_s;
         const ${T} wqj = wj * qj;
@@ -356,6 +361,11 @@ __host__ __device__ inline double dc_softmax_ce_check_span_${tn}(
 }
 
 #if defined(__CUDACC__)
+__device__ inline ${T} dc_softmax_ce_warp_sum_${tn}(${T} x) {
+    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(DC_FULL_MASK, x, o);
+    return x;
+}
+
 __device__ inline dc_ce_state_${tn} dc_softmax_ce_warp_combine_${tn}(dc_ce_state_${tn} st) {
     for (int o = 16; o > 0; o >>= 1) {
         dc_ce_state_${tn} other;
@@ -397,11 +407,15 @@ extern "C" __global__ void softmax_ce_warp_${tn}(
         }
         dc_ce_state_${tn} st = dc_softmax_ce_pass1_${tn}(zr, qr, label, weight, eps, C, lane, 32, cache);
         st = dc_softmax_ce_warp_combine_${tn}(st);
-        ${T} rest = (${T})0;
-        if (dc_softmax_ce_confident_${tn}(st.s))  // the same st in every lane: uniform
-            rest = (${T})dc_warp_sum(dc_softmax_ce_rest_${tn}(zr, C, lane, 32, cache, st.m));
+        ${T} rest = (${T})0, wq_r = (${T})0;
+        if (dc_softmax_ce_confident_${tn}(st.s)) {  // the same st in every lane: uniform
+            ${T} a;
+            rest = (${T})dc_warp_sum(dc_softmax_ce_rest_${tn}(zr, qr, label, weight, eps, C, lane,
+                                                              32, cache, st.m, &a));
+            wq_r = dc_softmax_ce_warp_sum_${tn}(a);
+        }
         double l = dc_softmax_ce_pass2_${tn}(zr, qr, label, weight, eps, C, lane, 32, cache, st,
-                                             rest, scale, gr);
+                                             rest, wq_r, scale, gr);
         l = dc_warp_sum(l);
         if (lane == 0) {
             if (loss_none) loss_none[row] = (${T})l;
@@ -443,19 +457,25 @@ extern "C" __global__ void softmax_ce_block_${tn}(
         __syncthreads();
         st = red[0];  // every thread merges in the same order: the same state everywhere
         for (int k = 1; k < warps; ++k) st = dc_softmax_ce_combine_${tn}(st, red[k]);
-        ${T} rest = (${T})0;
+        ${T} rest = (${T})0, wq_r = (${T})0;
         if (dc_softmax_ce_confident_${tn}(st.s)) {  // the same st in every thread: uniform
-            double r = dc_warp_sum(dc_softmax_ce_rest_${tn}(zr, C, threadIdx.x, blockDim.x,
-                                                            cache, st.m));
-            if (lane == 0) lred[warp] = r;
+            ${T} a;
+            double r = dc_warp_sum(dc_softmax_ce_rest_${tn}(zr, qr, label, weight, eps, C,
+                                                            threadIdx.x, blockDim.x, cache,
+                                                            st.m, &a));
+            a = dc_softmax_ce_warp_sum_${tn}(a);
+            __syncthreads();  // every thread has read red (the row's state): wq_r's sums go there
+            if (lane == 0) { lred[warp] = r; red[warp].wq = a; }
             __syncthreads();
             r = 0.0;
-            for (int k = 0; k < warps; ++k) r += lred[k];
+            a = (${T})0;
+            for (int k = 0; k < warps; ++k) { r += lred[k]; a += red[k].wq; }
             rest = (${T})r;
+            wq_r = a;
             __syncthreads();  // every thread has read lred before pass 2's sums go there
         }
         double l = dc_softmax_ce_pass2_${tn}(zr, qr, label, weight, eps, C, threadIdx.x,
-                                             blockDim.x, cache, st, rest, scale, gr);
+                                             blockDim.x, cache, st, rest, wq_r, scale, gr);
         l = dc_warp_sum(l);
         if (lane == 0) lred[warp] = l;
         __syncthreads();
@@ -520,7 +540,13 @@ def softmax_ce_source(dtype: str) -> str:
                + device_function(f"dc_softmax_ce_grad_argmax_confident_{tn}", [L.s_rest, L.s],
                                  {"g": f["grad_argmax_confident"]}, dtype,
                                  doc="softmax_ce, a confident row: the argmax class's "
-                                     f"p - 1 = 1/s - 1 = {sp.sstr(f['grad_argmax_confident'])}"))
+                                     f"p - 1 = 1/s - 1 = {sp.sstr(f['grad_argmax_confident'])}")
+               + device_function(f"dc_softmax_ce_weighted_grad_argmax_confident_{tn}",
+                                 [L.wq_rest, L.wj, L.qj, L.s_rest, L.s],
+                                 {"g": f["weighted_grad_argmax_confident"]}, dtype,
+                                 doc="softmax_ce, a confident row: the argmax class's "
+                                     "p·wq - w q = wq/s - w q, wq_r = Σ_{k≠argmax} w_k q_k: "
+                                     f"{sp.sstr(f['weighted_grad_argmax_confident'])}"))
     body = SOFTMAX_CE.substitute(tn=tn, T=dtype, fs=FSUF[dtype],
                                  fs_upper="F" if dtype == "float" else "")
     return exp_fn + tgt_fn + terms_fn + log_fns + body

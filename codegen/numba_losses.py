@@ -256,7 +256,7 @@ def _ce_symbols():
         from derive import losses as L
 
         _CE.update(zj=L.zj, m=L.m, s=L.s, qj=L.qj, onehot=L.onehot_j, eps=L.eps, C=L.C,
-                   wj=L.wj, wq=L.wq, s_rest=L.s_rest)
+                   wj=L.wj, wq=L.wq, s_rest=L.s_rest, wq_rest=L.wq_rest)
     return _CE
 
 
@@ -276,7 +276,8 @@ def _ce_forms(derivation) -> dict[str, sp.Expr]:
     """The kernel's scalar formulas, all from derivation.stable, in kernel-local symbols."""
     S = _ce_symbols()
     st = dict(derivation.stable)
-    E, zc, Sa, Saz, wc, qk, wk, W = sp.symbols("e_k z_c sum_a sum_az w_c q_k w_k sum_w", real=True)
+    E, zc, Sa, Saz, wc, qk, wk, W, Wr = sp.symbols("e_k z_c sum_a sum_az w_c q_k w_k sum_w sum_w_r",
+                                                   real=True)
     q = st["smoothed_target"]
     q_rest = q.subs(S["onehot"], 0)  # every class's smoothed target mass (ε/C)
     q_true = q.subs(S["onehot"], 1)  # the true class's ((1 − ε) + ε/C)
@@ -301,6 +302,12 @@ def _ce_forms(derivation) -> dict[str, sp.Expr]:
         "lse_conf": st["lse_confident"],
         "nll_c_conf": st["nll_term_confident"].subs(S["zj"], zc),
         "g_argmax_conf": st["grad_argmax_confident"],
+        # the argmax's p·wq − a with wq_r = Σ_{k≠argmax} a_k summed apart: a probability target
+        # (the argmax's weight and target in wk, qk), and the label smoothed (Σ_{k≠c} w_k = sum_w_r)
+        "g_argmax_conf_prob": st["weighted_grad_argmax_confident"].subs(
+            {S["qj"]: q.subs(S["onehot"], qk), S["wj"]: wk}),
+        "g_argmax_conf_true": st["weighted_grad_argmax_confident"].subs(
+            {S["qj"]: q_true, S["wj"]: wc, S["wq_rest"]: q_rest * Wr}),
         "sum_nll": LS * Sa + Saz,  # Saz: Σ a_j (m + β z_j)
         "sum_nll_index": LS * W + Saz,  # a_j = w_j: Σ_j a_j = W
         "m_plus_beta_z": S["m"] + beta_ * S["zj"],
@@ -381,7 +388,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
         str(S["zj"]): "zk", str(S["m"]): "mx", str(S["s"]): "s", str(S["eps"]): "eps",
         str(S["C"]): "n_classes", str(S["wq"]): "wq", "e_k": "ek", "z_c": "zc", "sum_a": "sum_a",
         "sum_az": "sum_amz", "log_s": "log_s", "w_c": "wc", "q_k": "qk", "w_k": "wk", "sum_w": "sum_w",
-        str(S["s_rest"]): "rest"})
+        str(S["s_rest"]): "rest", str(S["wq_rest"]): "wq_r", "sum_w_r": "sum_w_r"})
     P = printer.doprint
     try:
         one, zero, ninf = printer.constant(1), printer.constant(0), printer.constant(float("-inf"))
@@ -394,6 +401,7 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
                 raise NotImplementedError(f"softmax_ce: {sp.sstr(form)} is not (m − z_c) + log(s)")
         log_s, log_s_conf = P(log_s), P(log_s_conf)
         g_conf = P(F["g_argmax_conf"])
+        g_conf_prob, g_conf_true = P(F["g_argmax_conf_prob"]), P(F["g_argmax_conf_true"])
         s_confident = printer.constant(1.25)
         sum_nll = P(F["sum_nll" if target == "prob" else "sum_nll_index"])
         mz = P(F["m_plus_beta_z"])
@@ -486,13 +494,15 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
          "        last = i + 1 == hi"]
     ind = " " * 8
 
-    def pass3(ind_, loads, value, true_class=None):
+    def pass3(ind_, loads, value, true_class=None, after=()):
         # The gradient row from e_j in g: straight into out, or (streaming) back into g and
         # then streamed out; separate loops, so no loop reads and writes arrays that may overlap.
+        # ``after``: lines run once the row is in dst (``{dst}`` is filled in).
         def into(dst):
             return ([f"{ind_}    for k in range(C):", *[f"{ind_}        {ln}" for ln in loads],
                      f"{ind_}        {dst}[k] = {value}"]
-                    + ([f"{ind_}    {dst}[c] = {true_class}"] if true_class else []))
+                    + ([f"{ind_}    {dst}[c] = {true_class}"] if true_class else [])
+                    + [f"{ind_}    {ln.format(dst=dst)}" for ln in after])
         return ([f"{ind_}if stream:", *into("g"), f"{ind_}    stream_copy(out, 0, g, C)",
                  f"{ind_}else:", *into("out")])
 
@@ -530,12 +540,32 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
                    [("s", "sum", "ek"), ("mx_next", "max", "nk")], ["g[k] = ek"], zero, ninf)
     # s = 1 + rest below 1.25 (only the row max has e_j = 1: a tie gives s >= 2): s rounds
     # rest's digits away, so rest is summed apart, from g in cache, for such rows only
+    # and so is the target mass off the row max, wq_r = Σ_{k≠argmax} w_k q_k, for the argmax's
+    # gradient (p·wq − w q = 1/s·wq − w q cancels the same way)
+    off = f" if ek < {one} else {zero}"
     o += [f"{ind}# a confident row: s = 1 + rest rounds rest's digits away; rest summed apart",
           f"{ind}confident = s < {s_confident}",
           f"{ind}rest = {zero}",
           f"{ind}if confident:"]
-    o += _row_pass(ind + "    ", ["ek = g[k]"], [("rest", "sum", f"ek if ek < {one} else {zero}")],
-                   [], zero, ninf)[1:]
+    if target == "index":  # the label smoothed: Σ_{k≠argmax} w_k, times ε/C
+        o += _row_pass(ind + "    ", ["ek = g[k]", "wk = weight[k]"],
+                       [("rest", "sum", "ek" + off), ("sum_w_r", "sum", "wk" + off)],
+                       [], zero, ninf)[1:]
+    else:
+        o += _row_pass(ind + "    ", ["ek = g[k]", "wk = weight[k]", "qk = trow[k]",
+                                      f"ak = wk * ({pr['q_prob']})"],
+                       [("rest", "sum", "ek" + off), ("wq_r", "sum", "ak" + off)],
+                       [], zero, ninf)[1:]
+        # the argmax (the one e_j = 1: a tie gives s >= 2) and its gradient, read before out
+        # (which may be the row or the target) is written
+        o += [f"{ind}    jm = 0",
+              f"{ind}    for k in range(C):",
+              f"{ind}        if g[k] == {one}:",
+              f"{ind}            jm = k",
+              f"{ind}            break",
+              f"{ind}    wk = weight[jm]",
+              f"{ind}    qk = trow[jm]",
+              f"{ind}    gm = {sc(g_conf_prob)}"]
     o += [f"{ind}    log_s = {log_s_conf}",
           f"{ind}else:",
           f"{ind}    log_s = {log_s}",
@@ -552,8 +582,11 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
               f"{ind}coef = {sc(pr['g_coef'])}",
               f"{ind}gc = coef * ec + {sc(pr['g_rest_true'])}",
-              f"{ind}if confident and not smoothing and ec == {one}:  # c is the row max",
-              f"{ind}    gc = {sc('wc * (' + g_conf + ')')}",
+              f"{ind}if confident and ec == {one}:  # c is the row max",
+              f"{ind}    if smoothing:",
+              f"{ind}        gc = {sc(g_conf_true)}",
+              f"{ind}    else:",
+              f"{ind}        gc = {sc('wc * (' + g_conf + ')')}",
               f"{ind}if smoothing:",
               *pass3(ind + "    ", ["wk = weight[k]"], f"coef * g[k] + {sc(pr['g_rest_index'])}",
                      "gc"),
@@ -569,7 +602,8 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
               f"{ind}# pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)",
               f"{ind}coef = {sc(pr['g_coef'])}",
               *pass3(ind, ["wk = weight[k]", "qk = trow[k]"],
-                     f"coef * g[k] + {sc(pr['g_rest_prob'])}")]
+                     f"coef * g[k] + {sc(pr['g_rest_prob'])}",
+                     after=["if confident:  # the argmax's gradient, summed apart", "    {dst}[jm] = gm"])]
     if reduction == "none":
         o.append(f"{ind}loss[i] = loss_i")
     else:

@@ -259,6 +259,7 @@ onehot_j = sp.Symbol("onehot_j", real=True)  # 1 if j is the true class, else 0
 eps = sp.Symbol("epsilon", nonnegative=True)  # label_smoothing
 wj = sp.Symbol("w_j", positive=True)  # weight of class j
 wq = sp.Symbol("wq", positive=True)  # Σ_k w_k q_k (the weighted target mass of one row)
+wq_rest = sp.Symbol("wq_r", nonnegative=True)  # Σ_{k≠j} w_k q_k: the mass off the argmax j
 
 CE_DOMAIN = Domain(intervals={eps: (0.0, 1.0), m: (-3.0, 3.0)},
                    integers={C: (3, 5), c: (0, 2), i: (0, 2), j: (0, 2)})
@@ -359,6 +360,10 @@ def softmax_ce() -> Derivation:
         "lse_confident": m + log1p(s_rest),
         "nll_term_confident": m + log1p(s_rest) - zj,
         "grad_argmax_confident": -s_rest / s,
+        # Any target (probabilities, label smoothing, weights): p_j·wq − w_j q_j at the argmax
+        # is 1/s·wq − w_j q_j, the same cancellation; with wq_r = Σ_{k≠j} w_k q_k summed apart
+        # it is (wq_r − w_j q_j·r_s)/s (−w_j r_s/s for a one-hot target).
+        "weighted_grad_argmax_confident": (wq_rest - wj * qj * s_rest) / s,
     }
     zi = Z[i]
     return Derivation(
@@ -386,7 +391,18 @@ def _softmax_ce_stable_steps():
     p = StepBuilder(sp.Symbol("p_j"), softmax(Z, j, C), CE_DOMAIN, equal_under=names,
                     rule="stable softmax")
     p.then("divide numerator and denominator by e^m", sp.exp(zj - m) / s)
-    return b.build() + p.build()
+    # The argmax class j (z_j = m) of a confident row, s = 1 + r_s with r_s summed apart.
+    conf = {zj: m, s: 1 + s_rest, wq: wq_rest + wj * qj}
+    g = StepBuilder(sp.Symbol("g_j"), sp.exp(zj - m) / s * wq - wj * qj, CE_DOMAIN,
+                    equal_under=conf, rule="the argmax class of a confident row: p_j·wq − w_j q_j")
+    g.then("z_j = m: e^(z_j − m) = 1", wq / s - wj * qj)
+    g.then("wq = w_j q_j + Σ_{k≠j} w_k q_k = w_j q_j + wq_r; s = 1 + r_s: 1/s − 1 = −r_s/s",
+           (wq_rest - wj * qj * s_rest) / s)
+    one = StepBuilder(sp.Symbol("g_j"), g.current, CE_DOMAIN,
+                      equal_under={wq_rest: 0, qj: 1, wj: 1},
+                      rule="a one-hot target on the argmax, per unit weight (q_j = 1, wq_r = 0)")
+    one.then("p_j − 1", -s_rest / s)
+    return b.build() + p.build() + g.build() + one.build()
 
 
 # --------------------------------------------------------------------------- Lp, MSE vs MAE, multi-target MSE

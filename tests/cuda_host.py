@@ -55,13 +55,14 @@ extern "C" void h_softmax_ce_combine_{tn}(const {T}* a, const {T}* b, {T}* r) {{
     r[0] = s.m; r[1] = s.s; r[2] = s.wq; }}
 extern "C" double h_softmax_ce_pass2_{tn}(const {T}* z, const {T}* q, long long label, const {T}* w,
         {T} eps, long long C, long long lane, long long width, const {T}* cache, const {T}* st,
-        {T} rest, {T} scale, {T}* grad) {{
+        {T} rest, {T} wq_r, {T} scale, {T}* grad) {{
     dc_ce_state_{tn} s = {{st[0], st[1], st[2]}};
-    return dc_softmax_ce_pass2_{tn}(z, q, label, w, eps, C, lane, width, cache, s, rest, scale,
-                                    grad); }}
-extern "C" double h_softmax_ce_rest_{tn}(const {T}* z, long long C, long long lane,
-        long long width, const {T}* cache, {T} m) {{
-    return dc_softmax_ce_rest_{tn}(z, C, lane, width, cache, m); }}
+    return dc_softmax_ce_pass2_{tn}(z, q, label, w, eps, C, lane, width, cache, s, rest, wq_r,
+                                    scale, grad); }}
+extern "C" double h_softmax_ce_rest_{tn}(const {T}* z, const {T}* q, long long label,
+        const {T}* w, {T} eps, long long C, long long lane, long long width, const {T}* cache,
+        {T} m, {T}* wq_r) {{
+    return dc_softmax_ce_rest_{tn}(z, q, label, w, eps, C, lane, width, cache, m, wq_r); }}
 extern "C" int h_softmax_ce_confident_{tn}({T} s) {{ return dc_softmax_ce_confident_{tn}(s); }}
 extern "C" double h_softmax_ce_check_span_{tn}(const long long* labels, long long N, long long C,
         long long ignore_index, const {T}* w, long long start, long long stride, long long* bad) {{
@@ -361,13 +362,16 @@ class HostLauncher:
                 pass1(*common, ctypes.c_longlong(lane), ctypes.c_longlong(width), _ptr(cache),
                       _ptr(states[lane]))
             st = self._reduce_states(combine, states)
-            rest = 0.0  # a confident row's s − 1, summed apart (the kernels' extra pass)
+            # a confident row's s − 1 and Σ_{k≠argmax} w_k q_k, summed apart (the extra pass)
+            rest = wq_r = 0.0
             if getattr(lib, f"h_softmax_ce_confident_{tn}")(ct(st[1])):
+                mass = np.zeros(width, dtype=np_t)
                 rest = float(np.sum([getattr(lib, f"h_softmax_ce_rest_{tn}")(
-                    _ptr(zr), ctypes.c_longlong(C), ctypes.c_longlong(lane),
-                    ctypes.c_longlong(width), _ptr(cache), ct(st[0])) for lane in range(width)]))
+                    *common, ctypes.c_longlong(lane), ctypes.c_longlong(width), _ptr(cache),
+                    ct(st[0]), _ptr(mass[lane:])) for lane in range(width)]))
+                wq_r = np_t(np.sum(mass, dtype=np_t))
             part = [pass2(*common, ctypes.c_longlong(lane), ctypes.c_longlong(width),
-                          _ptr(cache), _ptr(st), ct(rest), ct(scale), _ptr(gr))
+                          _ptr(cache), _ptr(st), ct(rest), ct(wq_r), ct(scale), _ptr(gr))
                     for lane in range(width)]
             l = float(np.sum(part))
             if loss_none is not None:

@@ -224,3 +224,64 @@ def test_cuda_softmax_ce_infinite_label_logit_stays_nan_as_torch(host, dtype, va
     ref.sum().backward()
     np.testing.assert_array_equal(np.isnan(fd.get(loss)), np.isnan(ref.detach().numpy()))
     np.testing.assert_array_equal(np.isnan(fd.get(grad)), np.isnan(t.grad.numpy()))
+
+
+def _argmax_grad(z, labels, a):
+    """The argmax class's p_c·Σ_k a_k − a_c (a_k = w_k q_k, c the row max, s = 1 + rest) on a
+    confident row, as (Σ_{k≠c} a_k − a_c·rest)/s in long double with rest and Σ_{k≠c} a_k summed
+    apart from the 1 and from a_c; and its conditioning: _cond's scaled by the difference's
+    (A + a_c rest)/|A − a_c rest|, plus the kernel's additions for Σ_{k≠c} a_k."""
+    n, C = z.shape
+    rows = np.arange(n)
+    Z, A = z.astype(LD), np.array(a, dtype=LD)
+    e = np.exp(Z - Z[rows, labels][:, None])
+    e[rows, labels] = 0
+    rest = e.sum(axis=1)
+    ac = A[rows, labels].copy()
+    A[rows, labels] = 0
+    other = A.sum(axis=1)
+    num = other - ac * rest
+    return num / (1 + rest), _cond(z, C) * (other + ac * rest) / np.abs(num) + C // 32 + 16
+
+
+@pytest.mark.parametrize("dtype,variant,C,n", CASES, ids=IDS)
+def test_cuda_softmax_ce_probability_target_argmax_gradient(host, dtype, variant, C, n):
+    # one-hot and near-one-hot (1 − δ on the label, δ spread) probability targets, unweighted
+    # and weighted: the argmax's p_c·Σa − a_c = 1/s·Σa − a_c came out 0 (one-hot, float32
+    # margin ≥ 17) or with few digits, s = 1 + rest having rounded rest away.
+    z, labels = _rows(dtype, C, n)
+    rows = np.arange(n)
+    for delta in (0.0, 1e-5):
+        q = np.full((n, C), delta / (C - 1))
+        q[rows, labels] = 1 - delta
+        q = q.astype(dtype)
+        for w in (None, np.linspace(0.5, 2.0, C).astype(dtype)):
+            wv = np.ones(C, dtype) if w is None else w
+            exact, cond = _argmax_grad(z, labels, q.astype(LD) * wv.astype(LD)[None, :])
+            kw = {} if w is None else {"weight": fd.put(w)}
+            _, grad = runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(q), reduction="none",
+                                            **kw)
+            _check_launch(host, variant, dtype)
+            _assert_close(fd.get(grad)[rows, labels], exact, dtype, cond,
+                          f"argmax grad (δ={delta}, weight={w is not None})")
+
+
+@pytest.mark.parametrize("dtype,variant,C,n", CASES, ids=IDS)
+def test_cuda_softmax_ce_label_smoothing_argmax_gradient(host, dtype, variant, C, n):
+    # label smoothing ε (class labels and one-hot probabilities): the argmax's p_c·Σa − a_c
+    # = ((ε/C)·Σ_{k≠c} w_k − a_c·rest)/s, lost to s's rounding when ε is small.
+    z, labels = _rows(dtype, C, n)
+    rows = np.arange(n)
+    eps = 1e-4
+    w = np.linspace(0.5, 2.0, C).astype(dtype)
+    onehot = np.zeros((n, C), dtype)
+    onehot[rows, labels] = 1
+    Q = (1 - LD(eps)) * onehot.astype(LD) + LD(eps) / C
+    exact, cond = _argmax_grad(z, labels, Q * w.astype(LD)[None, :])
+    for target in (labels, onehot):
+        _, grad = runtime.loss_and_grad("softmax_ce", fd.put(z), fd.put(target), reduction="none",
+                                        weight=fd.put(w), label_smoothing=eps)
+        _check_launch(host, variant, dtype)
+        # ε and ε/C are rounded to the dtype in the kernel: a few more roundings
+        _assert_close(fd.get(grad)[rows, labels], exact, dtype, cond + 4,
+                      f"argmax grad ({'index' if target is labels else 'prob'} target)")

@@ -183,3 +183,66 @@ def test_softmax_ce_one_hot_probability_targets_on_confident_rows(dtype):
     cond = 2 * np.abs(Z).max(axis=1) + C
     _assert_close(loss, np.log1p(rest), labels, dtype, cond)
     _assert_close(index_loss, np.log1p(rest), labels, dtype, cond)
+
+
+def _argmax_grad_exact(z, labels, a):
+    """The argmax class's ∂L/∂z_c = p_c·Σ_k a_k − a_c (a_k = w_k q_k, c the row max) on a
+    confident row, as (Σ_{k≠c} a_k − a_c·rest)/s in long double: p_c = 1/s with s = 1 + rest,
+    rest and Σ_{k≠c} a_k summed apart from the 1 and from a_c. Returns it and its conditioning:
+    rest's (2 max|z| + C, as above) scaled by the difference's (A + a_c rest)/|A − a_c rest|,
+    plus C for the sum of the a_k."""
+    n, C = z.shape
+    rows = np.arange(n)
+    Z, A = z.astype(LD), np.array(a, dtype=LD)
+    e = np.exp(Z - Z[rows, labels][:, None])
+    e[rows, labels] = 0
+    rest = e.sum(axis=1)
+    ac = A[rows, labels].copy()
+    A[rows, labels] = 0
+    other = A.sum(axis=1)  # Σ_{k≠c} a_k, apart from a_c
+    num = other - ac * rest
+    exact = num / (1 + rest)
+    cond = (2 * np.abs(Z).max(axis=1) + C) * (other + ac * rest) / np.abs(num) + C
+    return exact, cond
+
+
+def _near_one_hot(z, labels, delta):
+    """q with 1 − δ on the label and δ spread evenly over the other classes (δ = 0: one-hot)."""
+    n, C = z.shape
+    q = np.full(z.shape, delta / (C - 1))
+    q[np.arange(n), labels] = 1 - delta
+    return q.astype(z.dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("delta", [0.0, 1e-5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_softmax_ce_probability_target_argmax_gradient_on_confident_rows(dtype, delta, weighted):
+    # p_c·Σ_k a_k − a_c at the row max of a confident row: s = 1 + rest rounds rest away, so
+    # with a one-hot q it came out 1/s − 1 = 0 (float32 margin ≥ 17) where it is −rest/s; a
+    # near-one-hot q kept a few of the digits of Σ_{k≠c} a_k − a_c·rest.
+    z, labels = _confident_rows(dtype)
+    n, C = z.shape
+    q = _near_one_hot(z, labels, delta)
+    w = np.linspace(0.5, 2.0, C).astype(dtype) if weighted else np.ones(C, dtype)
+    exact, cond = _argmax_grad_exact(z, labels, q.astype(LD) * w.astype(LD))
+    _, grad = loss_and_grad("softmax_ce", z, q, weight=w, reduction="none")
+    _assert_close(np.asarray(grad)[np.arange(n), labels], exact, labels, dtype, cond)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("target", ["index", "prob"])
+def test_softmax_ce_label_smoothing_argmax_gradient_on_confident_rows(dtype, target):
+    # label smoothing ε: q_c = 1 − ε + ε/C, q_k = ε/C: the same cancellation, p_c·Σa − a_c
+    # = ((ε/C) Σ_{k≠c} w_k − a_c·rest)/s, lost to s's rounding when ε is small.
+    z, labels = _confident_rows(dtype)
+    n, C = z.shape
+    eps = 1e-4
+    w = np.linspace(0.5, 2.0, C).astype(dtype)
+    onehot = _near_one_hot(z, labels, 0.0)
+    Q = (1 - LD(eps)) * onehot.astype(LD) + LD(eps) / C
+    exact, cond = _argmax_grad_exact(z, labels, Q * w.astype(LD))
+    _, grad = loss_and_grad("softmax_ce", z, labels if target == "index" else onehot, weight=w,
+                            label_smoothing=eps, reduction="none")
+    # ε and ε/C are rounded to the dtype in the kernel: a few more roundings
+    _assert_close(np.asarray(grad)[np.arange(n), labels], exact, labels, dtype, cond + 4)

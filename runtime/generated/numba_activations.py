@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 8
+# Generator: codegen numba backend, version 9
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:c0191dc9deef2be6 (of the SymPy expressions printed below)
+# Source hash: sha256:adf36563350a8c58 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 8
+# Generator: codegen numba backend, version 9
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:78e912ddb698e70c (of the SymPy expressions printed below)
+# Source hash: sha256:5eb5c5ea6043a086 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -761,9 +761,12 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            sum_w_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                sum_w_r = add_reassoc(sum_w_r, wk if ek < _F32_1P0 else _F32_0P0)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -778,8 +781,11 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
-        if confident and not smoothing and ec == _F32_1P0:  # c is the row max
-            gc = scale * (wc * (-(rest/s)))
+        if confident and ec == _F32_1P0:  # c is the row max
+            if smoothing:
+                gc = scale * ((-wc*rest*(-eps + _F32_1P0 + eps/n_classes) + sum_w_r*eps/n_classes)/s)
+            else:
+                gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -820,6 +826,7 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses / Σ_n weight[target_n] over non-ignored samples (PyTorch); grad of that.
     """
@@ -962,9 +969,12 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            sum_w_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                sum_w_r = add_reassoc(sum_w_r, wk if ek < _F32_1P0 else _F32_0P0)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -979,8 +989,11 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + _F32_1P0 + eps/n_classes)))
-        if confident and not smoothing and ec == _F32_1P0:  # c is the row max
-            gc = scale * (wc * (-(rest/s)))
+        if confident and ec == _F32_1P0:  # c is the row max
+            if smoothing:
+                gc = scale * ((-wc*rest*(-eps + _F32_1P0 + eps/n_classes) + sum_w_r*eps/n_classes)/s)
+            else:
+                gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -1021,6 +1034,7 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses; its gradient.
     """
@@ -1160,9 +1174,12 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            sum_w_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                sum_w_r = add_reassoc(sum_w_r, wk if ek < _F32_1P0 else _F32_0P0)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -1177,8 +1194,11 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
         gc = coef * ec + -(wc*(-eps + _F32_1P0 + eps/n_classes))
-        if confident and not smoothing and ec == _F32_1P0:  # c is the row max
-            gc = wc * (-(rest/s))
+        if confident and ec == _F32_1P0:  # c is the row max
+            if smoothing:
+                gc = (-wc*rest*(-eps + _F32_1P0 + eps/n_classes) + sum_w_r*eps/n_classes)/s
+            else:
+                gc = wc * (-(rest/s))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -1219,6 +1239,7 @@ def softmax_ce_index_none_f32(logits, labels, weight, ignore_index, label_smooth
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
@@ -1347,9 +1368,22 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            wq_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                wq_r = add_reassoc(wq_r, ak if ek < _F32_1P0 else _F32_0P0)
+            jm = 0
+            for k in range(C):
+                if g[k] == _F32_1P0:
+                    jm = k
+                    break
+            wk = weight[jm]
+            qk = trow[jm]
+            gm = scale * ((-wk*rest*(qk*(_F32_1P0 - eps) + eps/n_classes) + wq_r)/s)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -1364,12 +1398,16 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = weight[k]
                 qk = trow[k]
                 g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                g[jm] = gm
             stream_copy(out, 0, g, C)
         else:
             for k in range(C):
                 wk = weight[k]
                 qk = trow[k]
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                out[jm] = gm
         total += loss_i
     return total
 
@@ -1392,6 +1430,7 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses / N (PyTorch, probability targets); grad of that.
     """
@@ -1518,9 +1557,22 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            wq_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                wq_r = add_reassoc(wq_r, ak if ek < _F32_1P0 else _F32_0P0)
+            jm = 0
+            for k in range(C):
+                if g[k] == _F32_1P0:
+                    jm = k
+                    break
+            wk = weight[jm]
+            qk = trow[jm]
+            gm = scale * ((-wk*rest*(qk*(_F32_1P0 - eps) + eps/n_classes) + wq_r)/s)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -1535,12 +1587,16 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
                 wk = weight[k]
                 qk = trow[k]
                 g[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                g[jm] = gm
             stream_copy(out, 0, g, C)
         else:
             for k in range(C):
                 wk = weight[k]
                 qk = trow[k]
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                out[jm] = gm
         total += loss_i
     return total
 
@@ -1563,6 +1619,7 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses; its gradient.
     """
@@ -1687,9 +1744,22 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            wq_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                wq_r = add_reassoc(wq_r, ak if ek < _F32_1P0 else _F32_0P0)
+            jm = 0
+            for k in range(C):
+                if g[k] == _F32_1P0:
+                    jm = k
+                    break
+            wk = weight[jm]
+            qk = trow[jm]
+            gm = (-wk*rest*(qk*(_F32_1P0 - eps) + eps/n_classes) + wq_r)/s
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -1704,12 +1774,16 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = weight[k]
                 qk = trow[k]
                 g[k] = coef * g[k] + -(wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            if confident:  # the argmax's gradient, summed apart
+                g[jm] = gm
             stream_copy(out, 0, g, C)
         else:
             for k in range(C):
                 wk = weight[k]
                 qk = trow[k]
                 out[k] = coef * g[k] + -(wk*(qk*(_F32_1P0 - eps) + eps/n_classes))
+            if confident:  # the argmax's gradient, summed apart
+                out[jm] = gm
         loss[i] = loss_i
     return total
 
@@ -1732,6 +1806,7 @@ def softmax_ce_prob_none_f32(logits, target, weight, label_smoothing, loss, grad
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
@@ -1866,9 +1941,12 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < 1.25
         rest = 0.0
         if confident:
+            sum_w_r = 0.0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                sum_w_r = add_reassoc(sum_w_r, wk if ek < 1.0 else 0.0)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -1883,8 +1961,11 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
-        if confident and not smoothing and ec == 1.0:  # c is the row max
-            gc = scale * (wc * (-(rest/s)))
+        if confident and ec == 1.0:  # c is the row max
+            if smoothing:
+                gc = scale * ((-wc*rest*(-eps + 1.0 + eps/n_classes) + sum_w_r*eps/n_classes)/s)
+            else:
+                gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -1925,6 +2006,7 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses / Σ_n weight[target_n] over non-ignored samples (PyTorch); grad of that.
     """
@@ -2067,9 +2149,12 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         confident = s < 1.25
         rest = 0.0
         if confident:
+            sum_w_r = 0.0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                sum_w_r = add_reassoc(sum_w_r, wk if ek < 1.0 else 0.0)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2084,8 +2169,11 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = scale * (wq/s)
         gc = coef * ec + scale * (-(wc*(-eps + 1.0 + eps/n_classes)))
-        if confident and not smoothing and ec == 1.0:  # c is the row max
-            gc = scale * (wc * (-(rest/s)))
+        if confident and ec == 1.0:  # c is the row max
+            if smoothing:
+                gc = scale * ((-wc*rest*(-eps + 1.0 + eps/n_classes) + sum_w_r*eps/n_classes)/s)
+            else:
+                gc = scale * (wc * (-(rest/s)))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -2126,6 +2214,7 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses; its gradient.
     """
@@ -2265,9 +2354,12 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < 1.25
         rest = 0.0
         if confident:
+            sum_w_r = 0.0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                sum_w_r = add_reassoc(sum_w_r, wk if ek < 1.0 else 0.0)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2282,8 +2374,11 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         # pass 3: grad_j = coef e_j + rest_j (weighted_grad, linear in e_j)
         coef = wq/s
         gc = coef * ec + -(wc*(-eps + 1.0 + eps/n_classes))
-        if confident and not smoothing and ec == 1.0:  # c is the row max
-            gc = wc * (-(rest/s))
+        if confident and ec == 1.0:  # c is the row max
+            if smoothing:
+                gc = (-wc*rest*(-eps + 1.0 + eps/n_classes) + sum_w_r*eps/n_classes)/s
+            else:
+                gc = wc * (-(rest/s))
         if smoothing:
             if stream:
                 for k in range(C):
@@ -2324,6 +2419,7 @@ def softmax_ce_index_none_f64(logits, labels, weight, ignore_index, label_smooth
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: class indices `labels` (int64), ignore_index rows give 0; weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
@@ -2452,9 +2548,22 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < 1.25
         rest = 0.0
         if confident:
+            wq_r = 0.0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                wq_r = add_reassoc(wq_r, ak if ek < 1.0 else 0.0)
+            jm = 0
+            for k in range(C):
+                if g[k] == 1.0:
+                    jm = k
+                    break
+            wk = weight[jm]
+            qk = trow[jm]
+            gm = scale * ((-wk*rest*(qk*(1.0 - eps) + eps/n_classes) + wq_r)/s)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2469,12 +2578,16 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = weight[k]
                 qk = trow[k]
                 g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                g[jm] = gm
             stream_copy(out, 0, g, C)
         else:
             for k in range(C):
                 wk = weight[k]
                 qk = trow[k]
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                out[jm] = gm
         total += loss_i
     return total
 
@@ -2497,6 +2610,7 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses / N (PyTorch, probability targets); grad of that.
     """
@@ -2623,9 +2737,22 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
         confident = s < 1.25
         rest = 0.0
         if confident:
+            wq_r = 0.0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                wq_r = add_reassoc(wq_r, ak if ek < 1.0 else 0.0)
+            jm = 0
+            for k in range(C):
+                if g[k] == 1.0:
+                    jm = k
+                    break
+            wk = weight[jm]
+            qk = trow[jm]
+            gm = scale * ((-wk*rest*(qk*(1.0 - eps) + eps/n_classes) + wq_r)/s)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2640,12 +2767,16 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
                 wk = weight[k]
                 qk = trow[k]
                 g[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                g[jm] = gm
             stream_copy(out, 0, g, C)
         else:
             for k in range(C):
                 wk = weight[k]
                 qk = trow[k]
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
+            if confident:  # the argmax's gradient, summed apart
+                out[jm] = gm
         total += loss_i
     return total
 
@@ -2668,6 +2799,7 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: sum of per-sample losses; its gradient.
     """
@@ -2792,9 +2924,22 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < 1.25
         rest = 0.0
         if confident:
+            wq_r = 0.0
             for k in range(C):
                 ek = g[k]
+                wk = weight[k]
+                qk = trow[k]
+                ak = wk * (qk*(1.0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                wq_r = add_reassoc(wq_r, ak if ek < 1.0 else 0.0)
+            jm = 0
+            for k in range(C):
+                if g[k] == 1.0:
+                    jm = k
+                    break
+            wk = weight[jm]
+            qk = trow[jm]
+            gm = (-wk*rest*(qk*(1.0 - eps) + eps/n_classes) + wq_r)/s
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2809,12 +2954,16 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 wk = weight[k]
                 qk = trow[k]
                 g[k] = coef * g[k] + -(wk*(qk*(1.0 - eps) + eps/n_classes))
+            if confident:  # the argmax's gradient, summed apart
+                g[jm] = gm
             stream_copy(out, 0, g, C)
         else:
             for k in range(C):
                 wk = weight[k]
                 qk = trow[k]
                 out[k] = coef * g[k] + -(wk*(qk*(1.0 - eps) + eps/n_classes))
+            if confident:  # the argmax's gradient, summed apart
+                out[jm] = gm
         loss[i] = loss_i
     return total
 
@@ -2837,6 +2986,7 @@ def softmax_ce_prob_none_f64(logits, target, weight, label_smoothing, loss, grad
         shifted_exp = exp(-m + z_j)
         smoothed_target = onehot_j*(1 - epsilon) + epsilon/C
         weighted_grad = -q_j*w_j + wq*exp(-m + z_j)/s
+        weighted_grad_argmax_confident = (-q_j*r_s*w_j + wq_r)/s
     Targets: probabilities `target` (N, C); weight (C,), label_smoothing epsilon as PyTorch.
     Reduction: per-sample losses into `loss`; grad of their sum.
     """
