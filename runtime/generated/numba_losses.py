@@ -761,12 +761,17 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
-            sum_w_r = _F32_0P0
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
-                sum_w_r = add_reassoc(sum_w_r, wk if ek < _F32_1P0 else _F32_0P0)
+            if smoothing:
+                sum_w_r = _F32_0P0
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                    sum_w_r = add_reassoc(sum_w_r, wk * np.float32(ek < _F32_1P0))
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -969,12 +974,17 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
-            sum_w_r = _F32_0P0
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
-                sum_w_r = add_reassoc(sum_w_r, wk if ek < _F32_1P0 else _F32_0P0)
+            if smoothing:
+                sum_w_r = _F32_0P0
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                    sum_w_r = add_reassoc(sum_w_r, wk * np.float32(ek < _F32_1P0))
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -1174,12 +1184,17 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
-            sum_w_r = _F32_0P0
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
-                sum_w_r = add_reassoc(sum_w_r, wk if ek < _F32_1P0 else _F32_0P0)
+            if smoothing:
+                sum_w_r = _F32_0P0
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
+                    sum_w_r = add_reassoc(sum_w_r, wk * np.float32(ek < _F32_1P0))
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
             log_s = log1p_f32(rest)
         else:
             log_s = log_f32(s)
@@ -1368,6 +1383,7 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            jm = 0
             wq_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
@@ -1375,12 +1391,8 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 qk = trow[k]
                 ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
-                wq_r = add_reassoc(wq_r, ak if ek < _F32_1P0 else _F32_0P0)
-            jm = 0
-            for k in range(C):
-                if g[k] == _F32_1P0:
-                    jm = k
-                    break
+                wq_r = add_reassoc(wq_r, ak * np.float32(ek < _F32_1P0))
+                jm += k * np.int64(ek == _F32_1P0)
             wk = weight[jm]
             qk = trow[jm]
             gm = scale * ((-wk*rest*(qk*(_F32_1P0 - eps) + eps/n_classes) + wq_r)/s)
@@ -1557,6 +1569,7 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            jm = 0
             wq_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
@@ -1564,12 +1577,8 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
                 qk = trow[k]
                 ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
-                wq_r = add_reassoc(wq_r, ak if ek < _F32_1P0 else _F32_0P0)
-            jm = 0
-            for k in range(C):
-                if g[k] == _F32_1P0:
-                    jm = k
-                    break
+                wq_r = add_reassoc(wq_r, ak * np.float32(ek < _F32_1P0))
+                jm += k * np.int64(ek == _F32_1P0)
             wk = weight[jm]
             qk = trow[jm]
             gm = scale * ((-wk*rest*(qk*(_F32_1P0 - eps) + eps/n_classes) + wq_r)/s)
@@ -1744,6 +1753,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < _F32_1P25
         rest = _F32_0P0
         if confident:
+            jm = 0
             wq_r = _F32_0P0
             for k in range(C):
                 ek = g[k]
@@ -1751,12 +1761,8 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 qk = trow[k]
                 ak = wk * (qk*(_F32_1P0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < _F32_1P0 else _F32_0P0)
-                wq_r = add_reassoc(wq_r, ak if ek < _F32_1P0 else _F32_0P0)
-            jm = 0
-            for k in range(C):
-                if g[k] == _F32_1P0:
-                    jm = k
-                    break
+                wq_r = add_reassoc(wq_r, ak * np.float32(ek < _F32_1P0))
+                jm += k * np.int64(ek == _F32_1P0)
             wk = weight[jm]
             qk = trow[jm]
             gm = (-wk*rest*(qk*(_F32_1P0 - eps) + eps/n_classes) + wq_r)/s
@@ -1941,12 +1947,17 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < 1.25
         rest = 0.0
         if confident:
-            sum_w_r = 0.0
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
-                sum_w_r = add_reassoc(sum_w_r, wk if ek < 1.0 else 0.0)
+            if smoothing:
+                sum_w_r = 0.0
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                    sum_w_r = add_reassoc(sum_w_r, wk * np.float64(ek < 1.0))
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2149,12 +2160,17 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
         confident = s < 1.25
         rest = 0.0
         if confident:
-            sum_w_r = 0.0
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
-                sum_w_r = add_reassoc(sum_w_r, wk if ek < 1.0 else 0.0)
+            if smoothing:
+                sum_w_r = 0.0
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                    sum_w_r = add_reassoc(sum_w_r, wk * np.float64(ek < 1.0))
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2354,12 +2370,17 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
         confident = s < 1.25
         rest = 0.0
         if confident:
-            sum_w_r = 0.0
-            for k in range(C):
-                ek = g[k]
-                wk = weight[k]
-                rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
-                sum_w_r = add_reassoc(sum_w_r, wk if ek < 1.0 else 0.0)
+            if smoothing:
+                sum_w_r = 0.0
+                for k in range(C):
+                    ek = g[k]
+                    wk = weight[k]
+                    rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
+                    sum_w_r = add_reassoc(sum_w_r, wk * np.float64(ek < 1.0))
+            else:
+                for k in range(C):
+                    ek = g[k]
+                    rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
             log_s = log1p_f64(rest)
         else:
             log_s = log_f64(s)
@@ -2548,6 +2569,7 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < 1.25
         rest = 0.0
         if confident:
+            jm = 0
             wq_r = 0.0
             for k in range(C):
                 ek = g[k]
@@ -2555,12 +2577,8 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 qk = trow[k]
                 ak = wk * (qk*(1.0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
-                wq_r = add_reassoc(wq_r, ak if ek < 1.0 else 0.0)
-            jm = 0
-            for k in range(C):
-                if g[k] == 1.0:
-                    jm = k
-                    break
+                wq_r = add_reassoc(wq_r, ak * np.float64(ek < 1.0))
+                jm += k * np.int64(ek == 1.0)
             wk = weight[jm]
             qk = trow[jm]
             gm = scale * ((-wk*rest*(qk*(1.0 - eps) + eps/n_classes) + wq_r)/s)
@@ -2737,6 +2755,7 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
         confident = s < 1.25
         rest = 0.0
         if confident:
+            jm = 0
             wq_r = 0.0
             for k in range(C):
                 ek = g[k]
@@ -2744,12 +2763,8 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
                 qk = trow[k]
                 ak = wk * (qk*(1.0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
-                wq_r = add_reassoc(wq_r, ak if ek < 1.0 else 0.0)
-            jm = 0
-            for k in range(C):
-                if g[k] == 1.0:
-                    jm = k
-                    break
+                wq_r = add_reassoc(wq_r, ak * np.float64(ek < 1.0))
+                jm += k * np.int64(ek == 1.0)
             wk = weight[jm]
             qk = trow[jm]
             gm = scale * ((-wk*rest*(qk*(1.0 - eps) + eps/n_classes) + wq_r)/s)
@@ -2924,6 +2939,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
         confident = s < 1.25
         rest = 0.0
         if confident:
+            jm = 0
             wq_r = 0.0
             for k in range(C):
                 ek = g[k]
@@ -2931,12 +2947,8 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 qk = trow[k]
                 ak = wk * (qk*(1.0 - eps) + eps/n_classes)
                 rest = add_reassoc(rest, ek if ek < 1.0 else 0.0)
-                wq_r = add_reassoc(wq_r, ak if ek < 1.0 else 0.0)
-            jm = 0
-            for k in range(C):
-                if g[k] == 1.0:
-                    jm = k
-                    break
+                wq_r = add_reassoc(wq_r, ak * np.float64(ek < 1.0))
+                jm += k * np.int64(ek == 1.0)
             wk = weight[jm]
             qk = trow[jm]
             gm = (-wk*rest*(qk*(1.0 - eps) + eps/n_classes) + wq_r)/s
