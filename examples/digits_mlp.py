@@ -13,10 +13,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
 
 from runtime.nn import MLP  # noqa: E402
 from runtime.optim import Adam  # noqa: E402
 from runtime.train import fit  # noqa: E402
+from example_args import non_negative, png_path, positive  # noqa: E402
 
 
 def load(test_fraction=0.2, seed=0):
@@ -33,43 +35,6 @@ def load(test_fraction=0.2, seed=0):
         idx = rng.permutation(np.flatnonzero(y == c))
         test[idx[:round(len(idx) * test_fraction)]] = True
     return X[~test], y[~test], X[test], y[test]
-
-
-def positive(text):
-    """argparse type: an int ≥ 1 (0 leaves nothing to report)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
-    return value
-
-
-def non_negative(text):
-    """argparse type: an int ≥ 0 (NumPy's seeds cannot be negative)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative int, got {text!r}")
-    return value
-
-
-def png_path(text):
-    """argparse type: an image path in an existing directory, checked before the work, not
-    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
-    if not path.suffix:
-        return text + ".png"
-    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
-                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
-                                         "(use .png, .pdf or .svg)")
-    return text
 
 
 def main(argv=None):

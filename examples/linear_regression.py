@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
 
 from runtime.nn import MLP  # noqa: E402
 from runtime.optim import SGD  # noqa: E402
 from runtime.train import fit, pyplot, save_figure  # noqa: E402
+from example_args import png_path  # noqa: E402
 
 MODES = [("full-batch", None, 0.4), ("single-sample", 1, 0.01), ("mini-batch", 20, 0.1)]
 EPOCHS = 50
@@ -31,21 +33,6 @@ def seed_data():
     x = 2 * rng.rand(100, 1)
     y = 3 + 2 * x + rng.randn(100, 1) * 0.5
     return x, y
-
-
-def png_path(text):
-    """argparse type: an image path in an existing directory, checked before the work, not
-    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
-    if not path.suffix:
-        return text + ".png"
-    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
-                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
-                                         "(use .png, .pdf or .svg)")
-    return text
 
 
 def main(argv=None):

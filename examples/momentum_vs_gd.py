@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
 
 from runtime.optim import SGD  # noqa: E402
 from runtime.train import pyplot, save_figure  # noqa: E402
+from example_args import png_path, positive  # noqa: E402
 
 
 def run(curvature, lr, momentum, steps, tol=1e-6):
@@ -35,32 +37,6 @@ def run(curvature, lr, momentum, steps, tol=1e-6):
         if reached is None and np.sum(c * w**2) < tol:
             reached = k
     return np.array(path), reached
-
-
-def positive(text):
-    """argparse type: an int ≥ 1 (0 leaves nothing to report)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
-    return value
-
-
-def png_path(text):
-    """argparse type: an image path in an existing directory, checked before the work, not
-    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
-    if not path.suffix:
-        return text + ".png"
-    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
-                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
-                                         "(use .png, .pdf or .svg)")
-    return text
 
 
 def main(argv=None):

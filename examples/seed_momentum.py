@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
 from derive import optim as rules
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
+from example_args import png_path, positive  # noqa: E402
 
 LR, MU, START = sp.Rational(1, 10), sp.Rational(9, 10), (1, 1)
 
@@ -36,32 +40,6 @@ def run_runtime(steps: int) -> np.ndarray:
         opt.step([np.array([2 * xy[0], 4 * xy[1]])])
         path.append(xy.copy())
     return np.array(path)
-
-
-def positive(text):
-    """argparse type: an int ≥ 1 (0 steps leave nothing to show)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
-    return value
-
-
-def png_path(text):
-    """argparse type: an image path in an existing directory, checked before the work, not
-    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
-    if not path.suffix:
-        return text + ".png"
-    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
-                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
-                                         "(use .png, .pdf or .svg)")
-    return text
 
 
 def main(argv=None) -> int:

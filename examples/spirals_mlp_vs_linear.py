@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
 
 from runtime.nn import MLP  # noqa: E402
 from runtime.optim import Adam  # noqa: E402
 from runtime.train import fit, pyplot, save_figure  # noqa: E402
+from example_args import png_path  # noqa: E402
 
 
 def two_spirals(n_per_class=200, noise=0.15, turns=1.75, seed=0):
@@ -28,21 +30,6 @@ def two_spirals(n_per_class=200, noise=0.15, turns=1.75, seed=0):
     X = np.concatenate([arm, -arm]) + rng.normal(scale=noise, size=(2 * n_per_class, 2))
     y = np.repeat([0, 1], n_per_class)
     return X, y
-
-
-def png_path(text):
-    """argparse type: an image path in an existing directory, checked before the work, not
-    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
-    if not path.suffix:
-        return text + ".png"
-    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
-                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
-                                         "(use .png, .pdf or .svg)")
-    return text
 
 
 def main(argv=None):

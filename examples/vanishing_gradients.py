@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
 
 from runtime import init  # noqa: E402
 from runtime.nn import MLP, Activation, Dense  # noqa: E402
 from runtime.train import pyplot, save_figure  # noqa: E402
+from example_args import png_path  # noqa: E402
 
 DEPTH, WIDTH = 10, 64
 CONFIGS = [("sigmoid", "xavier"), ("sigmoid", "he"), ("relu", "xavier"), ("relu", "he")]
@@ -43,21 +45,6 @@ def measure(activation, rule, X, y, seed=0):
                       if isinstance(layer, Dense)])
     spread = np.array([layer._a.std() for layer in model.layers if isinstance(layer, Activation)])
     return grads, spread
-
-
-def png_path(text):
-    """argparse type: an image path in an existing directory, checked before the work, not
-    after it. Without a suffix it is a PNG, named as matplotlib would name it (+ ".png")."""
-    path = Path(text)
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist (for {text!r})")
-    if not path.suffix:
-        return text + ".png"
-    if path.suffix.lower() not in {".png", ".pdf", ".svg", ".svgz", ".eps", ".ps", ".jpg", ".jpeg",
-                                   ".tif", ".tiff", ".webp", ".gif", ".pgf"}:
-        raise argparse.ArgumentTypeError(f"{text!r}: matplotlib cannot write {path.suffix!r} files "
-                                         "(use .png, .pdf or .svg)")
-    return text
 
 
 def main(argv=None):
