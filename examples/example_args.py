@@ -4,6 +4,7 @@ before any work is done (not as a traceback after it). Each example puts its own
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 #: Suffixes matplotlib's savefig writes.
@@ -30,6 +31,17 @@ def non_negative(text):
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative int, got {text!r}")
+    return value
+
+
+def finite(text):
+    """argparse type: a finite float (NaN or inf has no probability, no loss to show)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return value
 
 

@@ -11,13 +11,17 @@ log(0) once σ(z) rounds to 1, from z ≈ 37 on.
 from __future__ import annotations
 
 import argparse
-import math
+import sys
+from pathlib import Path
 
 import sympy as sp
 
 from derive import get
 from derive.functions import to_stable
 from derive.symbols import pos_weight, y, z
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
+from example_args import finite  # noqa: E402
 
 
 def print_steps(d, wrt):
@@ -27,17 +31,6 @@ def print_steps(d, wrt):
         mark = {"proved": "proved by SymPy", "numeric": s.note, "definition": "definition"}[s.check]
         print(f"{n:2d}. {s.rule}   [{mark}]")
         print("    " + sp.pretty(sp.Eq(lhs, s.expr, evaluate=False), use_unicode=True).replace("\n", "\n    "))
-
-
-def finite(text):
-    """argparse type: a finite float."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
 
 
 def main(argv=None) -> int:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+from pathlib import Path
 
 import sympy as sp
 
 from derive import get, losses
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # example_args.py
+from example_args import finite  # noqa: E402
 
 
 def softmax_by_definition(scores):
@@ -29,17 +34,6 @@ def softmax_by_kernel_form(scores):
     m = max(scores)
     s = sum(shifted(v, m) for v in scores)
     return [prob(v, m, s) for v in scores]
-
-
-def finite(text):
-    """argparse type: a finite float (a NaN or inf score has no probability)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
 
 
 def main(argv=None) -> int:
