@@ -33,6 +33,7 @@ import fake_device as fd  # noqa: E402
 import runtime  # noqa: E402
 from runtime import cuda_dispatch  # noqa: E402
 from runtime.generated import cupy_losses  # noqa: E402
+from test_audit_numerics import _argmax_grad_exact  # noqa: E402  (the oracle's one home)
 
 LD = np.longdouble
 DTYPES = [np.float32, np.float64]
@@ -227,21 +228,11 @@ def test_cuda_softmax_ce_infinite_label_logit_stays_nan_as_torch(host, dtype, va
 
 
 def _argmax_grad(z, labels, a):
-    """The argmax class's p_c·Σ_k a_k − a_c (a_k = w_k q_k, c the row max, s = 1 + rest) on a
-    confident row, as (Σ_{k≠c} a_k − a_c·rest)/s in long double with rest and Σ_{k≠c} a_k summed
-    apart from the 1 and from a_c; and its conditioning: _cond's scaled by the difference's
-    (A + a_c rest)/|A − a_c rest|, plus the kernel's additions for Σ_{k≠c} a_k."""
-    n, C = z.shape
-    rows = np.arange(n)
-    Z, A = z.astype(LD), np.array(a, dtype=LD)
-    e = np.exp(Z - Z[rows, labels][:, None])
-    e[rows, labels] = 0
-    rest = e.sum(axis=1)
-    ac = A[rows, labels].copy()
-    A[rows, labels] = 0
-    other = A.sum(axis=1)
-    num = other - ac * rest
-    return num / (1 + rest), _cond(z, C) * (other + ac * rest) / np.abs(num) + C // 32 + 16
+    """The argmax class's p_c·Σ_k a_k − a_c on a confident row, exact in long double
+    (tests/test_audit_numerics.py's oracle), with this backend's conditioning: _cond's for
+    rest, plus the kernel's warp/block additions for Σ_{k≠c} a_k."""
+    C = z.shape[1]
+    return _argmax_grad_exact(z, labels, a, rest_cond=_cond(z, C), sum_cond=C // 32 + 16)
 
 
 @pytest.mark.parametrize("dtype,variant,C,n", CASES, ids=IDS)

@@ -185,12 +185,13 @@ def test_softmax_ce_one_hot_probability_targets_on_confident_rows(dtype):
     _assert_close(index_loss, np.log1p(rest), labels, dtype, cond)
 
 
-def _argmax_grad_exact(z, labels, a):
+def _argmax_grad_exact(z, labels, a, rest_cond=None, sum_cond=None):
     """The argmax class's ∂L/∂z_c = p_c·Σ_k a_k − a_c (a_k = w_k q_k, c the row max) on a
     confident row, as (Σ_{k≠c} a_k − a_c·rest)/s in long double: p_c = 1/s with s = 1 + rest,
     rest and Σ_{k≠c} a_k summed apart from the 1 and from a_c. Returns it and its conditioning:
     rest's (2 max|z| + C, as above) scaled by the difference's (A + a_c rest)/|A − a_c rest|,
-    plus C for the sum of the a_k."""
+    plus C for the sum of the a_k. ``rest_cond``/``sum_cond`` replace those two for a backend
+    that sums in another order (tests/test_audit_cuda_numerics.py)."""
     n, C = z.shape
     rows = np.arange(n)
     Z, A = z.astype(LD), np.array(a, dtype=LD)
@@ -202,7 +203,11 @@ def _argmax_grad_exact(z, labels, a):
     other = A.sum(axis=1)  # Σ_{k≠c} a_k, apart from a_c
     num = other - ac * rest
     exact = num / (1 + rest)
-    cond = (2 * np.abs(Z).max(axis=1) + C) * (other + ac * rest) / np.abs(num) + C
+    if rest_cond is None:
+        rest_cond = 2 * np.abs(Z).max(axis=1) + C
+    if sum_cond is None:
+        sum_cond = C
+    cond = rest_cond * (other + ac * rest) / np.abs(num) + sum_cond
     return exact, cond
 
 
