@@ -65,11 +65,26 @@ def cases(rng):
                 buf[...] = x
         return copy_in
 
-    def ce(z, lab, w, in_place):
+    def ce(z, lab, w, in_place, eps=0.0):
         def call(mods, buf):
             k = mods[L].KERNELS[("softmax_ce", "index", "mean", "float32")]
-            return k(buf if in_place else z, lab, w, -100, 0.0, buf)
+            return k(buf if in_place else z, lab, w, -100, eps, buf)
         return z.shape, prepare(z, in_place), call
+
+    def ce_prob(z, q, w):
+        def call(mods, buf):
+            k = mods[L].KERNELS[("softmax_ce", "prob", "mean", "float32")]
+            return k(z, q, w, 0.0, buf)
+        return z.shape, prepare(z, False), call
+
+    # Confident rows (the label's logit 30 above the rest: s = 1 + rest < 1.25), where the
+    # kernels take an extra pass over the row for log1p(rest) since the accuracy fixes.
+    zc = z1.copy()
+    zc[np.arange(8192), lab1] += 30
+    onehot = np.zeros_like(z1)
+    onehot[np.arange(8192), lab1] = 1
+    z3 = rng.standard_normal((65536, 10)).astype(np.float32)
+    lab3, w3 = rng.integers(0, 10, 65536), np.ones(10, np.float32)
 
     def elementwise(name, in_place, *opts):
         def call(mods, buf):
@@ -93,6 +108,11 @@ def cases(rng):
         "softmax_ce 8192×1000, out=": ce(z1, lab1, w1, False),
         "softmax_ce 8192×1000, in place": ce(z1, lab1, w1, True),
         "softmax_ce 512×32000, out=": ce(z2, lab2, w2, False),
+        "softmax_ce 65536×10, out=": ce(z3, lab3, w3, False),
+        "softmax_ce 8192×1000 confident rows, out=": ce(zc, lab1, w1, False),
+        "softmax_ce 8192×1000 confident rows, smoothing 0.1": ce(zc, lab1, w1, False, 0.1),
+        "softmax_ce 8192×1000 probabilities (one-hot), random rows": ce_prob(z1, onehot, w1),
+        "softmax_ce 8192×1000 probabilities (one-hot), confident rows": ce_prob(zc, onehot, w1),
         "mse 16M, out=": elementwise("mse", False),
         "bce_logits 16M, out=": elementwise("bce_logits", False, 1.0),
         "bce_logits 16M, in place": elementwise("bce_logits", True, 1.0),
