@@ -251,3 +251,26 @@ def test_softmax_ce_label_smoothing_argmax_gradient_on_confident_rows(dtype, tar
                             label_smoothing=eps, reduction="none")
     # ε and ε/C are rounded to the dtype in the kernel: a few more roundings
     _assert_close(np.asarray(grad)[np.arange(n), labels], exact, labels, dtype, cond + 4)
+
+
+@pytest.mark.parametrize("delta", [0.0, 1e-5])
+def test_argmax_gradient_oracle_is_the_textbook_formula(delta):
+    # The oracle above evaluates (Σ_{k≠c} a_k − a_c·rest)/(1 + rest), the same identity the
+    # kernels use. Here it is checked against the textbook p_c·Σ_k a_k − a_c itself, with
+    # p_c = e^{z_c} / Σ_j e^{z_j}, in 60-digit arithmetic (mpmath, SymPy's own dependency), so
+    # the chain kernel → oracle → textbook has an independent end.
+    import mpmath
+
+    z, labels = _confident_rows(np.float64)
+    rows = np.arange(0, z.shape[0], 10)  # margins 3 … 40
+    z, labels = z[rows], labels[rows]
+    C = z.shape[1]
+    w = np.linspace(0.5, 2.0, C)
+    a = _near_one_hot(z, labels, delta).astype(np.float64) * w  # float64: exact in both
+    exact, _ = _argmax_grad_exact(z, labels, a.astype(LD))
+    with mpmath.workdps(60):
+        for i, c in enumerate(labels):
+            e = [mpmath.exp(mpmath.mpf(float(v))) for v in z[i]]
+            textbook = e[c] / mpmath.fsum(e) * mpmath.fsum(mpmath.mpf(float(x)) for x in a[i]) \
+                - mpmath.mpf(float(a[i, c]))
+            assert abs(float((mpmath.mpf(float(exact[i])) - textbook) / textbook)) < 1e-15, (i, c)
