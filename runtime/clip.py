@@ -1,13 +1,17 @@
 """Gradient clipping in place, as ``torch.nn.utils.clip_grad_value_`` and ``clip_grad_norm_``.
 
-The functions take the gradients themselves (a float32/float64 array or a list of them,
-C-contiguous and writeable) rather than parameters with ``.grad``. The rules are in
+The functions take the gradients themselves (a float32/float64 array or a list of them, of any
+strides as torch takes; writeable for the clipping ones) rather than parameters with ``.grad``.
+A gradient whose elements fill one block of memory (C or F order, transposed, axes permuted) is
+worked on in place with no copy; a strided view (a slice with a step, reversed) is worked on as a
+contiguous copy, and the clipped values are written back through the view. The rules are in
 derive/optim.py (``clip_value_rule``, ``clip_scale_rule``, ``norm_rules``); the kernels in
 runtime/generated/numba_optim.py.
 
 CuPy gradients are clipped on the device by the CUDA kernels (``runtime.cuda_dispatch``), after
 the same argument checks: the norms are then 0-d CuPy arrays, and the reduced norm is read back
-once (one scalar) to compute the clipping coefficient. NumPy and CuPy arrays are not mixed.
+once (one scalar) to compute the clipping coefficient. CuPy gradients must be C-contiguous.
+NumPy and CuPy arrays are not mixed.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from .optim import FLOAT_DTYPES, _is_array, _is_device, _parallel
 __all__ = ["clip_grad_value_", "clip_grad_norm_", "get_total_norm"]
 
 
-def _grads(grads, name: str = "grads") -> list[np.ndarray]:
+def _grads(grads, name: str = "grads", write: bool = True) -> list[np.ndarray]:
     arrays = [grads] if isinstance(grads, np.ndarray) else list(grads)
     for k, g in enumerate(arrays):
         where = f"{name}[{k}]" if not isinstance(grads, np.ndarray) else name
@@ -30,9 +34,35 @@ def _grads(grads, name: str = "grads") -> list[np.ndarray]:
             raise TypeError(f"{where} is a {type(g).__name__}; expected a NumPy array")
         if g.dtype not in FLOAT_DTYPES:
             raise TypeError(f"{where} has dtype {g.dtype}; expected float32 or float64")
-        if not g.flags.c_contiguous or not g.flags.writeable:
-            raise ValueError(f"{where} must be C-contiguous and writeable: it is clipped in place")
+        if write and not g.flags.writeable:
+            raise ValueError(f"{where} is read-only: it is clipped in place")
     return arrays
+
+
+def _flat(g: np.ndarray):
+    """A 1-D C-contiguous view of all of g's elements when they fill one block of memory in
+    some axis order (the kernels are elementwise or reductions, so the order does not matter),
+    else None (a strided view). Never a copy."""
+    if not g.flags.c_contiguous:
+        g = g.transpose(np.argsort(g.strides, kind="stable")[::-1])  # largest stride first
+        if not g.flags.c_contiguous:
+            return None
+    return g.reshape(-1)
+
+
+def _read(g: np.ndarray) -> np.ndarray:
+    """g's elements as a 1-D C-contiguous array: a view when possible, else a copy."""
+    flat = _flat(g)
+    return np.ascontiguousarray(g).reshape(-1) if flat is None else flat
+
+
+def _apply(kernels, g: np.ndarray, scalar) -> None:
+    """Run an elementwise in-place kernel over g; a strided g through a copy written back."""
+    flat = _flat(g)
+    work = np.ascontiguousarray(g).reshape(-1) if flat is None else flat
+    kernels[(g.dtype.name, _parallel(work.size))](work, g.dtype.type(scalar))
+    if flat is None:
+        g[...] = work.reshape(g.shape)
 
 
 def _once(grads):
@@ -73,10 +103,9 @@ def clip_grad_value_(grads, clip_value, foreach=None) -> None:
     if _on_device(grads):
         return _cuda().clip_grad_value_(grads, c)
     rule = _gen.RULES["clip_grad_value"]
+    (scalar,) = rule["scalars"](1, c)
     for g in _grads(grads):
-        flat = g.reshape(-1)
-        (scalar,) = rule["scalars"](1, c)
-        rule["kernels"][(g.dtype.name, _parallel(flat.size))](flat, g.dtype.type(scalar))
+        _apply(rule["kernels"], g, scalar)
 
 
 def _norm_kernel(norm_type: float):
@@ -119,11 +148,11 @@ def _total_norm(grads, norm_type):
     if _on_device(grads):
         _norm_kernel(norm_type)  # the same check of norm_type
         return _cuda().get_total_norm(grads, norm_type)
-    arrays = _grads(grads)
+    arrays = _grads(grads, write=False)
     if not arrays:
         return np.float64(0.0)
     spec, extra = _norm_kernel(norm_type)
-    parts = [spec["kernels"][_parallel(g.size)](g.reshape(-1), *extra) for g in arrays]
+    parts = [spec["kernels"][_parallel(g.size)](_read(g), *extra) for g in arrays]
     if spec["p"] == "inf":
         reduced = max(parts, key=lambda x: (math.isnan(x), x))  # a NaN anywhere wins
     else:
@@ -160,6 +189,5 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False, fo
     if kappa == 1:  # ×1 is exact: skip the pass (torch multiplies anyway)
         return total
     for g in arrays:
-        flat = g.reshape(-1)
-        rule["kernels"][(g.dtype.name, _parallel(flat.size))](flat, g.dtype.type(kappa))
+        _apply(rule["kernels"], g, kappa)
     return total
