@@ -17,7 +17,9 @@ own worker process (thread pools of one setting must not spin next to another's)
   tries each losing plan for a warm-up and one step), OMP_WAIT_POLICY=PASSIVE;
 - ours with OpenBLAS on every core and the kernels on one thread;
 - ours, ``defaults``: no plan at all (Numba and OpenBLAS pools on every core, default waits);
-- PyTorch with as many threads as cores (its default) and with 1 thread.
+- PyTorch with as many threads as cores (its default) and with 1 thread;
+- the issue's "hand-written NumPy backprop" (NumPy's defaults), which with PyTorch's fused
+  step calibrates this machine against the timings the issue's targets came from.
 
 Every setting trains on one fixed batch, so after some 700 steps the momentum buffers of
 dead ReLU units (gradient exactly 0, buffer × 0.9 per step) decay into float32 subnormals, and
@@ -53,7 +55,10 @@ SIZES = [784, 256, 256, 10]
 #: Timed steps of one model before it is rebuilt (see the module docstring).
 FRESH_STEPS = 400
 SETTINGS = ["ours, planned", "ours, BLAS on all cores, kernels 1", "ours, defaults (no plan)",
-            "torch, all cores (fused SGD)", "torch, 1 thread"]
+            "torch, all cores (fused SGD)", "torch, 1 thread", "numpy, hand-written"]
+#: The issue's own measurements (ms per step at batch 64 and 1024), for the calibration line:
+#: torch with fused SGD and "a hand-written NumPy backprop".
+ISSUE_MS = {"torch": {64: 1.8, 1024: 10.4}, "numpy": {64: 1.09, 1024: 9.8}}
 
 
 def _ours(batch, seed=0):
@@ -115,6 +120,50 @@ def _theirs(batch, seed=0):
     return step
 
 
+def _numpy(batch, seed=0):
+    """The issue's baseline, "a hand-written NumPy backprop": the textbook step in plain NumPy
+    (its BLAS on its default threads), same network, initial weights and data as ours. It is
+    here to calibrate the machine against the issue's figures, not as a rival design."""
+    import numpy as np
+
+    from runtime.nn import MLP, Dense
+
+    model = MLP(SIZES, "relu", dtype=np.float32, seed=seed)
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    Ws = [d.params["weight"].copy() for d in dense]
+    bs = [d.params["bias"].copy() for d in dense]
+    moms = [np.zeros_like(p) for p in Ws + bs]
+    rng = np.random.default_rng(seed)
+    X = rng.random((batch, SIZES[0]), dtype=np.float32)
+    y = rng.integers(0, SIZES[-1], size=batch)
+    rows = np.arange(batch)
+    lr, mu = np.float32(0.01), np.float32(0.9)
+
+    def step():
+        acts = [X]
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            z = acts[-1] @ W.T + b
+            acts.append(np.maximum(z, 0) if i < len(Ws) - 1 else z)
+        logits = acts.pop()
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        loss = -np.log(p[rows, y]).mean()  # noqa: F841  (computed, as every setting does)
+        delta = p
+        delta[rows, y] -= 1
+        delta /= batch
+        grads = [None] * (2 * len(Ws))
+        for i in reversed(range(len(Ws))):
+            grads[i], grads[len(Ws) + i] = delta.T @ acts[i], delta.sum(axis=0)
+            if i:
+                delta = (delta @ Ws[i]) * (acts[i] > 0)
+        for param, m, g in zip(Ws + bs, moms, grads):
+            m *= mu
+            m += g
+            param -= lr * m
+
+    return step
+
+
 def _block(step, steps):
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -140,6 +189,9 @@ def _worker(conn, setting, batch):
     elif setting == "ours, defaults (no plan)":
         build = _ours
         note = "no plan"
+    elif setting.startswith("numpy"):
+        build = _numpy
+        note = "default threads"
     else:
         threads.passive_wait()  # before Numba's pool starts, as runtime.train.fit does
         import numba
@@ -248,11 +300,14 @@ def main(argv=None):
              f"one training step (`python bench/bench_mlp.py --blocks {args.blocks} --runs "
              f"{args.runs}`)", "", "",
              "| batch | run (load) | " + " | ".join(SETTINGS) + " | torch's faster / ours planned | "
-             "plan picked |", "| ---: | ---: |" + " ---: |" * (len(SETTINGS) + 1) + " --- |"]
+             "torch fused / numpy hand-written (issue's) | plan picked |",
+             "| ---: | ---: |" + " ---: |" * (len(SETTINGS) + 2) + " --- |"]
     targets = {64: 1.5, 1024: 1.0}  # issue §4: ≥ 1.5× faster at 64, no slower at 1024
-    verdicts = []
+    verdicts, calibration = [], []
     for batch in args.batches:
-        ratios = []
+        ratios, numpy_ratios = [], []
+        issue = ISSUE_MS["torch"][batch] / ISSUE_MS["numpy"][batch] if batch in ISSUE_MS["numpy"] \
+            else float("nan")
         for run in range(1, args.runs + 1):
             run_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
             notes, t, best = bench(batch, args.blocks)
@@ -260,15 +315,20 @@ def main(argv=None):
             torch_best = min(best[s] for s in SETTINGS if s.startswith("torch"))
             cols = [f"{t[s] * 1e3:.2f} ({best[s] * 1e3:.2f})" for s in SETTINGS]
             ratios.append(torch_median / t["ours, planned"])
+            fused = "torch, all cores (fused SGD)"
+            numpy_ratios.append(t[fused] / t["numpy, hand-written"])
             lines.append(f"| {batch} | {run} ({run_load:.1f}) | {' | '.join(cols)} | "
                          f"{ratios[-1]:.2f}× ({torch_best / best['ours, planned']:.2f}×) | "
-                         f"{notes['ours, planned']} |")
+                         f"{numpy_ratios[-1]:.2f}× ({issue:.2f}×) | {notes['ours, planned']} |")
             print(lines[-1], flush=True)
         if batch in targets:
             ratio = statistics.median(ratios)
             each = f" (runs: {', '.join(f'{r:.2f}×' for r in ratios)})" if len(ratios) > 1 else ""
             verdicts.append(f"batch {batch}: target ≥ {targets[batch]:g}×, measured {ratio:.2f}×"
                             f"{each} ({'met' if ratio >= targets[batch] else 'not met'})")
+        calibration.append(f"batch {batch}: {statistics.median(numpy_ratios):.2f}× here, "
+                           f"{issue:.2f}× in the issue ({ISSUE_MS['torch'].get(batch)} / "
+                           f"{ISSUE_MS['numpy'].get(batch)} ms)")
     end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines[1] = (f"{platform.processor() or platform.machine()}, {threads.cores()} cores, numpy "
                 f"{np.__version__} (OpenBLAS, {threads.blas_threads()} threads by default), numba "
@@ -285,6 +345,10 @@ def main(argv=None):
     if verdicts:
         lines += ["", "Targets of the issue (median of the runs' median ratios): "
                   + "; ".join(verdicts) + "."]
+    lines += ["", "Calibration: the issue set its targets from its own timings of PyTorch (fused "
+              "SGD) and of a hand-written NumPy backprop; the same two on this machine, in the "
+              "same run (torch fused / numpy hand-written, median over the runs): "
+              + "; ".join(calibration) + "."]
     text = "\n".join(lines)
     print()
     print(text)
