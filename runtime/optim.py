@@ -43,7 +43,9 @@ CuPy parameters may share an optimizer; each runs on its own side.
 "exp_avg": array, ...}}, "param_groups": [{..., "params": [indices]}]}``, with torch's state
 keys); ``load_state_dict`` also accepts a torch optimizer's state dict (tensors are converted),
 with torch's rules: Adam takes the groups' ``decoupled_weight_decay`` (an AdamW state dict makes
-it step as AdamW), AdamW stays decoupled. ``add_param_group`` adds a group as in torch.
+it step as AdamW), AdamW stays decoupled; a switch missing from a saved group (an older torch's
+dict) takes torch's fallback (``fallbacks``: decoupled_weight_decay, maximize, ... False), not
+this optimizer's setting. ``add_param_group`` adds a group as in torch.
 """
 from __future__ import annotations
 
@@ -174,6 +176,9 @@ class Optimizer:
     """Base class: param groups, state, kernel dispatch, state_dict (see the module docstring)."""
 
     family = ""  # the rule family in the generated module ("sgd", "adam", ...)
+    # What torch's __setstate__ puts in a loaded group that lacks the option (an older torch's
+    # state dict), instead of this optimizer's own setting.
+    fallbacks = {"maximize": False}
 
     def __init__(self, params, defaults: dict, extra: dict):
         for key in _UNSUPPORTED:
@@ -534,7 +539,7 @@ class Optimizer:
                                  f"parameters, the optimizer's has {len(mine['params'])}")
         new_groups = []
         for saved, mine in zip(groups, self.param_groups):
-            group = dict(mine)
+            group = {**mine, **self.fallbacks}
             group.update({k: (tuple(v) if k == "betas" else v) for k, v in saved.items()
                           if k in self.defaults})
             self._loaded_group(group)
@@ -622,6 +627,7 @@ class SGD(Optimizer):
     """torch.optim.SGD: momentum (buffer = g on its first step), dampening, Nesterov, weight decay."""
 
     family = "sgd"
+    fallbacks = {"maximize": False, "nesterov": False}
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  **kwargs):
@@ -698,6 +704,7 @@ class RMSprop(Optimizer):
     """torch.optim.RMSprop: alpha, eps, weight decay, momentum, centered."""
 
     family = "rmsprop"
+    fallbacks = {"maximize": False, "momentum": 0, "centered": False}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, **kwargs):
@@ -722,6 +729,7 @@ class Adam(Optimizer):
     (whose groups say True) makes this optimizer step as AdamW, as torch's Adam does."""
 
     family = "adam"
+    fallbacks = {"maximize": False, "amsgrad": False, "decoupled_weight_decay": False}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, decoupled_weight_decay=False, **kwargs):
