@@ -30,14 +30,6 @@ def launcher():
                              activations=cuda_host.activation_library(cupy_activations.SOURCE))
 
 
-@pytest.fixture()
-def host(launcher):
-    launcher.launches.clear()
-    old = cuda_dispatch.set_launcher(launcher)
-    yield launcher
-    cuda_dispatch.set_launcher(old)
-
-
 # --------------------------------------------------------------------------- out= overlap
 
 def test_activation_out_partially_overlapping_an_input_is_rejected(host):

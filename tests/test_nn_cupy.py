@@ -20,7 +20,7 @@ if cuda_host.CXX is None:
                 allow_module_level=True)
 
 import fake_device as fd  # noqa: E402
-from runtime import cuda_dispatch, nn, optim  # noqa: E402
+from runtime import nn, optim  # noqa: E402
 from runtime.generated import cupy_activations, cupy_layers, cupy_losses, cupy_optim  # noqa: E402
 
 # float32: products and kernels round alike up to BLAS blocking / FMA contraction, a few ulp
@@ -65,14 +65,6 @@ class Launcher(fd.DeviceLauncher):
 @pytest.fixture(scope="module")
 def launcher():
     return Launcher()
-
-
-@pytest.fixture()
-def host(launcher):
-    launcher.launches.clear()
-    old = cuda_dispatch.set_launcher(launcher)
-    yield launcher
-    cuda_dispatch.set_launcher(old)
 
 
 def rel(a, b):
