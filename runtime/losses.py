@@ -26,7 +26,10 @@
 - NaN inputs give NaN losses and gradients (also for ``mae``, where PyTorch's sign(NaN) = 0
   gives 0). An empty batch gives PyTorch's result: mean → nan, sum → 0.
 
-CuPy arrays are handed to ``runtime.cuda_dispatch`` (imported only then).
+CuPy arrays are handed to ``runtime.cuda_dispatch`` (imported only then). ``pred`` decides the
+side: a NumPy array (target, weight, pos_weight) with a CuPy ``pred``, or a CuPy array with a
+NumPy one, is a TypeError naming the argument, as in runtime.nn and PyTorch; nothing is copied
+implicitly. Python scalars (and 0-d ``pos_weight``) are options, fine on either side.
 """
 from __future__ import annotations
 
@@ -85,6 +88,8 @@ def _options(name: str, options: dict) -> dict:
 
 def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
     """(loss, ∂loss/∂pred) by the fused generated kernel; see the module docstring."""
+    _same_side(pred, target=target, out=out, weight=options.get("weight"),
+               pos_weight=options.get("pos_weight"))
     if validate.any_cupy(pred, target, out):
         from . import cuda_dispatch
 
@@ -96,6 +101,28 @@ def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
     if name == "softmax_ce":
         return _softmax_ce(pred, target, reduction, out, **opts)
     return _elementwise(name, pred, target, reduction, out, opts)
+
+
+def _kind(a) -> str:
+    return f"{type(a).__module__.split('.')[0]}.{type(a).__name__}"
+
+
+def _same_side(pred, **others) -> None:
+    """TypeError for an array on the other side of ``pred`` (host vs device)."""
+    dev = validate.array_module_name(pred) == "cupy"
+    for name, a in others.items():
+        if a is None or validate.any_cupy(a) == dev:
+            continue
+        if name == "out" and dev:  # cuda_dispatch names a host out= itself (the kernel writes it)
+            continue
+        if dev and isinstance(a, np.ndarray) and not (name == "pos_weight" and a.ndim == 0):
+            raise TypeError(f"{name} is a {_kind(a)} but pred is a {_kind(pred)} (on the "
+                            f"device); move {name} with cupy.asarray({name}) (nothing is "
+                            f"copied implicitly)")
+        if not dev:
+            raise TypeError(f"{name} is a {_kind(a)} but pred is a {_kind(pred)} (on the "
+                            f"host); move {name} with cupy.asnumpy({name}), or pred with "
+                            f"cupy.asarray(pred)")
 
 
 def _elementwise(name, pred, target, reduction, out, opts):

@@ -165,7 +165,7 @@ def test_softmax_ce_spatial_logits_as_the_numpy_path_and_torch(host):
         w = rng.random(5).astype(dt)
         for target in (y, q):
             for red in ("mean", "sum", "none"):
-                kw = dict(weight=w, label_smoothing=0.1)
+                kw = dict(weight=fd.put(w), label_smoothing=0.1)  # on the device, as pred
                 tz = torch.from_numpy(z).requires_grad_()
                 want = torch.nn.functional.cross_entropy(
                     tz, torch.from_numpy(target), weight=torch.from_numpy(w), reduction=red,
