@@ -12,8 +12,8 @@ torch = pytest.importorskip("torch", reason="torch is the oracle for torch.nn.ut
 
 
 def _layouts(rng, dtype):
-    """(name, base, view): ``view`` is a gradient laid out in ``base``'s memory, taken by
-    ``cut(base)``; F-ordered has no other base (it is its own memory)."""
+    """(name, base, cut, view): ``view = cut(base)`` is a gradient laid out in ``base``'s
+    memory; F-ordered has no base or cut (it is its own memory)."""
     cuts = [
         ("transposed", (5, 7), lambda b: b.T),
         ("column slice", (6, 10), lambda b: b[:, ::2]),
