@@ -11,7 +11,8 @@ absolute values, sum of |g|^p, max |g|) that accumulate in float64 in LANES inde
 (vectorizable without the ``reassoc`` fast-math flag).
 
 Calling convention (``runtime/optim.py`` relies on it): every array is 1-D, C-contiguous, of one
-float dtype; ``RULES[name]["kernels"][(dtype, parallel)](param, grad, *state, *scalars)``;
+float dtype; ``RULES[name]["kernels"][(dtype, parallel)](param, grad, *state, *scalars,
+flush=False)`` (see FLUSH_NOTE);
 ``RULES[name]["scalars"](t, **hyper)`` gives the scalars in kernel order. Clip kernels take the
 gradient only (it is the updated buffer). ``NORMS[name]["kernels"][parallel](grad) -> float``.
 
@@ -21,6 +22,7 @@ gradient only (it is the updated buffer). ``NORMS[name]["kernels"][parallel](gra
 from __future__ import annotations
 
 import hashlib
+import textwrap
 from pathlib import Path
 
 import sympy as sp
@@ -29,7 +31,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from .numba_checks import overlap_checks, size_checks
 from .numba_printer import NumbaPrinter, constant_lines
 
-GENERATOR_VERSION = "3"  # 2: CACHE switch, argument checks; 3: overlap checks
+GENERATOR_VERSION = "4"  # 2: CACHE switch, argument checks; 3: overlap checks; 4: flush
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = "runtime/generated/numba_optim.py"
 SUFFIX = {"float32": "f32", "float64": "f64"}
@@ -37,6 +39,14 @@ DTYPES = ("float32", "float64")
 FASTMATH = ("nsz", "arcp", "contract", "afn")  # never nnan/ninf/reassoc: NaN and Inf stay
 BLOCK = 16384  # elements per parallel block
 LANES = 16  # independent float64 accumulators inside a block of a norm reduction
+#: The smallest normal number of each dtype: with ``flush``, smaller stored values become 0.
+TINY = {"float32": float(2.0 ** -126), "float64": float(2.0 ** -1022)}
+FLUSH_NOTE = (
+    "flush=True (runtime.optim.set_flush_denormal) stores a parameter or state value below the "
+    "smallest normal number as 0, as torch.set_flush_denormal(True) does on the CPU: the "
+    "momentum of a unit whose gradient stays 0 decays into subnormals and sticks there (0.9 "
+    "times the smallest subnormal rounds back to it), and x86 then takes a slow assist on "
+    "every such element of every later step.")
 
 ARRAY_PARAM = "param"
 ARRAY_GRAD = "grad"
@@ -168,7 +178,7 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
     scalars = [str(sym) for sym in rule.scalar_symbols]
     out = [f"@numba.njit({'parallel=True, ' if parallel else ''}error_model=\"numpy\", "
            "fastmath=FASTMATH, cache=CACHE)",
-           f"def {fname}({', '.join([a for a, _ in arrays] + scalars)}):",
+           f"def {fname}({', '.join([a for a, _ in arrays] + scalars)}, flush=False):",
            f'    """{_docstring(rule, dtype, parallel)}"""',
            f"    n = {arrays[0][0]}.shape[0]",
            *size_checks([(a, f"{a}.shape[0]", "n", f"{arrays[0][0]}.shape[0]: the arrays are "
@@ -176,7 +186,7 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
            *_overlap_lines(arrays),
            "    nblocks = (n + BLOCK - 1) // BLOCK"]
     if parallel:
-        args = ", ".join([f"{a}[lo:hi]" for a, _ in arrays] + scalars)
+        args = ", ".join([f"{a}[lo:hi]" for a, _ in arrays] + scalars + ["flush"])
         out += ["    for blk in numba.prange(nblocks):",
                 "        lo = blk * BLOCK",
                 "        hi = min(lo + BLOCK, n)",
@@ -185,6 +195,10 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
     body = [f"{tgt} = {printer.doprint(e)}" for tgt, e in rule.assignments]
     written = [(a, sym) for a, sym in arrays if a != ARRAY_GRAD or rule.grad is None]
     out += [f"    {x} = np.{dtype}({x})" for x in scalars]  # the arithmetic stays in the dtype
+    # flush: a value stored below the smallest normal number is stored as 0 (see FLUSH_NOTE);
+    # off, tiny is 0 and the compare never holds, so one loop serves both.
+    out += [f"    tiny = np.{dtype}({TINY[dtype]!r}) if flush else np.{dtype}(0)",
+            f"    zero = np.{dtype}(0)"]
     out += ["    for blk in range(nblocks):",
             "        lo = blk * BLOCK",
             "        hi = min(lo + BLOCK, n)"]
@@ -193,7 +207,8 @@ def update_kernel(rule, dtype: str, parallel: bool, printer: NumbaPrinter) -> tu
     out += ["        for i in range(hi - lo):"]
     out += [f"            {sym} = {a}_b[i]" for a, sym in arrays]
     out += ["            " + ln for ln in body]
-    out += [f"            {a}_b[i] = {sym}" for a, sym in written]
+    out += [f"            {a}_b[i] = {sym} * zero if abs({sym}) < tiny else {sym}"
+            for a, sym in written]
     return fname, "\n".join(out) + "\n"
 
 
@@ -340,6 +355,8 @@ def generate_module(names=(), command: str | None = None) -> str:
         "signatures at import) and are cached on disk when the module is imported under its",
         "file's name (CACHE, below: not when loaded by path under another). Every array is 1-D and",
         "C-contiguous; a kernel updates its arrays in place. RULES and NORMS index the kernels.",
+        "",
+        *textwrap.wrap("An update kernel's last argument, " + FLUSH_NOTE, 92),
         '"""',
         "import math  # noqa: F401  (the printed expressions use math.sqrt)",
         "",

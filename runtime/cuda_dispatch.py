@@ -442,7 +442,8 @@ def _rule_arguments(rule: str):
                          .parameters)[:2] == ["param", "grad"]]
         raise ValueError(f"rule={rule!r} is not an optimizer update rule (rules: "
                          f"{', '.join(rules)}; clipping: clip_grad_value_, clip_grad_norm_)")
-    return spec["state"], len(params) - 2 - len(spec["state"])
+    # the Numba kernels' last argument, flush, is a host-only switch (runtime.optim)
+    return spec["state"], len([q for q in params if q != "flush"]) - 2 - len(spec["state"])
 
 
 def _update(rule: str, arrays, dtype, scalars) -> None:

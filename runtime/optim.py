@@ -50,6 +50,7 @@ this optimizer's setting. ``add_param_group`` adds a group as in torch.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import math
 import numbers
 
@@ -60,7 +61,8 @@ from . import validate
 from .generated import numba_optim as _gen
 from .threads import KERNELS_MIN_ELEMENTS
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "PARALLEL_MIN"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "PARALLEL_MIN",
+           "set_flush_denormal", "flush_denormal"]
 
 #: Arrays at least this long are updated by the parallel kernel (below: no thread wake-up cost);
 #: the threshold runtime.threads measured for elementwise kernels. A thread plan that leaves
@@ -73,6 +75,42 @@ _DTYPE_NAME = {dt: dt.name for dt in FLOAT_DTYPES}  # dtype.name is slow to comp
 # change nothing; the others would change the rule and are not implemented.
 _IGNORED = ("foreach", "fused")
 _UNSUPPORTED = ("capturable", "differentiable")  # CUDA graphs and autograd: none here
+
+
+_flush = False  # set_flush_denormal's mode, passed to every host update kernel
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Store subnormal results of the CPU update kernels as 0 (``mode=True``), as
+    ``torch.set_flush_denormal(True)`` makes the CPU do; returns True (the kernels do it
+    themselves, so every CPU supports it). Off by default, as in torch.
+
+    Why: a unit whose gradient stays 0 (a dead ReLU) keeps a momentum (or Adam's exp_avg)
+    that decays by 0.9 a step into the subnormal range and sticks there (0.9 × the smallest
+    subnormal rounds back to it); x86 takes a slow assist on each such element at every
+    later step. bench/bench_denormal.py measures the training steps before and after.
+    Flushing changes only values below the smallest normal number (1.2e-38 in float32):
+    a parameter moves by lr × such a value, far below its own rounding. With ``eps=0``
+    (Adam, RMSprop, Adagrad) a flushed second moment of 0 divides by 0, as in torch with
+    flushing on. CuPy parameters are not affected (the CUDA kernels run unchanged).
+    ``runtime.train.fit`` turns it on while it trains (``flush_denormal=True``).
+    """
+    global _flush
+    if not isinstance(mode, (bool, np.bool_)):
+        raise TypeError(f"mode must be a bool, got {mode!r}")
+    _flush = bool(mode)
+    return True
+
+
+@contextlib.contextmanager
+def flush_denormal(mode: bool = True):
+    """``set_flush_denormal(mode)`` inside a ``with`` block; the previous mode afterwards."""
+    before = _flush
+    set_flush_denormal(mode)
+    try:
+        yield
+    finally:
+        set_flush_denormal(before)
 
 
 def _parallel(n: int) -> bool:
@@ -511,7 +549,8 @@ class Optimizer:
 
             cuda_dispatch.optimizer_step(name, arrays[0], arrays[1], arrays[2:], scalars)
         else:
-            rule["kernels"][(_DTYPE_NAME[dt], _parallel(arrays[0].shape[0]))](*arrays, *scalars)
+            rule["kernels"][(_DTYPE_NAME[dt], _parallel(arrays[0].shape[0]))](*arrays, *scalars,
+                                                                              _flush)
 
     # ------------------------------------------------------------------ state dicts
 

@@ -1,13 +1,19 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen.numba_optim, version 3
+# Generator: codegen.numba_optim, version 4
 # Derivations: sgd, adagrad, rmsprop, adam, adamw, clip_grad_value, clip_grad_norm
-# Source hash: sha256:c04c845f85ecd010 (of the SymPy expressions printed below)
+# Source hash: sha256:607c85a38d217c39 (of the SymPy expressions printed below)
 """Fused optimizer updates and gradient clipping, generated from derive/optim.py.
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call (no
 signatures at import) and are cached on disk when the module is imported under its
 file's name (CACHE, below: not when loaded by path under another). Every array is 1-D and
 C-contiguous; a kernel updates its arrays in place. RULES and NORMS index the kernels.
+
+An update kernel's last argument, flush=True (runtime.optim.set_flush_denormal) stores a
+parameter or state value below the smallest normal number as 0, as
+torch.set_flush_denormal(True) does on the CPU: the momentum of a unit whose gradient stays
+0 decays into subnormals and sticks there (0.9 times the smallest subnormal rounds back to
+it), and x86 then takes a slow assist on every such element of every later step.
 """
 import math  # noqa: F401  (the printed expressions use math.sqrt)
 
@@ -120,7 +126,7 @@ def sgd_init(lr, momentum, dampening, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_f32(param, grad, eta):
+def sgd_f32(param, grad, eta, flush=False):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -129,6 +135,8 @@ def sgd_f32(param, grad, eta):
         overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -138,11 +146,11 @@ def sgd_f32(param, grad, eta):
             theta = param_b[i]
             g = grad_b[i]
             theta = -g*eta + theta
-            param_b[i] = theta
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_f32_par(param, grad, eta):
+def sgd_f32_par(param, grad, eta, flush=False):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -153,11 +161,11 @@ def sgd_f32_par(param, grad, eta):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_f32(param[lo:hi], grad[lo:hi], eta)
+        sgd_f32(param[lo:hi], grad[lo:hi], eta, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_f64(param, grad, eta):
+def sgd_f64(param, grad, eta, flush=False):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -166,6 +174,8 @@ def sgd_f64(param, grad, eta):
         overlap_error('grad', 'param')
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -175,11 +185,11 @@ def sgd_f64(param, grad, eta):
             theta = param_b[i]
             g = grad_b[i]
             theta = -g*eta + theta
-            param_b[i] = theta
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_f64_par(param, grad, eta):
+def sgd_f64_par(param, grad, eta, flush=False):
     """SGD, rule sgd (see the comment above sgd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -190,7 +200,7 @@ def sgd_f64_par(param, grad, eta):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_f64(param[lo:hi], grad[lo:hi], eta)
+        sgd_f64(param[lo:hi], grad[lo:hi], eta, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +227,7 @@ def sgd_wd_init(lr, momentum, dampening, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_wd_f32(param, grad, eta, lamda):
+def sgd_wd_f32(param, grad, eta, lamda, flush=False):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -227,6 +237,8 @@ def sgd_wd_f32(param, grad, eta, lamda):
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float32(eta)
     lamda = np.float32(lamda)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -237,11 +249,11 @@ def sgd_wd_f32(param, grad, eta, lamda):
             g = grad_b[i]
             d = g + theta*lamda
             theta = -d*eta + theta
-            param_b[i] = theta
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_wd_f32_par(param, grad, eta, lamda):
+def sgd_wd_f32_par(param, grad, eta, lamda, flush=False):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -252,11 +264,11 @@ def sgd_wd_f32_par(param, grad, eta, lamda):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_wd_f32(param[lo:hi], grad[lo:hi], eta, lamda)
+        sgd_wd_f32(param[lo:hi], grad[lo:hi], eta, lamda, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_wd_f64(param, grad, eta, lamda):
+def sgd_wd_f64(param, grad, eta, lamda, flush=False):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -266,6 +278,8 @@ def sgd_wd_f64(param, grad, eta, lamda):
     nblocks = (n + BLOCK - 1) // BLOCK
     eta = np.float64(eta)
     lamda = np.float64(lamda)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -276,11 +290,11 @@ def sgd_wd_f64(param, grad, eta, lamda):
             g = grad_b[i]
             d = g + theta*lamda
             theta = -d*eta + theta
-            param_b[i] = theta
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_wd_f64_par(param, grad, eta, lamda):
+def sgd_wd_f64_par(param, grad, eta, lamda, flush=False):
     """SGD, rule sgd_wd (see the comment above sgd_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -291,7 +305,7 @@ def sgd_wd_f64_par(param, grad, eta, lamda):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_wd_f64(param[lo:hi], grad[lo:hi], eta, lamda)
+        sgd_wd_f64(param[lo:hi], grad[lo:hi], eta, lamda, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -321,7 +335,7 @@ def sgd_momentum_init(lr, momentum, dampening, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -338,6 +352,8 @@ def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
     eta = np.float32(eta)
     mu = np.float32(mu)
     c = np.float32(c)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -350,12 +366,12 @@ def sgd_momentum_f32(param, grad, momentum_buffer, eta, mu, c):
             b = momentum_buffer_b[i]
             b = b*mu + g*c
             theta = -b*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -372,11 +388,11 @@ def sgd_momentum_f32_par(param, grad, momentum_buffer, eta, mu, c):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c)
+        sgd_momentum_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -393,6 +409,8 @@ def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
     eta = np.float64(eta)
     mu = np.float64(mu)
     c = np.float64(c)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -405,12 +423,12 @@ def sgd_momentum_f64(param, grad, momentum_buffer, eta, mu, c):
             b = momentum_buffer_b[i]
             b = b*mu + g*c
             theta = -b*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_f64_par(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_f64_par(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum (see the comment above sgd_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -427,7 +445,7 @@ def sgd_momentum_f64_par(param, grad, momentum_buffer, eta, mu, c):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c)
+        sgd_momentum_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -460,7 +478,7 @@ def sgd_momentum_wd_init(lr, momentum, dampening, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -478,6 +496,8 @@ def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
     lamda = np.float32(lamda)
     mu = np.float32(mu)
     c = np.float32(c)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -491,12 +511,12 @@ def sgd_momentum_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
             d = g + theta*lamda
             b = b*mu + d*c
             theta = -b*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -513,11 +533,11 @@ def sgd_momentum_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_wd_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c)
+        sgd_momentum_wd_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -535,6 +555,8 @@ def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
     lamda = np.float64(lamda)
     mu = np.float64(mu)
     c = np.float64(c)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -548,12 +570,12 @@ def sgd_momentum_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
             d = g + theta*lamda
             b = b*mu + d*c
             theta = -b*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_wd (see the comment above sgd_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -570,7 +592,7 @@ def sgd_momentum_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_wd_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c)
+        sgd_momentum_wd_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -601,7 +623,7 @@ def sgd_momentum_nesterov_init(lr, momentum, dampening, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -618,6 +640,8 @@ def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
     eta = np.float32(eta)
     mu = np.float32(mu)
     c = np.float32(c)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -631,12 +655,12 @@ def sgd_momentum_nesterov_f32(param, grad, momentum_buffer, eta, mu, c):
             b = b*mu + g*c
             u = b*mu + g
             theta = -u*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -653,11 +677,11 @@ def sgd_momentum_nesterov_f32_par(param, grad, momentum_buffer, eta, mu, c):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_nesterov_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c)
+        sgd_momentum_nesterov_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -674,6 +698,8 @@ def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
     eta = np.float64(eta)
     mu = np.float64(mu)
     c = np.float64(c)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -687,12 +713,12 @@ def sgd_momentum_nesterov_f64(param, grad, momentum_buffer, eta, mu, c):
             b = b*mu + g*c
             u = b*mu + g
             theta = -u*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_f64_par(param, grad, momentum_buffer, eta, mu, c):
+def sgd_momentum_nesterov_f64_par(param, grad, momentum_buffer, eta, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov (see the comment above sgd_momentum_nesterov_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -709,7 +735,7 @@ def sgd_momentum_nesterov_f64_par(param, grad, momentum_buffer, eta, mu, c):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_nesterov_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c)
+        sgd_momentum_nesterov_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, mu, c, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -743,7 +769,7 @@ def sgd_momentum_nesterov_wd_init(lr, momentum, dampening, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -761,6 +787,8 @@ def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c
     lamda = np.float32(lamda)
     mu = np.float32(mu)
     c = np.float32(c)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -775,12 +803,12 @@ def sgd_momentum_nesterov_wd_f32(param, grad, momentum_buffer, eta, lamda, mu, c
             b = b*mu + d*c
             u = b*mu + d
             theta = -u*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -797,11 +825,11 @@ def sgd_momentum_nesterov_wd_f32_par(param, grad, momentum_buffer, eta, lamda, m
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_nesterov_wd_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c)
+        sgd_momentum_nesterov_wd_f32(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -819,6 +847,8 @@ def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c
     lamda = np.float64(lamda)
     mu = np.float64(mu)
     c = np.float64(c)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -833,12 +863,12 @@ def sgd_momentum_nesterov_wd_f64(param, grad, momentum_buffer, eta, lamda, mu, c
             b = b*mu + d*c
             u = b*mu + d
             theta = -u*eta + theta
-            param_b[i] = theta
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def sgd_momentum_nesterov_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c):
+def sgd_momentum_nesterov_wd_f64_par(param, grad, momentum_buffer, eta, lamda, mu, c, flush=False):
     """SGD, rule sgd_momentum_nesterov_wd (see the comment above sgd_momentum_nesterov_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -855,7 +885,7 @@ def sgd_momentum_nesterov_wd_f64_par(param, grad, momentum_buffer, eta, lamda, m
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        sgd_momentum_nesterov_wd_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c)
+        sgd_momentum_nesterov_wd_f64(param[lo:hi], grad[lo:hi], momentum_buffer[lo:hi], eta, lamda, mu, c, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -885,7 +915,7 @@ def adagrad_init(lr, lr_decay, weight_decay, initial_accumulator_value, eps):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_f32(param, grad, sum, eta_t, epsilon):
+def adagrad_f32(param, grad, sum, eta_t, epsilon, flush=False):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -901,6 +931,8 @@ def adagrad_f32(param, grad, sum, eta_t, epsilon):
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float32(eta_t)
     epsilon = np.float32(epsilon)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -915,12 +947,12 @@ def adagrad_f32(param, grad, sum, eta_t, epsilon):
             sigma = epsilon + math.sqrt(s)
             q = g/sigma
             theta = -q*eta_t + theta
-            param_b[i] = theta
-            sum_b[i] = s
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            sum_b[i] = s * zero if abs(s) < tiny else s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
+def adagrad_f32_par(param, grad, sum, eta_t, epsilon, flush=False):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -937,11 +969,11 @@ def adagrad_f32_par(param, grad, sum, eta_t, epsilon):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adagrad_f32(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon)
+        adagrad_f32(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_f64(param, grad, sum, eta_t, epsilon):
+def adagrad_f64(param, grad, sum, eta_t, epsilon, flush=False):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -957,6 +989,8 @@ def adagrad_f64(param, grad, sum, eta_t, epsilon):
     nblocks = (n + BLOCK - 1) // BLOCK
     eta_t = np.float64(eta_t)
     epsilon = np.float64(epsilon)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -971,12 +1005,12 @@ def adagrad_f64(param, grad, sum, eta_t, epsilon):
             sigma = epsilon + math.sqrt(s)
             q = g/sigma
             theta = -q*eta_t + theta
-            param_b[i] = theta
-            sum_b[i] = s
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            sum_b[i] = s * zero if abs(s) < tiny else s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_f64_par(param, grad, sum, eta_t, epsilon):
+def adagrad_f64_par(param, grad, sum, eta_t, epsilon, flush=False):
     """Adagrad, rule adagrad (see the comment above adagrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -993,7 +1027,7 @@ def adagrad_f64_par(param, grad, sum, eta_t, epsilon):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adagrad_f64(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon)
+        adagrad_f64(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -1026,7 +1060,7 @@ def adagrad_wd_init(lr, lr_decay, weight_decay, initial_accumulator_value, eps):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
+def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda, flush=False):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1043,6 +1077,8 @@ def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
     eta_t = np.float32(eta_t)
     epsilon = np.float32(epsilon)
     lamda = np.float32(lamda)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1058,12 +1094,12 @@ def adagrad_wd_f32(param, grad, sum, eta_t, epsilon, lamda):
             sigma = epsilon + math.sqrt(s)
             q = d/sigma
             theta = -q*eta_t + theta
-            param_b[i] = theta
-            sum_b[i] = s
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            sum_b[i] = s * zero if abs(s) < tiny else s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
+def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda, flush=False):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1080,11 +1116,11 @@ def adagrad_wd_f32_par(param, grad, sum, eta_t, epsilon, lamda):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adagrad_wd_f32(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, lamda)
+        adagrad_wd_f32(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, lamda, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
+def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda, flush=False):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1101,6 +1137,8 @@ def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
     eta_t = np.float64(eta_t)
     epsilon = np.float64(epsilon)
     lamda = np.float64(lamda)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1116,12 +1154,12 @@ def adagrad_wd_f64(param, grad, sum, eta_t, epsilon, lamda):
             sigma = epsilon + math.sqrt(s)
             q = d/sigma
             theta = -q*eta_t + theta
-            param_b[i] = theta
-            sum_b[i] = s
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            sum_b[i] = s * zero if abs(s) < tiny else s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adagrad_wd_f64_par(param, grad, sum, eta_t, epsilon, lamda):
+def adagrad_wd_f64_par(param, grad, sum, eta_t, epsilon, lamda, flush=False):
     """Adagrad, rule adagrad_wd (see the comment above adagrad_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1138,7 +1176,7 @@ def adagrad_wd_f64_par(param, grad, sum, eta_t, epsilon, lamda):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adagrad_wd_f64(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, lamda)
+        adagrad_wd_f64(param[lo:hi], grad[lo:hi], sum[lo:hi], eta_t, epsilon, lamda, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -1172,7 +1210,7 @@ def rmsprop_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
+def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1190,6 +1228,8 @@ def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
     w = np.float32(w)
     epsilon = np.float32(epsilon)
     eta = np.float32(eta)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1204,12 +1244,12 @@ def rmsprop_f32(param, grad, square_avg, rho, w, epsilon, eta):
             sigma = epsilon + math.sqrt(v)
             q = g/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
+def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1226,11 +1266,11 @@ def rmsprop_f32_par(param, grad, square_avg, rho, w, epsilon, eta):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta)
+        rmsprop_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
+def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1248,6 +1288,8 @@ def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
     w = np.float64(w)
     epsilon = np.float64(epsilon)
     eta = np.float64(eta)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1262,12 +1304,12 @@ def rmsprop_f64(param, grad, square_avg, rho, w, epsilon, eta):
             sigma = epsilon + math.sqrt(v)
             q = g/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_f64_par(param, grad, square_avg, rho, w, epsilon, eta):
+def rmsprop_f64_par(param, grad, square_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop (see the comment above rmsprop_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1284,7 +1326,7 @@ def rmsprop_f64_par(param, grad, square_avg, rho, w, epsilon, eta):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta)
+        rmsprop_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -1321,7 +1363,7 @@ def rmsprop_wd_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1340,6 +1382,8 @@ def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     epsilon = np.float32(epsilon)
     eta = np.float32(eta)
     lamda = np.float32(lamda)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1355,12 +1399,12 @@ def rmsprop_wd_f32(param, grad, square_avg, rho, w, epsilon, eta, lamda):
             sigma = epsilon + math.sqrt(v)
             q = d/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1377,11 +1421,11 @@ def rmsprop_wd_f32_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, lamda)
+        rmsprop_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, lamda, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1400,6 +1444,8 @@ def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     epsilon = np.float64(epsilon)
     eta = np.float64(eta)
     lamda = np.float64(lamda)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1415,12 +1461,12 @@ def rmsprop_wd_f64(param, grad, square_avg, rho, w, epsilon, eta, lamda):
             sigma = epsilon + math.sqrt(v)
             q = d/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_wd_f64_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_wd_f64_par(param, grad, square_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_wd (see the comment above rmsprop_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1437,7 +1483,7 @@ def rmsprop_wd_f64_par(param, grad, square_avg, rho, w, epsilon, eta, lamda):
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, lamda)
+        rmsprop_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], rho, w, epsilon, eta, lamda, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -1473,7 +1519,7 @@ def rmsprop_momentum_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1500,6 +1546,8 @@ def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsil
     epsilon = np.float32(epsilon)
     eta = np.float32(eta)
     mu = np.float32(mu)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1516,13 +1564,13 @@ def rmsprop_momentum_f32(param, grad, square_avg, momentum_buffer, rho, w, epsil
             sigma = epsilon + math.sqrt(v)
             b = b*mu + g/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1547,11 +1595,11 @@ def rmsprop_momentum_f32_par(param, grad, square_avg, momentum_buffer, rho, w, e
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_momentum_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu)
+        rmsprop_momentum_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1578,6 +1626,8 @@ def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsil
     epsilon = np.float64(epsilon)
     eta = np.float64(eta)
     mu = np.float64(mu)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1594,13 +1644,13 @@ def rmsprop_momentum_f64(param, grad, square_avg, momentum_buffer, rho, w, epsil
             sigma = epsilon + math.sqrt(v)
             b = b*mu + g/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_momentum_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_momentum (see the comment above rmsprop_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1625,7 +1675,7 @@ def rmsprop_momentum_f64_par(param, grad, square_avg, momentum_buffer, rho, w, e
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_momentum_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu)
+        rmsprop_momentum_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -1664,7 +1714,7 @@ def rmsprop_momentum_wd_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1692,6 +1742,8 @@ def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, ep
     eta = np.float32(eta)
     lamda = np.float32(lamda)
     mu = np.float32(mu)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1709,13 +1761,13 @@ def rmsprop_momentum_wd_f32(param, grad, square_avg, momentum_buffer, rho, w, ep
             sigma = epsilon + math.sqrt(v)
             b = b*mu + d/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1740,11 +1792,11 @@ def rmsprop_momentum_wd_f32_par(param, grad, square_avg, momentum_buffer, rho, w
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_momentum_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu)
+        rmsprop_momentum_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1772,6 +1824,8 @@ def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, ep
     eta = np.float64(eta)
     lamda = np.float64(lamda)
     mu = np.float64(mu)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1789,13 +1843,13 @@ def rmsprop_momentum_wd_f64(param, grad, square_avg, momentum_buffer, rho, w, ep
             sigma = epsilon + math.sqrt(v)
             b = b*mu + d/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_momentum_wd_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_momentum_wd_f64_par(param, grad, square_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_momentum_wd (see the comment above rmsprop_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1820,7 +1874,7 @@ def rmsprop_momentum_wd_f64_par(param, grad, square_avg, momentum_buffer, rho, w
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_momentum_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu)
+        rmsprop_momentum_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -1855,7 +1909,7 @@ def rmsprop_centered_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
+def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1881,6 +1935,8 @@ def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
     w = np.float32(w)
     epsilon = np.float32(epsilon)
     eta = np.float32(eta)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1898,13 +1954,13 @@ def rmsprop_centered_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             q = g/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
+def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1929,11 +1985,11 @@ def rmsprop_centered_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon,
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta)
+        rmsprop_centered_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
+def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -1959,6 +2015,8 @@ def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
     w = np.float64(w)
     epsilon = np.float64(epsilon)
     eta = np.float64(eta)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -1976,13 +2034,13 @@ def rmsprop_centered_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             q = g/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta):
+def rmsprop_centered_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, flush=False):
     """RMSprop, rule rmsprop_centered (see the comment above rmsprop_centered_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2007,7 +2065,7 @@ def rmsprop_centered_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon,
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta)
+        rmsprop_centered_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -2045,7 +2103,7 @@ def rmsprop_centered_wd_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2072,6 +2130,8 @@ def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, 
     epsilon = np.float32(epsilon)
     eta = np.float32(eta)
     lamda = np.float32(lamda)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2090,13 +2150,13 @@ def rmsprop_centered_wd_f32(param, grad, square_avg, grad_avg, rho, w, epsilon, 
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             q = d/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2121,11 +2181,11 @@ def rmsprop_centered_wd_f32_par(param, grad, square_avg, grad_avg, rho, w, epsil
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, lamda)
+        rmsprop_centered_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, lamda, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2152,6 +2212,8 @@ def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, 
     epsilon = np.float64(epsilon)
     eta = np.float64(eta)
     lamda = np.float64(lamda)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2170,13 +2232,13 @@ def rmsprop_centered_wd_f64(param, grad, square_avg, grad_avg, rho, w, epsilon, 
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             q = d/sigma
             theta = -q*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_wd_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda):
+def rmsprop_centered_wd_f64_par(param, grad, square_avg, grad_avg, rho, w, epsilon, eta, lamda, flush=False):
     """RMSprop, rule rmsprop_centered_wd (see the comment above rmsprop_centered_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2201,7 +2263,7 @@ def rmsprop_centered_wd_f64_par(param, grad, square_avg, grad_avg, rho, w, epsil
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, lamda)
+        rmsprop_centered_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], rho, w, epsilon, eta, lamda, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -2238,7 +2300,7 @@ def rmsprop_centered_momentum_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2275,6 +2337,8 @@ def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_bu
     epsilon = np.float32(epsilon)
     eta = np.float32(eta)
     mu = np.float32(mu)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2294,14 +2358,14 @@ def rmsprop_centered_momentum_f32(param, grad, square_avg, grad_avg, momentum_bu
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             b = b*mu + g/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2336,11 +2400,11 @@ def rmsprop_centered_momentum_f32_par(param, grad, square_avg, grad_avg, momentu
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_momentum_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu)
+        rmsprop_centered_momentum_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2377,6 +2441,8 @@ def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_bu
     epsilon = np.float64(epsilon)
     eta = np.float64(eta)
     mu = np.float64(mu)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2396,14 +2462,14 @@ def rmsprop_centered_momentum_f64(param, grad, square_avg, grad_avg, momentum_bu
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             b = b*mu + g/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu):
+def rmsprop_centered_momentum_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum (see the comment above rmsprop_centered_momentum_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2438,7 +2504,7 @@ def rmsprop_centered_momentum_f64_par(param, grad, square_avg, grad_avg, momentu
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_momentum_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu)
+        rmsprop_centered_momentum_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, mu, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -2478,7 +2544,7 @@ def rmsprop_centered_momentum_wd_init(lr, alpha, eps, weight_decay, momentum):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2516,6 +2582,8 @@ def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum
     eta = np.float32(eta)
     lamda = np.float32(lamda)
     mu = np.float32(mu)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2536,14 +2604,14 @@ def rmsprop_centered_momentum_wd_f32(param, grad, square_avg, grad_avg, momentum
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             b = b*mu + d/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2578,11 +2646,11 @@ def rmsprop_centered_momentum_wd_f32_par(param, grad, square_avg, grad_avg, mome
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_momentum_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu)
+        rmsprop_centered_momentum_wd_f32(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2620,6 +2688,8 @@ def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum
     eta = np.float64(eta)
     lamda = np.float64(lamda)
     mu = np.float64(mu)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2640,14 +2710,14 @@ def rmsprop_centered_momentum_wd_f64(param, grad, square_avg, grad_avg, momentum
             sigma = epsilon + math.sqrt(-(gbar*gbar) + v)
             b = b*mu + d/sigma
             theta = -b*eta + theta
-            param_b[i] = theta
-            square_avg_b[i] = v
-            grad_avg_b[i] = gbar
-            momentum_buffer_b[i] = b
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            square_avg_b[i] = v * zero if abs(v) < tiny else v
+            grad_avg_b[i] = gbar * zero if abs(gbar) < tiny else gbar
+            momentum_buffer_b[i] = b * zero if abs(b) < tiny else b
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def rmsprop_centered_momentum_wd_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu):
+def rmsprop_centered_momentum_wd_f64_par(param, grad, square_avg, grad_avg, momentum_buffer, rho, w, epsilon, eta, lamda, mu, flush=False):
     """RMSprop, rule rmsprop_centered_momentum_wd (see the comment above rmsprop_centered_momentum_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2682,7 +2752,7 @@ def rmsprop_centered_momentum_wd_f64_par(param, grad, square_avg, grad_avg, mome
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        rmsprop_centered_momentum_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu)
+        rmsprop_centered_momentum_wd_f64(param[lo:hi], grad[lo:hi], square_avg[lo:hi], grad_avg[lo:hi], momentum_buffer[lo:hi], rho, w, epsilon, eta, lamda, mu, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -2721,7 +2791,7 @@ def adam_init(lr, beta1, beta2, eps, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam (see the comment above adam_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2749,6 +2819,8 @@ def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
     c_2 = np.float32(c_2)
     epsilon = np.float32(epsilon)
     s_t = np.float32(s_t)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2766,13 +2838,13 @@ def adam_f32(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
             sigma = epsilon + math.sqrt(v)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam (see the comment above adam_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2797,11 +2869,11 @@ def adam_f32_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilo
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam (see the comment above adam_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2829,6 +2901,8 @@ def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
     c_2 = np.float64(c_2)
     epsilon = np.float64(epsilon)
     s_t = np.float64(s_t)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2846,13 +2920,13 @@ def adam_f64(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s
             sigma = epsilon + math.sqrt(v)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_f64_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_f64_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam (see the comment above adam_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2877,7 +2951,7 @@ def adam_f64_par(param, grad, exp_avg, exp_avg_sq, w_1, beta_2, w_2, c_2, epsilo
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -2919,7 +2993,7 @@ def adam_wd_init(lr, beta1, beta2, eps, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2948,6 +3022,8 @@ def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
     c_2 = np.float32(c_2)
     epsilon = np.float32(epsilon)
     s_t = np.float32(s_t)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -2966,13 +3042,13 @@ def adam_wd_f32(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
             sigma = epsilon + math.sqrt(v)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -2997,11 +3073,11 @@ def adam_wd_f32_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_wd_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_wd_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3030,6 +3106,8 @@ def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
     c_2 = np.float64(c_2)
     epsilon = np.float64(epsilon)
     s_t = np.float64(s_t)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3048,13 +3126,13 @@ def adam_wd_f64(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, 
             sigma = epsilon + math.sqrt(v)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_wd_f64_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_wd_f64_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_wd (see the comment above adam_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3079,7 +3157,7 @@ def adam_wd_f64_par(param, grad, exp_avg, exp_avg_sq, lamda, w_1, beta_2, w_2, c
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_wd_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_wd_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -3119,7 +3197,7 @@ def adam_amsgrad_init(lr, beta1, beta2, eps, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3157,6 +3235,8 @@ def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
     c_2 = np.float32(c_2)
     epsilon = np.float32(epsilon)
     s_t = np.float32(s_t)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3177,14 +3257,14 @@ def adam_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
             sigma = epsilon + math.sqrt(v_max)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
-            max_exp_avg_sq_b[i] = v_max
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
+            max_exp_avg_sq_b[i] = v_max * zero if abs(v_max) < tiny else v_max
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3219,11 +3299,11 @@ def adam_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, 
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_amsgrad_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_amsgrad_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3261,6 +3341,8 @@ def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
     c_2 = np.float64(c_2)
     epsilon = np.float64(epsilon)
     s_t = np.float64(s_t)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3281,14 +3363,14 @@ def adam_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta
             sigma = epsilon + math.sqrt(v_max)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
-            max_exp_avg_sq_b[i] = v_max
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
+            max_exp_avg_sq_b[i] = v_max * zero if abs(v_max) < tiny else v_max
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad (see the comment above adam_amsgrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3323,7 +3405,7 @@ def adam_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, w_1, 
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_amsgrad_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_amsgrad_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -3366,7 +3448,7 @@ def adam_amsgrad_wd_init(lr, beta1, beta2, eps, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3405,6 +3487,8 @@ def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
     c_2 = np.float32(c_2)
     epsilon = np.float32(epsilon)
     s_t = np.float32(s_t)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3426,14 +3510,14 @@ def adam_amsgrad_wd_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
             sigma = epsilon + math.sqrt(v_max)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
-            max_exp_avg_sq_b[i] = v_max
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
+            max_exp_avg_sq_b[i] = v_max * zero if abs(v_max) < tiny else v_max
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3468,11 +3552,11 @@ def adam_amsgrad_wd_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, la
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_amsgrad_wd_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_amsgrad_wd_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3511,6 +3595,8 @@ def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
     c_2 = np.float64(c_2)
     epsilon = np.float64(epsilon)
     s_t = np.float64(s_t)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3532,14 +3618,14 @@ def adam_amsgrad_wd_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda,
             sigma = epsilon + math.sqrt(v_max)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
-            max_exp_avg_sq_b[i] = v_max
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
+            max_exp_avg_sq_b[i] = v_max * zero if abs(v_max) < tiny else v_max
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adam_amsgrad_wd_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adam_amsgrad_wd_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """Adam, rule adam_amsgrad_wd (see the comment above adam_amsgrad_wd_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3574,7 +3660,7 @@ def adam_amsgrad_wd_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, la
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adam_amsgrad_wd_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adam_amsgrad_wd_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], lamda, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -3616,7 +3702,7 @@ def adamw_init(lr, beta1, beta2, eps, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3645,6 +3731,8 @@ def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
     c_2 = np.float32(c_2)
     epsilon = np.float32(epsilon)
     s_t = np.float32(s_t)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3663,13 +3751,13 @@ def adamw_f32(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
             sigma = epsilon + math.sqrt(v)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3694,11 +3782,11 @@ def adamw_f32_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, ep
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adamw_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adamw_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3727,6 +3815,8 @@ def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
     c_2 = np.float64(c_2)
     epsilon = np.float64(epsilon)
     s_t = np.float64(s_t)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3745,13 +3835,13 @@ def adamw_f64(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilo
             sigma = epsilon + math.sqrt(v)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_f64_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_f64_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw (see the comment above adamw_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3776,7 +3866,7 @@ def adamw_f64_par(param, grad, exp_avg, exp_avg_sq, k, w_1, beta_2, w_2, c_2, ep
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adamw_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adamw_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -3819,7 +3909,7 @@ def adamw_amsgrad_init(lr, beta1, beta2, eps, weight_decay):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float32, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3858,6 +3948,8 @@ def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
     c_2 = np.float32(c_2)
     epsilon = np.float32(epsilon)
     s_t = np.float32(s_t)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3879,14 +3971,14 @@ def adamw_amsgrad_f32(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
             sigma = epsilon + math.sqrt(v_max)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
-            max_exp_avg_sq_b[i] = v_max
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
+            max_exp_avg_sq_b[i] = v_max * zero if abs(v_max) < tiny else v_max
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float32, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3921,11 +4013,11 @@ def adamw_amsgrad_f32_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adamw_amsgrad_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adamw_amsgrad_f32(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float64, serial."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -3964,6 +4056,8 @@ def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
     c_2 = np.float64(c_2)
     epsilon = np.float64(epsilon)
     s_t = np.float64(s_t)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -3985,14 +4079,14 @@ def adamw_amsgrad_f64(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, 
             sigma = epsilon + math.sqrt(v_max)/c_2
             q = m/sigma
             theta = -q*s_t + theta
-            param_b[i] = theta
-            exp_avg_b[i] = m
-            exp_avg_sq_b[i] = v
-            max_exp_avg_sq_b[i] = v_max
+            param_b[i] = theta * zero if abs(theta) < tiny else theta
+            exp_avg_b[i] = m * zero if abs(m) < tiny else m
+            exp_avg_sq_b[i] = v * zero if abs(v) < tiny else v
+            max_exp_avg_sq_b[i] = v_max * zero if abs(v_max) < tiny else v_max
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def adamw_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t):
+def adamw_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush=False):
     """AdamW, rule adamw_amsgrad (see the comment above adamw_amsgrad_scalars): in place, float64, parallel over blocks."""
     n = param.shape[0]
     if grad.shape[0] != n:
@@ -4027,7 +4121,7 @@ def adamw_amsgrad_f64_par(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, k, w
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        adamw_amsgrad_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t)
+        adamw_amsgrad_f64(param[lo:hi], grad[lo:hi], exp_avg[lo:hi], exp_avg_sq[lo:hi], max_exp_avg_sq[lo:hi], k, w_1, beta_2, w_2, c_2, epsilon, s_t, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -4051,11 +4145,13 @@ def clip_grad_value_init(clip_value):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_value_f32(grad, c_v):
+def clip_grad_value_f32(grad, c_v, flush=False):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float32, serial."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     c_v = np.float32(c_v)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -4063,26 +4159,28 @@ def clip_grad_value_f32(grad, c_v):
         for i in range(hi - lo):
             g = grad_b[i]
             g = (-c_v if (c_v < -g) else (c_v if (c_v < g) else g))
-            grad_b[i] = g
+            grad_b[i] = g * zero if abs(g) < tiny else g
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_value_f32_par(grad, c_v):
+def clip_grad_value_f32_par(grad, c_v, flush=False):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float32, parallel over blocks."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        clip_grad_value_f32(grad[lo:hi], c_v)
+        clip_grad_value_f32(grad[lo:hi], c_v, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_value_f64(grad, c_v):
+def clip_grad_value_f64(grad, c_v, flush=False):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float64, serial."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     c_v = np.float64(c_v)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -4090,18 +4188,18 @@ def clip_grad_value_f64(grad, c_v):
         for i in range(hi - lo):
             g = grad_b[i]
             g = (-c_v if (c_v < -g) else (c_v if (c_v < g) else g))
-            grad_b[i] = g
+            grad_b[i] = g * zero if abs(g) < tiny else g
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_value_f64_par(grad, c_v):
+def clip_grad_value_f64_par(grad, c_v, flush=False):
     """clip by value, rule clip_grad_value (see the comment above clip_grad_value_scalars): in place, float64, parallel over blocks."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        clip_grad_value_f64(grad[lo:hi], c_v)
+        clip_grad_value_f64(grad[lo:hi], c_v, flush)
 
 
 # ---------------------------------------------------------------------------
@@ -4125,11 +4223,13 @@ def clip_grad_scale_init(max_norm, total_norm):
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_scale_f32(grad, kappa):
+def clip_grad_scale_f32(grad, kappa, flush=False):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float32, serial."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     kappa = np.float32(kappa)
+    tiny = np.float32(1.1754943508222875e-38) if flush else np.float32(0)
+    zero = np.float32(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -4137,26 +4237,28 @@ def clip_grad_scale_f32(grad, kappa):
         for i in range(hi - lo):
             g = grad_b[i]
             g = g*kappa
-            grad_b[i] = g
+            grad_b[i] = g * zero if abs(g) < tiny else g
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_scale_f32_par(grad, kappa):
+def clip_grad_scale_f32_par(grad, kappa, flush=False):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float32, parallel over blocks."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        clip_grad_scale_f32(grad[lo:hi], kappa)
+        clip_grad_scale_f32(grad[lo:hi], kappa, flush)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_scale_f64(grad, kappa):
+def clip_grad_scale_f64(grad, kappa, flush=False):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float64, serial."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     kappa = np.float64(kappa)
+    tiny = np.float64(2.2250738585072014e-308) if flush else np.float64(0)
+    zero = np.float64(0)
     for blk in range(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
@@ -4164,18 +4266,18 @@ def clip_grad_scale_f64(grad, kappa):
         for i in range(hi - lo):
             g = grad_b[i]
             g = g*kappa
-            grad_b[i] = g
+            grad_b[i] = g * zero if abs(g) < tiny else g
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
-def clip_grad_scale_f64_par(grad, kappa):
+def clip_grad_scale_f64_par(grad, kappa, flush=False):
     """clip by global norm, rule clip_grad_scale (see the comment above clip_grad_scale_scalars): in place, float64, parallel over blocks."""
     n = grad.shape[0]
     nblocks = (n + BLOCK - 1) // BLOCK
     for blk in numba.prange(nblocks):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
-        clip_grad_scale_f64(grad[lo:hi], kappa)
+        clip_grad_scale_f64(grad[lo:hi], kappa, flush)
 
 
 def norm_sum_abs_finish(R):
