@@ -665,7 +665,8 @@ class Sequential:
         """Move the model to ``device`` ("cuda", "cpu", or an array module: cupy, numpy) and
         return it. Parameters, gradients and batch norm's running statistics are copied to the
         device's flat buffers and the layers rebound to views of them; optimizers built before
-        hold the old arrays (build them after moving, as in PyTorch)."""
+        hold the old arrays (build them after moving, as in PyTorch). Array-valued
+        ``loss_options`` (a class weight) move too."""
         xp = _device_module(device)
         if xp is self.xp:
             return self
@@ -684,6 +685,11 @@ class Sequential:
             for attr in ("_input", "_z", "_a", "_xhat", "_inv_std", "_mask"):
                 if hasattr(layer, attr):
                     setattr(layer, attr, None)
+        # array-valued loss options (a class weight, pos_weight) go along, as a torch loss
+        # module's weight does with .to(): the loss kernels refuse a host/device mix
+        self.loss_options = {k: (xp.asarray(v.get() if _is_cupy(v) else v)
+                                 if isinstance(v, np.ndarray) or _is_cupy(v) else v)
+                             for k, v in self.loss_options.items()}
         self._work, self._ce_cache = {}, {}
         self.xp = xp
         for name in self._DEVICE_METHODS:

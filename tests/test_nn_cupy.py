@@ -265,3 +265,21 @@ def test_fit_trains_a_device_model_like_the_host(host, batch_size):
     np.testing.assert_allclose(h_dev.step_loss, h_cpu.step_loss, rtol=1e-5)
     assert h_dev.thread_plan in ("", None) or "BLAS" not in str(h_dev.thread_plan)
     check_close(cpu, dev, 1e-5, "after fit")
+
+
+def test_to_moves_array_loss_options(host):
+    """A class weight given as a NumPy array moves with the model (as a torch loss module's
+    weight with .to()); the device loss then equals the host's, from the textbook formula."""
+    X, y = data(np.float64, "softmax_ce")
+    w = np.array([0.5, 2.0, 1.0])
+    dev = nn.MLP([6, 16, 12, 3], ["tanh", "relu"], dtype=np.float64, seed=1,
+                 loss_options={"weight": w}, device=fd.XP)
+    assert isinstance(dev.loss_options["weight"], fd.DeviceArray)
+    loss = float(fd.get(dev.loss_and_backward(fd.put(X), fd.put(y))))
+    back = dev.to("cpu")
+    assert type(back.loss_options["weight"]) is np.ndarray
+    logits = back.forward(X, training=True)  # the parameters have not moved since the step
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    want = -(w[y] * logp[np.arange(len(y)), y]).sum() / w[y].sum()  # torch's weighted mean
+    assert abs(loss - want) <= 1e-12 * abs(want)
