@@ -13,7 +13,9 @@
 - NaN in → NaN out, forward and backward (PyTorch's relu backward passes the upstream
   gradient through at z = NaN; these kernels give NaN there).
 
-CuPy arrays are handed to ``runtime.cuda_dispatch`` (imported only then).
+CuPy arrays are handed to ``runtime.cuda_dispatch`` (imported only then). ``z`` (or ``output``
+when z is not given) decides the side: an array on the other side is a TypeError naming it, as
+in runtime.losses and PyTorch; nothing is copied implicitly.
 """
 from __future__ import annotations
 
@@ -67,6 +69,7 @@ def _buffer(out, ref, inputs):
 
 def activation(name, z, *, out=None, **options):
     """a = f(z) by the generated forward kernel."""
+    validate.same_side("z", z, out=out)
     if validate.any_cupy(z, out):
         from . import cuda_dispatch
 
@@ -83,6 +86,8 @@ def activation(name, z, *, out=None, **options):
 
 def activation_grad(name, z, upstream, *, output=None, out=None, **options):
     """upstream ⊙ f'(z), through the saved ``output`` a = f(z) where derive allows."""
+    lead = ("z", z) if z is not None else ("output", output)
+    validate.same_side(*lead, upstream=upstream, output=None if z is None else output, out=out)
     if validate.any_cupy(z, upstream, output, out):
         from . import cuda_dispatch
 

@@ -88,8 +88,9 @@ def _options(name: str, options: dict) -> dict:
 
 def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
     """(loss, ∂loss/∂pred) by the fused generated kernel; see the module docstring."""
-    _same_side(pred, target=target, out=out, weight=options.get("weight"),
-               pos_weight=options.get("pos_weight"))
+    pw = options.get("pos_weight")  # a 0-d pos_weight is an option, fine on either side
+    validate.same_side("pred", pred, target=target, out=out, weight=options.get("weight"),
+                       pos_weight=None if isinstance(pw, np.ndarray) and pw.ndim == 0 else pw)
     if validate.any_cupy(pred, target, out):
         from . import cuda_dispatch
 
@@ -101,28 +102,6 @@ def loss_and_grad(name, pred, target, *, reduction="mean", out=None, **options):
     if name == "softmax_ce":
         return _softmax_ce(pred, target, reduction, out, **opts)
     return _elementwise(name, pred, target, reduction, out, opts)
-
-
-def _kind(a) -> str:
-    return f"{type(a).__module__.split('.')[0]}.{type(a).__name__}"
-
-
-def _same_side(pred, **others) -> None:
-    """TypeError for an array on the other side of ``pred`` (host vs device)."""
-    dev = validate.array_module_name(pred) == "cupy"
-    for name, a in others.items():
-        if a is None or validate.any_cupy(a) == dev:
-            continue
-        if name == "out" and dev:  # cuda_dispatch names a host out= itself (the kernel writes it)
-            continue
-        if dev and isinstance(a, np.ndarray) and not (name == "pos_weight" and a.ndim == 0):
-            raise TypeError(f"{name} is a {_kind(a)} but pred is a {_kind(pred)} (on the "
-                            f"device); move {name} with cupy.asarray({name}) (nothing is "
-                            f"copied implicitly)")
-        if not dev:
-            raise TypeError(f"{name} is a {_kind(a)} but pred is a {_kind(pred)} (on the "
-                            f"host); move {name} with cupy.asnumpy({name}), or pred with "
-                            f"cupy.asarray(pred)")
 
 
 def _elementwise(name, pred, target, reduction, out, opts):

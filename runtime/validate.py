@@ -33,6 +33,31 @@ def any_cupy(*arrays) -> bool:
     return any(a is not None and array_module_name(a) == "cupy" for a in arrays)
 
 
+def _kind(a) -> str:
+    return f"{type(a).__module__.split('.')[0]}.{type(a).__name__}"
+
+
+def same_side(lead_name: str, lead, **others) -> None:
+    """TypeError for an array of ``others`` on the other side of ``lead`` (host vs device),
+    as PyTorch's "Expected all tensors to be on the same device": nothing is copied
+    implicitly. A host ``out`` with a device ``lead`` is left to cuda_dispatch, which names
+    it itself."""
+    if lead is None:  # the caller reports the missing argument
+        return
+    dev = array_module_name(lead) == "cupy"
+    for name, a in others.items():
+        if a is None or any_cupy(a) == dev or (name == "out" and dev):
+            continue
+        if dev and isinstance(a, np.ndarray):
+            raise TypeError(f"{name} is a {_kind(a)} but {lead_name} is a {_kind(lead)} (on "
+                            f"the device); move {name} with cupy.asarray({name}) (nothing is "
+                            f"copied implicitly)")
+        if not dev:
+            raise TypeError(f"{name} is a {_kind(a)} but {lead_name} is a {_kind(lead)} (on "
+                            f"the host); move {name} with cupy.asnumpy({name}), or "
+                            f"{lead_name} with cupy.asarray({lead_name})")
+
+
 def _xp(x):
     if array_module_name(x) == "cupy":
         import cupy
