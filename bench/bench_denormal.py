@@ -45,10 +45,9 @@ def _run(conn, setting, batch, early, late):
         optim.set_flush_denormal(setting.endswith("on"))
         threads.using(threads.ThreadPlan(n, 1, "BLAS on every core")).__enter__()
         step = bench_mlp._ours(batch)
-        cells = dict(zip(step.__code__.co_freevars, (c.cell_contents for c in step.__closure__)))
 
         def momentum():
-            return cells["opt"].state_dict()["state"][0]["momentum_buffer"]
+            return step.optimizer.state_dict()["state"][0]["momentum_buffer"]
     else:
         import torch
 
@@ -58,10 +57,9 @@ def _run(conn, setting, batch, early, late):
         if setting.endswith("(True)"):
             torch.set_flush_denormal(True)
         step = bench_mlp._theirs(batch)
-        cells = dict(zip(step.__code__.co_freevars, (c.cell_contents for c in step.__closure__)))
 
         def momentum():
-            opt = cells["opt"]
+            opt = step.optimizer
             return np.concatenate([opt.state[p]["momentum_buffer"].numpy().ravel()
                                    for g in opt.param_groups for p in g["params"]])
     times = []
