@@ -206,7 +206,8 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
         out += ["        for k in range(m):", *element(" " * 12, "k", "b")]
     else:
         # The loss accumulates in the array's dtype through add_reassoc (the one addition
-        # LLVM may reorder, so the loop vectorizes), then across blocks in float64.
+        # LLVM may reorder, so the loop vectorizes), then across blocks in float64, in pairs
+        # (pairwise_sum).
         out += [f"        acc = {zero}",
                 "        for k in range(m):",
                 *element(" " * 12, "k", "b"),
@@ -216,9 +217,9 @@ def elementwise_kernel(derivation, reduction: str, dtype: str, printer: NumbaPri
             "        elif buffered:",
             *[f"            {a}[lo:hi] = {a}_b[:m]" for a in outputs]]
     if reduction == "mean":
-        out.append("    return partial.sum() / n")
+        out.append("    return pairwise_sum(partial) / n")
     elif reduction == "sum":
-        out.append("    return partial.sum()")
+        out.append("    return pairwise_sum(partial)")
     return fname, "\n".join(out) + "\n"
 
 
@@ -463,9 +464,9 @@ def softmax_ce_kernel(derivation, target: str, reduction: str, dtype: str,
           f"        partial[b] = {helper}(b * rows, min(b * rows + rows, N), "
           + hparams.split(", ", 2)[2] + ")"]
     if reduction == "mean":
-        o.append("    return partial.sum() / denom")
+        o.append("    return pairwise_sum(partial) / denom")
     elif reduction == "sum":
-        o.append("    return partial.sum()")
+        o.append("    return pairwise_sum(partial)")
     driver = o
     max_pass = (lambda ind_, src: [f"{ind_}nrow = {src}"] + _row_pass(
         ind_, ["nk = nrow[k]"], [("mx_next", "max", "nk")], [], zero, ninf))

@@ -31,7 +31,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from .numba_checks import overlap_checks, size_checks
 from .numba_printer import NumbaPrinter, constant_lines
 
-GENERATOR_VERSION = "4"  # 2: CACHE switch, argument checks; 3: overlap checks; 4: flush
+GENERATOR_VERSION = "5"  # 5: block sums of a norm added pairwise; 2: CACHE switch, argument checks; 3: overlap checks; 4: flush
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = "runtime/generated/numba_optim.py"
 SUFFIX = {"float32": "f32", "float64": "f64"}
@@ -242,7 +242,7 @@ def norm_kernel(nr, parallel: bool, printer: NumbaPrinter) -> tuple[str, str]:
     def upd(acc, ind):
         return ind + _term_update(nr, printer, acc).replace("{ind}", ind)
 
-    combine = ("partial.sum()" if nr.combine == "sum" else "_nanmax(partial)")
+    combine = ("pairwise_sum(partial)" if nr.combine == "sum" else "_nanmax(partial)")
     out = [f"@numba.njit({'parallel=True, ' if parallel else ''}error_model=\"numpy\", "
            "fastmath=FASTMATH, cache=CACHE)",
            f"def {fname}({', '.join(['grad'] + extra)}):",
@@ -371,9 +371,10 @@ def generate_module(names=(), command: str | None = None) -> str:
     from .numba_cache import CACHE_SOURCE
 
     from .numba_checks import CHECKS_SOURCE
+    from .numba_reduce import PAIRWISE_SOURCE
 
     parts = ["\n".join(head), CACHE_SOURCE.strip("\n") + "\n", HELPERS.strip("\n") + "\n",
-             CHECKS_SOURCE.strip("\n") + "\n"]
+             CHECKS_SOURCE.strip("\n") + "\n", PAIRWISE_SOURCE.strip("\n") + "\n"]
     body, table = [], ["RULES = {"]
     for r in rules:
         body += [rule_comment(r) + "\n\n" + scalars_function(r), init_function(r)]

@@ -31,7 +31,6 @@ if cuda_host.CXX is None:
 
 import fake_device as fd  # noqa: E402
 import runtime  # noqa: E402
-from runtime import cuda_dispatch  # noqa: E402
 from runtime.generated import cupy_losses  # noqa: E402
 from test_audit_numerics import _argmax_grad_exact  # noqa: E402  (the oracle's one home)
 
@@ -53,16 +52,9 @@ IDS = [f"{np.dtype(dt).name}-{v}" for dt, v, _, _ in CASES]
 
 @pytest.fixture(scope="module")
 def launcher():
+    """The device launcher for conftest's ``host`` fixture; no opted-in shared memory (the
+    default), so the block-nocache variant runs as on a device that gives a block 48 KiB."""
     return fd.DeviceLauncher(cuda_host.loss_library(cupy_losses.SOURCE))
-
-
-@pytest.fixture()
-def host(launcher):
-    launcher.launches.clear()
-    launcher.opt_in = False
-    old = cuda_dispatch.set_launcher(launcher)
-    yield launcher
-    cuda_dispatch.set_launcher(old)
 
 
 def _rows(dtype, C, n):

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 9
+# Generator: codegen numba backend, version 10
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:adf36563350a8c58 (of the SymPy expressions printed below)
+# Source hash: sha256:7db9f4b8edb840e5 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call

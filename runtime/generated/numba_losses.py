@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 9
+# Generator: codegen numba backend, version 10
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:5eb5c5ea6043a086 (of the SymPy expressions printed below)
+# Source hash: sha256:fce83caa9e31fef8 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -486,6 +486,28 @@ def wide_vectors(typingctx):
 
 
 # ---------------------------------------------------------------------------
+# The sum of a reduction's per-block partial sums (from codegen/numba_reduce.py).
+# ---------------------------------------------------------------------------
+@numba.njit(error_model="numpy", cache=CACHE)
+def pairwise_sum(partial):
+    """Σ partial (1-D float64), added in pairs level by level, overwriting partial.
+
+    Its rounding error grows with log2(n), where an in-order loop's (np.sum in Numba) grows
+    with n: a mean over 16M float64 elements (8192 blocks) was 4–15 ULP off summed in order
+    (bench/accuracy.py), as NumPy's pairwise sum is well under 1."""
+    m = partial.size
+    while m > 1:
+        h = m // 2
+        for k in range(h):  # reads 2k, 2k + 1 >= k: nothing is read after it is overwritten
+            partial[k] = partial[2 * k] + partial[2 * k + 1]
+        if m % 2:
+            partial[h] = partial[m - 1]
+            h += 1
+        m = h
+    return partial[0] if m == 1 else 0.0
+
+
+# ---------------------------------------------------------------------------
 # Output buffers (from codegen/numba_reduce.py): a block computed into a stack
 # buffer, then copied out (an output over an input) or written to memory past
 # the caches with streaming stores (a large output).
@@ -875,7 +897,7 @@ def softmax_ce_index_mean_f32(logits, labels, weight, ignore_index, label_smooth
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_index_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -910,7 +932,7 @@ def softmax_ce_index_mean_f32_serial(logits, labels, weight, ignore_index, label
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_index_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1086,7 +1108,7 @@ def softmax_ce_index_sum_f32(logits, labels, weight, ignore_index, label_smoothi
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1119,7 +1141,7 @@ def softmax_ce_index_sum_f32_serial(logits, labels, weight, ignore_index, label_
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_index_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1483,7 +1505,7 @@ def softmax_ce_prob_mean_f32(logits, target, weight, label_smoothing, grad):
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1515,7 +1537,7 @@ def softmax_ce_prob_mean_f32_serial(logits, target, weight, label_smoothing, gra
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_prob_mean_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1668,7 +1690,7 @@ def softmax_ce_prob_sum_f32(logits, target, weight, label_smoothing, grad):
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_prob_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1699,7 +1721,7 @@ def softmax_ce_prob_sum_f32_serial(logits, target, weight, label_smoothing, grad
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_prob_sum_f32_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2061,7 +2083,7 @@ def softmax_ce_index_mean_f64(logits, labels, weight, ignore_index, label_smooth
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_index_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2096,7 +2118,7 @@ def softmax_ce_index_mean_f64_serial(logits, labels, weight, ignore_index, label
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_index_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2272,7 +2294,7 @@ def softmax_ce_index_sum_f64(logits, labels, weight, ignore_index, label_smoothi
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2305,7 +2327,7 @@ def softmax_ce_index_sum_f64_serial(logits, labels, weight, ignore_index, label_
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_index_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, labels, weight, ignore_index, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2669,7 +2691,7 @@ def softmax_ce_prob_mean_f64(logits, target, weight, label_smoothing, grad):
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2701,7 +2723,7 @@ def softmax_ce_prob_mean_f64_serial(logits, target, weight, label_smoothing, gra
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_prob_mean_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum() / denom
+    return pairwise_sum(partial) / denom
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2854,7 +2876,7 @@ def softmax_ce_prob_sum_f64(logits, target, weight, label_smoothing, grad):
     partial = np.zeros(nblocks, np.float64)
     for b in numba.prange(nblocks):
         partial[b] = _softmax_ce_prob_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2885,7 +2907,7 @@ def softmax_ce_prob_sum_f64_serial(logits, target, weight, label_smoothing, grad
     partial = np.zeros(nblocks, np.float64)
     for b in range(nblocks):
         partial[b] = _softmax_ce_prob_sum_f64_rows(b * rows, min(b * rows + rows, N), logits, target, weight, eps, smoothing, n_classes, sum_w, scale, grad)
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3120,7 +3142,7 @@ def bce_mean_f32(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3170,7 +3192,7 @@ def bce_sum_f32(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3276,7 +3298,7 @@ def bce_mean_f64(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3326,7 +3348,7 @@ def bce_sum_f64(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3438,7 +3460,7 @@ def bce_logits_mean_f32(pred, target, grad, pos_weight):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3494,7 +3516,7 @@ def bce_logits_sum_f32(pred, target, grad, pos_weight):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3617,7 +3639,7 @@ def bce_logits_posweightarray_mean_f32(pred, target, pos_weight, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3678,7 +3700,7 @@ def bce_logits_posweightarray_sum_f32(pred, target, pos_weight, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3803,7 +3825,7 @@ def bce_logits_mean_f64(pred, target, grad, pos_weight):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3859,7 +3881,7 @@ def bce_logits_sum_f64(pred, target, grad, pos_weight):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -3982,7 +4004,7 @@ def bce_logits_posweightarray_mean_f64(pred, target, pos_weight, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4043,7 +4065,7 @@ def bce_logits_posweightarray_sum_f64(pred, target, pos_weight, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4162,7 +4184,7 @@ def mse_mean_f32(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4212,7 +4234,7 @@ def mse_sum_f32(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4318,7 +4340,7 @@ def mse_mean_f64(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4368,7 +4390,7 @@ def mse_sum_f64(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4474,7 +4496,7 @@ def mae_mean_f32(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4524,7 +4546,7 @@ def mae_sum_f32(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4630,7 +4652,7 @@ def mae_mean_f64(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4680,7 +4702,7 @@ def mae_sum_f64(pred, target, grad):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4791,7 +4813,7 @@ def smooth_l1_mean_f32(pred, target, grad, beta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4846,7 +4868,7 @@ def smooth_l1_sum_f32(pred, target, grad, beta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -4962,7 +4984,7 @@ def smooth_l1_mean_f64(pred, target, grad, beta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5017,7 +5039,7 @@ def smooth_l1_sum_f64(pred, target, grad, beta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5132,7 +5154,7 @@ def huber_mean_f32(pred, target, grad, delta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5186,7 +5208,7 @@ def huber_sum_f32(pred, target, grad, delta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5300,7 +5322,7 @@ def huber_mean_f64(pred, target, grad, delta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5354,7 +5376,7 @@ def huber_sum_f64(pred, target, grad, delta):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5466,7 +5488,7 @@ def lp_mean_f32(pred, target, grad, p):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5518,7 +5540,7 @@ def lp_sum_f32(pred, target, grad, p):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5628,7 +5650,7 @@ def lp_mean_f64(pred, target, grad, p):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum() / n
+    return pairwise_sum(partial) / n
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -5680,7 +5702,7 @@ def lp_sum_f64(pred, target, grad, p):
             stream_copy(grad, lo, grad_b, m)
         elif buffered:
             grad[lo:hi] = grad_b[:m]
-    return partial.sum()
+    return pairwise_sum(partial)
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
