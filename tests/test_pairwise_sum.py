@@ -12,7 +12,7 @@ import pytest
 
 import runtime
 from runtime.clip import get_total_norm
-from runtime.generated import kernels, numba_losses, numba_optim
+from runtime.generated import numba_losses, numba_optim
 
 
 def ulps(value, exact):
@@ -36,7 +36,7 @@ def test_pairwise_sum_where_an_in_order_sum_is_off():
     # 1 then 8191 halves of an ULP of 1: an in-order sum rounds each one away (ties to even)
     x = np.full(8192, 2.0 ** -53)
     x[0] = 1.0
-    in_order = 0.0
+    in_order = 0.0  # the kernels' old partial.sum()
     for v in x:
         in_order += v
     exact = math.fsum(x)
@@ -55,7 +55,7 @@ def _skewed(n, block, big, small, dtype=np.float64):
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_loss_reductions_over_many_blocks_float64(name, reduction):
     n = 1 << 22
-    block = kernels("numba_losses")[(name, "default", reduction, "float64")].py_func.__globals__["BLOCK"]
+    block = numba_losses.BLOCK
     # d = 1e4 on one block, 1e-4 elsewhere: each later block adds less than an ULP of the total
     pred, target = _skewed(n, block, 1e4, 1e-4), np.zeros(n)
     loss, _ = runtime.loss_and_grad(name, pred, target, reduction=reduction)
