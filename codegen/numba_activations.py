@@ -10,6 +10,16 @@ C-contiguous, of one float dtype:
 - ``<name>_backward_output_<dt>(a, upstream, out, *options)``: out = upstream ⊙ f'(z) written
   through the saved output a = f(z) (only where derive gives "grad_output").
 
+A dense layer's bias and its activation, fused (runtime/nn.py runs Dense → activation so on
+batch-major batches: one pass over z where there were two, bench/bench_mlp.py): the arrays are
+a batch-major (N, F) array raveled, ``bias`` and ``bias_grad`` have F elements:
+
+- ``<name>_bias_forward_<dt>(z, bias, out, *options)``: out = f(z + bias), the bias added to
+  every row (out may be z: in place).
+- ``<name>_backward_output_bias_<dt>(a, upstream, out, bias_grad, *options)``: out as
+  ``backward_output``, and bias_grad = Σ over the rows of out (∂L/∂b = Σ_batch δ), summed in
+  float64 (bias_grad must not overlap the other arrays).
+
 Options (scalars, converted to the dtype once): ``leaky_relu``: ``negative_slope``.
 NaN policy (a template rule, the same for every activation): a NaN input gives a NaN output,
 also where a piecewise form would pick a branch (relu(NaN) = NaN, as PyTorch's forward).
@@ -55,20 +65,26 @@ def _doc(derivation, kind: str, dtype: str) -> str:
     return "\n".join("    " + ln if ln else "" for ln in lines).lstrip()
 
 
-def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) -> tuple[str, str]:
-    name = derivation.name
-    form_key, var = next((f, v) for k, f, v in KINDS if k == kind)
-    opts = OPTIONS.get(name, ())
-    fname = f"{name}_{kind}_{SUFFIX[dtype]}"
+def _body(derivation, form_key: str, var: str, dtype: str, printer: NumbaPrinter) -> list[str]:
+    """The lines computing f_k (the form ``form_key``) from x_k, the options as ``<arg>_``."""
     saved = dict(printer.symbol_names)
     printer.symbol_names.update({var: "x_k"})
-    printer.symbol_names.update({sym: f"{arg}_" for arg, sym in opts})
+    printer.symbol_names.update({sym: f"{arg}_" for arg, sym in OPTIONS.get(derivation.name, ())})
     try:
         body, _ = print_cse_block({"f_k": derivation.stable[form_key]}, dtype, "",
                                   printer=printer, annotate=stable_note)
     finally:
         printer.symbol_names.clear()
         printer.symbol_names.update(saved)
+    return body
+
+
+def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) -> tuple[str, str]:
+    name = derivation.name
+    form_key, var = next((f, v) for k, f, v in KINDS if k == kind)
+    opts = OPTIONS.get(name, ())
+    fname = f"{name}_{kind}_{SUFFIX[dtype]}"
+    body = _body(derivation, form_key, var, dtype, printer)
     first = "z" if var == "z" else "a"
     arrays = [first] + ([] if kind == "forward" else ["upstream"]) + ["out"]
     params = arrays + [arg for arg, _ in opts]
@@ -102,10 +118,100 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     return fname, "\n".join(o) + "\n"
 
 
+def fused_bias_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) -> tuple[str, str]:
+    """``bias_forward`` (out = f(z + bias)) or ``backward_output_bias`` (out = upstream ⊙ f'
+    through a, and bias_grad = Σ_rows out): a dense layer's bias and its activation in one pass
+    over the (N, F) array, raveled; rows in blocks, columns in tiles of BLOCK."""
+    name = derivation.name
+    opts = OPTIONS.get(name, ())
+    forward = kind == "bias_forward"
+    fname = f"{name}_{kind}_{SUFFIX[dtype]}"
+    body = _body(derivation, "forward" if forward else "grad_output", "z" if forward else "a",
+                 dtype, printer)
+    first, vec = ("z", "bias") if forward else ("a", "bias_grad")
+    arrays = [first] + ([] if forward else ["upstream"]) + ["out"]
+    params = ([first, "bias", "out"] if forward else [first, "upstream", "out", "bias_grad"])
+    params += [arg for arg, _ in opts]
+    doc = _doc(derivation, "forward" if forward else "backward_output", dtype).replace(
+        "forward (", "bias_forward (").replace("backward_output (", "backward_output_bias (")
+    doc = doc.replace("out = f(z).", "out = f(z + bias), bias added to each row of F.").replace(
+        "written through the saved a = f(z).",
+        "written through the saved a = f(z);\n    bias_grad = Σ over the rows of out (float64 sums).")
+    size_what = f"{first}.size: (N, F) arrays raveled, of one size"
+    o = ["@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
+         f"def {fname}({', '.join(params)}):",
+         f'    """{doc}\n    """',
+         f"    n = {first}.size",
+         f"    F = {vec}.size",
+         "    if F == 0 or n % F != 0:",
+         f"        rows_error({first!r}, n, {vec!r}, F)",
+         *size_checks([(a, f"{a}.size", "n", size_what) for a in arrays[1:]]),
+         *overlap_checks([("out", a) for a in arrays[:-1]])]
+    if not forward:
+        o += [f"    if overlaps(bias_grad, {a}):\n        disjoint_error('bias_grad', {a!r})"
+              for a in arrays]
+    o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
+    # rows in blocks: 8 BLOCKs of elements each (for the backward, a float64 partial row of
+    # bias_grad per block: few blocks, no large scratch), split between threads
+    o += ["    N = n // F",
+          "    rows = max(1, (8 * BLOCK) // F)",
+          "    nblocks = (N + rows - 1) // rows",
+          # out over an input (in place): LLVM would see the overlap and fall back to a
+          # scalar loop, so tiles go through the stack (as the 1-D kernels)
+          "    buffered = " + " or ".join(f"overlaps(out, {a})" for a in arrays[:-1])]
+    if not forward:
+        o.append("    partial = np.zeros((nblocks, F), np.float64)")
+    o += ["    for b in numba.prange(nblocks):",
+          "        wide_vectors()  # 512-bit vectors where the CPU has them"]
+    if not forward:
+        o.append("        acc = partial[b]")
+    o += ["        for i in range(b * rows, min(b * rows + rows, N)):",
+          "            for lo in range(0, F, BLOCK):",
+          "                w = min(BLOCK, F - lo)",
+          "                start = i * F + lo",
+          *[f"                {a}_t = {a}[start:start + w]" for a in arrays[:-1]],
+          "                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]"]
+    ind = " " * 20
+    if forward:
+        o += ["                bias_t = bias[lo:lo + w]",
+              "                for k in range(w):",
+              f"{ind}x_k = z_t[k] + bias_t[k]",
+              *[ind + ln for ln in body],
+              f"{ind}f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)",
+              f"{ind}out_t[k] = f_k"]
+    else:
+        o += ["                acc_t = acc[lo:lo + w]",
+              "                for k in range(w):",
+              f"{ind}x_k = a_t[k]",
+              *[ind + ln for ln in body],
+              f"{ind}f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)",
+              f"{ind}d_k = upstream_t[k] * f_k",
+              f"{ind}out_t[k] = d_k",
+              f"{ind}acc_t[k] += d_k"]
+    o += ["                if buffered:",
+          "                    out[start:start + w] = out_t[:w]"]
+    if not forward:
+        o += ["    total = np.zeros(F, np.float64)",
+              "    for b in range(nblocks):",
+              "        for j in range(F):",
+              "            total[j] += partial[b, j]",
+              "    for j in range(F):",
+              "        bias_grad[j] = total[j]"]
+    return fname, "\n".join(o) + "\n"
+
+
+#: The fused kinds (a dense layer's bias with the activation) and the form each needs.
+FUSED_KINDS = (("bias_forward", "forward"), ("backward_output_bias", "grad_output"))
+
+
 def activation_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:
     out = []
     for kind, form, _ in KINDS:
         if form in derivation.stable:
             fname, src = activation_kernel(derivation, kind, dtype, printer)
+            out.append(((derivation.name, "default", kind, dtype), fname, src))
+    for kind, form in FUSED_KINDS:
+        if form in derivation.stable:
+            fname, src = fused_bias_kernel(derivation, kind, dtype, printer)
             out.append(((derivation.name, "default", kind, dtype), fname, src))
     return out

@@ -12,7 +12,9 @@ The products go through NumPy's BLAS; the elementwise parts are generated kernel
 activation kernels of ``runtime.activation`` / ``runtime.activation_grad`` for f and its δ rule,
 ``runtime.loss_and_grad`` for the loss and ∂L/∂output at the head, and for batch normalisation
 (after the dense layer, before the activation) and inverted dropout the kernels printed from
-derive/batchnorm.py (runtime/generated/numba_layers.py).
+derive/batchnorm.py (runtime/generated/numba_layers.py). A dense layer's bias and the
+activation right after it share one kernel on batch-major batches (``<f>_bias_forward``: z ← f(z
++ b); ``<f>_backward_output_bias``: δ and ∂L/∂b = Σ δ in one pass; see _BiasActivation).
 
 Parameters live in one flat buffer per dtype (a model has one dtype), gradients in another of
 the same layout; each layer holds views. ``model.parameters()`` and ``model.gradients()`` list
@@ -278,13 +280,19 @@ class Dense(Layer):
         if self.bias:
             self.params["bias"][...] = 0
 
-    def forward(self, x, training):
+    def runs_feature_major(self, n: int) -> bool:
+        """Whether a batch of ``n`` rows runs feature-major (see FEATURE_MAJOR_BELOW)."""
+        return self.feature_major and n < FEATURE_MAJOR_BELOW
+
+    def forward(self, x, training, add_bias=True):
+        # add_bias=False: z = a Wᵀ only, batch-major, for _BiasActivation, which adds the
+        # bias in the activation's kernel
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
         self._input = x
         w, n = self.params["weight"], x.shape[0]
-        if self.feature_major and n < FEATURE_MAJOR_BELOW:
+        if add_bias and self.runs_feature_major(n):
             # zᵀ = W aᵀ + b into an (out, batch) buffer; z is its transpose (see
             # FEATURE_MAJOR_BELOW): OpenBLAS runs these small-batch products faster this way.
             zt = _buffer(self._work, "zt", (self.out_features, n), x.dtype)
@@ -294,16 +302,17 @@ class Dense(Layer):
             return zt.T
         z = _buffer(self._work, "z", (n, self.out_features), x.dtype)
         np.matmul(x, w.T, out=z)
-        if self.bias:
+        if self.bias and add_bias:
             np.add(z, self.params["bias"], out=z)
         return z
 
-    def backward(self, delta, need_input_grad=True):
+    def backward(self, delta, need_input_grad=True, bias_grad_done=False):
         # ∂L/∂W = δᵀ a, ∂L/∂b = Σ_batch δ, ∂L/∂a = δ W; each product in the layout of its
-        # operands (δ and a may be batch-major or feature-major, see forward)
+        # operands (δ and a may be batch-major or feature-major, see forward).
+        # bias_grad_done: ∂L/∂b is in grads already (_BiasActivation's δ kernel summed it).
         grads, x = self.grads, self._input
         np.matmul(delta.T, x, out=grads["weight"])
-        if self.bias:
+        if self.bias and not bias_grad_done:
             # Σ_batch δ as 1ᵀδ: BLAS's gemv is 2–3× faster than np.sum(axis=0) (as accurate)
             ones = self._work.get("ones")
             if ones is None or ones.shape[0] != delta.shape[0] or ones.dtype != delta.dtype:
@@ -382,10 +391,13 @@ class Activation(Layer):
             table = kernels("numba_activations")
             fwd = table[(self.name, "default", "forward", dtype.name)]
             bwd = table[(self.name, "default", "backward_output", dtype.name)]
+            # with a dense layer's bias (_BiasActivation); None in an older generated module
+            bias_fwd = table.get((self.name, "default", "bias_forward", dtype.name))
+            bias_bwd = table.get((self.name, "default", "backward_output_bias", dtype.name))
             slope = self.options.get("negative_slope", 0.01)
             args = (dtype.type(slope),) if self.name == "leaky_relu" else ()
             ok = self.name != "leaky_relu" or slope > 0  # the output form needs slope > 0
-            self._fast[dtype] = (fwd, bwd, args) if ok else None
+            self._fast[dtype] = (fwd, bwd, args, bias_fwd, bias_bwd) if ok else None
         except (ImportError, KeyError, AttributeError):
             self._fast[dtype] = None
         return self._fast[dtype]
@@ -592,6 +604,65 @@ class Dropout(Layer):
         return f"p={self.p}"
 
 
+class _BiasActivation:
+    """A Dense layer with a bias and the Activation after it, run as one on the host.
+
+    On batch-major batches the bias goes into the activation's kernel: forward
+    z ← f(a Wᵀ + b) with one generated kernel over z (``<f>_bias_forward``, in place) where
+    the bias add and the activation were two passes, and backward δ = f'(z) ⊙ upstream
+    together with ∂L/∂b = Σ_batch δ (``<f>_backward_output_bias``) where the δ kernel and a
+    gemv were two (bench/RESULTS.md, bench_mlp: the step at batch 1024). The formulas are the
+    activation's derived forms; only the loops are fused. Feature-major batches (small ones,
+    Dense.feature_major) and activations without those kernels run the two layers in turn.
+    """
+
+    def __init__(self, dense: "Dense", act: "Activation"):
+        self.dense, self.act = dense, act
+        self._fused = False
+
+    def forward(self, x, training):
+        dense, act = self.dense, self.act
+        fast = act._kernels(x.dtype) if x.ndim == 2 else None
+        if fast is None or fast[3] is None or dense.runs_feature_major(x.shape[0]):
+            self._fused = False
+            return act.forward(dense.forward(x, training), training)
+        z = dense.forward(x, training, add_bias=False)  # a C-contiguous (N, F) work buffer
+        flat = z.reshape(-1)
+        fast[3](flat, dense.params["bias"], flat, *fast[2])
+        # the activation's state as after its own forward: its output a (in z's buffer), and
+        # no z, which the fused backward never reads (the output form of f')
+        act._z, act._a, act._fm = None, z, False
+        self._fused = True
+        return z
+
+    def backward(self, upstream, need_input_grad=True):
+        dense, act = self.dense, self.act
+        if not self._fused:
+            return dense.backward(act.backward(upstream), need_input_grad)
+        fast = act._kernels(act._a.dtype)
+        up = np.ascontiguousarray(upstream, dtype=act._a.dtype)
+        delta = _buffer(act._work, "delta", up.shape, up.dtype)
+        fast[4](act._a.reshape(-1), up.reshape(-1), delta.reshape(-1), dense.grads["bias"],
+                *fast[2])
+        return dense.backward(delta, need_input_grad, bias_grad_done=True)
+
+
+def _host_steps(layers):
+    """The layers as the host passes run them: each Dense with a bias that is followed by an
+    Activation paired into a _BiasActivation, the rest as they are."""
+    steps, k = [], 0
+    while k < len(layers):
+        layer = layers[k]
+        if (isinstance(layer, Dense) and layer.bias and k + 1 < len(layers)
+                and isinstance(layers[k + 1], Activation)):
+            steps.append(_BiasActivation(layer, layers[k + 1]))
+            k += 2
+        else:
+            steps.append(layer)
+            k += 1
+    return steps
+
+
 # --------------------------------------------------------------------------- models
 
 
@@ -626,6 +697,7 @@ class Sequential:
             if isinstance(layer, Dense):
                 layer.feature_major = (isinstance(self.layers[k + 1], Activation)
                                        and isinstance(self.layers[k + 2], Dense))
+        self._steps = _host_steps(self.layers)
         self.training = True
         self._work: dict = {}  # the head's gradient buffer
         self._ce_cache: dict = {}
@@ -785,8 +857,8 @@ class Sequential:
     def _forward(self, X, training: bool) -> np.ndarray:
         # The result may be a layer's work buffer, overwritten by the next pass.
         a = self._input(X)
-        for layer in self.layers:
-            a = layer.forward(a, training)
+        for step in self._steps:
+            a = step.forward(a, training)
         return a
 
     def forward(self, X, training: bool | None = None) -> np.ndarray:
@@ -893,9 +965,9 @@ class Sequential:
     def backward(self, grad_output: np.ndarray) -> None:
         """Back-propagate ∂L/∂output through every layer into ``gradients()``."""
         g = grad_output
-        last = len(self.layers) - 1
-        for k, layer in enumerate(reversed(self.layers)):
-            g = layer.backward(g, need_input_grad=k < last)  # no ∂L/∂X for the input
+        last = len(self._steps) - 1
+        for k, step in enumerate(reversed(self._steps)):
+            g = step.backward(g, need_input_grad=k < last)  # no ∂L/∂X for the input
 
     # ---------------------------------------------------------------- device passes
 

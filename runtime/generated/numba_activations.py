@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 10
+# Generator: codegen numba backend, version 11
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:7db9f4b8edb840e5 (of the SymPy expressions printed below)
+# Source hash: sha256:dd9f7707df674cbb (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -680,6 +680,18 @@ def overlap_error(out, arg):
 
 
 @numba.njit(cache=CACHE)
+def disjoint_error(out, arg):
+    raise ValueError(out + " overlaps " + arg + ": it must be an array of its own")
+
+
+@numba.njit(cache=CACHE)
+def rows_error(name, size, vec, features):
+    raise ValueError(name + " has " + str(size) + " elements, not a positive multiple of " + vec
+                     + ".size = " + str(features) + " (an (N, F) array raveled, F = " + vec
+                     + ".size)")
+
+
+@numba.njit(cache=CACHE)
 def label_error(i, label, n_classes, ignore_index):
     raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
                      + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
@@ -799,6 +811,108 @@ def sigmoid_backward_output_f32(a, upstream, out):
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_bias_forward_f32(z, bias, out):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_forward (float32); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (forward): Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    t0 = exp_f32(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
+                    t1 = (_F32_1P0/(t0 + _F32_1P0))
+                    f_k = (t1 if (x_k >= _F32_0P0) else t0*t1)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_backward_output_bias_f32(a, upstream, out, bias_grad):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (grad_output): a*(1 - a)
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = x_k*(_F32_1P0 - x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_forward_f64(z, out):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): forward (float64); out = f(z).
 
@@ -902,6 +1016,108 @@ def sigmoid_backward_output_f64(a, upstream, out):
             out_b[k] = upstream_b[k] * f_k
         if buffered:
             out[lo:hi] = out_b[:hi - lo]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_bias_forward_f64(z, bias, out):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_forward (float64); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (forward): Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    t0 = exp_f64(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
+                    t1 = (1.0/(t0 + 1.0))
+                    f_k = (t1 if (x_k >= 0.0) else t0*t1)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_backward_output_bias_f64(a, upstream, out, bias_grad):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (grad_output): a*(1 - a)
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = x_k*(1.0 - x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1009,6 +1225,106 @@ def tanh_backward_output_f32(a, upstream, out):
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_bias_forward_f32(z, bias, out):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_forward (float32); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (forward): tanh(z)
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    f_k = tanh_f32(x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_backward_output_bias_f32(a, upstream, out, bias_grad):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (grad_output): 1 - a**2
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = _F32_1P0 - (x_k*x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_forward_f64(z, out):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: forward (float64); out = f(z).
 
@@ -1110,6 +1426,106 @@ def tanh_backward_output_f64(a, upstream, out):
             out_b[k] = upstream_b[k] * f_k
         if buffered:
             out[lo:hi] = out_b[:hi - lo]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_bias_forward_f64(z, bias, out):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_forward (float64); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (forward): tanh(z)
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    f_k = tanh_f64(x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_backward_output_bias_f64(a, upstream, out, bias_grad):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (grad_output): 1 - a**2
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = 1.0 - (x_k*x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1216,6 +1632,106 @@ def relu_backward_output_f32(a, upstream, out):
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_bias_forward_f32(z, bias, out):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_forward (float32); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (forward): Piecewise((z, z > 0), (0, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    f_k = (x_k if (x_k > _F32_0P0) else _F32_0P0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_backward_output_bias_f32(a, upstream, out, bias_grad):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (0, True))
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (_F32_1P0 if (x_k > _F32_0P0) else _F32_0P0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_forward_f64(z, out):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: forward (float64); out = f(z).
 
@@ -1316,6 +1832,106 @@ def relu_backward_output_f64(a, upstream, out):
             out_b[k] = upstream_b[k] * f_k
         if buffered:
             out[lo:hi] = out_b[:hi - lo]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_bias_forward_f64(z, bias, out):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_forward (float64); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (forward): Piecewise((z, z > 0), (0, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    f_k = (x_k if (x_k > 0.0) else 0.0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_backward_output_bias_f64(a, upstream, out, bias_grad):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (0, True))
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (1.0 if (x_k > 0.0) else 0.0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1426,6 +2042,109 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_bias_forward_f32(z, bias, out, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_forward (float32); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (forward): Piecewise((z, z > 0), (alpha*z, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    negative_slope_ = np.float32(negative_slope)
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    f_k = (x_k if (x_k > _F32_0P0) else x_k*negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_backward_output_bias_f32(a, upstream, out, bias_grad, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
+    Valid for negative_slope > 0 only (derive's assumption); otherwise call the backward kernel with z.
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    negative_slope_ = np.float32(negative_slope)
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (_F32_1P0 if (x_k > _F32_0P0) else negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_forward_f64(z, out, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): forward (float64); out = f(z).
 
@@ -1532,29 +2251,148 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
             out[lo:hi] = out_b[:hi - lo]
 
 
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_bias_forward_f64(z, bias, out, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_forward (float64); out = f(z + bias), bias added to each row of F.
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (forward): Piecewise((z, z > 0), (alpha*z, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    negative_slope_ = np.float64(negative_slope)
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                bias_t = bias[lo:lo + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_t[k]
+                    f_k = (x_k if (x_k > 0.0) else x_k*negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_backward_output_bias_f64(a, upstream, out, bias_grad, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
+    bias_grad = Σ over the rows of out (float64 sums).
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
+    Valid for negative_slope > 0 only (derive's assumption); otherwise call the backward kernel with z.
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (N, F) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    negative_slope_ = np.float64(negative_slope)
+    N = n // F
+    rows = max(1, (8 * BLOCK) // F)
+    nblocks = (N + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    partial = np.zeros((nblocks, F), np.float64)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        acc = partial[b]
+        for i in range(b * rows, min(b * rows + rows, N)):
+            for lo in range(0, F, BLOCK):
+                w = min(BLOCK, F - lo)
+                start = i * F + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                acc_t = acc[lo:lo + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (1.0 if (x_k > 0.0) else negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    acc_t[k] += d_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+    total = np.zeros(F, np.float64)
+    for b in range(nblocks):
+        for j in range(F):
+            total[j] += partial[b, j]
+    for j in range(F):
+        bias_grad[j] = total[j]
+
+
 KERNELS = {
     ('sigmoid', 'default', 'forward', 'float32'): sigmoid_forward_f32,
     ('sigmoid', 'default', 'backward', 'float32'): sigmoid_backward_f32,
     ('sigmoid', 'default', 'backward_output', 'float32'): sigmoid_backward_output_f32,
+    ('sigmoid', 'default', 'bias_forward', 'float32'): sigmoid_bias_forward_f32,
+    ('sigmoid', 'default', 'backward_output_bias', 'float32'): sigmoid_backward_output_bias_f32,
     ('sigmoid', 'default', 'forward', 'float64'): sigmoid_forward_f64,
     ('sigmoid', 'default', 'backward', 'float64'): sigmoid_backward_f64,
     ('sigmoid', 'default', 'backward_output', 'float64'): sigmoid_backward_output_f64,
+    ('sigmoid', 'default', 'bias_forward', 'float64'): sigmoid_bias_forward_f64,
+    ('sigmoid', 'default', 'backward_output_bias', 'float64'): sigmoid_backward_output_bias_f64,
     ('tanh', 'default', 'forward', 'float32'): tanh_forward_f32,
     ('tanh', 'default', 'backward', 'float32'): tanh_backward_f32,
     ('tanh', 'default', 'backward_output', 'float32'): tanh_backward_output_f32,
+    ('tanh', 'default', 'bias_forward', 'float32'): tanh_bias_forward_f32,
+    ('tanh', 'default', 'backward_output_bias', 'float32'): tanh_backward_output_bias_f32,
     ('tanh', 'default', 'forward', 'float64'): tanh_forward_f64,
     ('tanh', 'default', 'backward', 'float64'): tanh_backward_f64,
     ('tanh', 'default', 'backward_output', 'float64'): tanh_backward_output_f64,
+    ('tanh', 'default', 'bias_forward', 'float64'): tanh_bias_forward_f64,
+    ('tanh', 'default', 'backward_output_bias', 'float64'): tanh_backward_output_bias_f64,
     ('relu', 'default', 'forward', 'float32'): relu_forward_f32,
     ('relu', 'default', 'backward', 'float32'): relu_backward_f32,
     ('relu', 'default', 'backward_output', 'float32'): relu_backward_output_f32,
+    ('relu', 'default', 'bias_forward', 'float32'): relu_bias_forward_f32,
+    ('relu', 'default', 'backward_output_bias', 'float32'): relu_backward_output_bias_f32,
     ('relu', 'default', 'forward', 'float64'): relu_forward_f64,
     ('relu', 'default', 'backward', 'float64'): relu_backward_f64,
     ('relu', 'default', 'backward_output', 'float64'): relu_backward_output_f64,
+    ('relu', 'default', 'bias_forward', 'float64'): relu_bias_forward_f64,
+    ('relu', 'default', 'backward_output_bias', 'float64'): relu_backward_output_bias_f64,
     ('leaky_relu', 'default', 'forward', 'float32'): leaky_relu_forward_f32,
     ('leaky_relu', 'default', 'backward', 'float32'): leaky_relu_backward_f32,
     ('leaky_relu', 'default', 'backward_output', 'float32'): leaky_relu_backward_output_f32,
+    ('leaky_relu', 'default', 'bias_forward', 'float32'): leaky_relu_bias_forward_f32,
+    ('leaky_relu', 'default', 'backward_output_bias', 'float32'): leaky_relu_backward_output_bias_f32,
     ('leaky_relu', 'default', 'forward', 'float64'): leaky_relu_forward_f64,
     ('leaky_relu', 'default', 'backward', 'float64'): leaky_relu_backward_f64,
     ('leaky_relu', 'default', 'backward_output', 'float64'): leaky_relu_backward_output_f64,
+    ('leaky_relu', 'default', 'bias_forward', 'float64'): leaky_relu_bias_forward_f64,
+    ('leaky_relu', 'default', 'backward_output_bias', 'float64'): leaky_relu_backward_output_bias_f64,
 }

@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 10
+# Generator: codegen numba backend, version 11
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:fce83caa9e31fef8 (of the SymPy expressions printed below)
+# Source hash: sha256:5d63d3c616bab258 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -702,6 +702,18 @@ def size_error(name, size, expected, what):
 def overlap_error(out, arg):
     raise ValueError(out + " overlaps " + arg + " without being the same array (in place: pass "
                      + arg + " itself; a shifted view would be read after it is written)")
+
+
+@numba.njit(cache=CACHE)
+def disjoint_error(out, arg):
+    raise ValueError(out + " overlaps " + arg + ": it must be an array of its own")
+
+
+@numba.njit(cache=CACHE)
+def rows_error(name, size, vec, features):
+    raise ValueError(name + " has " + str(size) + " elements, not a positive multiple of " + vec
+                     + ".size = " + str(features) + " (an (N, F) array raveled, F = " + vec
+                     + ".size)")
 
 
 @numba.njit(cache=CACHE)

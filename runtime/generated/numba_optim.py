@@ -111,6 +111,18 @@ def overlap_error(out, arg):
 
 
 @numba.njit(cache=CACHE)
+def disjoint_error(out, arg):
+    raise ValueError(out + " overlaps " + arg + ": it must be an array of its own")
+
+
+@numba.njit(cache=CACHE)
+def rows_error(name, size, vec, features):
+    raise ValueError(name + " has " + str(size) + " elements, not a positive multiple of " + vec
+                     + ".size = " + str(features) + " (an (N, F) array raveled, F = " + vec
+                     + ".size)")
+
+
+@numba.njit(cache=CACHE)
 def label_error(i, label, n_classes, ignore_index):
     raise ValueError("labels[" + str(i) + "] = " + str(label) + " is not a class index in [0, "
                      + str(n_classes) + ") nor ignore_index (" + str(ignore_index) + ")")
