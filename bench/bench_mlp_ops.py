@@ -6,7 +6,10 @@ operations, each timed on its own in a loop on the shapes and buffers of a real 
 - ours: runtime.nn.MLP's own layer methods where one method is one operation (Dense.forward =
   GEMM + bias, Activation.forward/backward, the head ``_train_head``), and Dense.backward's
   three products (dW, db as 1ᵀδ, dA) as that method runs them (same layouts: the hidden
-  layers run feature-major below batch 256); runtime.optim.SGD.step on the flat buffer;
+  layers run feature-major below batch 256); runtime.optim.SGD.step on the flat buffer.
+  From batch 256 a hidden layer's bias goes into its activation's kernels, as the step runs
+  them (runtime.nn._BiasActivation): there "GEMM+bias" is ours the product only, "fwd relu"
+  adds the bias, "bwd relu" also sums ∂L/∂b, and our "db" is empty;
 - PyTorch: the ATen calls its autograd makes for the same network: ``torch.addmm`` (Linear's
   forward), ``torch.relu``, ``F.cross_entropy`` + ``backward()`` on a leaf (the head),
   ``mm(δᵀ, a)``, ``δ.sum(0)``, ``mm(δ, W)``, ``threshold_backward``, fused SGD's ``step()``.
@@ -79,7 +82,7 @@ def _ours(batch, seed=0):
     """{op name: closure} on one model's buffers after one real step."""
     import numpy as np
 
-    from runtime.nn import MLP, Activation, Dense, _feature_major
+    from runtime.nn import MLP, _BiasActivation, _feature_major
     from runtime.optim import SGD
 
     model = MLP(SIZES, "relu", loss="softmax_ce", dtype=np.float32, seed=seed)
@@ -89,44 +92,34 @@ def _ours(batch, seed=0):
     y = rng.integers(0, SIZES[-1], size=batch)
     grads = model.flat_gradients()
 
-    # one step by hand, keeping every layer's input and upstream gradient
+    # one step by hand, keeping every step's input and upstream gradient (model._steps: a
+    # Dense and its activation run as one _BiasActivation, fused on batch-major batches)
+    steps = model._steps
     ins, a = [], model._input(X)
-    for layer in model.layers:
+    for st in steps:
         ins.append(a)
-        a = layer.forward(a, True)
+        a = st.forward(a, True)
     out = a
     loss, g = model._train_head(out, y)
-    ups = [None] * len(model.layers)
-    for k in reversed(range(len(model.layers))):
+    ups = [None] * len(steps)
+    for k in reversed(range(len(steps))):
         ups[k] = g
-        g = model.layers[k].backward(g, need_input_grad=k > 0)
+        g = steps[k].backward(g, need_input_grad=k > 0)
     opt.step(grads)
 
-    ops, dense_k, act_k = {}, 0, 0
-    for k, layer in enumerate(model.layers):
-        x = ins[k]
-        if isinstance(layer, Dense):
-            dense_k += 1
-            ops[f"fwd L{dense_k} {layer.in_features}→{layer.out_features} GEMM+bias"] = \
-                (lambda layer=layer, x=x: layer.forward(x, True))
-        elif isinstance(layer, Activation):
-            act_k += 1
-            ops[f"fwd relu {act_k}"] = lambda layer=layer, x=x: layer.forward(x, True)
-    ops["loss head (softmax-CE + ∂/∂logits)"] = lambda: model._train_head(out, y)
-    for k in reversed(range(len(model.layers))):
-        layer, delta = model.layers[k], ups[k]
-        if isinstance(layer, Activation):
-            ops[f"bwd relu {act_k}"] = lambda layer=layer, d=delta: layer.backward(d, True)
-            act_k -= 1
-            continue
-        # Dense.backward's three products, as it runs them
+    def dense_products(layer, delta, dense_k, k, fused):
+        # Dense.backward's products as it runs them: dW, db as 1ᵀδ (none when fused: the δ
+        # kernel summed it), dA
         x, gw, gb, w = layer._input, layer.grads["weight"], layer.grads["bias"], \
             layer.params["weight"]
-        ones = layer._work["ones"]
         ops[f"bwd L{dense_k} dW"] = lambda d=delta, x=x, gw=gw: np.matmul(d.T, x, out=gw)
-        if _feature_major(delta):
+        if fused:
+            ops[f"bwd L{dense_k} db"] = lambda: None
+        elif _feature_major(delta):
+            ones = layer._work["ones"]
             ops[f"bwd L{dense_k} db"] = lambda d=delta, o=ones, gb=gb: np.matmul(d.T, o, out=gb)
         else:
+            ones = layer._work["ones"]
             ops[f"bwd L{dense_k} db"] = lambda d=delta, o=ones, gb=gb: np.matmul(o, d, out=gb)
         if k > 0:
             if _feature_major(x):
@@ -135,6 +128,43 @@ def _ours(batch, seed=0):
             else:
                 da = layer._work["da"]
                 ops[f"bwd L{dense_k} dA"] = lambda d=delta, w=w, o=da: np.matmul(d, w, out=o)
+
+    ops, dense_k = {}, 0
+    for k, st in enumerate(steps):
+        x = ins[k]
+        dense_k += 1
+        dense = st.dense if isinstance(st, _BiasActivation) else st
+        name = f"fwd L{dense_k} {dense.in_features}→{dense.out_features} GEMM+bias"
+        if isinstance(st, _BiasActivation) and st._fused:
+            fast = st.act._kernels(x.dtype)
+            z = dense._work["z"].reshape(-1)
+            ops[name] = lambda d=dense, x=x: d.forward(x, True, add_bias=False)
+            ops[f"fwd relu {dense_k}"] = (lambda f=fast, z=z, b=dense.params["bias"]:
+                                          f[3](z, b, z, *f[2]))
+        elif isinstance(st, _BiasActivation):  # unfused: the layers' own passes
+            zin = (dense._work["zt"].T if dense.runs_feature_major(x.shape[0])
+                   else dense._work["z"])
+            ops[name] = lambda d=dense, x=x: d.forward(x, True)
+            ops[f"fwd relu {dense_k}"] = lambda act=st.act, z=zin: act.forward(z, True)
+        else:
+            ops[name] = lambda d=dense, x=x: d.forward(x, True)
+    ops["loss head (softmax-CE + ∂/∂logits)"] = lambda: model._train_head(out, y)
+    for k in reversed(range(len(steps))):
+        st, up = steps[k], ups[k]
+        if isinstance(st, _BiasActivation):
+            act, dense = st.act, st.dense
+            delta = act._work["delta"]
+            if st._fused:
+                fast = act._kernels(delta.dtype)
+                ops[f"bwd relu {dense_k}"] = (
+                    lambda f=fast, a=act._a.reshape(-1), u=np.ascontiguousarray(up).reshape(-1),
+                    d=delta.reshape(-1), gb=dense.grads["bias"]: f[4](a, u, d, gb, *f[2]))
+            else:
+                ops[f"bwd relu {dense_k}"] = lambda act=act, u=up: act.backward(u, True)
+                delta = delta.T if act._fm else delta
+            dense_products(dense, delta, dense_k, k, st._fused)
+        else:
+            dense_products(st, up, dense_k, k, False)
         dense_k -= 1
     ops["optimizer step (SGD momentum)"] = lambda: opt.step(grads)
 

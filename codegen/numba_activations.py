@@ -15,7 +15,7 @@ batch-major batches: one pass over z where there were two, bench/bench_mlp.py): 
 a batch-major (N, F) array raveled, ``bias`` and ``bias_grad`` have F elements:
 
 - ``<name>_bias_forward_<dt>(z, bias, out, *options)``: out = f(z + bias), the bias added to
-  every row (out may be z: in place).
+  every row (out may be z: in place; it must not overlap bias).
 - ``<name>_backward_output_bias_<dt>(a, upstream, out, bias_grad, *options)``: out as
   ``backward_output``, and bias_grad = Σ over the rows of out (∂L/∂b = Σ_batch δ), summed in
   float64 (bias_grad must not overlap the other arrays).
@@ -147,9 +147,11 @@ def fused_bias_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
          f"        rows_error({first!r}, n, {vec!r}, F)",
          *size_checks([(a, f"{a}.size", "n", size_what) for a in arrays[1:]]),
          *overlap_checks([("out", a) for a in arrays[:-1]])]
-    if not forward:
-        o += [f"    if overlaps(bias_grad, {a}):\n        disjoint_error('bias_grad', {a!r})"
-              for a in arrays]
+    # the bias vector is read for every row: out must not overwrite it (nor, backward, may
+    # bias_grad overlap the arrays it is summed from)
+    o += ([f"    if overlaps(out, bias):\n        disjoint_error('out', 'bias')"] if forward else
+          [f"    if overlaps(bias_grad, {a}):\n        disjoint_error('bias_grad', {a!r})"
+           for a in arrays])
     o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
     # rows in blocks: 8 BLOCKs of elements each (for the backward, a float64 partial row of
     # bias_grad per block: few blocks, no large scratch), split between threads

@@ -827,6 +827,8 @@ def sigmoid_bias_forward_f32(z, bias, out):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
     nblocks = (N + rows - 1) // rows
@@ -1035,6 +1037,8 @@ def sigmoid_bias_forward_f64(z, bias, out):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
     nblocks = (N + rows - 1) // rows
@@ -1241,6 +1245,8 @@ def tanh_bias_forward_f32(z, bias, out):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
     nblocks = (N + rows - 1) // rows
@@ -1445,6 +1451,8 @@ def tanh_bias_forward_f64(z, bias, out):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
     nblocks = (N + rows - 1) // rows
@@ -1648,6 +1656,8 @@ def relu_bias_forward_f32(z, bias, out):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
     nblocks = (N + rows - 1) // rows
@@ -1851,6 +1861,8 @@ def relu_bias_forward_f64(z, bias, out):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
     nblocks = (N + rows - 1) // rows
@@ -2058,6 +2070,8 @@ def leaky_relu_bias_forward_f32(z, bias, out, negative_slope):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     negative_slope_ = np.float32(negative_slope)
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
@@ -2268,6 +2282,8 @@ def leaky_relu_bias_forward_f64(z, bias, out, negative_slope):
         size_error('out', out.size, n, 'z.size: (N, F) arrays raveled, of one size')
     if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
         overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
     negative_slope_ = np.float64(negative_slope)
     N = n // F
     rows = max(1, (8 * BLOCK) // F)
