@@ -674,11 +674,12 @@ class Sequential:
     whose δ is σ(z) − y as seed 000 derives), or a regression loss (``mse``, ``mae``,
     ``smooth_l1``, ``huber``, ``lp``: any elementwise loss of runtime.losses, options in
     ``loss_options``) on the output. ``output_activation`` (regression heads only) puts
-    an activation after the last layer, e.g. seed 000's sigmoid output with MSE.
+    an activation after the last layer, e.g. seed 000's sigmoid output with MSE: a name, or an
+    ``Activation`` layer for one with options (``Activation("leaky_relu", negative_slope=0.2)``).
     ``device`` (default: the host) moves the model there once built; see ``to``.
     """
 
-    def __init__(self, layers, *, loss: str = "softmax_ce", output_activation: str | None = None,
+    def __init__(self, layers, *, loss: str = "softmax_ce", output_activation=None,
                  dtype=np.float32, seed=None, loss_options: dict | None = None, device=None):
         self.layers = list(layers)
         self.dtype = np.dtype(dtype)
@@ -689,7 +690,8 @@ class Sequential:
             if loss in ("softmax_ce", "bce"):
                 raise ValueError(f"output_activation={output_activation!r} is not allowed with "
                                  f"loss={loss!r}: the loss applies its own softmax/sigmoid")
-            self.layers.append(Activation(output_activation))
+            self.layers.append(output_activation if isinstance(output_activation, Activation)
+                               else Activation(output_activation))
         self.loss_name, self.loss_options = loss, dict(loss_options or {})
         # Dense → Activation → Dense: the activation works in either layout and the next
         # Dense reads either, so the first may run feature-major (Dense.feature_major).
@@ -1110,7 +1112,8 @@ class MLP(Sequential):
     """A multi-layer perceptron: [Dense → (BatchNorm) → activation → (Dropout)] × hidden, Dense.
 
     ``MLP([n, m, p], "relu")`` is seed 001's f = W2 max(0, W1 x + b1) + b2. ``activation`` (and
-    ``init``) may be one value or one per hidden layer. ``init=None`` picks Kaiming uniform for
+    ``init``) may be one value or one per hidden layer. ``negative_slope`` is the slope of every
+    leaky_relu of the network, an ``output_activation="leaky_relu"`` included. ``init=None`` picks Kaiming uniform for
     ReLU-like layers and Xavier uniform otherwise; the output layer gets Xavier uniform.
     ``device="cuda"`` builds it on the host (same seeded weights) and moves it (``to``).
     """
@@ -1142,5 +1145,7 @@ class MLP(Sequential):
                 layers.append(Dropout(dropout, seed=int(rng.integers(2**31))))
         layers.append(Dense(sizes[-2], sizes[-1], init="xavier_uniform"))
         self.sizes = sizes
+        if output_activation == "leaky_relu":
+            output_activation = Activation("leaky_relu", negative_slope=negative_slope)
         super().__init__(layers, loss=loss, output_activation=output_activation, dtype=dtype,
                          seed=rng, loss_options=loss_options, device=device)

@@ -491,6 +491,29 @@ def test_leaky_relu_slope(slope):
     assert_grads_match(model, X, y, loss, np.float64)
 
 
+def test_mlp_negative_slope_reaches_the_output_activation():
+    """MLP's negative_slope is every leaky_relu's, the output activation's too (it got the
+    default 0.01): the loss and gradients of torch's network with slope 0.3 throughout,
+    written out here layer by layer."""
+    torch = _torch()
+    F = torch.nn.functional
+    sizes, slope = [4, 6, 3], 0.3
+    model = nn.MLP(sizes, "leaky_relu", loss="mse", output_activation="leaky_relu",
+                   negative_slope=slope, dtype=np.float64, seed=0)
+    _randomize_biases(model, seed=10)
+    X, y = _data(300, sizes, "mse", seed=11)
+    y = y - 0.5  # targets below 0: the output's negative side (its slope) matters
+    loss = model.loss_and_backward(X, y)
+    w1, b1, w2, b2 = (torch.tensor(np.array(p), requires_grad=True) for p in model.parameters())
+    h = F.leaky_relu(F.linear(torch.tensor(X), w1, b1), slope)
+    out = F.leaky_relu(F.linear(h, w2, b2), slope)
+    ref = F.mse_loss(out, torch.tensor(y))
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    for g, p in zip(model.gradients(), (w1, b1, w2, b2)):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
 @pytest.mark.parametrize("act,head", [("tanh", "softmax_ce"), ("sigmoid", "mse"),
                                       ("leaky_relu", "mse")])
 def test_fused_gradients_match_central_differences(act, head):
