@@ -7,9 +7,10 @@ operations, each timed on its own in a loop on the shapes and buffers of a real 
   GEMM + bias, Activation.forward/backward, the head ``_train_head``), and Dense.backward's
   three products (dW, db as 1ᵀδ, dA) as that method runs them (same layouts: the hidden
   layers run feature-major below batch 256); runtime.optim.SGD.step on the flat buffer.
-  From batch 256 a hidden layer's bias goes into its activation's kernels, as the step runs
-  them (runtime.nn._BiasActivation): there "GEMM+bias" is ours the product only, "fwd relu"
-  adds the bias, "bwd relu" also sums ∂L/∂b, and our "db" is empty;
+  A hidden layer's bias goes into its activation's kernels, as the step runs them
+  (runtime.nn._BiasActivation; the ``_rows`` kernels in the feature-major layout): our
+  "GEMM+bias" is the product only, "fwd relu" adds the bias, "bwd relu" also sums ∂L/∂b,
+  and our "db" is empty;
 - PyTorch: the ATen calls its autograd makes for the same network: ``torch.addmm`` (Linear's
   forward), ``torch.relu``, ``F.cross_entropy`` + ``backward()`` on a leaf (the head),
   ``mm(δᵀ, a)``, ``δ.sum(0)``, ``mm(δ, W)``, ``threshold_backward``, fused SGD's ``step()``.
@@ -136,11 +137,11 @@ def _ours(batch, seed=0):
         dense = st.dense if isinstance(st, _BiasActivation) else st
         name = f"fwd L{dense_k} {dense.in_features}→{dense.out_features} GEMM+bias"
         if isinstance(st, _BiasActivation) and st._fused:
-            fast = st.act._kernels(x.dtype)
-            z = dense._work["z"].reshape(-1)
+            fast, fm = st.act._kernels(x.dtype), st.act._fm
+            z = st.act._a.reshape(-1)  # z's buffer (C-contiguous), which holds a
             ops[name] = lambda d=dense, x=x: d.forward(x, True, add_bias=False)
-            ops[f"fwd relu {dense_k}"] = (lambda f=fast, z=z, b=dense.params["bias"]:
-                                          f[3](z, b, z, *f[2]))
+            ops[f"fwd relu {dense_k}"] = (lambda f=fast[5 if fm else 3], z=z, b=dense.params["bias"],
+                                          opt=fast[2]: f(z, b, z, *opt))
         elif isinstance(st, _BiasActivation):  # unfused: the layers' own passes
             zin = (dense._work["zt"].T if dense.runs_feature_major(x.shape[0])
                    else dense._work["z"])
@@ -155,10 +156,12 @@ def _ours(batch, seed=0):
             act, dense = st.act, st.dense
             delta = act._work["delta"]
             if st._fused:
-                fast = act._kernels(delta.dtype)
+                fast, fm = act._kernels(delta.dtype), act._fm
+                u = np.asfortranarray(up).T if fm else np.ascontiguousarray(up)
                 ops[f"bwd relu {dense_k}"] = (
-                    lambda f=fast, a=act._a.reshape(-1), u=np.ascontiguousarray(up).reshape(-1),
-                    d=delta.reshape(-1), gb=dense.grads["bias"]: f[4](a, u, d, gb, *f[2]))
+                    lambda f=fast[6 if fm else 4], a=act._a.reshape(-1), u=u.reshape(-1),
+                    d=delta.reshape(-1), gb=dense.grads["bias"], opt=fast[2]: f(a, u, d, gb, *opt))
+                delta = delta.T if fm else delta
             else:
                 ops[f"bwd relu {dense_k}"] = lambda act=act, u=up: act.backward(u, True)
                 delta = delta.T if act._fm else delta

@@ -19,6 +19,8 @@ a batch-major (N, F) array raveled, ``bias`` and ``bias_grad`` have F elements:
 - ``<name>_backward_output_bias_<dt>(a, upstream, out, bias_grad, *options)``: out as
   ``backward_output``, and bias_grad = Σ over the rows of out (∂L/∂b = Σ_batch δ), summed in
   float64 (bias_grad must not overlap the other arrays).
+- ``<name>_bias_rows_forward_<dt>``, ``<name>_backward_output_bias_rows_<dt>``: the same for a
+  feature-major (F, N) array raveled (bias[j] belongs to row j; bias_grad[j] sums row j).
 
 Options (scalars, converted to the dtype once): ``leaky_relu``: ``negative_slope``.
 NaN policy (a template rule, the same for every activation): a NaN input gives a NaN output,
@@ -120,11 +122,14 @@ def activation_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
 
 def fused_bias_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) -> tuple[str, str]:
     """``bias_forward`` (out = f(z + bias)) or ``backward_output_bias`` (out = upstream ⊙ f'
-    through a, and bias_grad = Σ_rows out): a dense layer's bias and its activation in one pass
-    over the (N, F) array, raveled; rows in blocks, columns in tiles of BLOCK."""
+    through a, and bias_grad = Σ of out over the batch): a dense layer's bias and its
+    activation in one pass over the layer's array, raveled. Batch-major (N, F): the bias runs
+    along each row; the ``_rows`` kinds, feature-major (F, N): bias[j] is row j's. Rows in
+    blocks (split between threads), each row in tiles of BLOCK."""
     name = derivation.name
     opts = OPTIONS.get(name, ())
-    forward = kind == "bias_forward"
+    forward = kind.startswith("bias")
+    per_row = "_rows" in kind
     fname = f"{name}_{kind}_{SUFFIX[dtype]}"
     body = _body(derivation, "forward" if forward else "grad_output", "z" if forward else "a",
                  dtype, printer)
@@ -133,11 +138,15 @@ def fused_bias_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     params = ([first, "bias", "out"] if forward else [first, "upstream", "out", "bias_grad"])
     params += [arg for arg, _ in opts]
     doc = _doc(derivation, "forward" if forward else "backward_output", dtype).replace(
-        "forward (", "bias_forward (").replace("backward_output (", "backward_output_bias (")
-    doc = doc.replace("out = f(z).", "out = f(z + bias), bias added to each row of F.").replace(
+        "forward (", "bias_forward (" if not per_row else "bias_rows_forward (").replace(
+        "backward_output (", f"{kind} (")
+    shape = "(F, N)" if per_row else "(N, F)"
+    doc = doc.replace("out = f(z).", f"out = f(z + bias) over an {shape} array raveled, "
+                      f"F = bias.size{', bias[j] added to row j' if per_row else ''}.").replace(
         "written through the saved a = f(z).",
-        "written through the saved a = f(z);\n    bias_grad = Σ over the rows of out (float64 sums).")
-    size_what = f"{first}.size: (N, F) arrays raveled, of one size"
+        f"written through the saved a = f(z);\n    over an {shape} array raveled, bias_grad "
+        f"= Σ of out over N (float64 sums), F = bias_grad.size.")
+    size_what = f"{first}.size: {shape} arrays raveled, of one size"
     o = ["@numba.njit(parallel=True, error_model=\"numpy\", fastmath=FASTMATH, cache=CACHE)",
          f"def {fname}({', '.join(params)}):",
          f'    """{doc}\n    """',
@@ -153,46 +162,52 @@ def fused_bias_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
           [f"    if overlaps(bias_grad, {a}):\n        disjoint_error('bias_grad', {a!r})"
            for a in arrays])
     o += [f"    {arg}_ = np.{dtype}({arg})" for arg, _ in opts]
-    # rows in blocks: 8 BLOCKs of elements each (for the backward, a float64 partial row of
-    # bias_grad per block: few blocks, no large scratch), split between threads
-    o += ["    N = n // F",
-          "    rows = max(1, (8 * BLOCK) // F)",
-          "    nblocks = (N + rows - 1) // rows",
+    # rows of length L in blocks of 8 BLOCKs of elements (batch-major backward: a float64
+    # partial row of bias_grad per block: few blocks, no large scratch)
+    o += ["    L = n // F" if per_row else "    L = F",
+          "    R = F" if per_row else "    R = n // F",
+          "    rows = max(1, (8 * BLOCK) // max(L, 1))",
+          "    nblocks = (R + rows - 1) // rows",
           # out over an input (in place): LLVM would see the overlap and fall back to a
           # scalar loop, so tiles go through the stack (as the 1-D kernels)
           "    buffered = " + " or ".join(f"overlaps(out, {a})" for a in arrays[:-1])]
-    if not forward:
+    if not forward and not per_row:
         o.append("    partial = np.zeros((nblocks, F), np.float64)")
     o += ["    for b in numba.prange(nblocks):",
           "        wide_vectors()  # 512-bit vectors where the CPU has them"]
-    if not forward:
+    if not forward and not per_row:
         o.append("        acc = partial[b]")
-    o += ["        for i in range(b * rows, min(b * rows + rows, N)):",
-          "            for lo in range(0, F, BLOCK):",
-          "                w = min(BLOCK, F - lo)",
-          "                start = i * F + lo",
+    o.append("        for i in range(b * rows, min(b * rows + rows, R)):")
+    if per_row:
+        o.append("            bias_i = bias[i]" if forward else "            s = 0.0")
+    o += ["            for lo in range(0, L, BLOCK):",
+          "                w = min(BLOCK, L - lo)",
+          "                start = i * L + lo",
           *[f"                {a}_t = {a}[start:start + w]" for a in arrays[:-1]],
           "                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]"]
+    if not per_row:
+        o.append("                bias_t = bias[lo:lo + w]" if forward else
+                 "                acc_t = acc[lo:lo + w]")
     ind = " " * 20
+    o += ["                for k in range(w):"]
     if forward:
-        o += ["                bias_t = bias[lo:lo + w]",
-              "                for k in range(w):",
-              f"{ind}x_k = z_t[k] + bias_t[k]",
+        o += [f"{ind}x_k = z_t[k] + {'bias_i' if per_row else 'bias_t[k]'}",
               *[ind + ln for ln in body],
               f"{ind}f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)",
               f"{ind}out_t[k] = f_k"]
     else:
-        o += ["                acc_t = acc[lo:lo + w]",
-              "                for k in range(w):",
-              f"{ind}x_k = a_t[k]",
+        o += [f"{ind}x_k = a_t[k]",
               *[ind + ln for ln in body],
               f"{ind}f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)",
               f"{ind}d_k = upstream_t[k] * f_k",
               f"{ind}out_t[k] = d_k",
-              f"{ind}acc_t[k] += d_k"]
+              f"{ind}s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums" if per_row
+              else f"{ind}acc_t[k] += d_k"]
     o += ["                if buffered:",
           "                    out[start:start + w] = out_t[:w]"]
-    if not forward:
+    if not forward and per_row:
+        o.append("            bias_grad[i] = s")
+    elif not forward:
         o += ["    total = np.zeros(F, np.float64)",
               "    for b in range(nblocks):",
               "        for j in range(F):",
@@ -202,8 +217,10 @@ def fused_bias_kernel(derivation, kind: str, dtype: str, printer: NumbaPrinter) 
     return fname, "\n".join(o) + "\n"
 
 
-#: The fused kinds (a dense layer's bias with the activation) and the form each needs.
-FUSED_KINDS = (("bias_forward", "forward"), ("backward_output_bias", "grad_output"))
+#: The fused kinds (a dense layer's bias with the activation) and the form each needs;
+#: ``_rows``: the feature-major layout runtime.nn uses for small batches.
+FUSED_KINDS = (("bias_forward", "forward"), ("backward_output_bias", "grad_output"),
+               ("bias_rows_forward", "forward"), ("backward_output_bias_rows", "grad_output"))
 
 
 def activation_kernels(derivation, dtype: str, printer: NumbaPrinter) -> list[tuple[tuple, str, str]]:

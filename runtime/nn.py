@@ -13,8 +13,9 @@ activation kernels of ``runtime.activation`` / ``runtime.activation_grad`` for f
 ``runtime.loss_and_grad`` for the loss and ∂L/∂output at the head, and for batch normalisation
 (after the dense layer, before the activation) and inverted dropout the kernels printed from
 derive/batchnorm.py (runtime/generated/numba_layers.py). A dense layer's bias and the
-activation right after it share one kernel on batch-major batches (``<f>_bias_forward``: z ← f(z
-+ b); ``<f>_backward_output_bias``: δ and ∂L/∂b = Σ δ in one pass; see _BiasActivation).
+activation right after it share one kernel (``<f>_bias_forward``: z ← f(z + b);
+``<f>_backward_output_bias``: δ and ∂L/∂b = Σ δ in one pass; ``_rows`` twins for the
+feature-major layout of small batches; see _BiasActivation).
 
 Parameters live in one flat buffer per dtype (a model has one dtype), gradients in another of
 the same layout; each layer holds views. ``model.parameters()`` and ``model.gradients()`` list
@@ -285,19 +286,19 @@ class Dense(Layer):
         return self.feature_major and n < FEATURE_MAJOR_BELOW
 
     def forward(self, x, training, add_bias=True):
-        # add_bias=False: z = a Wᵀ only, batch-major, for _BiasActivation, which adds the
-        # bias in the activation's kernel
+        # add_bias=False: z = a Wᵀ only, for _BiasActivation, which adds the bias in the
+        # activation's kernel
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
         self._input = x
         w, n = self.params["weight"], x.shape[0]
-        if add_bias and self.runs_feature_major(n):
+        if self.runs_feature_major(n):
             # zᵀ = W aᵀ + b into an (out, batch) buffer; z is its transpose (see
             # FEATURE_MAJOR_BELOW): OpenBLAS runs these small-batch products faster this way.
             zt = _buffer(self._work, "zt", (self.out_features, n), x.dtype)
             np.matmul(w, x.T, out=zt)
-            if self.bias:
+            if self.bias and add_bias:
                 np.add(zt, self.params["bias"][:, None], out=zt)
             return zt.T
         z = _buffer(self._work, "z", (n, self.out_features), x.dtype)
@@ -391,13 +392,15 @@ class Activation(Layer):
             table = kernels("numba_activations")
             fwd = table[(self.name, "default", "forward", dtype.name)]
             bwd = table[(self.name, "default", "backward_output", dtype.name)]
-            # with a dense layer's bias (_BiasActivation); None in an older generated module
-            bias_fwd = table.get((self.name, "default", "bias_forward", dtype.name))
-            bias_bwd = table.get((self.name, "default", "backward_output_bias", dtype.name))
+            # with a dense layer's bias (_BiasActivation), batch-major and feature-major (rows);
+            # None in an older generated module
+            fused = [table.get((self.name, "default", kind, dtype.name)) for kind in
+                     ("bias_forward", "backward_output_bias", "bias_rows_forward",
+                      "backward_output_bias_rows")]
             slope = self.options.get("negative_slope", 0.01)
             args = (dtype.type(slope),) if self.name == "leaky_relu" else ()
             ok = self.name != "leaky_relu" or slope > 0  # the output form needs slope > 0
-            self._fast[dtype] = (fwd, bwd, args, bias_fwd, bias_bwd) if ok else None
+            self._fast[dtype] = (fwd, bwd, args, *fused) if ok else None
         except (ImportError, KeyError, AttributeError):
             self._fast[dtype] = None
         return self._fast[dtype]
@@ -607,13 +610,14 @@ class Dropout(Layer):
 class _BiasActivation:
     """A Dense layer with a bias and the Activation after it, run as one on the host.
 
-    On batch-major batches the bias goes into the activation's kernel: forward
-    z ← f(a Wᵀ + b) with one generated kernel over z (``<f>_bias_forward``, in place) where
-    the bias add and the activation were two passes, and backward δ = f'(z) ⊙ upstream
-    together with ∂L/∂b = Σ_batch δ (``<f>_backward_output_bias``) where the δ kernel and a
-    gemv were two (bench/RESULTS.md, bench_mlp: the step at batch 1024). The formulas are the
-    activation's derived forms; only the loops are fused. Feature-major batches (small ones,
-    Dense.feature_major) and activations without those kernels run the two layers in turn.
+    The bias goes into the activation's kernel: forward z ← f(a Wᵀ + b) with one generated
+    kernel over z (``<f>_bias_forward``, in place) where the bias add and the activation were
+    two passes, and backward δ = f'(z) ⊙ upstream together with ∂L/∂b = Σ_batch δ
+    (``<f>_backward_output_bias``) where the δ kernel and a gemv were two (bench/RESULTS.md,
+    bench_mlp). Feature-major batches (small ones, Dense.feature_major) use the ``_rows``
+    twins of the two kernels. The formulas are the activation's derived forms; only the loops
+    are fused. Activations without those kernels (leaky_relu with a slope ≤ 0, whose δ needs
+    z) run the two layers in turn.
     """
 
     def __init__(self, dense: "Dense", act: "Activation"):
@@ -623,15 +627,18 @@ class _BiasActivation:
     def forward(self, x, training):
         dense, act = self.dense, self.act
         fast = act._kernels(x.dtype) if x.ndim == 2 else None
-        if fast is None or fast[3] is None or dense.runs_feature_major(x.shape[0]):
+        fm = x.ndim == 2 and dense.runs_feature_major(x.shape[0])
+        if fast is None or fast[5 if fm else 3] is None:
             self._fused = False
             return act.forward(dense.forward(x, training), training)
-        z = dense.forward(x, training, add_bias=False)  # a C-contiguous (N, F) work buffer
-        flat = z.reshape(-1)
-        fast[3](flat, dense.params["bias"], flat, *fast[2])
+        # z: a C-contiguous (N, F) work buffer, or the transpose of an (F, N) one
+        z = dense.forward(x, training, add_bias=False)
+        zc = z.T if fm else z
+        flat = zc.reshape(-1)
+        fast[5 if fm else 3](flat, dense.params["bias"], flat, *fast[2])
         # the activation's state as after its own forward: its output a (in z's buffer), and
         # no z, which the fused backward never reads (the output form of f')
-        act._z, act._a, act._fm = None, z, False
+        act._z, act._a, act._fm = None, zc, fm
         self._fused = True
         return z
 
@@ -639,12 +646,15 @@ class _BiasActivation:
         dense, act = self.dense, self.act
         if not self._fused:
             return dense.backward(act.backward(upstream), need_input_grad)
-        fast = act._kernels(act._a.dtype)
-        up = np.ascontiguousarray(upstream, dtype=act._a.dtype)
-        delta = _buffer(act._work, "delta", up.shape, up.dtype)
-        fast[4](act._a.reshape(-1), up.reshape(-1), delta.reshape(-1), dense.grads["bias"],
-                *fast[2])
-        return dense.backward(delta, need_input_grad, bias_grad_done=True)
+        fm, dtype = act._fm, act._a.dtype
+        fast = act._kernels(dtype)
+        # upstream lined up with a: C-contiguous, or (feature-major) the C-contiguous transpose
+        up = (np.asfortranarray(upstream, dtype=dtype).T if fm
+              else np.ascontiguousarray(upstream, dtype=dtype))
+        delta = _buffer(act._work, "delta", up.shape, dtype)
+        fast[6 if fm else 4](act._a.reshape(-1), up.reshape(-1), delta.reshape(-1),
+                             dense.grads["bias"], *fast[2])
+        return dense.backward(delta.T if fm else delta, need_input_grad, bias_grad_done=True)
 
 
 def _host_steps(layers):

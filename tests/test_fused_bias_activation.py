@@ -1,7 +1,10 @@
-"""The fused bias + activation kernels (``<f>_bias_forward``, ``<f>_backward_output_bias`` of
-runtime/generated/numba_activations.py) against NumPy float64 references written here from the
-textbook formulas, math.fsum for ∂L/∂b, and Sequential's fused path (_BiasActivation) against
-PyTorch autograd and central differences."""
+"""The fused bias + activation kernels of runtime/generated/numba_activations.py, in both
+layouts: batch-major (``<f>_bias_forward``, ``<f>_backward_output_bias``: an (N, F) array
+raveled) and feature-major (``<f>_bias_rows_forward``, ``<f>_backward_output_bias_rows``: an
+(F, N) array raveled, bias[j] belonging to row j), against NumPy float64 references written here
+from the textbook formulas and math.fsum for ∂L/∂b; and Sequential's fused path
+(_BiasActivation, which uses the rows kernels at small batches) against PyTorch autograd and
+central differences."""
 import math
 
 import numpy as np
@@ -15,15 +18,23 @@ NAMES = ["sigmoid", "tanh", "relu", "leaky_relu"]
 DTYPES = [np.float32, np.float64]
 BLOCK = gen.BLOCK
 SLOPE = 0.01  # leaky_relu's negative_slope in the kernel tests
+#: layout → (forward kind, backward kind) in the KERNELS table (also the kernels' name infixes)
+LAYOUTS = {"batch": ("bias_forward", "backward_output_bias"),
+           "rows": ("bias_rows_forward", "backward_output_bias_rows")}
 
 
-def _kernels(name, dtype):
-    """(bias_forward, backward_output_bias, extra args) from the KERNELS table; the slope is
+def _kernels(name, dtype, layout):
+    """(forward, backward, extra args) of ``layout`` from the KERNELS table; the slope is
     passed in the kernel's dtype, as runtime.nn does (the same compiled specialisation)."""
     dt = np.dtype(dtype).name
-    fwd = gen.KERNELS[(name, "default", "bias_forward", dt)]
-    bwd = gen.KERNELS[(name, "default", "backward_output_bias", dt)]
+    fwd, bwd = (gen.KERNELS[(name, "default", kind, dt)] for kind in LAYOUTS[layout])
     return fwd, bwd, ((np.dtype(dtype).type(SLOPE),) if name == "leaky_relu" else ())
+
+
+def by_feature(flat, F, layout):
+    """The raveled array of N·F elements as an (F, N) view: feature j's N values in row j
+    (the transpose of the batch-major (N, F) array; the rows layout's array itself)."""
+    return flat.reshape(-1, F).T if layout == "batch" else flat.reshape(F, -1)
 
 
 def _slope(dtype):
@@ -63,24 +74,25 @@ def _inputs(N, F, dtype, seed):
     return z, bias, up
 
 
-def check_forward(name, dtype, z, bias, out):
-    """out = f(z + b) row by row. The reference takes x = z + b as rounded in the kernel's dtype
-    (NumPy's IEEE add of the same two numbers), then f in float64. Tolerance: 4 ε of the dtype
-    relative (the kernels' exp/tanh are within ~2 ulp, measured ≤ 1.6 in float32, ≤ 1 in
-    float64; relu is exact, leaky_relu one rounding of x·slope)."""
+def check_forward(name, dtype, layout, z, bias, out):
+    """out = f(z + b), b_j added to feature j's N values. The reference takes x = z + b as
+    rounded in the kernel's dtype (NumPy's IEEE add of the same two numbers), then f in float64.
+    Tolerance: 4 ε of the dtype relative (the kernels' exp/tanh are within ~2 ulp, measured
+    ≤ 1.6 in float32, ≤ 1 in float64; relu is exact, leaky_relu one rounding of x·slope). A NaN
+    where the reference is a number (an entry never written) fails."""
     F = bias.size
-    x = (z.reshape(-1, F) + bias).astype(np.float64).ravel()
+    x = (by_feature(z, F, layout) + bias[:, None]).astype(np.float64)
     ref = f_ref(name, x, _slope(dtype))
-    eps = np.finfo(dtype).eps
-    err = np.abs(out.astype(np.float64) - ref)
-    bad = err > 4 * eps * np.abs(ref)
-    assert not bad.any(), (f"{name} {np.dtype(dtype)} bias_forward: {bad.sum()} of {ref.size} "
-                           f"off, first at {np.flatnonzero(bad)[:5]}: {out[bad][:3]} vs "
-                           f"{ref[bad][:3]}")
+    got = by_feature(out, F, layout).astype(np.float64)
+    bad = ~(np.abs(got - ref) <= 4 * np.finfo(dtype).eps * np.abs(ref))
+    assert not bad.any(), (f"{name} {np.dtype(dtype)} {layout} forward: {bad.sum()} of "
+                           f"{ref.size} off, first at (feature, sample) "
+                           f"{np.argwhere(bad)[:3].tolist()}: {got[bad][:3]} vs {ref[bad][:3]}")
 
 
 def delta_ref(name, dtype, a, up):
-    """(δ = upstream·f'(z) from a, and its error scale |δ| + |upstream|·a²), float64."""
+    """(δ = upstream·f'(z) from a, and its error scale |δ| + |upstream|·a²), float64,
+    elementwise (either layout)."""
     a64, u64 = a.astype(np.float64), up.astype(np.float64)
     delta = u64 * df_from_output(name, a64, _slope(dtype))
     return delta, np.abs(delta) + np.abs(u64) * a64 * a64
@@ -89,98 +101,126 @@ def delta_ref(name, dtype, a, up):
 def check_delta(name, dtype, a, up, out):
     """δ = upstream·f'(z). Tolerance: 4 ε·(|δ| + |u|·a²): two or three roundings of a product,
     and tanh's 1 − a² also carries the rounding of a² (≤ ε a²/2 absolute) when it is not
-    fused into an FMA."""
+    fused into an FMA. A NaN where the reference is a number fails."""
     ref, scale = delta_ref(name, dtype, a, up)
     eps = np.finfo(dtype).eps
-    bad = np.abs(out.astype(np.float64) - ref) > 4 * eps * scale
+    bad = ~(np.abs(out.astype(np.float64) - ref) <= 4 * eps * scale)
     assert not bad.any(), (f"{name} {np.dtype(dtype)} δ: {bad.sum()} of {ref.size} off, first at "
                            f"{np.flatnonzero(bad)[:5]}: {out[bad][:3]} vs {ref[bad][:3]}")
 
 
-def check_bias_grad(name, dtype, a, up, out, bias_grad):
-    """∂L/∂b_j = Σ_i δ_ij, against math.fsum of the float64 reference δ column.
+def check_bias_grad(name, dtype, layout, a, up, out, bias_grad):
+    """∂L/∂b_j = Σ_n δ_jn over feature j's N values, against math.fsum of the float64
+    reference δ.
 
-    float64: each δ within 4 ε·scale (check_delta) and the kernel's float64 sum of N terms
-    within (N − 1) ε Σ|δ| (the worst-case bound of recursive summation, Higham 4.3): so
-    (N + 4) ε Σ scale: 4.4e-12 of it at N = 20000, ≤ 7e-13 at N ≤ 3000 (measured ≤ 2 ε).
+    The kernels sum in float64, the batch-major ones row after row, the rows ones in vector
+    lanes (reassociated): no order is assumed. Any order of the N − 1 additions is within
+    (N − 1)·(ε/2)·Σ|δ| of the exact sum (Higham, Accuracy and Stability, §4.2), ≤ N ε₆₄ Σ|δ|.
+    float64: each δ within 4 ε·scale (check_delta), so (N + 4) ε Σ scale: 4.4e-12 of it at
+    N = 20000, ≤ 7e-13 at N ≤ 3000 (measured ≤ 2 ε).
     float32: the δ are float32 (4 ε₃₂ each), summed in float64 (N ε₆₄ Σ|δ|), then rounded once
-    to float32 (ε₃₂/2 of the sum). A float32 accumulator would be ~√N ε₃₂ off instead; the
-    second check (bias_grad = Σ of the kernel's own out column, rounded once) catches that.
+    to float32 (≤ ε₃₂|Σ|/2; ε₃₂|Σ| allowed). That bound is loose where the δ cancel, so a
+    second, sharp check: bias_grad is the exact sum of the kernel's own δ (math.fsum of its
+    out, each entry checked by check_delta), up to the float64 summation error, rounded once to
+    float32, i.e. within half a float32 ulp: ½ spacing(|bias_grad|) (the ulp of the interval the
+    float64 sum was rounded in is at most bias_grad's spacing, also when it rounded up to a
+    power of 2; measured ≤ ½ ulp, exact ties included). A float32 accumulator would be
+    ~√N ε₃₂ relative, several ulps, off instead.
     """
     F = bias_grad.size
-    ref, scale = delta_ref(name, dtype, a, up)
-    ref, scale = ref.reshape(-1, F), scale.reshape(-1, F)
-    N = ref.shape[0]
+    ref, scale = (by_feature(v, F, layout) for v in delta_ref(name, dtype, a, up))
+    N = ref.shape[1]
     eps, eps64 = float(np.finfo(dtype).eps), float(np.finfo(np.float64).eps)
-    out2 = out.astype(np.float64).reshape(-1, F)
-    for j in range(F):
-        exact = math.fsum(ref[:, j])
-        s = math.fsum(scale[:, j])
-        if dtype == np.float64:
-            tol = (N + 4) * eps * s
-        else:
-            tol = 4 * eps * s + N * eps64 * s + eps * abs(exact)
-        assert abs(float(bias_grad[j]) - exact) <= tol, (
-            f"{name} {np.dtype(dtype)} bias_grad[{j}] = {bias_grad[j]!r}, fsum of the "
-            f"reference δ = {exact!r} (tolerance {tol:.3g}, N = {N})")
-        if dtype == np.float32:
-            own = math.fsum(out2[:, j])
-            tol = (float(np.spacing(np.float32(abs(own))))
-                   + N * eps64 * math.fsum(np.abs(out2[:, j])))
-            assert abs(float(bias_grad[j]) - own) <= tol, (
-                f"{name} float32 bias_grad[{j}] = {bias_grad[j]!r} is not the float64 sum "
-                f"{own!r} of its δ column rounded once")
+    exact = np.array([math.fsum(row) for row in ref])
+    s = scale.sum(axis=1)  # a tolerance's scale (positive terms): no fsum needed
+    got = bias_grad.astype(np.float64)
+    if dtype == np.float64:
+        tol = (N + 4) * eps * s
+    else:
+        tol = 4 * eps * s + N * eps64 * s + eps * np.abs(exact)
+    bad = ~(np.abs(got - exact) <= tol)
+    j = np.flatnonzero(bad)[:3]
+    assert not bad.any(), (f"{name} {np.dtype(dtype)} {layout}: bias_grad{j.tolist()} = "
+                           f"{got[j].tolist()}, fsum of the reference δ = {exact[j].tolist()} "
+                           f"(tolerance {tol[j].tolist()}, N = {N}; {bad.sum()} of {F} off)")
+    if dtype == np.float32:
+        own_rows = by_feature(out, F, layout).astype(np.float64)
+        own = np.array([math.fsum(row) for row in own_rows])
+        tol = (0.5 * np.spacing(np.abs(bias_grad)).astype(np.float64)
+               + N * eps64 * np.abs(own_rows).sum(axis=1))
+        bad = ~(np.abs(got - own) <= tol)
+        j = np.flatnonzero(bad)[:3]
+        assert not bad.any(), (f"{name} float32 {layout}: bias_grad{j.tolist()} = "
+                               f"{got[j].tolist()} is not the float64 sum {own[j].tolist()} of "
+                               f"its δ rounded once ({bad.sum()} of {F} off)")
 
 
-def row_blocks(N, F):
-    """How many row blocks the kernels split (N, F) into (rows per block as documented)."""
-    rows = max(1, 8 * BLOCK // F)
-    return -(-N // rows)
+def row_blocks(N, F, layout):
+    """(row blocks, tiles per row) the kernels split the raveled array into, as documented:
+    rows of length L (F batch-major, N feature-major) in blocks of max(1, 8·BLOCK // L) rows,
+    each row in tiles of BLOCK elements."""
+    R, L = (N, F) if layout == "batch" else (F, N)
+    rows = max(1, 8 * BLOCK // max(L, 1))
+    return -(-R // rows), -(-L // BLOCK)
 
 
-# (N, F): F = BLOCK + 3 tiles the columns; 20000×1, 3000×16 and 17×(BLOCK+3) make 2, 3 and 3
-# row blocks; N = 1 and N = 0 the edges
-SHAPES = [(1, 1), (7, 3), (20000, 1), (3000, 16), (1, BLOCK + 3), (17, BLOCK + 3), (0, 5)]
+# (N, F) (batch, features = bias.size) per layout; the rows shapes are the batch ones transposed,
+# so that both layouts get the same rows, blocks and tiles (test_shapes_cover_blocks): several
+# row blocks, rows in several tiles (a length of BLOCK + 3, and 20000 at one row per block),
+# both at once, N = 1, and N = 0 (no rows batch-major, rows of length 0 feature-major)
+SHAPES = {"batch": [(1, 1), (7, 3), (20000, 1), (3000, 16), (1, BLOCK + 3), (17, BLOCK + 3),
+                    (3, 20000), (0, 5)],
+          "rows": [(1, 1), (3, 7), (1, 20000), (16, 3000), (BLOCK + 3, 1), (BLOCK + 3, 17),
+                   (20000, 3), (0, 5)]}
+IN_PLACE_SHAPES = {"batch": [(7, 3), (3000, 16), (17, BLOCK + 3)],
+                   "rows": [(3, 7), (16, 3000), (BLOCK + 3, 17)]}
 
 
-def test_shapes_cover_blocks():
-    assert row_blocks(20000, 1) == 2 and row_blocks(3000, 16) == 3
-    assert row_blocks(17, BLOCK + 3) == 3 and BLOCK + 3 > BLOCK
+def _shape_params(shapes):
+    return [pytest.param(layout, N, F, id=f"{layout}-N{N}-F{F}")
+            for layout, pairs in shapes.items() for N, F in pairs]
 
 
-@pytest.mark.parametrize("N,F", SHAPES, ids=[f"{n}x{f}" for n, f in SHAPES])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_shapes_cover_blocks(layout):
+    split = [row_blocks(N, F, layout) for N, F in SHAPES[layout][:-1]]
+    # (blocks, tiles per row): one of each; 2 and 3 blocks; 2 tiles; 3 blocks of 2 tiles;
+    # 3 blocks of one 20000-element row (10 tiles)
+    assert split == [(1, 1), (1, 1), (2, 1), (3, 1), (1, 2), (3, 2), (3, 10)]
+    assert SHAPES[layout][-1] == (0, 5)
+    assert {N for N, _ in SHAPES[layout]} >= {0, 1}
+
+
+@pytest.mark.parametrize("layout,N,F", _shape_params(SHAPES))
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", NAMES)
-def test_kernels_match_reference(name, dtype, N, F):
-    fwd, bwd, opt = _kernels(name, dtype)
+def test_kernels_match_reference(name, dtype, layout, N, F):
+    fwd, bwd, opt = _kernels(name, dtype, layout)
     z, bias, up = _inputs(N, F, dtype, seed=N * 7919 + F)
     z_before = z.copy()
     a = np.full(N * F, np.nan, dtype)
     fwd(z, bias, a, *opt)
     np.testing.assert_array_equal(z, z_before)  # input untouched
-    check_forward(name, dtype, z, bias, a)
+    check_forward(name, dtype, layout, z, bias, a)
 
     out = np.full(N * F, np.nan, dtype)
     bias_grad = np.full(F, np.nan, dtype)  # every entry must be written, N = 0 included
     bwd(a, up, out, bias_grad, *opt)
     check_delta(name, dtype, a, up, out)
-    check_bias_grad(name, dtype, a, up, out, bias_grad)
+    check_bias_grad(name, dtype, layout, a, up, out, bias_grad)
     if N == 0:
         np.testing.assert_array_equal(bias_grad, np.zeros(F, dtype))
 
 
-IN_PLACE_SHAPES = [(7, 3), (3000, 16), (17, BLOCK + 3)]
-
-
-@pytest.mark.parametrize("N,F", IN_PLACE_SHAPES, ids=[f"{n}x{f}" for n, f in IN_PLACE_SHAPES])
+@pytest.mark.parametrize("layout,N,F", _shape_params(IN_PLACE_SHAPES))
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", NAMES)
-def test_in_place(name, dtype, N, F):
-    fwd, bwd, opt = _kernels(name, dtype)
+def test_in_place(name, dtype, layout, N, F):
+    fwd, bwd, opt = _kernels(name, dtype, layout)
     z, bias, up = _inputs(N, F, dtype, seed=N + F + 1)
     z_in = z.copy()
     fwd(z, bias, z, *opt)  # out is z
-    check_forward(name, dtype, z_in, bias, z)
+    check_forward(name, dtype, layout, z_in, bias, z)
     a = z
 
     # out is upstream
@@ -188,61 +228,64 @@ def test_in_place(name, dtype, N, F):
     bias_grad = np.full(F, np.nan, dtype)
     bwd(a, u, u, bias_grad, *opt)
     check_delta(name, dtype, a, up, u)
-    check_bias_grad(name, dtype, a, up, u, bias_grad)
+    check_bias_grad(name, dtype, layout, a, up, u, bias_grad)
 
     # out is a
     a2 = a.copy()
     bias_grad2 = np.full(F, np.nan, dtype)
     bwd(a2, up, a2, bias_grad2, *opt)
     check_delta(name, dtype, a, up, a2)
-    check_bias_grad(name, dtype, a, up, a2, bias_grad2)
+    check_bias_grad(name, dtype, layout, a, up, a2, bias_grad2)
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", NAMES)
-def test_nan_and_inf(name, dtype):
+def test_nan_and_inf(name, dtype, layout):
     """NaN in z + b gives NaN out, NaN in a gives NaN δ (relu's a > 0 test alone would give 0)
-    and a NaN ∂L/∂b in its column; ±inf in z gives f(±inf), and the other entries and columns
-    are the references (tolerances as in check_forward / check_delta / check_bias_grad)."""
+    and a NaN ∂L/∂b for its feature; ±inf in z gives f(±inf), and the other entries and
+    features are the references (tolerances as in check_forward / check_delta /
+    check_bias_grad)."""
     N, F = 6, 4
-    fwd, bwd, opt = _kernels(name, dtype)
+    fwd, bwd, opt = _kernels(name, dtype, layout)
     eps = np.finfo(dtype).eps
     z, bias, up = _inputs(N, F, dtype, seed=5)
-    z2 = z.reshape(N, F)
-    z2[1, 0] = np.nan
-    z2[4, 2] = np.nan
-    bias[3] = np.nan  # a whole column of z + b
-    z2[0, 1], z2[2, 1] = np.inf, -np.inf  # column 1: no NaN
-    nan_in = np.isnan(z2 + bias).ravel()
-    inf_in = np.isinf(z)
+    zf = by_feature(z, F, layout)  # (feature, sample), a view of z
+    zf[0, 1] = zf[2, 4] = np.nan
+    bias[3] = np.nan  # all of feature 3's z + b
+    zf[1, 0], zf[1, 2] = np.inf, -np.inf  # feature 1: no NaN
+    x = zf + bias[:, None]
+    nan_in, inf_in = np.isnan(x), np.isinf(zf)
     a = np.empty_like(z)
     fwd(z, bias, a, *opt)
-    assert np.isnan(a[nan_in]).all(), f"{name}: f(NaN) must be NaN, got {a[nan_in]}"
+    af = by_feature(a, F, layout)
+    assert np.isnan(af[nan_in]).all(), f"{name}: f(NaN) must be NaN, got {af[nan_in]}"
     ok = ~nan_in
-    x = (z2 + np.where(np.isnan(bias), 0, bias)).astype(np.float64).ravel()
-    ref = f_ref(name, x, _slope(dtype))
-    np.testing.assert_allclose(a[ok], ref[ok], rtol=4 * eps, atol=0)  # f(±inf) exactly
+    ref = f_ref(name, x.astype(np.float64), _slope(dtype))
+    np.testing.assert_allclose(af[ok], ref[ok], rtol=4 * eps, atol=0)  # f(±inf) exactly
 
     out = np.empty_like(a)
     bias_grad = np.empty(F, dtype)
     bwd(a, up, out, bias_grad, *opt)
-    assert np.isnan(out[nan_in]).all(), f"{name}: δ at a = NaN must be NaN, got {out[nan_in]}"
+    of, upf = by_feature(out, F, layout), by_feature(up, F, layout)
+    assert np.isnan(of[nan_in]).all(), f"{name}: δ at a = NaN must be NaN, got {of[nan_in]}"
     finite = ok & ~inf_in
-    check_delta(name, dtype, a[finite], up[finite], out[finite])
-    ref_d, _ = delta_ref(name, dtype, a, up)
+    check_delta(name, dtype, af[finite], upf[finite], of[finite])
+    ref_d = by_feature(delta_ref(name, dtype, a, up)[0], F, layout)
     # at a = f(±inf) (±1, 0/1, ±inf) δ is finite: 0 for σ and tanh, u or slope·u for relu's
-    np.testing.assert_allclose(out[inf_in], ref_d[inf_in], rtol=4 * eps, atol=0)
-    nan_cols = np.isnan(a.reshape(N, F)).any(axis=0)
-    assert nan_cols.tolist() == [True, False, True, True]
-    assert np.isnan(bias_grad[nan_cols]).all()
-    col = ref_d.reshape(N, F)[:, 1]
-    assert abs(float(bias_grad[1]) - math.fsum(col)) <= 16 * eps * math.fsum(np.abs(col))
+    np.testing.assert_allclose(of[inf_in], ref_d[inf_in], rtol=4 * eps, atol=0)
+    nan_features = np.isnan(af).any(axis=1)
+    assert nan_features.tolist() == [True, False, True, True]
+    assert np.isnan(bias_grad[nan_features]).all()
+    row = ref_d[1]
+    assert abs(float(bias_grad[1]) - math.fsum(row)) <= 16 * eps * math.fsum(np.abs(row))
 
 
+@pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("name", NAMES)
-def test_errors(name, dtype):
-    fwd, bwd, opt = _kernels(name, dtype)
+def test_errors(name, dtype, layout):
+    fwd, bwd, opt = _kernels(name, dtype, layout)
     N, F = 5, 3
     z, bias, up = _inputs(N, F, dtype, seed=9)
     out = np.empty_like(z)
@@ -302,10 +345,9 @@ def test_kernel_table_entries():
     table = kernels("numba_activations")
     for name in NAMES:
         for dt, s in (("float32", "f32"), ("float64", "f64")):
-            assert table[(name, "default", "bias_forward", dt)] is getattr(
-                gen, f"{name}_bias_forward_{s}")
-            assert table[(name, "default", "backward_output_bias", dt)] is getattr(
-                gen, f"{name}_backward_output_bias_{s}")
+            for kind in ("bias_forward", "backward_output_bias", "bias_rows_forward",
+                         "backward_output_bias_rows"):
+                assert table[(name, "default", kind, dt)] is getattr(gen, f"{name}_{kind}_{s}")
 
 
 # --------------------------------------------------------------------------- Sequential
@@ -392,80 +434,87 @@ def assert_grads_match(model, X, y, loss, dtype):
 HEADS = ["softmax_ce", "mse"]
 
 
+def _inner(model):
+    """How many of the pairs are inner ones (a Dense after their activation: feature-major
+    below FEATURE_MAJOR_BELOW); the mse head's output pair, last, is not."""
+    return sum(p.dense.feature_major for p in _pairs(model))
+
+
+@pytest.mark.parametrize("batch", [300, 64])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("act", NAMES)
-def test_mlp_fused_gradients_match_torch(act, head, dtype):
+def test_mlp_fused_gradients_match_torch(act, head, dtype, batch):
+    """Every pair runs fused at either batch: at 300 batch-major, at 64 the inner pairs
+    feature-major (the rows kernels). The loss and gradients match torch either way."""
     _torch()
     sizes = [6, 9, 7, 4]
     model = _model(sizes, act, head, dtype)
     _randomize_biases(model, seed=1)
-    X, y = _data(300, sizes, head, seed=2)
+    X, y = _data(batch, sizes, head, seed=2)
     X = X.astype(dtype)  # torch gets exactly the model's inputs, upcast
     if head == "mse":
         y = y.astype(dtype)
     loss = model.loss_and_backward(X, y)
     pairs = _pairs(model)
-    assert len(pairs) == (3 if head == "mse" else 2)
-    assert all(p._fused for p in pairs), "batch 300 ≥ FEATURE_MAJOR_BELOW runs every pair fused"
+    assert len(pairs) == (3 if head == "mse" else 2) and _inner(model) == 2
+    assert all(p._fused for p in pairs)
+    assert [p.act._fm for p in pairs] == [batch < nn.FEATURE_MAJOR_BELOW] * 2 + [False] * (
+        len(pairs) - 2)
     assert_grads_match(model, X, y, loss, dtype)
 
 
 @pytest.mark.parametrize("head", HEADS)
-def test_fused_kernels_called_at_batch_512_not_at_64(head, monkeypatch):
-    """A spy on the KERNELS table: the fused kernels run for every pair at batch 512; at batch
-    64 the inner pairs run feature-major and unfused (and a pair with no Dense after it, the
-    mse head's output activation, stays fused). Gradients match torch either way."""
+def test_fused_kernels_batch_major_at_512_and_300_rows_at_64(head, monkeypatch):
+    """A spy on the KERNELS table (tanh, float64, both layouts): every pair runs fused at every
+    batch. At 512 and 300 (≥ FEATURE_MAJOR_BELOW) each calls the batch-major kernels; at 64 the
+    inner pairs (Dense → tanh → Dense) call the rows kernels, the activation's output a being
+    the C-contiguous (F, 64) buffer, while the mse head's output pair (no Dense after it) stays
+    batch-major. Batches 512, 64, 300, 64 in turn (the work buffers change layout and shape in
+    between); the gradients match torch each time."""
     _torch()
     table = kernels("numba_activations")
     calls = []
-    for kind in ("bias_forward", "backward_output_bias"):
+    for kind in (*LAYOUTS["batch"], *LAYOUTS["rows"]):
         key = ("tanh", "default", kind, "float64")
         original = table[key]
 
         def spy(*args, _k=kind, _f=original):
-            calls.append((_k, args[0].size))
+            vec = args[1] if "forward" in _k else args[3]  # bias or bias_grad: F elements
+            calls.append((_k, args[0].size // vec.size, vec.size))  # (kind, N, F)
             return _f(*args)
         monkeypatch.setitem(table, key, spy)
 
     sizes = [6, 9, 7, 4]
     model = _model(sizes, "tanh", head, np.float64)  # built after the patch: it looks up spies
     _randomize_biases(model, seed=3)
-    n_pairs = len(_pairs(model))
+    pairs = _pairs(model)
+    widths = [p.dense.out_features for p in pairs]
+    assert widths == ([9, 7, 4] if head == "mse" else [9, 7])
     assert nn.FEATURE_MAJOR_BELOW == 256
 
-    X, y = _data(512, sizes, head, seed=4)
-    loss = model.loss_and_backward(X, y)
-    assert [p._fused for p in _pairs(model)] == [True] * n_pairs
-    assert sorted(calls) == sorted([("bias_forward", 512 * s) for s in sizes[1:n_pairs + 1]]
-                                   + [("backward_output_bias", 512 * s)
-                                      for s in sizes[1:n_pairs + 1]])
-    assert_grads_match(model, X, y, loss, np.float64)
-
-    calls.clear()
-    X, y = _data(64, sizes, head, seed=5)
-    loss = model.loss_and_backward(X, y)
-    fused = [p._fused for p in _pairs(model)]
-    assert fused == ([False, False, True] if head == "mse" else [False, False])
-    expected = [] if head == "softmax_ce" else [("bias_forward", 64 * 4),
-                                                ("backward_output_bias", 64 * 4)]
-    assert sorted(calls) == sorted(expected)
-    assert_grads_match(model, X, y, loss, np.float64)
-
-    # and back to a fused batch after the feature-major one
-    calls.clear()
-    X, y = _data(300, sizes, head, seed=6)
-    loss = model.loss_and_backward(X, y)
-    assert [p._fused for p in _pairs(model)] == [True] * n_pairs
-    assert len(calls) == 2 * n_pairs
-    assert_grads_match(model, X, y, loss, np.float64)
+    for seed, batch in enumerate((512, 64, 300, 64), start=4):
+        calls.clear()
+        X, y = _data(batch, sizes, head, seed=seed)
+        loss = model.loss_and_backward(X, y)
+        layouts = (["rows", "rows", "batch"] if batch == 64 else ["batch"] * 3)[:len(pairs)]
+        assert [p._fused for p in pairs] == [True] * len(pairs)
+        assert [p.act._fm for p in pairs] == [lay == "rows" for lay in layouts]
+        for p, lay, F in zip(pairs, layouts, widths):
+            a = p.act._a
+            assert a.shape == ((F, batch) if lay == "rows" else (batch, F))
+            assert a.flags.c_contiguous
+        assert sorted(calls) == sorted((kind, batch, F) for lay, F in zip(layouts, widths)
+                                       for kind in LAYOUTS[lay]), f"batch {batch}"
+        assert_grads_match(model, X, y, loss, np.float64)
 
 
 @pytest.mark.parametrize("slope", [0.2, 0.0, -0.1])
 def test_leaky_relu_slope(slope):
-    """leaky_relu's slope reaches the fused kernels (0.2); the output form of its derivative
-    needs slope > 0 (a > 0 ⇔ z > 0), so with slope ≤ 0 every pair runs unfused through z, at
-    any batch. Gradients match torch's leaky_relu with that slope either way."""
+    """leaky_relu's slope reaches the fused kernels of both layouts (0.2: batch-major at 300,
+    the inner pairs feature-major at 64); the output form of its derivative needs slope > 0
+    (a > 0 ⇔ z > 0), so with slope ≤ 0 every pair runs unfused through z, at any batch.
+    Gradients match torch's leaky_relu with that slope either way."""
     _torch()
     fused = slope > 0
     sizes = [5, 8, 6, 3]
@@ -475,19 +524,24 @@ def test_leaky_relu_slope(slope):
         acts = [layer for layer in model.layers if isinstance(layer, nn.Activation)]
         assert [layer.options for layer in acts] == [{"negative_slope": slope}] * 2
         _randomize_biases(model, seed=6)
-        X, y = _data(300, sizes, head, seed=7)
-        loss = model.loss_and_backward(X, y)
-        assert [p._fused for p in _pairs(model)] == [fused, fused]
-        assert_grads_match(model, X, y, loss, np.float64)
+        for batch, seed in ((300, 7), (64, 8)):
+            X, y = _data(batch, sizes, head, seed=seed)
+            loss = model.loss_and_backward(X, y)
+            pairs = _pairs(model)
+            assert [p._fused for p in pairs] == [fused, fused]
+            assert [p.act._fm for p in pairs] == [batch < nn.FEATURE_MAJOR_BELOW] * 2
+            assert_grads_match(model, X, y, loss, np.float64)
 
-    # a pair with no Dense after it (fused at any batch when slope > 0), at batch 64
+    # at batch 64, a feature-major pair then one with no Dense after it (batch-major)
     model = nn.Sequential([nn.Dense(5, 8), nn.Activation("leaky_relu", negative_slope=slope),
                            nn.Dense(8, 3), nn.Activation("leaky_relu", negative_slope=slope)],
                           loss="mse", dtype=np.float64, seed=0)
     _randomize_biases(model, seed=8)
     X, y = _data(64, [5, 8, 3], "mse", seed=9)
     loss = model.loss_and_backward(X, y)
-    assert [p._fused for p in _pairs(model)] == [False, fused]
+    pairs = _pairs(model)
+    assert [p._fused for p in pairs] == [fused, fused]
+    assert [p.act._fm for p in pairs] == [True, False]
     assert_grads_match(model, X, y, loss, np.float64)
 
 
@@ -516,16 +570,20 @@ def test_mlp_negative_slope_reaches_the_output_activation():
 
 @pytest.mark.parametrize("act,head", [("tanh", "softmax_ce"), ("sigmoid", "mse"),
                                       ("leaky_relu", "mse")])
-def test_fused_gradients_match_central_differences(act, head):
-    """float64, [5, 7, 3] at batch 300 (fused): central differences on a few weight and bias
-    entries of each layer. h = 1e-5: truncation ~h²·|L'''| ≈ 1e-10, rounding ~ε|L|/h ≈ 1e-11,
-    so rtol 1e-6 with an absolute 1e-8 is an order of magnitude clear of both."""
+@pytest.mark.parametrize("batch", [300, 64])
+def test_fused_gradients_match_central_differences(act, head, batch):
+    """float64, [5, 7, 3] at batch 300 (fused batch-major) and 64 (the first pair fused
+    feature-major): central differences on a few weight and bias entries of each layer.
+    h = 1e-5: truncation ~h²·|L'''| ≈ 1e-10, rounding ~ε|L|/h ≈ 1e-11, so rtol 1e-6 with an
+    absolute 1e-8 is an order of magnitude clear of both."""
     sizes = [5, 7, 3]
     model = _model(sizes, act, head, np.float64)
     _randomize_biases(model, seed=10)
-    X, y = _data(300, sizes, head, seed=11)
+    X, y = _data(batch, sizes, head, seed=11)
     model.loss_and_backward(X, y)
-    assert all(p._fused for p in _pairs(model))
+    pairs = _pairs(model)
+    assert all(p._fused for p in pairs)
+    assert pairs[0].act._fm == (batch < nn.FEATURE_MAJOR_BELOW)
     grads = [g.copy() for g in model.gradients()]
     rng = np.random.default_rng(12)
     h = 1e-5

@@ -687,8 +687,8 @@ def disjoint_error(out, arg):
 @numba.njit(cache=CACHE)
 def rows_error(name, size, vec, features):
     raise ValueError(name + " has " + str(size) + " elements, not a positive multiple of " + vec
-                     + ".size = " + str(features) + " (an (N, F) array raveled, F = " + vec
-                     + ".size)")
+                     + ".size = " + str(features) + " (a raveled (N, F) or, for the _rows "
+                     "kernels, (F, N) array, F = " + vec + ".size)")
 
 
 @numba.njit(cache=CACHE)
@@ -812,7 +812,7 @@ def sigmoid_backward_output_f32(a, upstream, out):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_bias_forward_f32(z, bias, out):
-    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_forward (float32); out = f(z + bias), bias added to each row of F.
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_forward (float32); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'sigmoid' (derivecli show-grad sigmoid):
         a = sigmoid(z)
@@ -829,16 +829,17 @@ def sigmoid_bias_forward_f32(z, bias, out):
         overlap_error('out', 'z')
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -856,7 +857,7 @@ def sigmoid_bias_forward_f32(z, bias, out):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_backward_output_bias_f32(a, upstream, out, bias_grad):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'sigmoid' (derivecli show-grad sigmoid):
         a = sigmoid(z)
@@ -881,18 +882,19 @@ def sigmoid_backward_output_bias_f32(a, upstream, out, bias_grad):
         disjoint_error('bias_grad', 'upstream')
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -912,6 +914,105 @@ def sigmoid_backward_output_bias_f32(a, upstream, out, bias_grad):
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_bias_rows_forward_f32(z, bias, out):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_rows_forward (float32); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (forward): Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    t0 = exp_f32(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
+                    t1 = (_F32_1P0/(t0 + _F32_1P0))
+                    f_k = (t1 if (x_k >= _F32_0P0) else t0*t1)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_backward_output_bias_rows_f32(a, upstream, out, bias_grad):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output_bias_rows (float32); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (grad_output): a*(1 - a)
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = x_k*(_F32_1P0 - x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1022,7 +1123,7 @@ def sigmoid_backward_output_f64(a, upstream, out):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_bias_forward_f64(z, bias, out):
-    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_forward (float64); out = f(z + bias), bias added to each row of F.
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_forward (float64); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'sigmoid' (derivecli show-grad sigmoid):
         a = sigmoid(z)
@@ -1039,16 +1140,17 @@ def sigmoid_bias_forward_f64(z, bias, out):
         overlap_error('out', 'z')
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -1066,7 +1168,7 @@ def sigmoid_bias_forward_f64(z, bias, out):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def sigmoid_backward_output_bias_f64(a, upstream, out, bias_grad):
     """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'sigmoid' (derivecli show-grad sigmoid):
         a = sigmoid(z)
@@ -1091,18 +1193,19 @@ def sigmoid_backward_output_bias_f64(a, upstream, out, bias_grad):
         disjoint_error('bias_grad', 'upstream')
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -1122,6 +1225,105 @@ def sigmoid_backward_output_bias_f64(a, upstream, out, bias_grad):
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_bias_rows_forward_f64(z, bias, out):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): bias_rows_forward (float64); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (forward): Piecewise((1/(1 + exp(-Abs(z))), z >= 0), (exp(-Abs(z))/(1 + exp(-Abs(z))), True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    t0 = exp_f64(-abs(x_k))  # stable: e^(-|z|) <= 1 never overflows
+                    t1 = (1.0/(t0 + 1.0))
+                    f_k = (t1 if (x_k >= 0.0) else t0*t1)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def sigmoid_backward_output_bias_rows_f64(a, upstream, out, bias_grad):
+    """Logistic sigmoid σ(z) = 1/(1 + e^(−z)); σ' = σ(1 − σ) = a(1 − a): backward_output_bias_rows (float64); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'sigmoid' (derivecli show-grad sigmoid):
+        a = sigmoid(z)
+        da/dz = (1 - sigmoid(z))*sigmoid(z)
+    Kernel form (grad_output): a*(1 - a)
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = x_k*(1.0 - x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1230,7 +1432,7 @@ def tanh_backward_output_f32(a, upstream, out):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_bias_forward_f32(z, bias, out):
-    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_forward (float32); out = f(z + bias), bias added to each row of F.
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_forward (float32); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'tanh' (derivecli show-grad tanh):
         a = tanh(z)
@@ -1247,16 +1449,17 @@ def tanh_bias_forward_f32(z, bias, out):
         overlap_error('out', 'z')
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -1272,7 +1475,7 @@ def tanh_bias_forward_f32(z, bias, out):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_backward_output_bias_f32(a, upstream, out, bias_grad):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'tanh' (derivecli show-grad tanh):
         a = tanh(z)
@@ -1297,18 +1500,19 @@ def tanh_backward_output_bias_f32(a, upstream, out, bias_grad):
         disjoint_error('bias_grad', 'upstream')
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -1328,6 +1532,103 @@ def tanh_backward_output_bias_f32(a, upstream, out, bias_grad):
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_bias_rows_forward_f32(z, bias, out):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_rows_forward (float32); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (forward): tanh(z)
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    f_k = tanh_f32(x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_backward_output_bias_rows_f32(a, upstream, out, bias_grad):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output_bias_rows (float32); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (grad_output): 1 - a**2
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = _F32_1P0 - (x_k*x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1436,7 +1737,7 @@ def tanh_backward_output_f64(a, upstream, out):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_bias_forward_f64(z, bias, out):
-    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_forward (float64); out = f(z + bias), bias added to each row of F.
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_forward (float64); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'tanh' (derivecli show-grad tanh):
         a = tanh(z)
@@ -1453,16 +1754,17 @@ def tanh_bias_forward_f64(z, bias, out):
         overlap_error('out', 'z')
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -1478,7 +1780,7 @@ def tanh_bias_forward_f64(z, bias, out):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def tanh_backward_output_bias_f64(a, upstream, out, bias_grad):
     """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'tanh' (derivecli show-grad tanh):
         a = tanh(z)
@@ -1503,18 +1805,19 @@ def tanh_backward_output_bias_f64(a, upstream, out, bias_grad):
         disjoint_error('bias_grad', 'upstream')
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -1534,6 +1837,103 @@ def tanh_backward_output_bias_f64(a, upstream, out, bias_grad):
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_bias_rows_forward_f64(z, bias, out):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: bias_rows_forward (float64); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (forward): tanh(z)
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    f_k = tanh_f64(x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def tanh_backward_output_bias_rows_f64(a, upstream, out, bias_grad):
+    """Hyperbolic tangent; tanh' = 1 − tanh² = 1 − a²: backward_output_bias_rows (float64); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'tanh' (derivecli show-grad tanh):
+        a = tanh(z)
+        da/dz = 1 - tanh(z)**2
+    Kernel form (grad_output): 1 - a**2
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = 1.0 - (x_k*x_k)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1641,7 +2041,7 @@ def relu_backward_output_f32(a, upstream, out):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_bias_forward_f32(z, bias, out):
-    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_forward (float32); out = f(z + bias), bias added to each row of F.
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_forward (float32); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'relu' (derivecli show-grad relu):
         a = relu(z)
@@ -1658,16 +2058,17 @@ def relu_bias_forward_f32(z, bias, out):
         overlap_error('out', 'z')
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -1683,7 +2084,7 @@ def relu_bias_forward_f32(z, bias, out):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_backward_output_bias_f32(a, upstream, out, bias_grad):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'relu' (derivecli show-grad relu):
         a = relu(z)
@@ -1708,18 +2109,19 @@ def relu_backward_output_bias_f32(a, upstream, out, bias_grad):
         disjoint_error('bias_grad', 'upstream')
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -1739,6 +2141,103 @@ def relu_backward_output_bias_f32(a, upstream, out, bias_grad):
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_bias_rows_forward_f32(z, bias, out):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_rows_forward (float32); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (forward): Piecewise((z, z > 0), (0, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    f_k = (x_k if (x_k > _F32_0P0) else _F32_0P0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_backward_output_bias_rows_f32(a, upstream, out, bias_grad):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output_bias_rows (float32); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (0, True))
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (_F32_1P0 if (x_k > _F32_0P0) else _F32_0P0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1846,7 +2345,7 @@ def relu_backward_output_f64(a, upstream, out):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_bias_forward_f64(z, bias, out):
-    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_forward (float64); out = f(z + bias), bias added to each row of F.
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_forward (float64); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'relu' (derivecli show-grad relu):
         a = relu(z)
@@ -1863,16 +2362,17 @@ def relu_bias_forward_f64(z, bias, out):
         overlap_error('out', 'z')
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -1888,7 +2388,7 @@ def relu_bias_forward_f64(z, bias, out):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def relu_backward_output_bias_f64(a, upstream, out, bias_grad):
     """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'relu' (derivecli show-grad relu):
         a = relu(z)
@@ -1913,18 +2413,19 @@ def relu_backward_output_bias_f64(a, upstream, out, bias_grad):
         disjoint_error('bias_grad', 'upstream')
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -1944,6 +2445,103 @@ def relu_backward_output_bias_f64(a, upstream, out, bias_grad):
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_bias_rows_forward_f64(z, bias, out):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: bias_rows_forward (float64); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (forward): Piecewise((z, z > 0), (0, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    f_k = (x_k if (x_k > 0.0) else 0.0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def relu_backward_output_bias_rows_f64(a, upstream, out, bias_grad):
+    """ReLU max(z, 0); relu' = 1 for z > 0 else 0 (0 at 0, as PyTorch); a > 0 ⇔ z > 0: backward_output_bias_rows (float64); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'relu' (derivecli show-grad relu):
+        a = relu(z)
+        da/dz = Piecewise((1, z > 0), (0, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (0, True))
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (1.0 if (x_k > 0.0) else 0.0)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2055,7 +2653,7 @@ def leaky_relu_backward_output_f32(a, upstream, out, negative_slope):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_bias_forward_f32(z, bias, out, negative_slope):
-    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_forward (float32); out = f(z + bias), bias added to each row of F.
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_forward (float32); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
         a = leaky_relu(z, alpha)
@@ -2073,16 +2671,17 @@ def leaky_relu_bias_forward_f32(z, bias, out, negative_slope):
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
     negative_slope_ = np.float32(negative_slope)
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -2098,7 +2697,7 @@ def leaky_relu_bias_forward_f32(z, bias, out, negative_slope):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_backward_output_bias_f32(a, upstream, out, bias_grad, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output_bias (float32); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
         a = leaky_relu(z, alpha)
@@ -2125,18 +2724,19 @@ def leaky_relu_backward_output_bias_f32(a, upstream, out, bias_grad, negative_sl
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
     negative_slope_ = np.float32(negative_slope)
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -2156,6 +2756,106 @@ def leaky_relu_backward_output_bias_f32(a, upstream, out, bias_grad, negative_sl
             total[j] += partial[b, j]
     for j in range(F):
         bias_grad[j] = total[j]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_bias_rows_forward_f32(z, bias, out, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_rows_forward (float32); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (forward): Piecewise((z, z > 0), (alpha*z, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    negative_slope_ = np.float32(negative_slope)
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    f_k = (x_k if (x_k > _F32_0P0) else x_k*negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_backward_output_bias_rows_f32(a, upstream, out, bias_grad, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output_bias_rows (float32); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
+    Valid for negative_slope > 0 only (derive's assumption); otherwise call the backward kernel with z.
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    negative_slope_ = np.float32(negative_slope)
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (_F32_1P0 if (x_k > _F32_0P0) else negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2267,7 +2967,7 @@ def leaky_relu_backward_output_f64(a, upstream, out, negative_slope):
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_bias_forward_f64(z, bias, out, negative_slope):
-    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_forward (float64); out = f(z + bias), bias added to each row of F.
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_forward (float64); out = f(z + bias) over an (N, F) array raveled, F = bias.size.
 
     Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
         a = leaky_relu(z, alpha)
@@ -2285,16 +2985,17 @@ def leaky_relu_bias_forward_f64(z, bias, out, negative_slope):
     if overlaps(out, bias):
         disjoint_error('out', 'bias')
     negative_slope_ = np.float64(negative_slope)
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, z)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 z_t = z[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
                 bias_t = bias[lo:lo + w]
@@ -2310,7 +3011,7 @@ def leaky_relu_bias_forward_f64(z, bias, out, negative_slope):
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
 def leaky_relu_backward_output_bias_f64(a, upstream, out, bias_grad, negative_slope):
     """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output_bias (float64); out = upstream * f'(z), written through the saved a = f(z);
-    bias_grad = Σ over the rows of out (float64 sums).
+    over an (N, F) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
 
     Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
         a = leaky_relu(z, alpha)
@@ -2337,18 +3038,19 @@ def leaky_relu_backward_output_bias_f64(a, upstream, out, bias_grad, negative_sl
     if overlaps(bias_grad, out):
         disjoint_error('bias_grad', 'out')
     negative_slope_ = np.float64(negative_slope)
-    N = n // F
-    rows = max(1, (8 * BLOCK) // F)
-    nblocks = (N + rows - 1) // rows
+    L = F
+    R = n // F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
     buffered = overlaps(out, a) or overlaps(out, upstream)
     partial = np.zeros((nblocks, F), np.float64)
     for b in numba.prange(nblocks):
         wide_vectors()  # 512-bit vectors where the CPU has them
         acc = partial[b]
-        for i in range(b * rows, min(b * rows + rows, N)):
-            for lo in range(0, F, BLOCK):
-                w = min(BLOCK, F - lo)
-                start = i * F + lo
+        for i in range(b * rows, min(b * rows + rows, R)):
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
                 a_t = a[start:start + w]
                 upstream_t = upstream[start:start + w]
                 out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
@@ -2370,45 +3072,161 @@ def leaky_relu_backward_output_bias_f64(a, upstream, out, bias_grad, negative_sl
         bias_grad[j] = total[j]
 
 
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_bias_rows_forward_f64(z, bias, out, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): bias_rows_forward (float64); out = f(z + bias) over an (F, N) array raveled, F = bias.size, bias[j] added to row j.
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (forward): Piecewise((z, z > 0), (alpha*z, True))
+    """
+    n = z.size
+    F = bias.size
+    if F == 0 or n % F != 0:
+        rows_error('z', n, 'bias', F)
+    if out.size != n:
+        size_error('out', out.size, n, 'z.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, z) and (out.ctypes.data != z.ctypes.data or out.strides != z.strides):
+        overlap_error('out', 'z')
+    if overlaps(out, bias):
+        disjoint_error('out', 'bias')
+    negative_slope_ = np.float64(negative_slope)
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, z)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            bias_i = bias[i]
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                z_t = z[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = z_t[k] + bias_i
+                    f_k = (x_k if (x_k > 0.0) else x_k*negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    out_t[k] = f_k
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+
+
+@numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
+def leaky_relu_backward_output_bias_rows_f64(a, upstream, out, bias_grad, negative_slope):
+    """Leaky ReLU max(αz, z); derivative 1 for z > 0, α otherwise (α at 0): backward_output_bias_rows (float64); out = upstream * f'(z), written through the saved a = f(z);
+    over an (F, N) array raveled, bias_grad = Σ of out over N (float64 sums), F = bias_grad.size.
+
+    Derivation 'leaky_relu' (derivecli show-grad leaky_relu):
+        a = leaky_relu(z, alpha)
+        da/dz = Piecewise((1, z > 0), (alpha, True))
+    Kernel form (grad_output): Piecewise((1, a > 0), (alpha, True))
+    Valid for negative_slope > 0 only (derive's assumption); otherwise call the backward kernel with z.
+    """
+    n = a.size
+    F = bias_grad.size
+    if F == 0 or n % F != 0:
+        rows_error('a', n, 'bias_grad', F)
+    if upstream.size != n:
+        size_error('upstream', upstream.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if out.size != n:
+        size_error('out', out.size, n, 'a.size: (F, N) arrays raveled, of one size')
+    if overlaps(out, a) and (out.ctypes.data != a.ctypes.data or out.strides != a.strides):
+        overlap_error('out', 'a')
+    if overlaps(out, upstream) and (out.ctypes.data != upstream.ctypes.data or out.strides != upstream.strides):
+        overlap_error('out', 'upstream')
+    if overlaps(bias_grad, a):
+        disjoint_error('bias_grad', 'a')
+    if overlaps(bias_grad, upstream):
+        disjoint_error('bias_grad', 'upstream')
+    if overlaps(bias_grad, out):
+        disjoint_error('bias_grad', 'out')
+    negative_slope_ = np.float64(negative_slope)
+    L = n // F
+    R = F
+    rows = max(1, (8 * BLOCK) // max(L, 1))
+    nblocks = (R + rows - 1) // rows
+    buffered = overlaps(out, a) or overlaps(out, upstream)
+    for b in numba.prange(nblocks):
+        wide_vectors()  # 512-bit vectors where the CPU has them
+        for i in range(b * rows, min(b * rows + rows, R)):
+            s = 0.0
+            for lo in range(0, L, BLOCK):
+                w = min(BLOCK, L - lo)
+                start = i * L + lo
+                a_t = a[start:start + w]
+                upstream_t = upstream[start:start + w]
+                out_t = stack_buffer(out, BLOCK) if buffered else out[start:start + w]
+                for k in range(w):
+                    x_k = a_t[k]
+                    f_k = (1.0 if (x_k > 0.0) else negative_slope_)
+                    f_k = f_k if x_k == x_k else x_k  # NaN in, NaN out (before any branch)
+                    d_k = upstream_t[k] * f_k
+                    out_t[k] = d_k
+                    s = add_reassoc(s, np.float64(d_k))  # lanes of float64 sums
+                if buffered:
+                    out[start:start + w] = out_t[:w]
+            bias_grad[i] = s
+
+
 KERNELS = {
     ('sigmoid', 'default', 'forward', 'float32'): sigmoid_forward_f32,
     ('sigmoid', 'default', 'backward', 'float32'): sigmoid_backward_f32,
     ('sigmoid', 'default', 'backward_output', 'float32'): sigmoid_backward_output_f32,
     ('sigmoid', 'default', 'bias_forward', 'float32'): sigmoid_bias_forward_f32,
     ('sigmoid', 'default', 'backward_output_bias', 'float32'): sigmoid_backward_output_bias_f32,
+    ('sigmoid', 'default', 'bias_rows_forward', 'float32'): sigmoid_bias_rows_forward_f32,
+    ('sigmoid', 'default', 'backward_output_bias_rows', 'float32'): sigmoid_backward_output_bias_rows_f32,
     ('sigmoid', 'default', 'forward', 'float64'): sigmoid_forward_f64,
     ('sigmoid', 'default', 'backward', 'float64'): sigmoid_backward_f64,
     ('sigmoid', 'default', 'backward_output', 'float64'): sigmoid_backward_output_f64,
     ('sigmoid', 'default', 'bias_forward', 'float64'): sigmoid_bias_forward_f64,
     ('sigmoid', 'default', 'backward_output_bias', 'float64'): sigmoid_backward_output_bias_f64,
+    ('sigmoid', 'default', 'bias_rows_forward', 'float64'): sigmoid_bias_rows_forward_f64,
+    ('sigmoid', 'default', 'backward_output_bias_rows', 'float64'): sigmoid_backward_output_bias_rows_f64,
     ('tanh', 'default', 'forward', 'float32'): tanh_forward_f32,
     ('tanh', 'default', 'backward', 'float32'): tanh_backward_f32,
     ('tanh', 'default', 'backward_output', 'float32'): tanh_backward_output_f32,
     ('tanh', 'default', 'bias_forward', 'float32'): tanh_bias_forward_f32,
     ('tanh', 'default', 'backward_output_bias', 'float32'): tanh_backward_output_bias_f32,
+    ('tanh', 'default', 'bias_rows_forward', 'float32'): tanh_bias_rows_forward_f32,
+    ('tanh', 'default', 'backward_output_bias_rows', 'float32'): tanh_backward_output_bias_rows_f32,
     ('tanh', 'default', 'forward', 'float64'): tanh_forward_f64,
     ('tanh', 'default', 'backward', 'float64'): tanh_backward_f64,
     ('tanh', 'default', 'backward_output', 'float64'): tanh_backward_output_f64,
     ('tanh', 'default', 'bias_forward', 'float64'): tanh_bias_forward_f64,
     ('tanh', 'default', 'backward_output_bias', 'float64'): tanh_backward_output_bias_f64,
+    ('tanh', 'default', 'bias_rows_forward', 'float64'): tanh_bias_rows_forward_f64,
+    ('tanh', 'default', 'backward_output_bias_rows', 'float64'): tanh_backward_output_bias_rows_f64,
     ('relu', 'default', 'forward', 'float32'): relu_forward_f32,
     ('relu', 'default', 'backward', 'float32'): relu_backward_f32,
     ('relu', 'default', 'backward_output', 'float32'): relu_backward_output_f32,
     ('relu', 'default', 'bias_forward', 'float32'): relu_bias_forward_f32,
     ('relu', 'default', 'backward_output_bias', 'float32'): relu_backward_output_bias_f32,
+    ('relu', 'default', 'bias_rows_forward', 'float32'): relu_bias_rows_forward_f32,
+    ('relu', 'default', 'backward_output_bias_rows', 'float32'): relu_backward_output_bias_rows_f32,
     ('relu', 'default', 'forward', 'float64'): relu_forward_f64,
     ('relu', 'default', 'backward', 'float64'): relu_backward_f64,
     ('relu', 'default', 'backward_output', 'float64'): relu_backward_output_f64,
     ('relu', 'default', 'bias_forward', 'float64'): relu_bias_forward_f64,
     ('relu', 'default', 'backward_output_bias', 'float64'): relu_backward_output_bias_f64,
+    ('relu', 'default', 'bias_rows_forward', 'float64'): relu_bias_rows_forward_f64,
+    ('relu', 'default', 'backward_output_bias_rows', 'float64'): relu_backward_output_bias_rows_f64,
     ('leaky_relu', 'default', 'forward', 'float32'): leaky_relu_forward_f32,
     ('leaky_relu', 'default', 'backward', 'float32'): leaky_relu_backward_f32,
     ('leaky_relu', 'default', 'backward_output', 'float32'): leaky_relu_backward_output_f32,
     ('leaky_relu', 'default', 'bias_forward', 'float32'): leaky_relu_bias_forward_f32,
     ('leaky_relu', 'default', 'backward_output_bias', 'float32'): leaky_relu_backward_output_bias_f32,
+    ('leaky_relu', 'default', 'bias_rows_forward', 'float32'): leaky_relu_bias_rows_forward_f32,
+    ('leaky_relu', 'default', 'backward_output_bias_rows', 'float32'): leaky_relu_backward_output_bias_rows_f32,
     ('leaky_relu', 'default', 'forward', 'float64'): leaky_relu_forward_f64,
     ('leaky_relu', 'default', 'backward', 'float64'): leaky_relu_backward_f64,
     ('leaky_relu', 'default', 'backward_output', 'float64'): leaky_relu_backward_output_f64,
     ('leaky_relu', 'default', 'bias_forward', 'float64'): leaky_relu_bias_forward_f64,
     ('leaky_relu', 'default', 'backward_output_bias', 'float64'): leaky_relu_backward_output_bias_f64,
+    ('leaky_relu', 'default', 'bias_rows_forward', 'float64'): leaky_relu_bias_rows_forward_f64,
+    ('leaky_relu', 'default', 'backward_output_bias_rows', 'float64'): leaky_relu_backward_output_bias_rows_f64,
 }

@@ -712,8 +712,8 @@ def disjoint_error(out, arg):
 @numba.njit(cache=CACHE)
 def rows_error(name, size, vec, features):
     raise ValueError(name + " has " + str(size) + " elements, not a positive multiple of " + vec
-                     + ".size = " + str(features) + " (an (N, F) array raveled, F = " + vec
-                     + ".size)")
+                     + ".size = " + str(features) + " (a raveled (N, F) or, for the _rows "
+                     "kernels, (F, N) array, F = " + vec + ".size)")
 
 
 @numba.njit(cache=CACHE)
