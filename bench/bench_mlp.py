@@ -28,9 +28,10 @@ twice as long (measured: ours 1.4 → 3.5 ms, PyTorch 1.7 → 3.8 ms at batch 64
 time the subnormal regime, not the step, so each worker rebuilds its model and optimizer
 (same seed, outside the timed blocks) before a block would take them past ``FRESH_STEPS``.
 
-The main process asks the workers for timing blocks in turn, with a pause between blocks so
-the previous setting's idle threads stop spinning (a spell of load from other processes hits
-all of them) and reports the median and the best block per setting. The ratio
+The main process asks the workers for timing blocks in turn (the order rotating per round),
+with a pause between blocks so the previous setting's idle threads stop spinning (a spell of
+load from other processes hits all of them), and reports the median and the best block per
+setting. The ratio
 is PyTorch's faster setting over ours (planned): above 1 means we are faster.
 
     python bench/bench_mlp.py [--batches 64 1024] [--blocks 7] [--runs 3] [--write]
@@ -272,8 +273,11 @@ def bench(batch, blocks, seconds_per_block=0.25):
         run(s, 2)
         steps[s] = min(FRESH_STEPS, max(2, int(seconds_per_block / max(run(s, 3), 1e-6))))
     times = {s: [] for s in SETTINGS}
-    for _ in range(blocks):
-        for s in SETTINGS:
+    for r in range(blocks):
+        # the order rotates from round to round, so that no setting always follows the same
+        # one (whose threads, or the caches it left, might favour or penalise it)
+        k = r % len(SETTINGS)
+        for s in SETTINGS[k:] + SETTINGS[:k]:
             times[s].append(run(s, steps[s]))
     for s, (conn, proc) in workers.items():
         conn.send(None)
