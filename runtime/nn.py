@@ -1123,8 +1123,9 @@ class MLP(Sequential):
 
     ``MLP([n, m, p], "relu")`` is seed 001's f = W2 max(0, W1 x + b1) + b2. ``activation`` (and
     ``init``) may be one value or one per hidden layer. ``negative_slope`` is the slope of every
-    leaky_relu of the network, an ``output_activation="leaky_relu"`` included. ``init=None`` picks Kaiming uniform for
-    ReLU-like layers and Xavier uniform otherwise; the output layer gets Xavier uniform.
+    leaky_relu of the network, an ``output_activation="leaky_relu"`` included. ``init=None``
+    picks Kaiming uniform for ReLU-like layers and Xavier uniform otherwise; the output layer
+    gets Xavier uniform.
     ``device="cuda"`` builds it on the host (same seeded weights) and moves it (``to``).
     """
 
