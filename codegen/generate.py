@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sympy as sp
 
-GENERATOR_VERSION = "11"  # 11: activations fused with a dense layer's bias (bias_forward, backward_output_bias); 10: the block sums of a mean or sum added pairwise (pairwise_sum); 9: softmax_ce confident rows: the argmax gradient for probability targets and label smoothing, (wq_r − a·rest)/s; 8: softmax_ce Σ a_j (m − z_j) summed as is; 7: softmax_ce confident rows (log1p of the rest), (m − z_c) + log(s); 6: cancellation-free sigmoid/tanh/bce_logits gradients; 5: CACHE switch, argument checks
+GENERATOR_VERSION = "12"  # 12: softmax_ce row losses summed with compensation; 11: activations fused with a dense layer's bias (bias_forward, backward_output_bias); 10: the block sums of a mean or sum added pairwise (pairwise_sum); 9: softmax_ce confident rows: the argmax gradient for probability targets and label smoothing, (wq_r − a·rest)/s; 8: softmax_ce Σ a_j (m − z_j) summed as is; 7: softmax_ce confident rows (log1p of the rest), (m − z_c) + log(s); 6: cancellation-free sigmoid/tanh/bce_logits gradients; 5: CACHE switch, argument checks
 ROOT = Path(__file__).resolve().parent.parent
 
 

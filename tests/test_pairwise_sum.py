@@ -1,4 +1,5 @@
-"""Reductions add their per-block partial sums in pairs (codegen.numba_reduce.pairwise_sum).
+"""Reductions add their per-block partial sums in pairs (codegen.numba_reduce.pairwise_sum),
+and softmax_ce the row losses inside a block with a compensated sum.
 
 The oracle is math.fsum (the correctly rounded sum). The inputs are built so that adding the
 block sums in order, as the kernels did before, is hundreds of ULP off: one block of large
@@ -102,3 +103,31 @@ def test_softmax_ce_mean_over_row_blocks_float64():
     # textbook: log Σ_j exp(z_j) − z_label = log(1 + exp(z_other − z_label))
     exact = math.fsum(np.logaddexp(0.0, -margin)) / n
     assert ulps(loss, exact) <= 2
+
+
+@pytest.mark.parametrize("variant", ["index", "index_serial"])
+def test_softmax_ce_mean_of_many_rows_in_one_block_float64(variant):
+    # The serial twin adds every row's loss into one block total, the parallel kernel up to
+    # ROW_BLOCK / C rows per block: added in order, this mean over 4M rows was 445 ULP off
+    # (serial) and 2 ULP off (parallel) before the compensated sum; now 0 (n is a power of 2:
+    # the mean is the sum's rounding only, within an ULP).
+    n, c = 1 << 22, 2
+    rng = np.random.default_rng(5)
+    logits = rng.standard_normal((n, c))
+    labels = rng.integers(0, c, n)
+    kernel = numba_losses.KERNELS[("softmax_ce", variant, "mean", "float64")]
+    loss = kernel(logits, labels, np.ones(c), -100, 0.0, np.empty_like(logits))
+    # textbook: log Σ_j exp(z_j) − z_label, row by row, the rows summed exactly
+    rows = np.logaddexp(logits[:, 0], logits[:, 1]) - logits[np.arange(n), labels]
+    assert ulps(loss, math.fsum(rows) / n) <= 1
+
+
+@pytest.mark.parametrize("variant", ["index", "index_serial"])
+def test_softmax_ce_infinite_loss_stays_infinite(variant):
+    # a −inf logit on the label gives an infinite loss (as torch); the compensation term is
+    # then NaN (inf − inf) and must not replace it
+    logits = np.zeros((8, 3))
+    logits[5, 1] = -np.inf
+    labels = np.full(8, 1)
+    kernel = numba_losses.KERNELS[("softmax_ce", variant, "mean", "float64")]
+    assert kernel(logits, labels, np.ones(3), -100, 0.0, np.empty_like(logits)) == np.inf

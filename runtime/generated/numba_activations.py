@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 11
+# Generator: codegen numba backend, version 12
 # Derivations: sigmoid, tanh, relu, leaky_relu
-# Source hash: sha256:dd9f7707df674cbb (of the SymPy expressions printed below)
+# Source hash: sha256:44662749fba19f6f (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call

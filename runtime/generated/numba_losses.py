@@ -1,7 +1,7 @@
 # generated, do not edit: regenerate with `python -m codegen.generate --update`
-# Generator: codegen numba backend, version 11
+# Generator: codegen numba backend, version 12
 # Derivations: softmax_ce, bce, bce_logits, mse, mae, smooth_l1, huber, lp
-# Source hash: sha256:5d63d3c616bab258 (of the SymPy expressions printed below)
+# Source hash: sha256:4d7170f3047f9335 (of the SymPy expressions printed below)
 """Numba kernels generated from derive/ (see each kernel's docstring for its formula).
 
 Standalone: imports numpy, numba and math only. Kernels compile on first call
@@ -740,6 +740,7 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -854,8 +855,10 @@ def _softmax_ce_index_mean_f32_rows(lo, hi, logits, labels, weight, ignore_index
             for k in range(C):
                 out[k] = coef * g[k]
             out[c] = gc
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -953,6 +956,7 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -1067,8 +1071,10 @@ def _softmax_ce_index_sum_f32_rows(lo, hi, logits, labels, weight, ignore_index,
             for k in range(C):
                 out[k] = coef * g[k]
             out[c] = gc
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1162,6 +1168,7 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -1278,7 +1285,7 @@ def _softmax_ce_index_none_f32_rows(lo, hi, logits, labels, weight, ignore_index
                 out[k] = coef * g[k]
             out[c] = gc
         loss[i] = loss_i
-    return total
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1372,6 +1379,7 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -1465,8 +1473,10 @@ def _softmax_ce_prob_mean_f32_rows(lo, hi, logits, target, weight, eps, smoothin
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
             if confident:  # the argmax's gradient, summed apart
                 out[jm] = gm
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1558,6 +1568,7 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -1651,8 +1662,10 @@ def _softmax_ce_prob_sum_f32_rows(lo, hi, logits, target, weight, eps, smoothing
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(_F32_1P0 - eps) + eps/n_classes)))
             if confident:  # the argmax's gradient, summed apart
                 out[jm] = gm
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1742,6 +1755,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -1836,7 +1850,7 @@ def _softmax_ce_prob_none_f32_rows(lo, hi, logits, target, weight, eps, smoothin
             if confident:  # the argmax's gradient, summed apart
                 out[jm] = gm
         loss[i] = loss_i
-    return total
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -1926,6 +1940,7 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -2040,8 +2055,10 @@ def _softmax_ce_index_mean_f64_rows(lo, hi, logits, labels, weight, ignore_index
             for k in range(C):
                 out[k] = coef * g[k]
             out[c] = gc
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2139,6 +2156,7 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -2253,8 +2271,10 @@ def _softmax_ce_index_sum_f64_rows(lo, hi, logits, labels, weight, ignore_index,
             for k in range(C):
                 out[k] = coef * g[k]
             out[c] = gc
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2348,6 +2368,7 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -2464,7 +2485,7 @@ def _softmax_ce_index_none_f64_rows(lo, hi, logits, labels, weight, ignore_index
                 out[k] = coef * g[k]
             out[c] = gc
         loss[i] = loss_i
-    return total
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2558,6 +2579,7 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -2651,8 +2673,10 @@ def _softmax_ce_prob_mean_f64_rows(lo, hi, logits, target, weight, eps, smoothin
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
             if confident:  # the argmax's gradient, summed apart
                 out[jm] = gm
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2744,6 +2768,7 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -2837,8 +2862,10 @@ def _softmax_ce_prob_sum_f64_rows(lo, hi, logits, target, weight, eps, smoothing
                 out[k] = coef * g[k] + scale * (-(wk*(qk*(1.0 - eps) + eps/n_classes)))
             if confident:  # the argmax's gradient, summed apart
                 out[jm] = gm
-        total += loss_i
-    return total
+        t = total + loss_i
+        comp += ((total - t) + loss_i) if abs(total) >= abs(loss_i) else ((loss_i - t) + total)
+        total = t
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
@@ -2928,6 +2955,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
     wide_vectors()  # 512-bit vectors where the CPU has them
     C = logits.shape[1]
     total = 0.0
+    comp = 0.0  # the rounding errors of total's additions (Neumaier), added at the end
     # g holds a row's e_j, never in the logits' memory: with the gradient written over
     # the logits, LLVM would see the overlap and run pass 2 as a scalar loop, whose
     # sequential float32 sum loses accuracy over long rows
@@ -3022,7 +3050,7 @@ def _softmax_ce_prob_none_f64_rows(lo, hi, logits, target, weight, eps, smoothin
             if confident:  # the argmax's gradient, summed apart
                 out[jm] = gm
         loss[i] = loss_i
-    return total
+    return total + comp if math.isfinite(total) else total
 
 
 @numba.njit(parallel=True, error_model="numpy", fastmath=FASTMATH, cache=CACHE)
