@@ -871,6 +871,7 @@ class Sequential:
         a = self._input(X)
         for step in self._steps:
             a = step.forward(a, training)
+        self._out_shape = a.shape  # what backward's grad_output must match
         return a
 
     def forward(self, X, training: bool | None = None) -> np.ndarray:
@@ -975,7 +976,13 @@ class Sequential:
         return (loss, out) if return_output else loss
 
     def backward(self, grad_output: np.ndarray) -> None:
-        """Back-propagate ∂L/∂output through every layer into ``gradients()``."""
+        """Back-propagate ∂L/∂output through every layer into ``gradients()`` (after a forward
+        pass: grad_output has the shape of its output)."""
+        shape = getattr(self, "_out_shape", None)
+        if np.shape(grad_output) != shape:
+            raise ValueError(f"grad_output has shape {np.shape(grad_output)}, but the last forward "
+                             f"pass gave an output of shape {shape}" if shape is not None else
+                             "backward needs a forward pass first (forward or loss_and_backward)")
         g = grad_output
         last = len(self._steps) - 1
         for k, step in enumerate(reversed(self._steps)):

@@ -464,3 +464,17 @@ def test_load_state_dict_from_torch_is_strict_like_torch():
     model.load_state_dict(partial, strict=False)  # copies the keys both have, as torch
     np.testing.assert_array_equal(model.state_dict()["3.bias"], np.full(3, 7.0))
     np.testing.assert_array_equal(model.state_dict()["0.weight"], before)
+
+
+def test_backward_checks_grad_output_shape():
+    # a grad_output of the output's size but another shape (here the transpose: rows taken
+    # for columns) would give wrong gradients silently; before any forward there is no output
+    model = MLP([5, 7, 3], "tanh", loss="mse", dtype=np.float64, seed=0)
+    with pytest.raises(ValueError, match="needs a forward pass first"):
+        model.backward(np.ones((300, 3)))
+    out = model.forward(np.ones((300, 5)), training=True)
+    assert out.shape == (300, 3)
+    with pytest.raises(ValueError, match=r"grad_output has shape \(3, 300\), but the last "
+                                         r"forward pass gave an output of shape \(300, 3\)"):
+        model.backward(np.ones((3, 300)))
+    model.backward(np.ones((300, 3)))  # the right shape goes through
