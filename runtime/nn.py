@@ -613,8 +613,8 @@ class _BiasActivation:
     The bias goes into the activation's kernel: forward z ← f(a Wᵀ + b) with one generated
     kernel over z (``<f>_bias_forward``, in place) where the bias add and the activation were
     two passes, and backward δ = f'(z) ⊙ upstream together with ∂L/∂b = Σ_batch δ
-    (``<f>_backward_output_bias``) where the δ kernel and a gemv were two (bench/RESULTS.md,
-    bench_mlp). Feature-major batches (small ones, Dense.feature_major) use the ``_rows``
+    (``<f>_backward_output_bias``) where the δ kernel and a gemv were two: 3–10% per step
+    (bench/bench_step_revisions.py; figures in bench/RESULTS.md, bench_mlp_ops). Feature-major batches (small ones, Dense.feature_major) use the ``_rows``
     twins of the two kernels. The formulas are the activation's derived forms; only the loops
     are fused. Activations without those kernels (leaky_relu with a slope ≤ 0, whose δ needs
     z) run the two layers in turn.
