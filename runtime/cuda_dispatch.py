@@ -18,7 +18,8 @@ class axis last, as on the NumPy path.
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
 scalars)`` (one fused in-place update by a derive.optim rule's kernel; the numbers of state
-buffers and scalars are checked against the rule's kernel), ``clip_grad_value_``,
+buffers and scalars are checked against the rule's kernel, and overlapping buffers are refused
+as the Numba update kernels refuse them), ``clip_grad_value_``,
 ``get_total_norm`` and ``clip_grad_norm_`` (as ``runtime.clip``; the norm's reduced value is
 read back once to finish it on the host).
 ``batchnorm_forward``, ``batchnorm_backward`` and ``dropout`` run the layer kernels of
@@ -419,10 +420,33 @@ def optimizer_step(rule: str, param, grad, state=(), scalars=()) -> None:
     p = _flat_device(param, "param")
     arrays = [p, _flat_device(grad, "grad", p.dtype)]
     arrays += [_flat_device(b, f"state[{k}]", p.dtype) for k, b in enumerate(state)]
-    for name, a in zip(["grad"] + [f"state[{k}]" for k in range(len(state))], arrays[1:]):
+    labels = ["param", "grad"] + [f"state[{k}] ({n})" for k, n in enumerate(names)]
+    for name, a in zip(labels[1:], arrays[1:]):
         if a.size != p.size:
             raise ValueError(f"{name} has {a.size} elements but param has {p.size}")
+    _check_update_overlaps(labels, arrays)
     _update(rule, arrays, p.dtype, scalars)
+
+
+def _check_update_overlaps(labels, arrays) -> None:
+    """The Numba update kernels' rules (codegen/numba_optim.py), from pointers on the host:
+    grad may be the param or a state buffer itself (each element is read before it is
+    written) but may not overlap one otherwise; param and the state buffers are all written,
+    so none may overlap another. A CUDA kernel would return wrong numbers silently."""
+    share = launcher().xp.may_share_memory  # CuPy's compares bounds: no kernel, no read back
+    (p_label, grad_label), (p, g) = labels[:2], arrays[:2]
+    for label, a in [(p_label, p)] + list(zip(labels[2:], arrays[2:])):
+        same = validate._address(a) == validate._address(g) and a.size == g.size
+        if not same and share(g, a):
+            raise ValueError(f"{grad_label} overlaps {label} without being the same array (in "
+                             f"place: pass {label} itself; a shifted view would be read after "
+                             f"it is written)")
+    written = [(p_label, p)] + list(zip(labels[2:], arrays[2:]))
+    for k, (label, a) in enumerate(written):
+        for other, b in written[:k]:
+            if share(a, b):
+                raise ValueError(f"{label} overlaps {other}: the kernel writes both, so they "
+                                 f"need memory of their own")
 
 
 @functools.lru_cache(maxsize=None)

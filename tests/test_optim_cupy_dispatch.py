@@ -236,3 +236,46 @@ def test_clip_device_errors(host):
     with pytest.raises(RuntimeError, match="non-finite"):
         clip.clip_grad_norm_([fd.put(np.array([np.inf, 1.0]))], 1.0, error_if_nonfinite=True)
     assert not any(n.startswith("clip_grad_scale") for n, *_ in host.launches)
+
+
+# --------------------------------------------------------------------------- overlaps
+
+def test_update_kernel_refuses_overlapping_buffers(host):
+    """cuda_dispatch.optimizer_step (the reference caller of the CUDA update kernels) refuses
+    what the Numba kernels refuse: a CUDA kernel would compute wrong numbers silently."""
+    buf = fd.put(np.arange(12, dtype=np.float64))
+    p, g = buf[:8], buf[2:10]  # grad a shifted view of param
+    with pytest.raises(ValueError, match=r"grad overlaps param without being the same array"):
+        cuda_dispatch.optimizer_step("sgd", p, g, (), (0.1,))
+    mom = fd.put(np.zeros(8))
+    with pytest.raises(ValueError, match=r"grad overlaps state\[0\] \(momentum_buffer\) without"):
+        cuda_dispatch.optimizer_step("sgd_momentum", fd.put(np.ones(8)), buf[:8], (buf[4:],),
+                                     (0.1, 0.9, 1))
+    with pytest.raises(ValueError, match=r"state\[0\] \(momentum_buffer\) overlaps param: the "
+                                         r"kernel writes both"):
+        cuda_dispatch.optimizer_step("sgd_momentum", buf[:8], mom, (buf[4:],), (0.1, 0.9, 1))
+    with pytest.raises(ValueError, match=r"state\[0\] \(momentum_buffer\) overlaps param"):
+        cuda_dispatch.optimizer_step("sgd_momentum", p, mom, (p,), (0.1, 0.9, 1))  # the same array
+    avg = fd.put(np.zeros(16))
+    with pytest.raises(ValueError, match=r"state\[1\] \(exp_avg_sq\) overlaps state\[0\] "
+                                         r"\(exp_avg\)"):
+        cuda_dispatch.optimizer_step("adam", fd.put(np.ones(8)), mom, (avg[:8], avg[4:12]),
+                                     (0.9, 0.1, 0.9, 0.9, 0.1, 0.1))
+    assert host.launches == []
+    assert np.array_equal(fd.get(buf), np.arange(12.0))  # nothing written
+
+
+def test_update_with_grad_being_the_param_itself(host):
+    """grad may be the param exactly (each element is read before it is written), as on the
+    Numba path: SGD then scales p by (1 − lr); with the momentum buffer being the grad,
+    v ← μ·v + 1·g reads g twice before writing it: v = 1.9·g, p ← p − lr·v."""
+    start = np.linspace(-2.0, 3.0, 7)
+    p = fd.put(start)
+    cuda_dispatch.optimizer_step("sgd", p, p, (), (0.25,))
+    np.testing.assert_allclose(fd.get(p), start * 0.75, rtol=0, atol=1e-15)
+    p, g = fd.put(start), fd.put(start * 0.5)
+    # scalars (lr, momentum, gradient coefficient: 1 − dampening, 1 at the first step)
+    cuda_dispatch.optimizer_step("sgd_momentum", p, g, (g,), (0.25, 0.9, 1))
+    np.testing.assert_allclose(fd.get(g), 1.9 * start * 0.5, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(fd.get(p), start - 0.25 * 1.9 * start * 0.5, rtol=1e-15, atol=1e-15)
+    assert [name for name, *_ in host.launches] == ["sgd_f64", "sgd_momentum_f64"]
