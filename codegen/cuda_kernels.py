@@ -38,7 +38,7 @@ from derive.symbols import beta, delta, negative_slope, pos_weight, y, yhat, z
 
 from .cuda_printer import HELPERS, CudaPrintError, device_function
 
-GENERATOR_VERSION = 3  # 3: softmax_ce confident rows: the argmax's gradient for any target, (wq_r − w q·rest)/s; 2: softmax_ce confident rows (rest summed apart), (m − z_j) + log(s)
+GENERATOR_VERSION = 4  # 4: <f>_bias_forward, an activation fused with a dense layer's bias; 3: softmax_ce confident rows: the argmax's gradient for any target, (wq_r − w q·rest)/s; 2: softmax_ce confident rows (rest summed apart), (m − z_j) + log(s)
 DTYPES = ("float", "double")
 TAG = {"float": "f32", "double": "f64"}  # kernel-name suffix
 FSUF = {"float": "f", "double": ""}  # C math / helper suffix
@@ -586,6 +586,30 @@ extern "C" __global__ void ${name}_${kind}_${tn}(const ${T}* __restrict__ x,
 #endif
 """)
 
+ACTIVATION_BIAS_SPAN = Template(r"""
+// bias_forward span: out = f(z + bias), z an (N, F) array raveled, bias[j] added to column j
+// (a dense layer's bias fused into its activation: one pass over z, in place when out is z,
+// so z and out are not __restrict__). NaN in gives NaN out, as above.
+__host__ __device__ inline void dc_${name}_bias_forward_span_${tn}(const ${T}* x,
+        const ${T}* __restrict__ bias, ${T}* out, long long n, long long F, long long start,
+        long long stride${opt_params}) {
+    for (long long i = start; i < n; i += stride) {
+        const ${T} xi = x[i] + bias[i % F];
+        ${T} f;
+        dc_${name}_forward_${tn}(xi${opt_args}, &f);
+        if (xi != xi) f = xi;
+        out[i] = f;
+    }
+}
+#if defined(__CUDACC__)
+extern "C" __global__ void ${name}_bias_forward_${tn}(const ${T}* x,
+        const ${T}* __restrict__ bias, ${T}* out, long long n, long long F${opt_params}) {
+    dc_${name}_bias_forward_span_${tn}(x, bias, out, n, F,
+        blockIdx.x * (long long)blockDim.x + threadIdx.x, (long long)gridDim.x * blockDim.x${opt_args});
+}
+#endif
+""")
+
 
 def _activation_kinds(d):
     return [(kind, form, var) for kind, form, var in ACTIVATION_KINDS if form in d.stable]
@@ -616,12 +640,17 @@ def activation_source(name: str, dtype: str) -> str:
             upstream_param=f"const {T}* __restrict__ upstream, " if backward else "",
             upstream_arg="upstream, " if backward else "",
             result="upstream[i] * f" if backward else "f"))
+        if kind == "forward":  # its form, after the dense layer's bias
+            out.append(ACTIVATION_BIAS_SPAN.substitute(name=name, tn=tn, T=T,
+                                                       opt_params=opt_params, opt_args=opt_args))
     return "".join(out)
 
 
 def activation_kernels(name: str) -> list[str]:
     d = registry.get(name)
-    return [f"{name}_{kind}_{TAG[dt]}" for dt in DTYPES for kind, _, _ in _activation_kinds(d)]
+    kinds = [kind for kind, _, _ in _activation_kinds(d)]
+    kinds += ["bias_forward"] if "forward" in kinds else []
+    return [f"{name}_{kind}_{TAG[dt]}" for dt in DTYPES for kind in kinds]
 
 
 # --------------------------------------------------------------------------- optimizers

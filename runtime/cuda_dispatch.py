@@ -16,7 +16,8 @@ the kernel has run (an ``out=`` is written), where the NumPy path checks targets
 class axis last, as on the NumPy path.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
-functions of the same names for CuPy arrays); ``optimizer_step(rule, param, grad, state,
+functions of the same names for CuPy arrays); ``activation_bias_forward`` (f(z + bias) in one
+kernel, for runtime.nn's dense layers followed by an activation); ``optimizer_step(rule, param, grad, state,
 scalars)`` (one fused in-place update by a derive.optim rule's kernel; the numbers of state
 buffers and scalars are checked against the rule's kernel, and overlapping buffers are refused
 as the Numba update kernels refuse them), ``clip_grad_value_``,
@@ -322,10 +323,10 @@ def _softmax_plan(N: int, C: int, itemsize: int, tn: str):
 # --------------------------------------------------------------------------- activations
 
 ACTIVATION_KINDS = {  # which kernels each activation has (runtime must not import derive)
-    "sigmoid": ("forward", "backward", "backward_output"),
-    "tanh": ("forward", "backward", "backward_output"),
-    "relu": ("forward", "backward", "backward_output"),
-    "leaky_relu": ("forward", "backward", "backward_output"),
+    "sigmoid": ("forward", "bias_forward", "backward", "backward_output"),
+    "tanh": ("forward", "bias_forward", "backward", "backward_output"),
+    "relu": ("forward", "bias_forward", "backward", "backward_output"),
+    "leaky_relu": ("forward", "bias_forward", "backward", "backward_output"),
 }
 
 
@@ -344,6 +345,37 @@ def activation(name, z, *, out=None, **options):
     x = validate.float_input(z, "z", xp)
     res = _buffer(out, x, (("z", x),))
     _activation_launch(name, "forward", x, None, res, args)
+    return res
+
+
+def activation_bias_forward(name, z, bias, *, out=None, **options):
+    """a = f(z + bias) on the device in one kernel, ``z`` of shape (N, F) and ``bias`` of
+    shape (F,) (a dense layer's pre-activation without its bias, as runtime.nn passes it);
+    ``out`` may be ``z`` itself (in place) and must not overlap ``bias``."""
+    from .activations import _options, canonical
+
+    name = canonical(name)
+    args = _options(name, options)
+    xp = launcher().xp
+    for label, a in (("z", z), ("bias", bias)):  # a host array would be copied silently
+        if not isinstance(a, xp.ndarray):
+            raise TypeError(f"{label} is a {type(a).__module__.split('.')[0]}.{type(a).__name__}"
+                            f"; activation_bias_forward runs on the device: pass {xp.__name__} "
+                            f"arrays")
+    x = validate.float_input(z, "z", xp)
+    if x.ndim != 2:
+        raise ValueError(f"z must be 2-D (batch, features), got shape {tuple(x.shape)}")
+    b = validate.like_input(bias, "bias", x, xp)
+    if tuple(b.shape) != (x.shape[1],):
+        raise ValueError(f"bias has shape {tuple(b.shape)}; z has shape {tuple(x.shape)}, so "
+                         f"bias must have shape ({x.shape[1]},)")
+    res = _gradient_out(out, x, (("z", x),), apart=(("bias", b),))
+    n = int(x.size)
+    if n:
+        T = SCALAR[x.dtype]
+        launcher().launch("activations", f"{name}_bias_forward_{TAG[x.dtype]}", _grid(n), BLOCK,
+                          (x.reshape(-1), b, res.reshape(-1), np.int64(n), np.int64(x.shape[1]),
+                           *(T(a) for a in args)))
     return res
 
 

@@ -332,14 +332,14 @@ class Dense(Layer):
         da = _buffer(self._work, "da", x.shape, delta.dtype)
         return np.matmul(delta, w, out=da)
 
-    def forward_xp(self, x, training, xp):
+    def forward_xp(self, x, training, xp, add_bias=True):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"Dense({self.in_features}, {self.out_features}) got input of shape "
                              f"{x.shape}; expected (batch, {self.in_features})")
         self._input = x
         z = _buffer(self._work, "z", (x.shape[0], self.out_features), x.dtype, xp)
         xp.matmul(x, self.params["weight"].T, out=z)
-        if self.bias:
+        if self.bias and add_bias:
             xp.add(z, self.params["bias"], out=z)
         return z
 
@@ -617,7 +617,8 @@ class _BiasActivation:
     (bench/bench_step_revisions.py; figures in bench/RESULTS.md, bench_mlp_ops). Feature-major batches (small ones, Dense.feature_major) use the ``_rows``
     twins of the two kernels. The formulas are the activation's derived forms; only the loops
     are fused. Activations without those kernels (leaky_relu with a slope ≤ 0, whose δ needs
-    z) run the two layers in turn.
+    z) run the two layers in turn. On a CuPy device the forward is fused the same way (the
+    CUDA kernel ``<f>_bias_forward``); its backward is the δ kernel and 1ᵀδ, as unpaired.
     """
 
     def __init__(self, dense: "Dense", act: "Activation"):
@@ -656,9 +657,27 @@ class _BiasActivation:
                              dense.grads["bias"], *fast[2])
         return dense.backward(delta.T if fm else delta, need_input_grad, bias_grad_done=True)
 
+    def forward_xp(self, x, training, xp):
+        # On the device only the forward is fused (<f>_bias_forward, in place over z); the
+        # backward is the activation's δ kernel and the dense layer's 1ᵀδ, as unpaired.
+        dense, act = self.dense, self.act
+        self._fused = not (act.name == "leaky_relu" and act.options.get("negative_slope", 0.01) <= 0)
+        if not self._fused:
+            return act.forward_xp(dense.forward_xp(x, training, xp), training, xp)
+        z = dense.forward_xp(x, training, xp, add_bias=False)
+        from . import cuda_dispatch
 
-def _host_steps(layers):
-    """The layers as the host passes run them: each Dense with a bias that is followed by an
+        cuda_dispatch.activation_bias_forward(act.name, z, dense.params["bias"], out=z,
+                                              **act.options)
+        act._z, act._a, act._fm = None, z, False  # as in forward: a in z's buffer, no z
+        return z
+
+    def backward_xp(self, upstream, need_input_grad, xp):
+        return self.dense.backward_xp(self.act.backward_xp(upstream, True, xp), need_input_grad, xp)
+
+
+def _fused_steps(layers):
+    """The layers as the passes run them: each Dense with a bias that is followed by an
     Activation paired into a _BiasActivation, the rest as they are."""
     steps, k = [], 0
     while k < len(layers):
@@ -709,7 +728,7 @@ class Sequential:
             if isinstance(layer, Dense):
                 layer.feature_major = (isinstance(self.layers[k + 1], Activation)
                                        and isinstance(self.layers[k + 2], Dense))
-        self._steps = _host_steps(self.layers)
+        self._steps = _fused_steps(self.layers)
         self.training = True
         self._work: dict = {}  # the head's gradient buffer
         self._ce_cache: dict = {}
@@ -1014,8 +1033,8 @@ class Sequential:
 
     def _forward_xp(self, X, training: bool):
         a, xp = self._input_xp(X), self.xp
-        for layer in self.layers:
-            a = layer.forward_xp(a, training, xp)
+        for step in self._steps:
+            a = step.forward_xp(a, training, xp)
         return a
 
     def _train_head_xp(self, out, y):
@@ -1027,9 +1046,9 @@ class Sequential:
 
     def backward_xp(self, grad_output) -> None:
         g, xp = grad_output, self.xp
-        last = len(self.layers) - 1
-        for k, layer in enumerate(reversed(self.layers)):
-            g = layer.backward_xp(g, k < last, xp)
+        last = len(self._steps) - 1
+        for k, step in enumerate(reversed(self._steps)):
+            g = step.backward_xp(g, k < last, xp)
 
     # ---------------------------------------------------------------- predictions
 

@@ -121,6 +121,11 @@ def _activation_shims() -> str:
                     f'{f"const {T}* u, " if up else ""}{T}* out, long long n, long long start, '
                     f'long long stride{params}) {{\n    dc_{name}_{kind}_span_{tn}(x, '
                     f'{"u, " if up else ""}out, n, start, stride{args}); }}\n')
+            out.append(
+                f'extern "C" void h_{name}_bias_forward_span_{tn}(const {T}* x, const {T}* b, '
+                f'{T}* out, long long n, long long F, long long start, long long stride{params})'
+                f' {{\n    dc_{name}_bias_forward_span_{tn}(x, b, out, n, F, start, stride{args});'
+                f' }}\n')
     return "".join(out)
 
 
@@ -266,17 +271,19 @@ class HostLauncher:
     def _activation(self, base, tn, args):
         _, np_t, ct = TYPES[tn]
         name = next(a for a in ACTIVATION_OPTIONS if base.startswith(a + "_")
-                    and base[len(a) + 1:] in ACTIVATION_KINDS)
+                    and base[len(a) + 1:] in ACTIVATION_KINDS + ("bias_forward",))
         kind = base[len(name) + 1:]
         nopt = len(ACTIVATION_OPTIONS[name])
-        arrays = args[:3 if kind != "forward" else 2]
-        n, opts = int(args[len(arrays)]), args[len(arrays) + 1:]
+        arrays = args[:2 if kind == "forward" else 3]  # bias_forward: x, bias, out
+        sizes = args[len(arrays):len(arrays) + (2 if kind == "bias_forward" else 1)]  # n (, F)
+        opts = args[len(arrays) + len(sizes):]
+        assert all(isinstance(v, np.int64) for v in sizes), (base, sizes)
         assert len(opts) == nopt and all(isinstance(o, np_t) for o in opts), (base, opts)
         assert all(a.dtype == np_t for a in arrays)
         fn = getattr(self.activations, f"h_{base}_span_{tn}")
         for k in range(self.threads):
-            fn(*(_ptr(a) for a in arrays), ctypes.c_longlong(n), ctypes.c_longlong(k),
-               ctypes.c_longlong(self.threads), *(ct(o) for o in opts))
+            fn(*(_ptr(a) for a in arrays), *(ctypes.c_longlong(int(v)) for v in sizes),
+               ctypes.c_longlong(k), ctypes.c_longlong(self.threads), *(ct(o) for o in opts))
 
     def _optim(self, base, tn, args):
         _, np_t, ct = TYPES[tn]

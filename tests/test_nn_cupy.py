@@ -129,7 +129,10 @@ def test_mlp_trains_on_device_like_numpy(host, dtype, opt, loss):
     assert losses[-1][0] < losses[0][0]  # it trains
     names = {n for n, *_ in host.launches}
     tn = {np.float32: "f32", np.float64: "f64"}[dtype]
-    assert {f"tanh_forward_{tn}", f"relu_backward_output_{tn}"} <= names
+    # each hidden layer's bias goes into its activation's kernel (one pass over z)
+    assert {f"tanh_bias_forward_{tn}", f"relu_bias_forward_{tn}", f"relu_backward_output_{tn}",
+            f"tanh_backward_output_{tn}"} <= names
+    assert not names & {f"tanh_forward_{tn}", f"relu_forward_{tn}"}
     assert any(n.startswith(("softmax_ce_warp", "bce_logits_loss_grad", "mse_loss_grad"))
                for n in names)
     assert any(n.startswith("sgd" if opt == "sgd" else "adam") for n in names)

@@ -174,6 +174,13 @@ def test_activation(device, name, opts, dtype):
     close(device, cuda_dispatch.activation_grad(name, None, device.put(u), output=device.put(a),
                                                 **opts),
           activation_grad(name, None, u, output=a, **opts), dtype, f"{name} backward through a")
+    # a dense layer's bias fused in: the CPU's activation of z + b (summed in the dtype)
+    Z = z[:50_000].reshape(500, 100)
+    b = rng.normal(0, 3, 100).astype(dtype)
+    got = cuda_dispatch.activation_bias_forward(name, device.put(Z), device.put(b), **opts)
+    on_device(device, got)
+    close(device, got, activation(name, (Z + b).astype(dtype), **opts), dtype,
+          f"{name} bias_forward")
 
 
 # --------------------------------------------------------------------------- optimizers
