@@ -17,8 +17,8 @@ class axis last, as on the NumPy path.
 
 Entry points: ``loss_and_grad``, ``activation``, ``activation_grad`` (called by the runtime
 functions of the same names for CuPy arrays); ``activation_bias_forward`` (f(z + bias) in one
-kernel, for runtime.nn's dense layers followed by an activation); ``optimizer_step(rule, param, grad, state,
-scalars)`` (one fused in-place update by a derive.optim rule's kernel; the numbers of state
+kernel, for runtime.nn's dense layers followed by an activation); ``optimizer_step(rule,
+param, grad, state, scalars)`` (one fused in-place update by a derive.optim rule's kernel; the numbers of state
 buffers and scalars are checked against the rule's kernel, and overlapping buffers are refused
 as the Numba update kernels refuse them), ``clip_grad_value_``,
 ``get_total_norm`` and ``clip_grad_norm_`` (as ``runtime.clip``; the norm's reduced value is

@@ -399,11 +399,15 @@ class Activation(Layer):
                       "backward_output_bias_rows")]
             slope = self.options.get("negative_slope", 0.01)
             args = (dtype.type(slope),) if self.name == "leaky_relu" else ()
-            ok = self.name != "leaky_relu" or slope > 0  # the output form needs slope > 0
-            self._fast[dtype] = (fwd, bwd, args, *fused) if ok else None
+            self._fast[dtype] = (fwd, bwd, args, *fused) if self._output_form() else None
         except (ImportError, KeyError, AttributeError):
             self._fast[dtype] = None
         return self._fast[dtype]
+
+    def _output_form(self) -> bool:
+        """Whether f' can be had from the output a alone (leaky_relu needs a slope > 0: with
+        a slope ≤ 0, a's sign does not give z's)."""
+        return self.name != "leaky_relu" or self.options.get("negative_slope", 0.01) > 0
 
     def forward(self, x, training):
         # Elementwise, so a feature-major x (see Dense) is worked on as its C-contiguous
@@ -661,7 +665,7 @@ class _BiasActivation:
         # On the device only the forward is fused (<f>_bias_forward, in place over z); the
         # backward is the activation's δ kernel and the dense layer's 1ᵀδ, as unpaired.
         dense, act = self.dense, self.act
-        self._fused = not (act.name == "leaky_relu" and act.options.get("negative_slope", 0.01) <= 0)
+        self._fused = act._output_form()  # the backward reads a, never z
         if not self._fused:
             return act.forward_xp(dense.forward_xp(x, training, xp), training, xp)
         z = dense.forward_xp(x, training, xp, add_bias=False)

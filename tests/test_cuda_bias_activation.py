@@ -56,7 +56,8 @@ def test_matches_textbook(host, name, shape, dtype):
     got = cuda_dispatch.activation_bias_forward(name, fd.put(z), fd.put(b), **OPTIONS.get(name, {}))
     assert isinstance(got, fd.DeviceArray) and got.dtype == dtype and got.shape == shape
     np.testing.assert_allclose(fd.get(got), reference(name, z, b), rtol=RTOL[dtype], atol=0)
-    assert [n for n, *_ in host.launches] == [f"{name}_bias_forward_{'f32' if dtype == np.float32 else 'f64'}"]
+    tn = "f32" if dtype == np.float32 else "f64"
+    assert [n for n, *_ in host.launches] == [f"{name}_bias_forward_{tn}"]
 
 
 @pytest.mark.parametrize("name", list(TEXTBOOK))
@@ -65,7 +66,8 @@ def test_in_place_nan_inf_and_empty(host, name):
     b = np.array([-0.5, 1.0, 2.0])
     want = reference(name, z, b)
     dz = fd.put(z)
-    got = cuda_dispatch.activation_bias_forward(name, dz, fd.put(b), out=dz, **OPTIONS.get(name, {}))
+    got = cuda_dispatch.activation_bias_forward(name, dz, fd.put(b), out=dz,
+                                                **OPTIONS.get(name, {}))
     assert got is dz  # in place
     np.testing.assert_allclose(fd.get(dz), want, rtol=RTOL[np.float64], atol=0, equal_nan=True)
     assert np.isnan(fd.get(dz)[0, 1])

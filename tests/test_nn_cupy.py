@@ -286,3 +286,22 @@ def test_to_moves_array_loss_options(host):
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     want = -(w[y] * logp[np.arange(len(y)), y]).sum() / w[y].sum()  # torch's weighted mean
     assert abs(loss - want) <= 1e-12 * abs(want)
+
+
+@pytest.mark.parametrize("slope", [0.2, -0.1])
+def test_leaky_relu_layers_on_device_like_numpy(host, slope):
+    """leaky_relu with a slope > 0 runs the fused bias kernel on the device; with a slope ≤ 0
+    (its δ needs z, not a) the bias add and the activation stay apart, z kept for backward."""
+    dtype = np.float64
+    args = ([6, 16, 12, 3], "leaky_relu")
+    cpu = nn.MLP(*args, dtype=dtype, seed=2, negative_slope=slope)
+    dev = nn.MLP(*args, dtype=dtype, seed=2, negative_slope=slope).to(fd.XP)
+    X, y = data(dtype, "softmax_ce", seed=3)
+    for step in range(3):
+        l_cpu, l_dev = cpu.loss_and_backward(X, y), dev.loss_and_backward(fd.put(X), fd.put(y))
+        assert abs(float(fd.get(l_dev)) - l_cpu) <= TOL[dtype] * abs(l_cpu)
+        check_close(cpu, dev, TOL[dtype], step)
+    names = {n for n, *_ in host.launches}
+    fused = {"leaky_relu_bias_forward_f64", "leaky_relu_backward_output_f64"}
+    apart = {"leaky_relu_forward_f64", "leaky_relu_backward_f64"}
+    assert (fused <= names and not names & apart) if slope > 0 else (apart <= names and not names & fused)
