@@ -725,6 +725,16 @@ class Sequential:
                                  f"loss={loss!r}: the loss applies its own softmax/sigmoid")
             self.layers.append(output_activation if isinstance(output_activation, Activation)
                                else Activation(output_activation))
+        first = {}
+        for k, layer in enumerate(self.layers):
+            # a layer keeps its forward pass's state (input, output, mask) for its backward,
+            # so one object at two positions would back-propagate with the later one's state
+            j = first.setdefault(id(layer), k)
+            if j != k:
+                raise ValueError(f"layers[{k}] is the same {type(layer).__name__} object as "
+                                 f"layers[{j}]; a layer keeps its forward pass's state for "
+                                 f"backward, so each position needs its own instance (e.g. "
+                                 f"{type(layer).__name__}(...) again, or copy.deepcopy)")
         self.loss_name, self.loss_options = loss, dict(loss_options or {})
         # Dense → Activation → Dense: the activation works in either layout and the next
         # Dense reads either, so the first may run feature-major (Dense.feature_major).
@@ -1006,7 +1016,9 @@ class Sequential:
             raise ValueError(f"grad_output has shape {np.shape(grad_output)}, but the last forward "
                              f"pass gave an output of shape {shape}" if shape is not None else
                              "backward needs a forward pass first (forward or loss_and_backward)")
-        g = grad_output
+        g = np.asarray(grad_output)
+        if g.dtype != self.dtype:  # as X: the layers' kernels take the model's dtype
+            g = _real_input(g, self.dtype, "grad_output")
         last = len(self._steps) - 1
         for k, step in enumerate(reversed(self._steps)):
             g = step.backward(g, need_input_grad=k < last)  # no ∂L/∂X for the input
