@@ -904,7 +904,7 @@ class Sequential:
         a = self._input(X)
         for step in self._steps:
             a = step.forward(a, training)
-        self._out_shape = a.shape  # what backward's grad_output must match
+        self._out_shape = tuple(a.shape)  # what backward's grad_output must match
         return a
 
     def forward(self, X, training: bool | None = None) -> np.ndarray:
@@ -1011,17 +1011,19 @@ class Sequential:
     def backward(self, grad_output: np.ndarray) -> None:
         """Back-propagate ∂L/∂output through every layer into ``gradients()`` (after a forward
         pass: grad_output has the shape of its output)."""
-        shape = getattr(self, "_out_shape", None)
-        if np.shape(grad_output) != shape:
-            raise ValueError(f"grad_output has shape {np.shape(grad_output)}, but the last forward "
-                             f"pass gave an output of shape {shape}" if shape is not None else
-                             "backward needs a forward pass first (forward or loss_and_backward)")
-        g = np.asarray(grad_output)
-        if g.dtype != self.dtype:  # as X: the layers' kernels take the model's dtype
-            g = _real_input(g, self.dtype, "grad_output")
+        g = self._grad_output(np.asarray(grad_output))
         last = len(self._steps) - 1
         for k, step in enumerate(reversed(self._steps)):
             g = step.backward(g, need_input_grad=k < last)  # no ∂L/∂X for the input
+
+    def _grad_output(self, g):
+        """``g`` checked against the last forward's output shape, in the model's dtype (as X)."""
+        shape = getattr(self, "_out_shape", None)
+        if tuple(g.shape) != shape:
+            raise ValueError(f"grad_output has shape {tuple(g.shape)}, but the last forward "
+                             f"pass gave an output of shape {shape}" if shape is not None else
+                             "backward needs a forward pass first (forward or loss_and_backward)")
+        return g if g.dtype == self.dtype else _real_input(g, self.dtype, "grad_output")
 
     # ---------------------------------------------------------------- device passes
 
@@ -1051,6 +1053,7 @@ class Sequential:
         a, xp = self._input_xp(X), self.xp
         for step in self._steps:
             a = step.forward_xp(a, training, xp)
+        self._out_shape = tuple(a.shape)
         return a
 
     def _train_head_xp(self, out, y):
@@ -1061,7 +1064,10 @@ class Sequential:
         return _loss_and_grad(name, out, target, out=grad, **self.loss_options)
 
     def backward_xp(self, grad_output) -> None:
-        g, xp = grad_output, self.xp
+        xp = self.xp
+        if not isinstance(grad_output, xp.ndarray):
+            raise TypeError(_placement("grad_output", grad_output, xp))
+        g = self._grad_output(grad_output)
         last = len(self._steps) - 1
         for k, step in enumerate(reversed(self._steps)):
             g = step.backward_xp(g, k < last, xp)

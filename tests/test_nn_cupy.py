@@ -305,3 +305,25 @@ def test_leaky_relu_layers_on_device_like_numpy(host, slope):
     fused = {"leaky_relu_bias_forward_f64", "leaky_relu_backward_output_f64"}
     apart = {"leaky_relu_forward_f64", "leaky_relu_backward_f64"}
     assert (fused <= names and not names & apart) if slope > 0 else (apart <= names and not names & fused)
+
+
+def test_device_backward_checks_grad_output_like_the_host(host):
+    """backward on a device model: a host array, a shape other than the last forward's output,
+    or no forward yet raise errors naming grad_output; another real dtype is converted."""
+    cpu, dev = pair(np.float64, "mse")
+    with pytest.raises(ValueError, match="backward needs a forward pass first"):
+        dev.backward(fd.put(np.zeros((4, 3))))
+    X, y = data(np.float64, "mse", n=8)
+    out_cpu, out_dev = cpu.forward(X, training=True), dev.forward(fd.put(X), training=True)
+    g = np.random.default_rng(5).standard_normal(out_cpu.shape)
+    with pytest.raises(TypeError, match=r"grad_output is a numpy.ndarray but the model is on "
+                                        r"the device"):
+        dev.backward(g)
+    with pytest.raises(ValueError, match=r"grad_output has shape \(3, 8\), but the last forward "
+                                         r"pass gave an output of shape \(8, 3\)"):
+        dev.backward(fd.put(g.T.copy()))
+    cpu.backward(g)
+    dev.backward(fd.put(g.astype(np.float32)))  # converted to the model's float64
+    g32 = g.astype(np.float32).astype(np.float64)
+    cpu.backward(g32)
+    check_close(cpu, dev, TOL[np.float64], "float32 grad_output")
