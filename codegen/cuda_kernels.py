@@ -930,9 +930,11 @@ def generate_module(names=None, command: str | None = None) -> str:
     source = cuda_source(names)
     if '"""' in source:
         raise CudaPrintError(sp.Symbol("SOURCE"), 'CUDA source contains """')
+    command = command or f"derivecli gen --backend cupy {' '.join(names)} -o FILE.py"
     return MODULE.substitute(
         names_text=", ".join(names), version=GENERATOR_VERSION, hash=expression_hash(names),
-        command=command or f"derivecli gen --backend cupy {' '.join(names)} -o FILE.py",
+        # in the module's docstring: a backslash (a Windows path) or three quotes stay text
+        command=command.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
         names_tuple=_tuple_text(names), kernels_tuple=_tuple_text(all_kernel_names(names)),
         source=source)
 

@@ -204,12 +204,19 @@ def generate_module(backend: str = "numba", names=(), *, config: NumbaConfig | N
 def write_module(path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (temporary file in the same directory + rename).
 
-    A path that names a directory (or nothing) raises IsADirectoryError naming it."""
+    A path that names a directory (or nothing, or ends in a separator) raises
+    IsADirectoryError naming it; an existing file that is not a regular one (/dev/stdout, a
+    pipe) is written through, not replaced."""
     shown = os.fspath(path)
     path = Path(path)
-    if not path.name or path.is_dir():  # os.replace would fail late, or replace a directory
+    if (not path.name or path.is_dir()  # os.replace would fail late, or replace a directory
+            or shown.endswith(("/", os.sep))):  # Path drops the separator: "dir/" → "dir"
         raise IsADirectoryError(f"cannot write the module to {shown!r}: it names a directory, "
                                 f"not a file")
+    if path.exists() and not path.is_file():  # a device or a pipe: renaming would replace it
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -125,14 +125,18 @@ def parse_expression(text: str) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ValueError(f"expression is too large: {nodes} syntax nodes (at most {MAX_NODES})")
-    builder = _Builder()
+    builder = _Builder(text.strip())
     expr = builder.build(tree.body, 0)
     return expr, tuple(builder.symbols.values())
 
 
 class _Builder:
-    def __init__(self):
+    def __init__(self, text: str = ""):
         self.symbols: dict[str, sp.Symbol] = {}
+        self.text = text  # what was parsed: messages quote it as typed (1e400, not 1e309)
+
+    def _src(self, node: ast.AST) -> str:
+        return _source(node, self.text)
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
@@ -140,20 +144,20 @@ class _Builder:
         method = getattr(self, "_" + type(node).__name__, None)
         if method is None:
             what = _DESCRIPTIONS.get(type(node), f"{type(node).__name__} syntax")
-            raise ValueError(f"{what} not allowed in an expression: {_source(node)!r}")
+            raise ValueError(f"{what} not allowed in an expression: {self._src(node)!r}")
         return method(node, depth + 1)
 
     def _Constant(self, node: ast.Constant, depth):
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             kind = "strings" if isinstance(v, (str, bytes)) else f"{type(v).__name__} constants"
-            raise ValueError(f"{kind} not allowed in an expression: {_source(node)!r}")
+            raise ValueError(f"{kind} not allowed in an expression: {self._src(node)!r}")
         if isinstance(v, int):
             if len(str(abs(v))) > MAX_NUMBER_DIGITS:
                 raise ValueError(f"number too large: more than {MAX_NUMBER_DIGITS} digits")
             return sp.Integer(v)
         if v != v or v in (float("inf"), float("-inf")):
-            raise ValueError(f"number {_source(node)!r} is not finite")
+            raise ValueError(f"number {self._src(node)!r} is not finite")
         return _bounded(sp.Rational(repr(v)), node)  # exact: 0.1 is 1/10, steps print fractions
 
     def _Name(self, node: ast.Name, depth):
@@ -173,7 +177,7 @@ class _Builder:
             return -self.build(node.operand, depth)
         if isinstance(node.op, ast.UAdd):
             return self.build(node.operand, depth)
-        raise ValueError(f"operator {type(node.op).__name__} not allowed: {_source(node)!r}")
+        raise ValueError(f"operator {type(node.op).__name__} not allowed: {self._src(node)!r}")
 
     def _BinOp(self, node: ast.BinOp, depth):
         if isinstance(node.op, ast.Pow):
@@ -181,7 +185,7 @@ class _Builder:
         op = _BINARY.get(type(node.op))
         if op is None:
             raise ValueError(f"operator {_OPERATORS.get(type(node.op), type(node.op).__name__)} "
-                             f"not allowed (only + - * / **): {_source(node)!r}")
+                             f"not allowed (only + - * / **): {self._src(node)!r}")
         return _bounded(op(self.build(node.left, depth), self.build(node.right, depth)), node)
 
     def _power(self, node: ast.BinOp, depth):
@@ -189,26 +193,26 @@ class _Builder:
         exponent = self.build(node.right, depth)
         if exponent.is_Number and abs(exponent) > MAX_EXPONENT:
             raise ValueError(f"exponent {_short(exponent)} too large (at most {MAX_EXPONENT} in "
-                             f"absolute value): {_source(node)!r}")
+                             f"absolute value): {self._src(node)!r}")
         if exponent.is_Number and base.is_Number and base.is_zero and exponent.is_negative:
-            raise ValueError(f"division by zero: {_source(node)!r}")
+            raise ValueError(f"division by zero: {self._src(node)!r}")
         return _bounded(base**exponent, node)
 
     def _Call(self, node: ast.Call, depth):
         if not isinstance(node.func, ast.Name):
             what = _DESCRIPTIONS.get(type(node.func), "this kind of call")
-            raise ValueError(f"{what} not allowed in an expression: {_source(node)!r}")
+            raise ValueError(f"{what} not allowed in an expression: {self._src(node)!r}")
         name = node.func.id
         if name not in FUNCTIONS:
             known = ", ".join(sorted(FUNCTIONS))
-            raise ValueError(f"unknown function {name!r} in {_source(node)!r}; known: {known}")
+            raise ValueError(f"unknown function {name!r} in {self._src(node)!r}; known: {known}")
         if node.keywords:
-            raise ValueError(f"keyword arguments not allowed: {_source(node)!r}")
+            raise ValueError(f"keyword arguments not allowed: {self._src(node)!r}")
         function, lo, hi = FUNCTIONS[name]
         n = len(node.args)
         if n < lo or (hi is not None and n > hi):
             expected = str(lo) if lo == hi else f"{lo} to {hi}" if hi else f"at least {lo}"
-            raise ValueError(f"{name}() takes {expected} argument(s), got {n}: {_source(node)!r}")
+            raise ValueError(f"{name}() takes {expected} argument(s), got {n}: {self._src(node)!r}")
         args = [self.build(a, depth) for a in node.args]  # Starred is rejected by build()
         return _bounded(function(*args), node)  # log(0), log(x, 1): undefined
 
@@ -233,9 +237,10 @@ def _short(n: sp.Expr) -> str:
     return s if len(s) <= 20 else s[:8] + "…" + s[-8:]
 
 
-def _source(node: ast.AST) -> str:
+def _source(node: ast.AST, text: str = "") -> str:
     try:
-        s = ast.unparse(node)
+        s = ast.get_source_segment(text, node) if text else None
+        s = s if s else ast.unparse(node)
     except Exception:  # unparse of odd trees: the message still names the node type
         s = type(node).__name__
     return s if len(s) <= 60 else s[:57] + "..."

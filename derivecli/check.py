@@ -182,12 +182,12 @@ def check(names, seed, eps, atol, rtol):
     explicit = bool(names)
     if not names:
         names = [e.name for e in registry.ENTRIES if e.group in ("loss", "activation", "layer")]
+    try:  # every name before any check runs
+        names = [registry.canonical(raw) for raw in names]
+    except registry.UnknownNameError as err:
+        raise click.UsageError(str(err)) from None
     failed = 0
-    for raw in names:
-        try:
-            name = registry.canonical(raw)
-        except registry.UnknownNameError as err:
-            raise click.UsageError(str(err)) from None
+    for name in names:
         group = registry.entry(name).group
         rng = np.random.default_rng(seed)
         try:

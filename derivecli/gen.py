@@ -8,6 +8,7 @@ CuPy backend).
 """
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -45,9 +46,12 @@ def gen(names, backend, output):
     from codegen.generate import write_module
     from derive import registry
 
+    if any(c in output for c in "\n\r\t\x00"):  # the header's command would break the module
+        raise click.BadParameter(f"{output!r} contains a control character", param_hint="'-o'")
     try:
         names = tuple(dict.fromkeys(registry.canonical(n) for n in names))
-        command = " ".join(["derivecli gen --backend", backend, *names, "-o", output])
+        # the header's "regenerate with" command, quoted for a shell (spaces in a path)
+        command = shlex.join(["derivecli", "gen", "--backend", backend, *names, "-o", output])
         if backend == "numba":
             text = _numba_text(names, command)
         else:
