@@ -138,6 +138,16 @@ class _Builder:
     def _src(self, node: ast.AST) -> str:
         return _source(node, self.text)
 
+    def _bounded(self, e: sp.Expr, node: ast.AST) -> sp.Expr:
+        """Reject undefined results (1/0) and numbers past MAX_NUMBER_DIGITS (e.g. 99**99)."""
+        if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise ValueError(f"expression is undefined (division by zero?): {self._src(node)!r}")
+        for n in e.atoms(sp.Rational):
+            if max(len(str(abs(n.p))), len(str(n.q))) > MAX_NUMBER_DIGITS:
+                raise ValueError(f"number too large (more than {MAX_NUMBER_DIGITS} digits) in "
+                                 f"{self._src(node)!r}")
+        return e
+
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise ValueError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
@@ -158,7 +168,7 @@ class _Builder:
             return sp.Integer(v)
         if v != v or v in (float("inf"), float("-inf")):
             raise ValueError(f"number {self._src(node)!r} is not finite")
-        return _bounded(sp.Rational(repr(v)), node)  # exact: 0.1 is 1/10, steps print fractions
+        return self._bounded(sp.Rational(repr(v)), node)  # exact: 0.1 is 1/10, steps print fractions
 
     def _Name(self, node: ast.Name, depth):
         name = node.id
@@ -186,7 +196,7 @@ class _Builder:
         if op is None:
             raise ValueError(f"operator {_OPERATORS.get(type(node.op), type(node.op).__name__)} "
                              f"not allowed (only + - * / **): {self._src(node)!r}")
-        return _bounded(op(self.build(node.left, depth), self.build(node.right, depth)), node)
+        return self._bounded(op(self.build(node.left, depth), self.build(node.right, depth)), node)
 
     def _power(self, node: ast.BinOp, depth):
         base = self.build(node.left, depth)
@@ -196,7 +206,7 @@ class _Builder:
                              f"absolute value): {self._src(node)!r}")
         if exponent.is_Number and base.is_Number and base.is_zero and exponent.is_negative:
             raise ValueError(f"division by zero: {self._src(node)!r}")
-        return _bounded(base**exponent, node)
+        return self._bounded(base**exponent, node)
 
     def _Call(self, node: ast.Call, depth):
         if not isinstance(node.func, ast.Name):
@@ -214,22 +224,11 @@ class _Builder:
             expected = str(lo) if lo == hi else f"{lo} to {hi}" if hi else f"at least {lo}"
             raise ValueError(f"{name}() takes {expected} argument(s), got {n}: {self._src(node)!r}")
         args = [self.build(a, depth) for a in node.args]  # Starred is rejected by build()
-        return _bounded(function(*args), node)  # log(0), log(x, 1): undefined
+        return self._bounded(function(*args), node)  # log(0), log(x, 1): undefined
 
 
 _OPERATORS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
               ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>"}
-
-
-def _bounded(e: sp.Expr, node: ast.AST) -> sp.Expr:
-    """Reject undefined results (1/0) and numbers past MAX_NUMBER_DIGITS (e.g. 99**99)."""
-    if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise ValueError(f"expression is undefined (division by zero?): {_source(node)!r}")
-    for n in e.atoms(sp.Rational):
-        if max(len(str(abs(n.p))), len(str(n.q))) > MAX_NUMBER_DIGITS:
-            raise ValueError(f"number too large (more than {MAX_NUMBER_DIGITS} digits) in "
-                             f"{_source(node)!r}")
-    return e
 
 
 def _short(n: sp.Expr) -> str:

@@ -123,3 +123,14 @@ def test_payloads_are_never_executed(tmp_path):
 def test_non_string_is_rejected():
     with pytest.raises(ValueError, match="must be a string"):
         parse_expression(3)
+
+
+@pytest.mark.parametrize("text, quoted", [
+    ("1e400*x", "'1e400'"),  # ast.unparse would print 1e309
+    ("x + 1/0", "'1/0'"),  # ... and 1 / 0
+    ("x*99**99", "'99**99'"),
+])
+def test_messages_quote_the_expression_as_typed(text, quoted):
+    with pytest.raises(ValueError) as err:
+        parse_expression(text)
+    assert quoted in str(err.value)
