@@ -5,7 +5,9 @@ products (three forward, ∂L/∂W of each layer, ∂L/∂a of the upper two). N
 OpenBLAS; PyTorch's CPU build uses MKL. This script times the eight products (batch-major, as
 runtime.nn runs them from batch 256 on) through
 
-- ``numpy.matmul`` with ``out=`` (OpenBLAS),
+- ``numpy.matmul`` with ``out=`` (OpenBLAS), with the kernels it picked or the environment's
+  ``OPENBLAS_CORETYPE`` forced, and, when that variable is set, again with it removed
+  (``openblas-auto``: the kernels OpenBLAS detects for this CPU),
 - MKL's ``cblas_sgemm`` through ctypes, when Intel's ``mkl`` wheel is installed
   (``pip install mkl``; not a dependency of the project),
 - ``torch.mm`` with ``out=``, when PyTorch is installed,
@@ -32,7 +34,7 @@ import time
 import numpy as np
 
 SIZES = (784, 256, 256, 10)
-LIBRARIES = ("openblas", "mkl", "torch")
+LIBRARIES = ("openblas", "openblas-auto", "mkl", "torch")
 
 
 def products(batch: int, rng):
@@ -83,10 +85,13 @@ def worker(library: str, threads: int, batch: int, reps: int) -> dict:
     """{product: median ms} for one library in this process, or {"skipped": reason}."""
     rng = np.random.default_rng(0)
     prods = products(batch, rng)
-    if library == "openblas":
-        from threadpoolctl import threadpool_limits
+    if library.startswith("openblas"):
+        from runtime import threads as plans
 
-        threadpool_limits(threads)
+        if library == "openblas-auto" and "OPENBLAS_CORETYPE" in os.environ:
+            raise RuntimeError("openblas-auto runs without OPENBLAS_CORETYPE")
+        plans.set_blas_threads(threads)
+        kernels = plans.blas_kernels()
         calls = [lambda a=a, b=b, c=c: np.matmul(a, b, out=c) for _, a, b, c in prods]
     elif library == "mkl":
         found = _mkl_gemm()
@@ -116,7 +121,10 @@ def worker(library: str, threads: int, batch: int, reps: int) -> dict:
             call()
             if r >= 3:
                 times[j].append(time.perf_counter() - t0)
-    return {name: statistics.median(t) * 1e3 for (name, *_), t in zip(prods, times)}
+    out = {name: statistics.median(t) * 1e3 for (name, *_), t in zip(prods, times)}
+    if library.startswith("openblas"):
+        out["kernels"] = kernels
+    return out
 
 
 def main(argv=None):
@@ -137,20 +145,28 @@ def main(argv=None):
             runs = {lib: [] for lib in LIBRARIES}
             for _ in range(args.runs):
                 for lib in LIBRARIES:
+                    if lib == "openblas-auto" and "OPENBLAS_CORETYPE" not in env:
+                        runs[lib].append({"skipped": "OPENBLAS_CORETYPE is not set: "
+                                                     "openblas picked its kernels itself"})
+                        continue
+                    lib_env = env if lib != "openblas-auto" else \
+                        {k: v for k, v in env.items() if k != "OPENBLAS_CORETYPE"}
                     out = subprocess.run([sys.executable, __file__, "--reps", str(args.reps),
                                           "--worker", lib, str(threads), str(batch)],
-                                         env=env, check=True, capture_output=True, text=True)
+                                         env=lib_env, check=True, capture_output=True, text=True)
                     runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"\nbatch {batch}, {threads} thread(s): median ms per product (one value per run)")
             names = [p[0] for p in products(1, np.random.default_rng(0))]
             sums = {}
             for lib, results in runs.items():
                 if "skipped" in results[0]:
-                    print(f"  {lib:9s} skipped: {results[0]['skipped']}")
+                    print(f"  {lib:13s} skipped: {results[0]['skipped']}")
                     continue
                 sums[lib] = [sum(r[n] for n in names) for r in results]
                 cells = "  ".join(f"{n} " + "/".join(f"{r[n]:.3f}" for r in results) for n in names)
-                print(f"  {lib:9s} {cells}  sum " + "/".join(f"{s:.3f}" for s in sums[lib]))
+                kernels = f" (kernels: {results[0]['kernels']})" if "kernels" in results[0] else ""
+                print(f"  {lib:13s} {cells}  sum " + "/".join(f"{s:.3f}" for s in sums[lib])
+                      + kernels)
             base = sums.get("openblas")
             for lib, s in sums.items():
                 if lib != "openblas":

@@ -261,14 +261,9 @@ def jit_costs(cache_dir: str | None) -> dict:
 def machine() -> str:
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from runtime import threads
+
+    cpu = threads.cpu_model()
     return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, numba {numba.__version__} "
             f"(threading layer {numba.threading_layer()}), numpy {np.__version__}, torch {torch.__version__}")
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import statistics
 import sys
 import time
@@ -337,8 +336,9 @@ def main(argv=None):
                            f"{issue:.2f}× in the issue ({ISSUE_MS['torch'].get(batch)} / "
                            f"{ISSUE_MS['numpy'].get(batch)} ms)")
     end_load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines[1] = (f"{platform.processor() or platform.machine()}, {threads.cores()} cores, numpy "
-                f"{np.__version__} (OpenBLAS, {threads.blas_threads()} threads by default), numba "
+    lines[1] = (f"{threads.cpu_model()}, {threads.cores()} cores, numpy {np.__version__} "
+                f"(OpenBLAS, kernels {threads.blas_kernels()}, {threads.blas_threads()} threads "
+                f"by default), numba "
                 f"{numba.__version__} ({numba.config.THREADING_LAYER} threading layer), torch "
                 f"{torch.__version__}; load average {load:.1f} at the start, {end_load:.1f} at "
                 "the end (the machine is shared with other jobs).")

@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import platform
 import statistics
 import sys
 import time
@@ -482,8 +481,8 @@ def main(argv=None):
         print("\n".join(part), flush=True)
         lines += [""] + part
     end_load = os.getloadavg()[0]
-    lines[1] = (f"{platform.processor() or platform.machine()}, {threads.cores()} cores, numpy "
-                f"{np.__version__} (OpenBLAS), numba {numba.__version__}, torch "
+    lines[1] = (f"{threads.cpu_model()}, {threads.cores()} cores, numpy {np.__version__} "
+                f"(OpenBLAS, kernels {threads.blas_kernels()}), numba {numba.__version__}, torch "
                 f"{torch.__version__} (MKL); load average {load:.1f} at the start, "
                 f"{end_load:.1f} at the end.")
     lines += ["", "Milliseconds per call: median over the blocks (best block in parentheses), "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -104,7 +103,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from runtime import optim
+    from runtime import optim, threads
 
     numba.set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
@@ -166,7 +165,7 @@ def main(argv=None) -> int:
         f"## Optimizer step, {n / 1e6:g}M float32 parameters (bench/bench_optim.py)",
         "",
         f"`{' '.join([Path(sys.executable).name, 'bench/bench_optim.py'] + (argv or sys.argv[1:]))}` — "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, threads = {args.threads} "
+        f"{threads.cpu_model()}, {os.cpu_count()} CPUs, threads = {args.threads} "
         f"(Numba and PyTorch), numba {numba.__version__}, torch {torch.__version__}, numpy {np.__version__}; "
         f"best and median of {reps} runs, interleaved round-robin.",
         "",

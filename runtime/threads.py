@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numba
 
 __all__ = ["ThreadPlan", "plan", "candidates", "Tuner", "Planned", "using", "passive_wait", "blas_threads",
-           "set_blas_threads", "cores", "BLAS_MIN_FLOPS", "BLAS_TRY_FLOPS", "KERNELS_MIN_ELEMENTS"]
+           "blas_kernels", "set_blas_threads", "cores", "cpu_model", "BLAS_MIN_FLOPS", "BLAS_TRY_FLOPS", "KERNELS_MIN_ELEMENTS"]
 
 #: Products below this many flops (2·m·n·k) run BLAS on one thread.
 BLAS_MIN_FLOPS = 2 * 256 * 784 * 256
@@ -54,18 +54,35 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def cpu_model() -> str:
+    """The CPU's model name ('AMD EPYC', 'Intel(R) Xeon(R) ...'), for benchmark headers."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 # --------------------------------------------------------------------------- BLAS threads
 
 _SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
             "openblas_set_num_threads", "MKL_Set_Num_Threads")
 _GETTERS = ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
             "openblas_get_num_threads", "MKL_Get_Max_Threads")
+_CORENAMES = ("scipy_openblas_get_corename64_", "openblas_get_corename64_",
+               "openblas_get_corename")
 _blas = None
+_corename = None
 
 
 def _blas_lib():
     """(get, set) for the BLAS NumPy loaded, found among the process's mapped libraries."""
-    global _blas
+    global _blas, _corename
     if _blas is not None:
         return _blas
     import numpy  # noqa: F401  (loads the BLAS)
@@ -87,6 +104,9 @@ def _blas_lib():
         if get is not None and put is not None:
             get.restype = ctypes.c_int
             _blas = (get, put)
+            _corename = next((getattr(lib, s) for s in _CORENAMES if hasattr(lib, s)), None)
+            if _corename is not None:
+                _corename.restype = ctypes.c_char_p
             return _blas
     _blas = (None, None)
     return _blas
@@ -96,6 +116,20 @@ def blas_threads() -> int | None:
     """The BLAS's thread count (None when the BLAS cannot be controlled)."""
     get, _ = _blas_lib()
     return int(get()) if get is not None else None
+
+
+def blas_kernels() -> str | None:
+    """The CPU kernels OpenBLAS runs (its core name: 'SkylakeX', 'Haswell', ...), followed by
+    ``OPENBLAS_CORETYPE=...`` when the environment chose them; None for another BLAS.
+
+    The products are most of a training step's time and OpenBLAS's kernels differ by up to 2×
+    on one CPU (AVX2 against AVX-512), so the benchmarks print this beside their timings."""
+    _blas_lib()
+    if _corename is None:
+        return None
+    name = _corename().decode(errors="replace").strip()
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return f"{name}, OPENBLAS_CORETYPE={forced}" if forced else name
 
 
 def set_blas_threads(n: int) -> None:

@@ -320,3 +320,29 @@ def test_fit_with_an_optimizer_on_the_flat_buffer_matches_per_layer_views():
              seed=0)
     np.testing.assert_array_equal(a.flat_params, b.flat_params)
     assert ha.step_loss == hb.step_loss
+
+
+@pytest.mark.parametrize("coretype", [None, "Haswell"])
+def test_blas_kernels_names_what_openblas_runs(coretype):
+    """Oracle: threadpoolctl's report of the same process's OpenBLAS ('architecture')."""
+    pytest.importorskip("threadpoolctl", reason="threadpoolctl reports OpenBLAS's kernels")
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    code = ("import json, threadpoolctl; from runtime import threads; "
+            "info = [i for i in threadpoolctl.threadpool_info() if i['internal_api'] == 'openblas']; "
+            "print(json.dumps([threads.blas_kernels(), info[0]['architecture'] if info else None]))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    ours, arch = json.loads(out.stdout)
+    if arch is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS here")
+    if coretype:
+        assert arch == coretype and ours == f"{coretype}, OPENBLAS_CORETYPE={coretype}"
+    else:
+        assert ours == arch
