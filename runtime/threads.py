@@ -190,7 +190,9 @@ class Tuner:
     plan's median (or than the next-best plan's median, when that is lower), or
     ``retune_seconds`` of steps under the chosen plan (the load may also have gone), start
     the trials again. A re-tune that keeps the same plan doubles the interval to the next
-    scheduled one (the trials of a plan that lost cost time); one that changes the plan
+    scheduled one (the trials of a plan that lost cost time), up to ``max_retune_seconds``
+    (a plan chosen under a passing load gets faster steps, not slower ones, so only a
+    scheduled re-tune can find that the other plan wins again); one that changes the plan
     resets it. A trial step ``give_up`` × slower than another plan's best ends that plan's
     trials for the round, so a re-tune under load costs a step or two of the losing plan.
     A scheduled re-tune (nothing got slow) only checks whether another plan has become
@@ -202,7 +204,7 @@ class Tuner:
 
     def __init__(self, candidates, trials: int = 3, warmup: int = 1, *, patience: int = 3,
                  slowdown: float = 2.0, retune_seconds: float = 1.0, give_up: float = 5.0,
-                 recheck: float = 1.5):
+                 recheck: float = 1.5, max_retune_seconds: float = 60.0):
         self.candidates = list(dict.fromkeys(candidates))
         if not self.candidates:
             raise ValueError("Tuner needs at least one candidate plan")
@@ -214,6 +216,10 @@ class Tuner:
         self._scheduled = False  # the running trials are a scheduled re-tune
         self._before = None  # the plan chosen before the running re-tune
         self.retune_seconds = self._interval = float(retune_seconds)
+        self.max_retune_seconds = float(max_retune_seconds)
+        if not self.max_retune_seconds >= self.retune_seconds:
+            raise ValueError(f"max_retune_seconds must be >= retune_seconds "
+                             f"({retune_seconds!r}), got {max_retune_seconds!r}")
         self.retunes = 0
         self.medians = {}
         self.chosen = self.candidates[0] if len(self.candidates) == 1 else None
@@ -259,8 +265,8 @@ class Tuner:
             self.chosen = min(self.candidates, key=lambda q: median[q])
             self.medians, self._scheduled = median, False
             if before is not None:  # a re-tune: back off while the choice holds
-                self._interval = (2 * self._interval if self.chosen == before
-                                  else self.retune_seconds)
+                self._interval = (min(2 * self._interval, self.max_retune_seconds)
+                                  if self.chosen == before else self.retune_seconds)
             self._bad, self._since = 0, 0.0
             # slower than this is slow: slowdown × the chosen median, or the next-best
             # plan's median when that is lower (the choice would no longer be the best)

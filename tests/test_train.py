@@ -346,3 +346,31 @@ def test_blas_kernels_names_what_openblas_runs(coretype):
         assert arch == coretype and ours == f"{coretype}, OPENBLAS_CORETYPE={coretype}"
     else:
         assert ours == arch
+
+
+def test_scheduled_retunes_back_off_only_up_to_max_retune_seconds():
+    """A plan chosen under a passing load: its steps do not get slower when the load goes, so
+    only scheduled re-tunes can switch back; their interval doubles while the choice holds,
+    up to max_retune_seconds (the contract in Tuner's docstring)."""
+    two, one = threads.ThreadPlan(2, 1, "two"), threads.ThreadPlan(1, 1, "one")
+    tuner = threads.Tuner([one, two], trials=1, warmup=0, retune_seconds=1.0,
+                          max_retune_seconds=4.0)
+    cost = {one: 1.0, two: 50.0}  # another process holds a core: `one` wins
+    intervals = []
+    for _ in range(5):
+        while tuner.chosen is None:
+            p = tuner.next()
+            tuner.record(p, cost[p])
+        steps = 0
+        while tuner.chosen is not None:
+            tuner.record(one, 1.0)
+            steps += 1
+        intervals.append(steps)
+    assert intervals == [1, 2, 4, 4, 4]
+    cost[two] = 0.5  # the load is gone: the next scheduled re-tune switches
+    while tuner.chosen is None:
+        p = tuner.next()
+        tuner.record(p, cost[p])
+    assert tuner.chosen == two
+    with pytest.raises(ValueError, match=r"max_retune_seconds must be >= retune_seconds \(2.0\), got 1.0"):
+        threads.Tuner([one, two], retune_seconds=2.0, max_retune_seconds=1.0)
