@@ -8,6 +8,7 @@ CuPy backend).
 """
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def _numba_text(names: tuple[str, ...], command: str) -> str:
         raise click.UsageError("optimizer kernels are generated in their own module: run gen "
                                "once for the optimizers and once for the other names")
     return generate.generate_module("numba", names, command=command)
+
+
+def _derivations_held(text: str) -> list[str]:
+    """The derivations a generated module's header lists (both backends' header forms)."""
+    m = re.search(r"^# Derivations: ([\w, ]+)|^from the derivations: ([\w, ]+)\.", text, re.M)
+    return [n.strip() for n in (m.group(1) or m.group(2)).split(",")] if m else []
 
 
 @click.command("gen")
@@ -67,6 +74,9 @@ def gen(names, backend, output):
     except OSError as e:  # a directory, a missing or read-only place: say so, no traceback
         raise click.FileError(output, hint=str(e)) from None
     what = ", ".join(names) if names else "every derivation with a template"
+    held = _derivations_held(text)
+    if names and held and set(held) != set(names):  # momentum is sgd's; dropout comes with batchnorm
+        what += f"; the module holds the kernels of {', '.join(held)}"
     click.echo(f"wrote {output} ({backend}: {what})")
     path = Path(output)
     if backend == "numba" and not (path.suffix == ".py" and path.stem.isidentifier()):

@@ -310,3 +310,30 @@ def test_help_does_not_import_sympy():
              "except SystemExit:\n    pass\nprint('SYMPY', 'sympy' in sys.modules, file=sys.stderr)")
     run = _run([sys.executable, "-c", probe])
     assert "SYMPY False" in run.stderr and "show-grad" in run.stdout
+
+
+@pytest.mark.parametrize("backend, name, also", [("numba", "momentum", "sgd_momentum_f32"),
+                                                 ("numba", "batchnorm", "dropout_f32"),
+                                                 ("cupy", "momentum", "sgd_momentum")])
+def test_gen_says_which_kernels_the_module_holds(tmp_path, backend, name, also):
+    """`gen momentum` writes sgd's module and `gen batchnorm` brings dropout's kernels: the
+    message says so. Oracle: the kernels the written file defines."""
+    out = tmp_path / "k.py"
+    result = CliRunner().invoke(main, ["gen", "--backend", backend, name, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert also in out.read_text()
+    held = "sgd" if name == "momentum" else "batchnorm, dropout"
+    assert result.output.strip() == f"wrote {out} ({backend}: {name}; the module holds the kernels of {held})"
+
+
+def test_check_with_a_huge_eps_fails_cleanly():
+    """x ± 1e300 overflows in the model: the check fails and names the non-finite numeric
+    entry, without NumPy's overflow warnings on the way."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, ["check", "mse", "--eps", "1e300"])
+    assert result.exit_code == 1
+    assert result.output.count("FAIL  mse") == 2 and "numeric nan" in result.output
+    assert [w for w in seen if issubclass(w.category, RuntimeWarning)] == []
