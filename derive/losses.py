@@ -548,7 +548,8 @@ def reduction() -> Derivation:
     """reduction='mean' and 'sum' over a batch of N: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N, or ℓ'(ŷ_k, y_k).
 
     Every elementwise loss above is ℓ; the runtime's kernels scale the per-element gradient
-    by this 1/N (PyTorch's mean over all elements).
+    by this 1/N (PyTorch's mean over all elements). Then seed 003's form for m samples of n
+    outputs, the mean over samples only: ∂/∂ŷ_kl = ℓ'(ŷ_kl, y_kl)/m, n times PyTorch's mean.
     """
     N = sp.Symbol("N", integer=True, positive=True)
     n, k = sp.symbols("n k", integer=True, nonnegative=True)
@@ -568,11 +569,30 @@ def reduction() -> Derivation:
                scale * sp.Sum(ell_prime(P[n], T[n]) * sp.KroneckerDelta(n, k), (n, 0, N - 1)))
         b.then("only the term n = k remains", scale * ell_prime(P[k], T[k]))
         steps[name], grads[name] = b.build(), b.current
-    # Both reductions share one variable ŷ_k; the 'sum' steps follow the 'mean' ones.
+    # Seed 003's multi-label BCE E = −(1/m) Σ_i Σ_k [y log p + (1 − y) log(1 − p)] and its
+    # multi-class CE average over the m samples only and sum over each sample's n outputs:
+    # 1/m, not PyTorch's 1/(mn) of reduction='mean' over all m·n elements.
+    M, K = sp.symbols("m n", integer=True, positive=True)
+    i, j, l = sp.symbols("i j l", integer=True, nonnegative=True)
+    domain2 = Domain(intervals={T: (0.0, 1.0)}, integers={M: (2, 3), K: (2, 3), k: (0, 1), l: (0, 1)})
+    total2 = sp.Sum(ell(P[i, j], T[i, j]), (i, 0, M - 1), (j, 0, K - 1))
+    Ls = sp.Symbol("L_seed003")
+    b = StepBuilder(Ls, total2 / M, domain2,
+                    rule="seed 003: mean over the m samples, sum over each sample's n outputs "
+                         "(its multi-label BCE and multi-class CE, E = −(1/m) Σ_i Σ_k …)")
+    dLs = sp.Derivative(Ls, P[k, l], evaluate=False)
+    b.restate("differentiate both sides", sp.Derivative(total2, P[k, l], evaluate=False) / M, dLs)
+    b.then("chain rule: ∂ℓ(ŷ_ij, y_ij)/∂ŷ_kl = ℓ'(ŷ_ij, y_ij)·δ_ik·δ_jl",
+           sp.Sum(ell_prime(P[i, j], T[i, j]) * sp.KroneckerDelta(i, k) * sp.KroneckerDelta(j, l),
+                  (i, 0, M - 1), (j, 0, K - 1)) / M)
+    b.then("only the term i = k, j = l remains: n times reduction='mean' over all m·n elements "
+           "(PyTorch's BCELoss), 1/m instead of 1/(mn)", ell_prime(P[k, l], T[k, l]) / M)
+    steps["seed003"] = b.build()
+    # All reductions share one variable ŷ_k; the 'sum' and seed 003 steps follow the 'mean' ones.
     var = P[k]
     return Derivation(
         "reduction", "loss", "Mean and sum over a batch: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N or ℓ'(ŷ_k, y_k)",
-        total / N, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"]},
+        total / N, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"] + steps["seed003"]},
         quantity=sp.Symbol("L_mean"), options={"reduction": "mean"},
         symbols={"yhat": "predictions ŷ_n of a batch", "y": "targets", "N": "batch size",
                  "ell": "any per-sample loss ℓ(ŷ, y) above"})

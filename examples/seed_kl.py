@@ -1,5 +1,7 @@
 """Seed 001's entropy, KL and cross-entropy examples, from derive/info.py's expressions.
 
+The entropies of its two examples, H([0, 0, 1]) = 0 ("no information") and H([0.3, 0.3, 0.4])
+(the larger, "more uncertain"); then
 KL([0, 0, 1] ‖ [0.3, 0.3, 0.4]) and KL([0, 0, 1] ‖ [0, 0.1, 0.9]): the seed says "log base e"
 but its numbers 0.39 and 0.04 are base 10 (truncated to two decimals); both bases are printed.
 Then H(p, q) = H(p) + KL(p‖q), and a one-hot target's cross-entropy −log 0.21.
@@ -16,6 +18,7 @@ from derive import info
 
 P_TRUE = [0, 0, 1]
 EXAMPLES = [[0.3, 0.3, 0.4], [0, 0.1, 0.9]]
+ENTROPY_EXAMPLES = [[0, 0, 1], [0.3, 0.3, 0.4]]  # seed 001: no uncertainty, then a lot
 CE_Q = [0.21, 0.01, 0.78]  # seed 001: the true class has q = 0.21
 
 
@@ -49,6 +52,9 @@ def value(expr, p, q):
 
 def main(argv=None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)  # --help
+    for p in ENTROPY_EXAMPLES:
+        h, h10 = value(info.entropy_expr(), p, p), value(info.entropy_expr(base=10), p, p)
+        print(f"H({p}) = {h:.4f} (base e), {h10:.4f} (base 10)")
     for q in EXAMPLES:
         e = value(info.kl_expr(), P_TRUE, q)
         b10 = value(info.kl_expr(base=10), P_TRUE, q)
