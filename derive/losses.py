@@ -549,7 +549,8 @@ def reduction() -> Derivation:
 
     Every elementwise loss above is ℓ; the runtime's kernels scale the per-element gradient
     by this 1/N (PyTorch's mean over all elements). Then seed 003's form for m samples of n
-    outputs, the mean over samples only: ∂/∂ŷ_kl = ℓ'(ŷ_kl, y_kl)/m, n times PyTorch's mean.
+    outputs, the mean over samples only: ∂/∂ŷ_kl = ℓ'(ŷ_kl, y_kl)/m, n times PyTorch's mean;
+    and what seed 002's MSE gradient 2/n Σ(ŷ_i − y_i) is: the sum of the partials, not one.
     """
     N = sp.Symbol("N", integer=True, positive=True)
     n, k = sp.symbols("n k", integer=True, nonnegative=True)
@@ -588,11 +589,25 @@ def reduction() -> Derivation:
     b.then("only the term i = k, j = l remains: n times reduction='mean' over all m·n elements "
            "(PyTorch's BCELoss), 1/m instead of 1/(mn)", ell_prime(P[k, l], T[k, l]) / M)
     steps["seed003"] = b.build()
-    # All reductions share one variable ŷ_k; the 'sum' and seed 003 steps follow the 'mean' ones.
+    # Seed 002 writes the MSE's gradient as 2/n Σ(ŷ_i − y_i): the sum of the partials above
+    # (the slope when every ŷ_k moves by the same amount), not the gradient's entries.
+    S = sp.Symbol("S_seed002")
+    mse_mean = sp.Sum((P[n] - T[n]) ** 2, (n, 0, N - 1)) / N
+    domain3 = Domain(integers={N: (3, 5)})
+    b = StepBuilder(S, sp.Sum(sp.Derivative(mse_mean, P[i], evaluate=False), (i, 0, N - 1)),
+                    domain3, rule="seed 002's ∂L/∂y = 2/n Σ(ŷ_i − y_i) for the MSE is this sum "
+                                  "of the N partial derivatives, not the gradient")
+    b.then("each term: reduction='mean' above with ℓ = (ŷ − y)², ℓ' = 2(ŷ − y)",
+           sp.Sum(2 * (P[i] - T[i]) / N, (i, 0, N - 1)))
+    b.then("the constant 2/N out of the sum: the seed's expression; the gradient's entries are "
+           "its terms 2(ŷ_k − y_k)/N, one per prediction",
+           2 / N * sp.Sum(P[i] - T[i], (i, 0, N - 1)))
+    steps["seed002"] = b.build()
+    # All reductions share one variable ŷ_k; the other blocks' steps follow the 'mean' ones.
     var = P[k]
     return Derivation(
         "reduction", "loss", "Mean and sum over a batch: ∂L/∂ŷ_k = ℓ'(ŷ_k, y_k)/N or ℓ'(ŷ_k, y_k)",
-        total / N, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"] + steps["seed003"]},
+        total / N, (var,), {var: grads["mean"]}, {var: steps["mean"] + steps["sum"] + steps["seed003"] + steps["seed002"]},
         quantity=sp.Symbol("L_mean"), options={"reduction": "mean"},
         symbols={"yhat": "predictions ŷ_n of a batch", "y": "targets", "N": "batch size",
                  "ell": "any per-sample loss ℓ(ŷ, y) above"})

@@ -45,7 +45,7 @@ def _seed003_steps():
     steps = derive.get("reduction").steps_for()
     start = [i for i, s in enumerate(steps) if s.rule.startswith("seed 003")]
     assert start, "the reduction derivation has no seed 003 (mean over samples only) steps"
-    return steps[start[0]:]
+    return [s for s in steps[start[0]:] if "L_seed003" in str(s.lhs)]  # its block only
 
 
 def test_reduction_derives_seed003_per_sample_mean_against_sympy_diff():
@@ -107,6 +107,25 @@ def test_seed002_mse_gradient_is_per_element_not_the_seeds_sum():
     seed_sum = 2 / n * sum(vals[yh[t]] - yt[t] for t in range(n))
     assert sum(per) == pytest.approx(seed_sum) and per[0] != pytest.approx(seed_sum)
 
+
+
+def test_reduction_explains_seed002s_mse_gradient_as_the_sum_of_the_partials():
+    # The printed steps say what the seed's 2/n Σ(ŷ_i − y_i) is; oracle: Σ_k of sympy.diff of
+    # the MSE written here, at N = 4, and the seed's own expression, both by hand.
+    steps = [s for s in derive.get("reduction").steps_for() if str(s.lhs) == "S_seed002"]
+    assert steps and "seed 002" in steps[0].rule and all(s.check for s in steps)
+    n = 4
+    yh, yt = sp.symbols("a0:4"), [0.5, -1.0, 2.0, 0.25]
+    vals = dict(zip(yh, [1.5, -0.5, 1.0, 3.0]))
+    L = sum((yh[t] - yt[t]) ** 2 for t in range(n)) / n
+    want = float(sum(sp.diff(L, a) for a in yh).subs(vals))
+    assert want == pytest.approx(2 / n * sum(vals[yh[t]] - yt[t] for t in range(n)))
+    last = steps[-1].expr
+    (N,) = [s for s in last.free_symbols if s.name == "N"]
+    P, T = sp.IndexedBase("yhat"), sp.IndexedBase("y")
+    got = last.subs(N, n).doit().subs({**{P[t]: vals[yh[t]] for t in range(n)},
+                                       **{T[t]: yt[t] for t in range(n)}})
+    assert float(got) == pytest.approx(want)
 
 # ------------------------------------------------------------ seed 001: activation formulas
 def test_tanh_derivation_is_the_seeds_exponential_form():
