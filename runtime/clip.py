@@ -108,6 +108,17 @@ def clip_grad_value_(grads, clip_value, foreach=None) -> None:
         _apply(rule["kernels"], g, scalar)
 
 
+def _norm_type(norm_type) -> float:
+    """norm_type as a float: a real number, or a string float() reads ("inf"), as torch."""
+    if isinstance(norm_type, str):
+        try:
+            return float(norm_type)
+        except ValueError:
+            raise ValueError(f"norm_type={norm_type!r} is not a number (use e.g. 2.0, 1.0 or "
+                             f"'inf')") from None
+    return _number("norm_type", norm_type)
+
+
 def _norm_kernel(norm_type: float):
     if norm_type == math.inf:
         return _gen.NORMS["norm_max_abs"], ()
@@ -141,9 +152,7 @@ def _nonfinite(norm_type):
 
 
 def _total_norm(grads, norm_type):
-    if isinstance(norm_type, str):  # torch accepts "inf"
-        norm_type = float(norm_type)
-    norm_type = _number("norm_type", norm_type)
+    norm_type = _norm_type(norm_type)
     grads = _once(grads)
     if _on_device(grads):
         _norm_kernel(norm_type)  # the same check of norm_type
@@ -159,7 +168,8 @@ def _total_norm(grads, norm_type):
         reduced = math.fsum(parts) if all(map(math.isfinite, parts)) else sum(parts)
     total = spec["finish"](reduced, *extra)
     dtypes = {g.dtype for g in arrays}
-    return (dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float64)).type(total)
+    with np.errstate(over="ignore"):  # a norm beyond float32's range is inf, as torch's
+        return (dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float64)).type(total)
 
 
 def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -173,9 +183,8 @@ def clip_grad_norm_(grads, max_norm, norm_type=2.0, error_if_nonfinite=False, fo
         raise ValueError(f"max_norm={max_norm!r} is invalid: it must be >= 0")
     grads = _once(grads)
     if _on_device(grads):
-        if isinstance(norm_type, str):
-            norm_type = float(norm_type)
-        _norm_kernel(_number("norm_type", norm_type))
+        norm_type = _norm_type(norm_type)
+        _norm_kernel(norm_type)
         return _cuda().clip_grad_norm_(grads, max_norm, norm_type, error_if_nonfinite)
     arrays = _grads(grads)
     total = get_total_norm(arrays, norm_type)

@@ -26,6 +26,7 @@ def updates_per_epoch(n_samples: int, batch_size: int | None, drop_last: bool = 
             or n_samples < 0:
         raise ValueError(f"n_samples={n_samples!r} must be a non-negative int")
     batch_size = _batch_size(batch_size)
+    _flag("drop_last", drop_last)
     size = n_samples if batch_size is None else batch_size
     if n_samples == 0:
         return 0
@@ -41,6 +42,13 @@ def _batch_size(batch_size):
         raise ValueError(f"batch_size must be a positive int or None (full batch), "
                          f"got {batch_size!r}")
     return int(batch_size)
+
+
+def _flag(name, value) -> bool:
+    """A bool flag (NumPy's too); TypeError naming it otherwise: bool("no") would be True."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be a bool")
+    return bool(value)
 
 
 class DataLoader:
@@ -65,9 +73,11 @@ class DataLoader:
         if any(m != n for m in lengths):
             raise ValueError(f"arrays have different numbers of samples: {lengths}")
         batch_size = _batch_size(batch_size)
+        shuffle, drop_last = _flag("shuffle", shuffle), _flag("drop_last", drop_last)
+        rng = as_rng(seed)  # checked even when not shuffling
         self.arrays, self.n = arrays, n
-        self.batch_size, self.shuffle, self.drop_last = batch_size, bool(shuffle), bool(drop_last)
-        self.rng = as_rng(seed) if shuffle else None
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.rng = rng if shuffle else None
 
     @property
     def mode(self) -> str:

@@ -62,15 +62,16 @@ def numeric_jacobian(fn, inputs, wrt, eps):
     jacobians = []
     for k in wrt:
         x = inputs[k]
-        flat = x.reshape(-1)  # a view: perturbing it perturbs inputs[k]
         columns = []
-        for j in range(flat.size):
-            saved = flat[j]
-            flat[j] = saved + eps
+        # Entries in C order (the gradients' reshape(-1) order), set in x itself whatever its
+        # layout: x.reshape(-1) of an F-ordered or strided x is a copy fn would never see.
+        for j in np.ndindex(x.shape):
+            saved = x[j]
+            x[j] = saved + eps
             plus = _output_array(_call(fn, inputs)[0]).reshape(-1).copy()
-            flat[j] = saved - eps
+            x[j] = saved - eps
             minus = _output_array(_call(fn, inputs)[0]).reshape(-1).copy()
-            flat[j] = saved
+            x[j] = saved
             columns.append((plus - minus) / (2 * eps))
         if not columns:  # an empty input: no columns, as many rows as the output has entries
             rows = _output_array(_call(fn, inputs)[0]).size
@@ -90,7 +91,8 @@ def _as_grads(grads, wrt, inputs, what):
         raise ValueError(f"{what} returned {len(grads)} gradients for {len(wrt)} checked inputs")
     out = []
     for g, k in zip(grads, wrt):
-        g = np.zeros(inputs[k].shape) if g is None else np.asarray(g, dtype=np.float64)
+        # a copy: fn may return a buffer it overwrites on the next call (the numeric ones)
+        g = np.zeros(inputs[k].shape) if g is None else np.array(g, dtype=np.float64)
         if g.shape != inputs[k].shape:
             raise ValueError(f"{what}: gradient for input {k} has shape {g.shape}, "
                              f"expected {inputs[k].shape}")
@@ -111,7 +113,7 @@ def analytic_jacobian(fn, inputs, wrt):
         upstream = np.zeros(output.size)
         upstream[j] = 1.0
         for r, g in zip(rows, _as_grads(grad(upstream.reshape(output.shape)), wrt, inputs, "vjp")):
-            r.append(g.copy())
+            r.append(g)
     return [np.stack(r) if r else np.zeros((0, inputs[k].size)) for r, k in zip(rows, wrt)], \
         output.shape
 

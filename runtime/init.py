@@ -38,16 +38,22 @@ def as_rng(seed) -> np.random.Generator:
     raise TypeError(f"seed={seed!r} must be an int, None or numpy.random.Generator")
 
 
+def _nonlinearity(name) -> str:
+    """A nonlinearity's name in torch's spelling: any case, "leakyrelu" for "leaky_relu"."""
+    name = str(name).lower()
+    return "leaky_relu" if name == "leakyrelu" else name
+
+
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """torch.nn.init.calculate_gain: the gain that keeps activations' variance steady."""
-    name = str(nonlinearity).lower()
+    name = _nonlinearity(nonlinearity)
     if name in _UNIT_GAIN:
         return 1.0
     if name == "tanh":
         return 5.0 / 3.0
     if name == "relu":
         return math.sqrt(2.0)
-    if name in ("leaky_relu", "leakyrelu"):
+    if name == "leaky_relu":
         slope = 0.01 if param is None else param
         if isinstance(slope, bool) or not isinstance(slope, (int, float)):
             raise ValueError(f"param={param!r} is not a valid negative slope (a number)")
@@ -118,10 +124,11 @@ def xavier_normal_(w: np.ndarray, gain: float = 1.0, *, seed=None) -> np.ndarray
 
 
 def _kaiming_std(shape, a, mode, nonlinearity):
-    if mode not in ("fan_in", "fan_out"):
+    key = str(mode).lower()  # any case, as torch
+    if key not in ("fan_in", "fan_out"):
         raise ValueError(f"mode={mode!r} is not valid; use 'fan_in' or 'fan_out'")
     fan_in, fan_out = fans(shape)
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan = fan_in if key == "fan_in" else fan_out
     gain = calculate_gain(nonlinearity, a)
     if not math.isfinite(gain):  # a = nan or ±inf: NumPy would fill NaN or zeros
         raise ValueError(f"a={a!r} gives the non-finite gain {gain!r}; the negative slope "
@@ -165,9 +172,10 @@ def initialize_(w: np.ndarray, name: str, activation: str = "linear", *, seed=No
     if key not in INITIALIZERS:
         raise ValueError(f"init={name!r} is not known; valid: {', '.join(INITIALIZERS)}")
     fn = INITIALIZERS[key]
+    leaky = _nonlinearity(activation) == "leaky_relu"  # its aliases too, as calculate_gain
+    gain = calculate_gain(activation, negative_slope if leaky else None)  # checks activation
     if fn in (xavier_uniform_, xavier_normal_):
-        param = negative_slope if activation == "leaky_relu" else None
-        return fn(w, calculate_gain(activation, param), seed=seed)
-    if activation == "leaky_relu":
+        return fn(w, gain, seed=seed)
+    if leaky:
         return fn(w, a=negative_slope, nonlinearity="leaky_relu", seed=seed)
     return fn(w, nonlinearity="relu", seed=seed)

@@ -34,6 +34,10 @@ class Uniform:
     high: float
 
     def __post_init__(self):
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                   for v in (self.low, self.high)):
+            raise TypeError(f"{type(self).__name__}({self.low!r}, {self.high!r}): low and high "
+                            f"must be real numbers")
         if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
             raise ValueError(f"{type(self).__name__} needs finite low < high, "
                              f"got ({self.low!r}, {self.high!r})")
@@ -76,6 +80,11 @@ class LogUniform(Uniform):
 @dataclass(frozen=True)
 class IntUniform(Uniform):
     """Integers from low to high inclusive."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if math.ceil(self.low) > math.floor(self.high):
+            raise ValueError(f"IntUniform({self.low!r}, {self.high!r}) contains no integer")
 
     def sample(self, rng, low=None, high=None):
         low = self.low if low is None else low
@@ -151,6 +160,9 @@ class SearchResult:
 
     def table(self, limit: int | None = None) -> str:
         """A plain-text table of the trials, best first, the best marked with ``*``."""
+        if limit is not None and (isinstance(limit, (bool, np.bool_))
+                                  or not isinstance(limit, numbers.Integral) or limit < 0):
+            raise ValueError(f"limit={limit!r} must be None or an int >= 0")
         trials = self.ranked()[:limit]
         params = list(dict.fromkeys(k for t in self.trials for k in t.config))
         extra = list(dict.fromkeys(k for t in self.trials for k in t.metrics))
@@ -178,7 +190,17 @@ def _fmt(v):
     return str(v)
 
 
-def _score(value, metric):
+def _number(value, what):
+    """A score or metric as a float: a real number or a one-element array, not a str or bool."""
+    if not isinstance(value, (str, bytes, bool, np.bool_)) and value is not None:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"{what} = {value!r} is not a number")
+
+
+def _score(value, metric, call="train_fn"):
     if isinstance(value, dict):
         if metric is None:
             if len(value) != 1:
@@ -187,13 +209,15 @@ def _score(value, metric):
             metric = next(iter(value))
         if metric not in value:
             raise KeyError(f"metric={metric!r} is not among the returned metrics {sorted(value)}")
-        return float(value[metric]), {k: v for k, v in value.items() if k != metric}
-    return float(value), {}
+        return (_number(value[metric], f"{call}[{metric!r}]"),
+                {k: v for k, v in value.items() if k != metric})
+    return _number(value, call), {}
 
 
 def _run(train_fn, config, metric, stage, verbose):
     start = time.perf_counter()
-    score, metrics = _score(train_fn(**config), metric)
+    call = f"train_fn({', '.join(f'{k}={v!r}' for k, v in config.items())})"
+    score, metrics = _score(train_fn(**config), metric, call)
     trial = Trial(dict(config), score, metrics, time.perf_counter() - start, stage)
     if verbose:
         print(f"[{stage}] {config} -> {_fmt(score)}", flush=True)
@@ -230,6 +254,10 @@ def fine_grid(grid: dict, best: dict, points: int = 5) -> dict:
             new = np.geomspace(lo, hi, points)
         else:
             new = np.linspace(lo, hi, points)
+        # a point that is a coarse value but for rounding (0.6000000000000001) is that value,
+        # so that grid_search does not run it again
+        new = [next((c for c in (lo, best[name], hi) if abs(v - c) <= 1e-9 * (hi - lo)), v)
+               for v in new]
         if all(isinstance(v, numbers.Integral) for v in values):
             new = sorted(set(int(round(v)) for v in new))
         fine[name] = [v if isinstance(v, int) else float(v) for v in new]
@@ -245,6 +273,10 @@ def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = 
     for n, v in grid.items():
         if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
             raise TypeError(f"grid[{n!r}] = {v!r}: give a list of values to try")
+    if isinstance(refine_points, (bool, np.bool_)) or not isinstance(refine_points,
+                                                                      numbers.Integral) \
+            or refine_points < 0:
+        raise ValueError(f"refine_points={refine_points!r} must be an int >= 0 (0: no refinement)")
     grid = {n: list(v) for n, v in grid.items()}  # iterables (generators) read once
     if not grid or any(len(v) == 0 for v in grid.values()):
         raise ValueError(f"grid must map each name to a non-empty list of values, got {grid!r}")
@@ -274,13 +306,17 @@ def random_search(train_fn, space: dict, *, n_trials: int = 20, fine_trials: int
     (on its own scale: log for LogUniform) centred on the best value, with choices fixed.
     """
     _check_mode(mode)
+    if not isinstance(space, dict):
+        raise TypeError(f"space must be a dict of name -> Uniform, LogUniform, IntUniform, "
+                        f"Choice, (low, high) or list, got {space!r}")
     if not space:
         raise ValueError("space must name at least one hyper-parameter")
     for name, value, least in (("n_trials", n_trials, 1), ("fine_trials", fine_trials, 0)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
             raise ValueError(f"{name} must be an int ≥ {least}, got {value!r}")
-    if not 0 < zoom <= 1:
-        raise ValueError(f"zoom must be in (0, 1], got {zoom!r}")
+    if isinstance(zoom, (bool, np.bool_)) or not isinstance(zoom, numbers.Real) \
+            or not 0 < zoom <= 1:
+        raise ValueError(f"zoom={zoom!r} must be a number in (0, 1]")
     dims = {name: _dimension(name, spec) for name, spec in space.items()}
     rng = as_rng(seed)
     trials = [_run(train_fn, {n: d.sample(rng) for n, d in dims.items()}, metric, "coarse", verbose)
