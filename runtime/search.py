@@ -2,7 +2,8 @@
 
 Seed 001's advice: search on a coarse scale (log scale for learning rates), then search again,
 finer, around the best value. ``train_fn(**config)`` trains and returns a score (a float, or a
-dict of metrics with ``metric`` naming the score). Diverged runs (NaN/inf) rank last.
+dict of metrics with ``metric`` naming the score). Diverged runs (NaN/inf) rank last; with
+``error_score=float('nan')`` a run whose ``train_fn`` raises is recorded and ranks last too.
 
 >>> result = random_search(lambda lr: (lr - 0.01) ** 2, {"lr": LogUniform(1e-4, 1)},
 ...                        n_trials=10, fine_trials=10, seed=0)
@@ -14,7 +15,9 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -214,10 +217,38 @@ def _score(value, metric, call="train_fn"):
     return _number(value, call), {}
 
 
-def _run(train_fn, config, metric, stage, verbose):
+def _error_score(error_score):
+    """'raise', or the score of a trial whose train_fn raised (sklearn's ``error_score``)."""
+    if isinstance(error_score, str) and error_score == "raise":
+        return error_score
+    if isinstance(error_score, (bool, np.bool_)) or not isinstance(error_score, numbers.Real):
+        raise ValueError(f"error_score={error_score!r} must be 'raise' or a number "
+                         f"(float('nan'): a failed trial ranks last)")
+    return float(error_score)
+
+
+def _warn_caller(message):
+    """A RuntimeWarning attributed to the first frame outside this module (the search's caller)."""
+    frame, level = sys._getframe(), 1
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
+
+
+def _run(train_fn, config, metric, stage, verbose, error_score="raise"):
     start = time.perf_counter()
     call = f"train_fn({', '.join(f'{k}={v!r}' for k, v in config.items())})"
-    score, metrics = _score(train_fn(**config), metric, call)
+    if error_score == "raise":
+        score, metrics = _score(train_fn(**config), metric, call)
+    else:
+        try:
+            value = train_fn(**config)
+        except Exception as err:  # recorded, so the other trials' results are kept
+            score, metrics = error_score, {"error": f"{type(err).__name__}: {err}"}
+            _warn_caller(f"{call} raised {metrics['error']}; scored {error_score!r} "
+                         f"(error_score)")
+        else:
+            score, metrics = _score(value, metric, call)
     trial = Trial(dict(config), score, metrics, time.perf_counter() - start, stage)
     if verbose:
         print(f"[{stage}] {config} -> {_fmt(score)}", flush=True)
@@ -265,9 +296,16 @@ def fine_grid(grid: dict, best: dict, points: int = 5) -> dict:
 
 
 def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = "min",
-                refine_points: int = 0, verbose: bool = False) -> SearchResult:
-    """Every combination of ``grid``'s values; with ``refine_points``, a fine grid around the best."""
+                refine_points: int = 0, verbose: bool = False,
+                error_score="raise") -> SearchResult:
+    """Every combination of ``grid``'s values; with ``refine_points``, a fine grid around the best.
+
+    ``error_score``: 'raise' (the default) lets an exception from ``train_fn`` stop the search;
+    a number (``float('nan')`` ranks last) is recorded as that trial's score instead, with the
+    error in its metrics and a RuntimeWarning, and the search goes on (as sklearn's).
+    """
     _check_mode(mode)
+    error_score = _error_score(error_score)
     if not isinstance(grid, dict):
         raise TypeError(f"grid must be a dict of name -> list of values, got {grid!r}")
     for n, v in grid.items():
@@ -281,7 +319,7 @@ def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = 
     if not grid or any(len(v) == 0 for v in grid.values()):
         raise ValueError(f"grid must map each name to a non-empty list of values, got {grid!r}")
     names = list(grid)
-    trials = [_run(train_fn, dict(zip(names, combo)), metric, "coarse", verbose)
+    trials = [_run(train_fn, dict(zip(names, combo)), metric, "coarse", verbose, error_score)
               for combo in itertools.product(*(list(grid[n]) for n in names))]
     result = SearchResult(trials, mode)
     if refine_points:
@@ -290,7 +328,8 @@ def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = 
         for combo in itertools.product(*(fine[n] for n in names)):
             config = dict(zip(names, combo))
             if config not in done:
-                result.trials.append(_run(train_fn, config, metric, "fine", verbose))
+                result.trials.append(_run(train_fn, config, metric, "fine", verbose,
+                                          error_score))
     return result
 
 
@@ -299,13 +338,15 @@ def grid_search(train_fn, grid: dict, *, metric: str | None = None, mode: str = 
 
 def random_search(train_fn, space: dict, *, n_trials: int = 20, fine_trials: int = 0,
                   zoom: float = 0.2, seed=None, metric: str | None = None, mode: str = "min",
-                  verbose: bool = False) -> SearchResult:
+                  verbose: bool = False, error_score="raise") -> SearchResult:
     """``n_trials`` random configurations, then ``fine_trials`` around the best of them.
 
     The fine stage samples each continuous dimension from a window ``zoom`` times its range
     (on its own scale: log for LogUniform) centred on the best value, with choices fixed.
+    ``error_score`` as in :func:`grid_search`.
     """
     _check_mode(mode)
+    error_score = _error_score(error_score)
     if not isinstance(space, dict):
         raise TypeError(f"space must be a dict of name -> Uniform, LogUniform, IntUniform, "
                         f"Choice, (low, high) or list, got {space!r}")
@@ -319,8 +360,8 @@ def random_search(train_fn, space: dict, *, n_trials: int = 20, fine_trials: int
         raise ValueError(f"zoom={zoom!r} must be a number in (0, 1]")
     dims = {name: _dimension(name, spec) for name, spec in space.items()}
     rng = as_rng(seed)
-    trials = [_run(train_fn, {n: d.sample(rng) for n, d in dims.items()}, metric, "coarse", verbose)
-              for _ in range(n_trials)]
+    trials = [_run(train_fn, {n: d.sample(rng) for n, d in dims.items()}, metric, "coarse", verbose,
+                   error_score) for _ in range(n_trials)]
     result = SearchResult(trials, mode)
     if fine_trials:
         best = result.best_config
@@ -333,5 +374,5 @@ def random_search(train_fn, space: dict, *, n_trials: int = 20, fine_trials: int
         for _ in range(fine_trials):
             config = {n: (d.sample(rng, *windows[n]) if n in windows else best[n])
                       for n, d in dims.items()}
-            result.trials.append(_run(train_fn, config, metric, "fine", verbose))
+            result.trials.append(_run(train_fn, config, metric, "fine", verbose, error_score))
     return result

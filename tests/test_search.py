@@ -120,3 +120,43 @@ def test_bad_input():
         grid_search(lambda lr: {"a": 1, "b": 2}, {"lr": [1.0]})
     with pytest.raises(ValueError, match="at least one option"):
         Choice([])
+
+
+def test_error_score_records_a_failing_trial_and_goes_on():
+    """sklearn's error_score: a train_fn that raises is scored error_score, its error kept in the
+    trial's metrics, with a RuntimeWarning naming the call; the other trials' results stand.
+    Oracle: the score function itself, evaluated here on the configurations that do not fail."""
+    import math
+    import warnings
+
+    def train(lr, batch):
+        if batch > 8:
+            raise ValueError(f"batch={batch} > 8 samples")
+        return (lr - 0.1) ** 2 + batch / 100
+
+    grid = {"lr": [0.01, 0.1, 1.0], "batch": [4, 16]}
+    with pytest.raises(ValueError, match="batch=16 > 8"):
+        grid_search(train, grid)  # the default: raise
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        result = grid_search(train, grid, error_score=float("nan"))
+    failed = [t for t in result.trials if t.config["batch"] == 16]
+    assert len(result.trials) == 6 and len(failed) == 3
+    assert all(math.isnan(t.score) and t.metrics == {"error": "ValueError: batch=16 > 8 samples"}
+               for t in failed)
+    for t in result.trials:
+        if t.config["batch"] == 4:
+            assert t.score == pytest.approx(train(**t.config))
+    assert result.best_config == {"lr": 0.1, "batch": 4}
+    messages = [str(w.message) for w in seen if w.category is RuntimeWarning]
+    assert len(messages) == 3 and "train_fn(lr=0.01, batch=16) raised ValueError" in messages[0]
+    assert all(w.filename == __file__ for w in seen)  # attributed to the caller
+    with pytest.warns(RuntimeWarning, match="raised ZeroDivisionError"):
+        scored = random_search(lambda lr: 1 / 0 if lr > 0.5 else lr, {"lr": Uniform(0.0, 1.0)},
+                               n_trials=20, seed=0, error_score=-1.0, mode="max")
+    assert {t.score for t in scored.trials if t.config["lr"] > 0.5} == {-1.0}
+    assert scored.best_config["lr"] == max(t.config["lr"] for t in scored.trials
+                                           if t.config["lr"] <= 0.5)
+    for bad in ("ignore", True, None):
+        with pytest.raises(ValueError, match=f"error_score={bad!r} must be 'raise' or a number"):
+            grid_search(train, grid, error_score=bad)
