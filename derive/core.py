@@ -276,7 +276,7 @@ def _numerically_equal(a, b, domain: Domain, points: int, seed: int,
             atoms = list(dict.fromkeys(_atoms(ca, domain) + _atoms(cb, domain)))
             # Plain symbols for z[0], z[1], ...: SymPy evaluates Indexed objects slowly.
             plain = [sp.Dummy(str(x)) for x in atoms]
-            ca, cb = (_real_sign_derivatives(to_elementary(e)).xreplace(dict(zip(atoms, plain)))
+            ca, cb = (_real_sign_derivatives(to_elementary(e, deep=False)).xreplace(dict(zip(atoms, plain)))
                       for e in (ca, cb))
             cache[key] = ca, cb, atoms, plain, _compiled_in_time(ca, plain), _compiled_in_time(cb, plain)
         ca, cb, atoms, plain, fast_a, fast_b = cache[key]
@@ -344,7 +344,7 @@ def _kinks_not_real(exprs, plain: list, reals: dict) -> bool:
         with _time_limited():
             for arg in args:
                 try:
-                    v = complex(arg.xreplace(at).evalf(15))
+                    v = complex(sp.sympify(arg.xreplace(at)).evalf(15))  # x -> a float
                 except (TypeError, ValueError, OverflowError):
                     continue
                 if abs(v.imag) > 1e-12 * max(1.0, abs(v)):

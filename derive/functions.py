@@ -127,12 +127,16 @@ class leaky_relu(_NamedFunction):
         return self.args[0].is_real
 
 
-def to_elementary(expr: sp.Expr) -> sp.Expr:
-    """Rewrite every custom function above in exp/log/Piecewise terms (for proofs)."""
+def to_elementary(expr: sp.Expr, deep: bool = True) -> sp.Expr:
+    """Rewrite every custom function above in exp/log/Piecewise terms (for proofs).
+
+    ``deep=False`` leaves the functions' arguments as they are: ``rewrite(exp)`` would also
+    turn tan(w) inside σ(tan(w)) into complex exponentials, whose tiny imaginary parts leave
+    a Piecewise condition (leaky_relu's) undecided when the expression is evaluated."""
     return expr.replace(
-        lambda e: isinstance(e, (sigmoid, softplus)), lambda e: e.rewrite(sp.exp)
+        lambda e: isinstance(e, (sigmoid, softplus)), lambda e: e.rewrite(sp.exp, deep=deep)
     ).replace(
-        lambda e: isinstance(e, (relu, leaky_relu)), lambda e: e.rewrite(sp.Piecewise)
+        lambda e: isinstance(e, (relu, leaky_relu)), lambda e: e.rewrite(sp.Piecewise, deep=deep)
     )
 
 

@@ -14,7 +14,7 @@ import re
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from .functions import leaky_relu, relu, sigmoid, softplus
+from .functions import leaky_relu, relu, sigmoid, softplus, to_elementary
 
 MAX_LENGTH = 500  # characters; longer input is rejected before parsing
 MAX_NODES = 200  # AST nodes; keeps simplification of the steps fast
@@ -140,11 +140,12 @@ class _Builder:
 
     def _bounded(self, e: sp.Expr, node: ast.AST) -> sp.Expr:
         """Reject undefined results (1/0) and numbers past MAX_NUMBER_DIGITS (e.g. 99**99)."""
-        if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or _undefined_at_constants(e):
             raise ValueError(f"expression is undefined (division by zero?): {self._src(node)!r}")
         for n in e.atoms(sp.Rational):
             if max(len(str(abs(n.p))), len(str(n.q))) > MAX_NUMBER_DIGITS:
-                raise ValueError(f"number too large (more than {MAX_NUMBER_DIGITS} digits) in "
+                size = "small" if abs(n) < 1 else "large"  # 1e-70 is 1/10**70
+                raise ValueError(f"number too {size} (more than {MAX_NUMBER_DIGITS} digits) in "
                                  f"{self._src(node)!r}")
         return e
 
@@ -206,6 +207,9 @@ class _Builder:
                              f"absolute value): {self._src(node)!r}")
         if exponent.is_Number and base.is_Number and base.is_zero and exponent.is_negative:
             raise ValueError(f"division by zero: {self._src(node)!r}")
+        if base.is_zero and not exponent.is_Number:  # 0**x: 1/0 for x < 0, d/dx has log(0)
+            raise ValueError(f"0 to a variable power is undefined where the power is negative: "
+                             f"{self._src(node)!r}")
         return self._bounded(base**exponent, node)
 
     def _Call(self, node: ast.Call, depth):
@@ -225,6 +229,19 @@ class _Builder:
             raise ValueError(f"{name}() takes {expected} argument(s), got {n}: {self._src(node)!r}")
         args = [self.build(a, depth) for a in node.args]  # Starred is rejected by build()
         return self._bounded(function(*args), node)  # log(0), log(x, 1): undefined
+
+
+def _undefined_at_constants(e: sp.Expr) -> bool:
+    """Whether ``e`` divides by relu(-3) and the like: calls of the network functions on
+    numbers are left unevaluated (so relu(0) prints as typed), but may be 0."""
+    calls = {f: to_elementary(f) for f in e.atoms(relu, leaky_relu, sigmoid, softplus)
+             if not f.free_symbols}
+    if not calls:
+        return False
+    try:
+        return e.xreplace(calls).has(sp.zoo, sp.nan, sp.oo, -sp.oo)
+    except (TypeError, ValueError):  # SymPy failing on what 1/0 left (tanh(zoo*x))
+        return True
 
 
 _OPERATORS = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.BitAnd: "&",
