@@ -55,6 +55,7 @@ for a host model) is a TypeError naming the argument; nothing is copied implicit
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -68,6 +69,16 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 #: Heads that read the last layer's output as logits; every other loss of runtime.losses
 #: (mse, mae, smooth_l1, huber, lp, ...) is a regression head on the output itself.
 CLASSIFICATION_HEADS = ("softmax_ce", "bce")
+
+
+def _positive_int(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= 1
+
+
+def _check_activation(name):
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation={name!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
+    return name
 
 
 def _head(loss: str) -> str:
@@ -241,6 +252,10 @@ class Layer:
     def backward_xp(self, upstream, need_input_grad: bool, xp):
         raise NotImplementedError(f"{type(self).__name__} has no device (CuPy) backward")
 
+    def __getstate__(self):
+        # a copy of a layer is a layer of no model (a copied model binds its copies again)
+        return {k: v for k, v in self.__dict__.items() if k != "_owner"}
+
     def extra_repr(self) -> str:
         return ""
 
@@ -264,7 +279,7 @@ class Dense(Layer):
                  negative_slope: float = 0.01):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            if not _positive_int(v):
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.bias, self.init, self.gain_for = bool(bias), init, gain_for
@@ -365,8 +380,7 @@ class Activation(Layer):
 
     def __init__(self, name: str, **options):
         super().__init__()
-        if name not in ACTIVATIONS:
-            raise ValueError(f"activation={name!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
+        _check_activation(name)
         # checked here: the fast path below passes only the options it knows to the kernel
         _activations()._options(name, options)
         self.name, self.options = name, dict(options)
@@ -466,8 +480,7 @@ class BatchNorm(Layer):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
-                or num_features < 1:
+        if not _positive_int(num_features):
             raise ValueError(f"num_features must be a positive int, got {num_features!r}")
         if momentum is None:
             raise NotImplementedError("BatchNorm(momentum=None) (torch's cumulative moving "
@@ -495,6 +508,9 @@ class BatchNorm(Layer):
         """Check the batch, keep the mode and give (x contiguous, the output buffer); the
         saved statistics (1/σ, x̂) get their buffers too. Shared by the host and device paths."""
         self._training = training
+        if x.ndim != 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm({self.num_features}) got input of shape {x.shape}; "
+                             f"expected (batch, {self.num_features})")
         if training and x.shape[0] < 2:
             raise ValueError(f"BatchNorm in training mode needs more than 1 sample per batch, "
                              f"got input of shape {x.shape}")
@@ -715,9 +731,13 @@ class Sequential:
     def __init__(self, layers, *, loss: str = "softmax_ce", output_activation=None,
                  dtype=np.float32, seed=None, loss_options: dict | None = None, device=None):
         self.layers = list(layers)
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in FLOAT:
-            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        try:  # np.dtype(None) would be float64, not this default: None is refused too
+            self.dtype = np.dtype(dtype) if dtype is not None else None
+        except TypeError:  # not a dtype at all ("foo")
+            self.dtype = None
+        if self.dtype is None or self.dtype not in FLOAT:  # (float64 == None, for NumPy)
+            raise ValueError(f"dtype must be float32 or float64, got "
+                             f"{repr(dtype) if self.dtype is None else self.dtype}")
         loss = _head(loss)
         if output_activation is not None:
             if loss in ("softmax_ce", "bce"):
@@ -754,6 +774,14 @@ class Sequential:
     # ---------------------------------------------------------------- parameters
 
     def _bind(self, rng):
+        for k, layer in enumerate(self.layers):
+            # its parameters are views of a live model's buffer: rebinding them here would
+            # leave that model's flat buffer behind (its optimizer stepping what no layer reads)
+            owner = getattr(layer, "_owner", None)
+            if owner is not None and owner() is not None:
+                raise ValueError(f"layers[{k}] ({layer!r}) belongs to another model already; "
+                                 f"each model needs its own layer instances (e.g. "
+                                 f"{type(layer).__name__}(...) again, or copy.deepcopy)")
         specs = [(layer, name, shape) for layer in self.layers for name, shape in layer.param_specs]
         total = sum(int(np.prod(shape)) for _, _, shape in specs)
         self.flat_params = np.zeros(total, dtype=self.dtype)
@@ -767,6 +795,8 @@ class Sequential:
         self._names = []
         pos = 0
         for k, layer in enumerate(self.layers):
+            if layer.param_specs:
+                layer._owner = weakref.ref(self)  # see _bind
             for name, shape in layer.param_specs:
                 n = int(np.prod(shape))
                 layer.params[name] = self.flat_params[pos:pos + n].reshape(shape)
@@ -808,13 +838,31 @@ class Sequential:
                                  if isinstance(v, np.ndarray) or _is_cupy(v) else v)
                              for k, v in self.loss_options.items()}
         self._work, self._ce_cache = {}, {}
+        self._use(xp)
+        return self
+
+    def _use(self, xp):
+        """Make ``xp`` the model's array module and bind its passes (see _DEVICE_METHODS)."""
         self.xp = xp
         for name in self._DEVICE_METHODS:
             if xp is np:
                 self.__dict__.pop(name, None)
             else:
                 setattr(self, name, getattr(self, f"{name}_xp"))
-        return self
+
+    # copy.deepcopy and pickle: the array module goes by its device name (a module does not
+    # pickle), and the copy's layers are bound again to views of the copy's flat buffers (a
+    # copy would otherwise hold each view as an array of its own, and an optimizer on
+    # flat_parameters() would step a buffer that the layers no longer read).
+    def __getstate__(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in self._DEVICE_METHODS}
+        state["xp"] = self.device
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._views()
+        self._use(_device_module(state["xp"]))
 
     @property
     def device(self) -> str:
@@ -881,6 +929,8 @@ class Sequential:
     # ---------------------------------------------------------------- modes
 
     def train(self, mode: bool = True):
+        if not isinstance(mode, (bool, np.bool_)):  # bool("False") is True; torch refuses too
+            raise ValueError(f"training mode is expected to be a bool, got mode={mode!r}")
         self.training = bool(mode)
         return self
 
@@ -1181,18 +1231,24 @@ class MLP(Sequential):
                  output_activation: str | None = None, batchnorm: bool = False,
                  dropout: float = 0.0, init=None, negative_slope: float = 0.01,
                  dtype=np.float32, seed=None, loss_options: dict | None = None, device=None):
-        sizes = list(sizes)
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(f"sizes must be a list of layer widths, got {sizes!r}") from None
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output size, got {sizes}")
+        for v in sizes:
+            if not _positive_int(v):
+                raise ValueError(f"sizes must hold positive ints, got {v!r} in {sizes}")
         hidden = len(sizes) - 2
         acts = _per_layer(activation, hidden, "activation")
         inits = _per_layer(init, hidden, "init")
         rng = as_rng(seed)
         layers = []
+        if not hidden and not isinstance(activation, (list, tuple)):
+            _check_activation(activation)  # unused without a hidden layer, but a typo all the same
         for k in range(hidden):
-            act = acts[k]
-            if act not in ACTIVATIONS:
-                raise ValueError(f"activation={act!r} is not supported; valid: {', '.join(ACTIVATIONS)}")
+            act = _check_activation(acts[k])
             layers.append(Dense(sizes[k], sizes[k + 1], init=inits[k] or _default_init(act),
                                 gain_for=act, negative_slope=negative_slope,
                                 bias=not batchnorm))  # BN's β makes the bias redundant

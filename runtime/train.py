@@ -217,6 +217,10 @@ def _as_model_inputs(model, X, y, names=("X", "y")):
         raise ValueError(f"{nx} has {len(X) if X.ndim else 'no'} samples but {ny} has "
                          f"{len(y) if y.ndim else 'no'} (shapes {X.shape} and {y.shape}); "
                          f"they must have one sample per row")
+    sizes = _sizes(model)  # [input width, ...] of a runtime.nn model (a 1-D X is one feature)
+    if sizes and (X.ndim > 2 or (X.shape[1] if X.ndim == 2 else 1) != sizes[0]):
+        raise ValueError(f"{nx} has shape {X.shape} but the model takes {sizes[0]} features "
+                         f"per sample: shape (n, {sizes[0]})")
     if getattr(model, "loss_name", None) == "softmax_ce" and y.ndim == 1:
         classes = _n_classes(model)
         if classes is not None:
