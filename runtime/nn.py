@@ -731,13 +731,13 @@ class Sequential:
     def __init__(self, layers, *, loss: str = "softmax_ce", output_activation=None,
                  dtype=np.float32, seed=None, loss_options: dict | None = None, device=None):
         self.layers = list(layers)
-        try:  # np.dtype(None) would be float64, not this default: None is refused too
+        try:  # None is refused too: np.dtype(None) is float64, not the float32 default
             self.dtype = np.dtype(dtype) if dtype is not None else None
         except TypeError:  # not a dtype at all ("foo")
             self.dtype = None
-        if self.dtype is None or self.dtype not in FLOAT:  # (float64 == None, for NumPy)
-            raise ValueError(f"dtype must be float32 or float64, got "
-                             f"{repr(dtype) if self.dtype is None else self.dtype}")
+        if self.dtype is None or self.dtype not in FLOAT:  # (None == float64 for NumPy)
+            shown = repr(dtype) if self.dtype is None else self.dtype
+            raise ValueError(f"dtype must be float32 or float64, got {shown}")
         loss = _head(loss)
         if output_activation is not None:
             if loss in ("softmax_ce", "bce"):

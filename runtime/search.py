@@ -194,7 +194,8 @@ def _fmt(v):
 
 
 def _number(value, what):
-    """A score or metric as a float: a real number or a one-element array, not a str or bool."""
+    """A score or metric as a float: a real number (or a 0-d array, a scalar tensor), not a
+    str, a bool or an array of several values."""
     if not isinstance(value, (str, bytes, bool, np.bool_)) and value is not None:
         try:
             return float(value)

@@ -122,8 +122,8 @@ def blas_kernels() -> str | None:
     """The CPU kernels OpenBLAS runs (its core name: 'SkylakeX', 'Haswell', ...), followed by
     ``OPENBLAS_CORETYPE=...`` when the environment chose them; None for another BLAS.
 
-    The products are most of a training step's time and OpenBLAS's kernels differ by up to 2×
-    on one CPU (AVX2 against AVX-512), so the benchmarks print this beside their timings."""
+    The products are most of a training step's time and OpenBLAS's kernels differ by up to 1.85×
+    on one CPU (AVX2 against AVX-512, bench/bench_blas.py), so the benchmarks print this."""
     _blas_lib()
     if _corename is None:
         return None
